@@ -1,0 +1,4 @@
+// CBLAS: OpenBLAS's C interface (Debian's libopenblas-dev), used for sgemm.
+#include <cblas.h>
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);

@@ -1,0 +1,1 @@
+// MimicModels: the LanguageModel protocol, Llama and GPT-2 families, loaders, sampling.

@@ -1,0 +1,1 @@
+// MimicTensor: FP32 tensors and CPU kernels.

@@ -1,0 +1,10 @@
+// The `mimic` command-line tool: one subcommand per stage.
+import ArgumentParser
+
+@main
+struct Mimic: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mimic",
+        abstract: "Study model imitation: collect, curate, train, evaluate.",
+        subcommands: [])
+}
