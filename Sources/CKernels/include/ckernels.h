@@ -1,4 +1,57 @@
-// CKernels: hot loops in C with run-time CPU dispatch (AVX-512 / AVX2 / scalar).
+// CKernels: Mimic's hot loops in C, with run-time CPU dispatch (AVX-512 / AVX2 / portable C).
+// Every function here has a plain Swift twin in MimicTensor that tests hold it to.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+
+// GGML block types (values as in ggml.h).
+enum ck_type {
+    CK_F32 = 0, CK_F16 = 1, CK_Q4_0 = 2, CK_Q4_1 = 3, CK_Q8_0 = 8,
+    CK_Q4_K = 12, CK_Q5_K = 13, CK_Q6_K = 14, CK_BF16 = 30,
+};
+
+/// Elements per block of a type (1 for F32/F16/BF16), 0 if unsupported.
+int ck_block_elements(int type);
+/// Bytes per block of a type, 0 if unsupported.
+int ck_block_bytes(int type);
+
+/// Dequantizes n elements (a multiple of the block size) from src to dst.
+void ck_dequantize(int type, const void *src, float *dst, int64_t n);
+
+/// y[m, n] = sum_k x[m, k] * W[n, k] for rows n in [n0, n1): W is (N, K) in `type` blocks, row-major.
+/// x is (M, K) float, y is (M, N) float with row stride ldy. Each weight row is read once for all M rows of x.
+void ck_matmul_rows(int type, const void *w, int64_t K, const float *x, int64_t M,
+                    float *y, int64_t ldy, int64_t n0, int64_t n1);
+
+/// The SIMD level chosen at run time: 2 = AVX-512, 1 = AVX2+FMA, 0 = portable C.
+int ck_simd_level(void);
+/// Forces a lower SIMD level (for tests and benchmarks); returns the level in force.
+int ck_set_simd_level(int level);
+
+// Element-wise and row kernels. Shapes in comments: (rows, cols).
+/// out = x / sqrt(mean(x^2) + eps) * w, per row.  x, out: (rows, n); w: (n)
+void ck_rmsnorm(const float *x, const float *w, float *out, int64_t rows, int64_t n, float eps);
+/// out = (x - mean) / sqrt(var + eps) * w + b, per row.
+void ck_layernorm(const float *x, const float *w, const float *b, float *out, int64_t rows, int64_t n, float eps);
+/// In-place softmax over each row's first `valid[r]` entries (NULL: all n); the rest are set to 0.
+void ck_softmax_rows(float *x, int64_t rows, int64_t n, int64_t stride, const int64_t *valid, float scale);
+/// gate = silu(gate) * up, n elements.
+void ck_silu_mul(float *gate, const float *up, int64_t n);
+/// x = gelu_tanh(x) (GPT-2's "gelu_new"), n elements.
+void ck_gelu_tanh(float *x, int64_t n);
+/// y += x, n elements.
+void ck_add(float *y, const float *x, int64_t n);
+/// Vector exp of n values (for tests).
+void ck_expf(const float *x, float *y, int64_t n);
+
+/// Rotary embedding in place. x: (T, heads, dim) with row stride `stride` floats per token;
+/// cos, sin: (T, rot/2) per token; only the first `rot` dims of each head rotate.
+/// interleaved = 1 rotates pairs (2i, 2i+1) (GGUF / Meta layout); 0 rotates (i, i + rot/2) (HF / NeoX layout).
+void ck_rope(float *x, int64_t T, int64_t heads, int64_t dim, int64_t stride, const float *cos_, const float *sin_,
+             int64_t rot, int interleaved);
+
+/// Causal attention for heads [h0, h1) of T queries at absolute positions p0 .. p0+T-1 over keys 0 .. p0+T-1.
+/// q, out: (T, heads*dim) rows of stride qs; k, v: (L, kvHeads*dim) rows of stride ks; group = heads / kvHeads.
+/// scores: scratch of at least (p0 + T) floats. scale multiplies q·k.
+void ck_attention(const float *q, int64_t qs, const float *k, const float *v, int64_t ks, float *out,
+                  int64_t T, int64_t p0, int64_t dim, int64_t group, int64_t h0, int64_t h1, float scale, float *scores);

@@ -1,0 +1,182 @@
+// Matrix products with weights kept in their GGUF block format: y = x W^T, one weight row read once for
+// up to MB rows of x. Fused AVX-512 / AVX2 paths for Q4_1, Q4_0, Q8_0 and F32; other types dequantize a
+// block into registers' worth of floats and share one dot product. Chosen once, at run time, by CPU.
+#include "ckernels.h"
+#include "internal.h"
+#include <immintrin.h>
+#include <string.h>
+
+#define MB 4  // rows of x per pass over a weight row
+
+static int simd_level = -1;
+
+int ck_simd_level(void) {
+    if (simd_level < 0) {
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) simd_level = 2;
+        else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) simd_level = 1;
+        else simd_level = 0;
+    }
+    return simd_level;
+}
+
+int ck_set_simd_level(int level) {
+    int best = (simd_level = -1, ck_simd_level());
+    simd_level = level < best ? (level < 0 ? 0 : level) : best;
+    return simd_level;
+}
+
+// ---- portable path: dequantize a block, dot it with each row of x ----
+
+static void rows_generic(int type, const void *w, int64_t K, const float *x, int64_t M,
+                         float *y, int64_t ldy, int64_t n0, int64_t n1) {
+    const int be = ck_block_elements(type), bb = ck_block_bytes(type);
+    const int64_t rowBytes = K / be * bb;
+    const int chunk = be >= 256 ? be : 256;  // floats dequantized at a time
+    float buf[256];
+    for (int64_t n = n0; n < n1; n++) {
+        const uint8_t *row = (const uint8_t *)w + n * rowBytes;
+        for (int64_t m0 = 0; m0 < M; m0 += MB) {
+            const int mb = (int)(M - m0 < MB ? M - m0 : MB);
+            double acc[MB] = {0};
+            for (int64_t k = 0; k < K; k += chunk) {
+                const int len = (int)(K - k < chunk ? K - k : chunk);
+                ck_dequantize(type, row + k / be * bb, buf, len);
+                for (int r = 0; r < mb; r++) {
+                    const float *xr = x + (m0 + r) * K + k;
+                    float s = 0;
+                    for (int j = 0; j < len; j++) s += buf[j] * xr[j];
+                    acc[r] += s;
+                }
+            }
+            for (int r = 0; r < mb; r++) y[(m0 + r) * ldy + n] = (float)acc[r];
+        }
+    }
+}
+
+// ---- AVX-512 ----
+
+__attribute__((target("avx512f,avx512bw,f16c,fma")))
+static inline float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
+
+__attribute__((target("avx512f,avx512bw,f16c,fma")))
+static void rows_avx512(int type, const void *w, int64_t K, const float *x, int64_t M,
+                        float *y, int64_t ldy, int64_t n0, int64_t n1) {
+    const int64_t nb = K / QK;
+    const __m128i lowMask = _mm_set1_epi8(0x0F);
+    for (int64_t n = n0; n < n1; n++) {
+        for (int64_t m0 = 0; m0 < M; m0 += MB) {
+            const int mb = (int)(M - m0 < MB ? M - m0 : MB);
+            const float *xr = x + m0 * K;
+            __m512 acc[MB];
+            for (int r = 0; r < MB; r++) acc[r] = _mm512_setzero_ps();
+            if (type == CK_F32) {
+                const float *row = (const float *)w + n * K;
+                for (int64_t k = 0; k < K; k += 16) {
+                    const __m512 wv = _mm512_loadu_ps(row + k);
+                    for (int r = 0; r < mb; r++) acc[r] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(xr + r * K + k), acc[r]);
+                }
+            } else {
+                for (int64_t b = 0; b < nb; b++) {
+                    __m512 w0, w1;
+                    if (type == CK_Q4_1) {
+                        const block_q4_1 *blk = (const block_q4_1 *)w + n * nb + b;
+                        const __m128i qs = _mm_loadu_si128((const __m128i *)blk->qs);
+                        const __m512 d = _mm512_set1_ps(ck_fp16_to_fp32(blk->d)), mn = _mm512_set1_ps(ck_fp16_to_fp32(blk->m));
+                        w0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(qs, lowMask))), d, mn);
+                        w1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(qs, 4), lowMask))), d, mn);
+                    } else if (type == CK_Q4_0) {
+                        const block_q4_0 *blk = (const block_q4_0 *)w + n * nb + b;
+                        const __m128i qs = _mm_loadu_si128((const __m128i *)blk->qs);
+                        const __m512 d = _mm512_set1_ps(ck_fp16_to_fp32(blk->d)), off = _mm512_set1_ps(-8.0f);
+                        w0 = _mm512_mul_ps(_mm512_add_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(qs, lowMask))), off), d);
+                        w1 = _mm512_mul_ps(_mm512_add_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(qs, 4), lowMask))), off), d);
+                    } else { // CK_Q8_0
+                        const block_q8_0 *blk = (const block_q8_0 *)w + n * nb + b;
+                        const __m512 d = _mm512_set1_ps(ck_fp16_to_fp32(blk->d));
+                        w0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)blk->qs))), d);
+                        w1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk->qs + 16)))), d);
+                    }
+                    const int64_t k = b * QK;
+                    for (int r = 0; r < mb; r++) {
+                        acc[r] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xr + r * K + k), acc[r]);
+                        acc[r] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xr + r * K + k + 16), acc[r]);
+                    }
+                }
+            }
+            for (int r = 0; r < mb; r++) y[(m0 + r) * ldy + n] = hsum512(acc[r]);
+        }
+    }
+}
+
+// ---- AVX2 ----
+
+__attribute__((target("avx2,fma,f16c")))
+static inline float hsum256(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+__attribute__((target("avx2,fma,f16c")))
+static void rows_avx2(int type, const void *w, int64_t K, const float *x, int64_t M,
+                      float *y, int64_t ldy, int64_t n0, int64_t n1) {
+    const int64_t nb = K / QK;
+    for (int64_t n = n0; n < n1; n++) {
+        for (int64_t m0 = 0; m0 < M; m0 += MB) {
+            const int mb = (int)(M - m0 < MB ? M - m0 : MB);
+            const float *xr = x + m0 * K;
+            __m256 acc[MB];
+            for (int r = 0; r < MB; r++) acc[r] = _mm256_setzero_ps();
+            if (type == CK_F32) {
+                const float *row = (const float *)w + n * K;
+                for (int64_t k = 0; k < K; k += 8) {
+                    const __m256 wv = _mm256_loadu_ps(row + k);
+                    for (int r = 0; r < mb; r++) acc[r] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(xr + r * K + k), acc[r]);
+                }
+            } else {
+                for (int64_t b = 0; b < nb; b++) {
+                    __m256 wv[4];
+                    uint8_t q[QK];
+                    float d, off;
+                    if (type == CK_Q4_1 || type == CK_Q4_0) {
+                        const uint8_t *qs; 
+                        if (type == CK_Q4_1) {
+                            const block_q4_1 *blk = (const block_q4_1 *)w + n * nb + b;
+                            qs = blk->qs; d = ck_fp16_to_fp32(blk->d); off = ck_fp16_to_fp32(blk->m);
+                        } else {
+                            const block_q4_0 *blk = (const block_q4_0 *)w + n * nb + b;
+                            qs = blk->qs; d = ck_fp16_to_fp32(blk->d); off = -8.0f * d;
+                        }
+                        const __m128i v = _mm_loadu_si128((const __m128i *)qs), mask = _mm_set1_epi8(0x0F);
+                        _mm_storeu_si128((__m128i *)q, _mm_and_si128(v, mask));
+                        _mm_storeu_si128((__m128i *)(q + 16), _mm_and_si128(_mm_srli_epi16(v, 4), mask));
+                        const __m256 dv = _mm256_set1_ps(d), ov = _mm256_set1_ps(off);
+                        for (int j = 0; j < 4; j++)
+                            wv[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(q + 8 * j)))), dv, ov);
+                    } else { // CK_Q8_0
+                        const block_q8_0 *blk = (const block_q8_0 *)w + n * nb + b;
+                        const __m256 dv = _mm256_set1_ps(ck_fp16_to_fp32(blk->d));
+                        for (int j = 0; j < 4; j++)
+                            wv[j] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(blk->qs + 8 * j)))), dv);
+                    }
+                    const int64_t k = b * QK;
+                    for (int r = 0; r < mb; r++)
+                        for (int j = 0; j < 4; j++)
+                            acc[r] = _mm256_fmadd_ps(wv[j], _mm256_loadu_ps(xr + r * K + k + 8 * j), acc[r]);
+                }
+            }
+            for (int r = 0; r < mb; r++) y[(m0 + r) * ldy + n] = hsum256(acc[r]);
+        }
+    }
+}
+
+void ck_matmul_rows(int type, const void *w, int64_t K, const float *x, int64_t M,
+                    float *y, int64_t ldy, int64_t n0, int64_t n1) {
+    const int level = ck_simd_level();
+    const int fused = type == CK_Q4_1 || type == CK_Q4_0 || type == CK_Q8_0 || type == CK_F32;
+    if (fused && level == 2 && K % 16 == 0) rows_avx512(type, w, K, x, M, y, ldy, n0, n1);
+    else if (fused && level == 1 && K % 8 == 0) rows_avx2(type, w, K, x, M, y, ldy, n0, n1);
+    else rows_generic(type, w, K, x, M, y, ldy, n0, n1);
+}

@@ -1,0 +1,46 @@
+// Causal self-attention over the KV cache, shared by the model families: a fused C loop for a few
+// queries (generation), per-head sgemm + row softmax for many (prompt processing).
+import Foundation
+import MimicTensor
+
+/// Shapes of one attention layer.
+struct AttentionShape {
+    let heads: Int
+    let kvHeads: Int
+    let headDim: Int
+    var qWidth: Int { heads * headDim }
+    var kvWidth: Int { kvHeads * headDim }
+}
+
+/// out (T, H·D) = softmax(q kᵀ / √D, causal) v for T queries at positions p0…; keys/values: (L, Hkv·D).
+func causalAttention(q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+                     out: UnsafeMutablePointer<Float>, tokens t: Int, p0: Int, shape s: AttentionShape, scratch: Scratch) {
+    let L = p0 + t
+    let scale = 1 / Float(s.headDim).squareRoot()
+    let group = s.heads / s.kvHeads
+    if t <= WeightMatrix.fusedBatchLimit {
+        let perThread = L
+        let buf = scratch.floats(perThread * s.heads)
+        parallelRanges(s.heads) { r in
+            Kernels.attention(q: q, qStride: s.qWidth, k: keys, v: values, kvStride: s.kvWidth, out: out, tokens: t,
+                              p0: p0, dim: s.headDim, group: group, heads: r, scale: scale,
+                              scores: buf + r.lowerBound * perThread)
+        }
+        return
+    }
+    let scores = scratch.floats(t * L)
+    var valid = (0..<t).map { Int64(p0 + $0 + 1) }
+    for h in 0..<s.heads {
+        let g = h / group
+        sgemmNT(m: t, n: L, k: s.headDim, a: q + h * s.headDim, lda: s.qWidth, b: keys + g * s.headDim, ldb: s.kvWidth,
+                c: scores, ldc: L)
+        valid.withUnsafeMutableBufferPointer { vp in
+            parallelRanges(t) { r in
+                Kernels.softmaxRows(scores + r.lowerBound * L, rows: r.count, n: L, valid: vp.baseAddress! + r.lowerBound,
+                                    scale: scale)
+            }
+        }
+        sgemmNN(m: t, n: s.headDim, k: L, a: scores, lda: L, b: values + g * s.headDim, ldb: s.kvWidth,
+                c: out + h * s.headDim, ldc: s.qWidth)
+    }
+}

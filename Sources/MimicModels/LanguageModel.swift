@@ -1,0 +1,58 @@
+// The LanguageModel protocol: a causal LM that turns token ids into next-token logits over a KV cache.
+import MimicTensor
+
+/// Which positions' logits a forward pass returns.
+public enum LogitsMode: Sendable {
+    /// Only the last position: (1, vocab).
+    case last
+    /// Every position of the batch: (T, vocab).
+    case all
+    /// None (fill the cache only).
+    case none
+}
+
+/// A causal language model over a key/value cache.
+public protocol LanguageModel: AnyObject, Sendable {
+    /// Vocabulary size of the logits.
+    var vocabularySize: Int { get }
+    /// Longest context the model was trained for.
+    var contextLength: Int { get }
+    /// A short description (family, sizes) for `inspect`.
+    var summary: String { get }
+    /// A fresh cache holding up to `capacity` positions (default: the context length).
+    func makeCache(capacity: Int?) -> KVCache
+    /// Runs `tokens` at positions cache.length… and appends them to the cache; returns the logits asked for.
+    func forward(_ tokens: [Int], cache: KVCache, logits: LogitsMode) throws -> Tensor
+}
+
+/// Keys and values of every layer for positions 0..<length. Layout per layer: (capacity, kvHeads·headDim).
+public final class KVCache: @unchecked Sendable {
+    public let layers: Int
+    public let width: Int
+    public let capacity: Int
+    /// Positions filled so far.
+    public var length = 0
+    private let keys: [Tensor]
+    private let values: [Tensor]
+
+    public init(layers: Int, width: Int, capacity: Int) {
+        self.layers = layers
+        self.width = width
+        self.capacity = capacity
+        keys = (0..<layers).map { _ in Tensor(zeros: [capacity, width]) }
+        values = (0..<layers).map { _ in Tensor(zeros: [capacity, width]) }
+    }
+
+    /// Key rows of a layer, (capacity, width).
+    public func keys(_ layer: Int) -> UnsafeMutablePointer<Float> { keys[layer].data }
+    /// Value rows of a layer, (capacity, width).
+    public func values(_ layer: Int) -> UnsafeMutablePointer<Float> { values[layer].data }
+
+    /// Forgets positions from `n` on (to reuse a shared prefix).
+    public func truncate(to n: Int) { length = min(length, max(0, n)) }
+
+    /// Checks that `count` more positions fit.
+    public func reserve(_ count: Int) throws {
+        guard length + count <= capacity else { throw ModelError.contextOverflow(needed: length + count, capacity: capacity) }
+    }
+}

@@ -1,0 +1,230 @@
+// The Llama family (Llama 2/3, SmolLM2, Mistral-style): RMSNorm, rotary embeddings, grouped-query attention,
+// SwiGLU MLP, tied or untied embeddings. Config with Hugging Face key names, parameters, forward.
+import Foundation
+import MimicTensor
+
+/// A Llama configuration with Hugging Face `config.json` key names.
+public struct LlamaConfig: Codable, Sendable, Equatable {
+    public var vocabSize: Int
+    public var hiddenSize: Int
+    public var intermediateSize: Int
+    public var numHiddenLayers: Int
+    public var numAttentionHeads: Int
+    public var numKeyValueHeads: Int
+    public var headDim: Int
+    public var maxPositionEmbeddings: Int
+    public var rmsNormEps: Double
+    public var ropeTheta: Double
+    public var ropeScaling: RopeScaling?
+    public var tieWordEmbeddings: Bool
+    public var bosTokenId: Int?
+    public var eosTokenId: [Int]
+
+    enum CodingKeys: String, CodingKey {
+        case vocabSize = "vocab_size", hiddenSize = "hidden_size", intermediateSize = "intermediate_size"
+        case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
+        case numKeyValueHeads = "num_key_value_heads", headDim = "head_dim"
+        case maxPositionEmbeddings = "max_position_embeddings", rmsNormEps = "rms_norm_eps"
+        case ropeTheta = "rope_theta", ropeScaling = "rope_scaling", tieWordEmbeddings = "tie_word_embeddings"
+        case bosTokenId = "bos_token_id", eosTokenId = "eos_token_id", attentionBias = "attention_bias"
+        case mlpBias = "mlp_bias", modelType = "model_type"
+    }
+
+    public init(vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int, numAttentionHeads: Int,
+                numKeyValueHeads: Int, headDim: Int? = nil, maxPositionEmbeddings: Int, rmsNormEps: Double,
+                ropeTheta: Double, ropeScaling: RopeScaling? = nil, tieWordEmbeddings: Bool,
+                bosTokenId: Int? = nil, eosTokenId: [Int] = []) {
+        self.vocabSize = vocabSize
+        self.hiddenSize = hiddenSize
+        self.intermediateSize = intermediateSize
+        self.numHiddenLayers = numHiddenLayers
+        self.numAttentionHeads = numAttentionHeads
+        self.numKeyValueHeads = numKeyValueHeads
+        self.headDim = headDim ?? hiddenSize / numAttentionHeads
+        self.maxPositionEmbeddings = maxPositionEmbeddings
+        self.rmsNormEps = rmsNormEps
+        self.ropeTheta = ropeTheta
+        self.ropeScaling = ropeScaling
+        self.tieWordEmbeddings = tieWordEmbeddings
+        self.bosTokenId = bosTokenId
+        self.eosTokenId = eosTokenId
+    }
+
+    /// Decodes with the defaults `transformers` applies for absent keys.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? false
+        let mlpBias = try c.decodeIfPresent(Bool.self, forKey: .mlpBias) ?? false
+        if attentionBias || mlpBias {
+            throw DecodingError.dataCorruptedError(forKey: .attentionBias, in: c,
+                                                   debugDescription: "attention or MLP biases are not supported")
+        }
+        let heads = try c.decode(Int.self, forKey: .numAttentionHeads)
+        let hidden = try c.decode(Int.self, forKey: .hiddenSize)
+        self.init(
+            vocabSize: try c.decode(Int.self, forKey: .vocabSize), hiddenSize: hidden,
+            intermediateSize: try c.decode(Int.self, forKey: .intermediateSize),
+            numHiddenLayers: try c.decode(Int.self, forKey: .numHiddenLayers), numAttentionHeads: heads,
+            numKeyValueHeads: try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads) ?? heads,
+            headDim: try c.decodeIfPresent(Int.self, forKey: .headDim),
+            maxPositionEmbeddings: try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 2048,
+            rmsNormEps: try c.decodeIfPresent(Double.self, forKey: .rmsNormEps) ?? 1e-6,
+            ropeTheta: try c.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? 10000,
+            ropeScaling: try c.decodeIfPresent(RopeScaling.self, forKey: .ropeScaling),
+            tieWordEmbeddings: try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? false,
+            bosTokenId: try c.decodeIfPresent(Int.self, forKey: .bosTokenId),
+            eosTokenId: try decodeIntOrList(c, .eosTokenId))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode("llama", forKey: .modelType)
+        try c.encode(vocabSize, forKey: .vocabSize)
+        try c.encode(hiddenSize, forKey: .hiddenSize)
+        try c.encode(intermediateSize, forKey: .intermediateSize)
+        try c.encode(numHiddenLayers, forKey: .numHiddenLayers)
+        try c.encode(numAttentionHeads, forKey: .numAttentionHeads)
+        try c.encode(numKeyValueHeads, forKey: .numKeyValueHeads)
+        try c.encode(headDim, forKey: .headDim)
+        try c.encode(maxPositionEmbeddings, forKey: .maxPositionEmbeddings)
+        try c.encode(rmsNormEps, forKey: .rmsNormEps)
+        try c.encode(ropeTheta, forKey: .ropeTheta)
+        try c.encodeIfPresent(ropeScaling, forKey: .ropeScaling)
+        try c.encode(tieWordEmbeddings, forKey: .tieWordEmbeddings)
+        try c.encodeIfPresent(bosTokenId, forKey: .bosTokenId)
+        if eosTokenId.count == 1 { try c.encode(eosTokenId[0], forKey: .eosTokenId) } else { try c.encode(eosTokenId, forKey: .eosTokenId) }
+    }
+}
+
+/// An id given as a number or a list of numbers (as `eos_token_id` is).
+func decodeIntOrList<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ key: K) throws -> [Int] {
+    if let list = try? c.decodeIfPresent([Int].self, forKey: key) { return list }
+    return try c.decodeIfPresent(Int.self, forKey: key).map { [$0] } ?? []
+}
+
+/// Tensor names of the Llama family in one file format.
+struct LlamaNames {
+    let embed, norm, output: String
+    let layer: (Int, String) -> String
+
+    /// llama.cpp's GGUF names.
+    static let gguf = LlamaNames(embed: "token_embd.weight", norm: "output_norm.weight", output: "output.weight") { i, part in
+        let map = ["q": "attn_q", "k": "attn_k", "v": "attn_v", "o": "attn_output", "attn_norm": "attn_norm",
+                   "ffn_norm": "ffn_norm", "gate": "ffn_gate", "up": "ffn_up", "down": "ffn_down"]
+        return "blk.\(i).\(map[part]!).weight"
+    }
+
+    /// Hugging Face `transformers` names.
+    static let hf = LlamaNames(embed: "model.embed_tokens.weight", norm: "model.norm.weight", output: "lm_head.weight") { i, part in
+        let map = ["q": "self_attn.q_proj", "k": "self_attn.k_proj", "v": "self_attn.v_proj", "o": "self_attn.o_proj",
+                   "attn_norm": "input_layernorm", "ffn_norm": "post_attention_layernorm", "gate": "mlp.gate_proj",
+                   "up": "mlp.up_proj", "down": "mlp.down_proj"]
+        return "model.layers.\(i).\(map[part]!).weight"
+    }
+}
+
+/// One decoder block's parameters.
+struct LlamaLayer {
+    let attnNorm, ffnNorm: Tensor          // (C)
+    let wq, wk, wv, wo: WeightMatrix       // (H·D, C), (Hkv·D, C), (Hkv·D, C), (C, H·D)
+    let gate, up, down: WeightMatrix       // (F, C), (F, C), (C, F)
+}
+
+/// A Llama-family causal language model.
+public final class LlamaModel: LanguageModel, @unchecked Sendable {
+    public let config: LlamaConfig
+    let embed: WeightMatrix   // (V, C)
+    let output: WeightMatrix  // (V, C)
+    let norm: Tensor          // (C)
+    let layers: [LlamaLayer]
+    let rope: RotaryEmbedding
+    let shape: AttentionShape
+
+    /// Reads parameters from `source` with the given names; `interleavedRope` is true for GGUF files.
+    init(config: LlamaConfig, source: WeightSource, names: LlamaNames, interleavedRope: Bool, freqFactors: [Float]? = nil) throws {
+        let c = config, C = c.hiddenSize, F = c.intermediateSize
+        let qw = c.numAttentionHeads * c.headDim, kvw = c.numKeyValueHeads * c.headDim
+        guard c.numAttentionHeads % max(c.numKeyValueHeads, 1) == 0, c.headDim % 2 == 0 else {
+            throw ModelError.invalid(file: source.path, field: "num_key_value_heads",
+                                     problem: "\(c.numAttentionHeads) heads cannot be grouped over \(c.numKeyValueHeads)")
+        }
+        self.config = c
+        embed = try source.matrix(names.embed, shape: [c.vocabSize, C])
+        output = (!c.tieWordEmbeddings && source.has(names.output)) ? try source.matrix(names.output, shape: [c.vocabSize, C]) : embed
+        norm = try source.floats(names.norm, count: C)
+        layers = try (0..<c.numHiddenLayers).map { i in
+            let n = { names.layer(i, $0) }
+            return LlamaLayer(
+                attnNorm: try source.floats(n("attn_norm"), count: C), ffnNorm: try source.floats(n("ffn_norm"), count: C),
+                wq: try source.matrix(n("q"), shape: [qw, C]), wk: try source.matrix(n("k"), shape: [kvw, C]),
+                wv: try source.matrix(n("v"), shape: [kvw, C]), wo: try source.matrix(n("o"), shape: [C, qw]),
+                gate: try source.matrix(n("gate"), shape: [F, C]), up: try source.matrix(n("up"), shape: [F, C]),
+                down: try source.matrix(n("down"), shape: [C, F]))
+        }
+        rope = try RotaryEmbedding(dim: c.headDim, base: c.ropeTheta, scaling: c.ropeScaling, interleaved: interleavedRope,
+                                     freqFactors: freqFactors)
+        shape = AttentionShape(heads: c.numAttentionHeads, kvHeads: c.numKeyValueHeads, headDim: c.headDim)
+    }
+
+    public var vocabularySize: Int { config.vocabSize }
+    public var contextLength: Int { config.maxPositionEmbeddings }
+
+    public var summary: String {
+        let c = config
+        return "llama: \(c.numHiddenLayers) layers, hidden \(c.hiddenSize), \(c.numAttentionHeads) heads / "
+            + "\(c.numKeyValueHeads) KV heads (head dim \(c.headDim)), FFN \(c.intermediateSize), vocabulary \(c.vocabSize), "
+            + "RoPE base \(c.ropeTheta)\(c.ropeScaling.map { " (\($0.ropeType) ×\($0.factor))" } ?? ""), "
+            + "\(c.tieWordEmbeddings ? "tied" : "untied") embeddings, context \(c.maxPositionEmbeddings)"
+    }
+
+    public func makeCache(capacity: Int? = nil) -> KVCache {
+        KVCache(layers: config.numHiddenLayers, width: shape.kvWidth, capacity: capacity ?? config.maxPositionEmbeddings)
+    }
+
+    public func forward(_ tokens: [Int], cache: KVCache, logits mode: LogitsMode) throws -> Tensor {
+        let T = tokens.count, C = config.hiddenSize, F = config.intermediateSize, V = config.vocabSize
+        guard T > 0 else { return Tensor(zeros: [0, V]) }
+        try cache.reserve(T)
+        for t in tokens where !(0..<V).contains(t) { throw ModelError.tokenOutOfRange(token: t, vocabulary: V) }
+        let p0 = cache.length, qw = shape.qWidth, kvw = shape.kvWidth, eps = Float(config.rmsNormEps)
+        let scratch = Scratch(), attnScratch = Scratch()
+        let x = Tensor(zeros: [T, C]), h = Tensor(zeros: [T, C]), tmp = Tensor(zeros: [T, C])   // (T, C)
+        let q = Tensor(zeros: [T, qw]), att = Tensor(zeros: [T, qw])                           // (T, H·D)
+        let gate = Tensor(zeros: [T, F]), up = Tensor(zeros: [T, F])                           // (T, F)
+        for (i, t) in tokens.enumerated() { embed.dequantizeRows(t..<(t + 1), into: x.row(i)) }
+        let (cosT, sinT) = rope.tables(from: p0, count: T)
+        for (l, layer) in layers.enumerated() {
+            Kernels.rmsNorm(x.data, weight: layer.attnNorm.data, out: h.data, rows: T, n: C, eps: eps)
+            let kRows = cache.keys(l) + p0 * kvw, vRows = cache.values(l) + p0 * kvw   // (T, Hkv·D) in the cache
+            layer.wq.matmul(h.data, batch: T, into: q.data, scratch: scratch)
+            layer.wk.matmul(h.data, batch: T, into: kRows, ldy: kvw, scratch: scratch)
+            layer.wv.matmul(h.data, batch: T, into: vRows, ldy: kvw, scratch: scratch)
+            Kernels.rope(q.data, tokens: T, heads: shape.heads, dim: shape.headDim, stride: qw, cos: cosT, sin: sinT,
+                         rotaryDim: rope.rotaryDim, interleaved: rope.interleaved)
+            Kernels.rope(kRows, tokens: T, heads: shape.kvHeads, dim: shape.headDim, stride: kvw, cos: cosT, sin: sinT,
+                         rotaryDim: rope.rotaryDim, interleaved: rope.interleaved)
+            causalAttention(q: q.data, keys: cache.keys(l), values: cache.values(l), out: att.data, tokens: T, p0: p0,
+                            shape: shape, scratch: attnScratch)
+            layer.wo.matmul(att.data, batch: T, into: tmp.data, scratch: scratch)
+            Kernels.add(x.data, tmp.data, n: T * C)
+            Kernels.rmsNorm(x.data, weight: layer.ffnNorm.data, out: h.data, rows: T, n: C, eps: eps)
+            layer.gate.matmul(h.data, batch: T, into: gate.data, scratch: scratch)
+            layer.up.matmul(h.data, batch: T, into: up.data, scratch: scratch)
+            Kernels.siluMul(gate.data, up.data, n: T * F)
+            layer.down.matmul(gate.data, batch: T, into: tmp.data, scratch: scratch)
+            Kernels.add(x.data, tmp.data, n: T * C)
+        }
+        cache.length = p0 + T
+        let first: Int
+        switch mode {
+        case .none: return Tensor(zeros: [0, V])
+        case .last: first = T - 1
+        case .all: first = 0
+        }
+        let rows = T - first
+        Kernels.rmsNorm(x.row(first), weight: norm.data, out: h.data, rows: rows, n: C, eps: eps)
+        let logits = Tensor(zeros: [rows, V])
+        output.matmul(h.data, batch: rows, into: logits.data, scratch: scratch)
+        return logits
+    }
+}

@@ -1,1 +1,0 @@
-// MimicModels: the LanguageModel protocol, Llama and GPT-2 families, loaders, sampling.

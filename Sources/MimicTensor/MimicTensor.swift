@@ -1,1 +1,0 @@
-// MimicTensor: FP32 tensors and CPU kernels.

@@ -1,0 +1,77 @@
+// WeightMatrix: a (rows, cols) weight in any GGMLType, multiplied without copying it to FP32 for small
+// batches, and through dequantize-then-sgemm for large ones.
+import CBLAS
+import CKernels
+
+/// A row-major weight matrix W of shape (rows, cols) = (out_features, in_features), as HF and GGUF store it.
+/// The bytes stay in their file format (memory-mapped); `owner` keeps the mapping alive.
+public struct WeightMatrix: @unchecked Sendable {
+    public let type: GGMLType
+    public let rows: Int
+    public let cols: Int
+    public let bytes: UnsafeRawPointer
+    public let owner: AnyObject?
+
+    public init(type: GGMLType, rows: Int, cols: Int, bytes: UnsafeRawPointer, owner: AnyObject?) {
+        precondition(cols % type.blockElements == 0, "cols \(cols) not a multiple of \(type) blocks")
+        self.type = type
+        self.rows = rows
+        self.cols = cols
+        self.bytes = bytes
+        self.owner = owner
+    }
+
+    /// A matrix that owns an FP32 tensor of shape (rows, cols).
+    public init(_ tensor: Tensor) {
+        precondition(tensor.shape.count == 2, "WeightMatrix needs a 2-D tensor")
+        self.init(type: .f32, rows: tensor.shape[0], cols: tensor.shape[1], bytes: UnsafeRawPointer(tensor.data), owner: tensor)
+    }
+
+    /// Bytes per row.
+    public var rowBytes: Int { cols / type.blockElements * type.blockBytes }
+
+    /// Dequantizes rows `range` into `dst` (rows.count × cols floats).
+    public func dequantizeRows(_ range: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
+        dequantize(type, bytes + range.lowerBound * rowBytes, into: dst, count: range.count * cols)
+    }
+
+    /// Batches up to this many rows use the fused quantized kernels; larger ones dequantize and call sgemm.
+    public static let fusedBatchLimit = 8
+
+    /// y (M, rows) = x (M, cols) · Wᵀ, with y's row stride `ldy` (default `rows`).
+    public func matmul(_ x: UnsafePointer<Float>, batch m: Int, into y: UnsafeMutablePointer<Float>,
+                       ldy: Int? = nil, scratch: Scratch) {
+        let ldy = ldy ?? rows
+        if m <= WeightMatrix.fusedBatchLimit {
+            let chunks = Swift.min(rows, Threads.count * 4)
+            parallelRanges(rows, parts: chunks) { r in
+                ck_matmul_rows(Int32(type.rawValue), bytes, Int64(cols), x, Int64(m), y, Int64(ldy),
+                               Int64(r.lowerBound), Int64(r.upperBound))
+            }
+            return
+        }
+        let w: UnsafePointer<Float>
+        if type == .f32 {
+            w = bytes.assumingMemoryBound(to: Float.self)
+        } else {
+            let buf = scratch.floats(rows * cols)
+            parallelRanges(rows) { r in dequantizeRows(r, into: buf + r.lowerBound * cols) }
+            w = UnsafePointer(buf)
+        }
+        sgemmNT(m: m, n: rows, k: cols, a: x, lda: cols, b: w, ldb: cols, c: y, ldc: ldy)
+    }
+}
+
+/// C (m, n) = A (m, k) · Bᵀ where B is (n, k); `beta` scales the old C.
+public func sgemmNT(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                    c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), alpha,
+                a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// C (m, n) = A (m, k) · B where B is (k, n); `beta` scales the old C.
+public func sgemmNN(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                    c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), alpha,
+                a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
