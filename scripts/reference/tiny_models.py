@@ -13,7 +13,6 @@
 # Weights are float32 (as saved). The golden logits are the float64 forward pass of those float32
 # weights (the exact answer a float32 engine approximates); `float32_max_abs_diff` records how far
 # torch's own float32 forward lands from it, a floor for the tolerance a float32 engine can meet.
-import contextlib
 import json
 import os
 import platform
@@ -23,7 +22,8 @@ import sys
 import torch
 import transformers
 from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
-from transformers.models.llama import modeling_llama
+
+from precision import full_precision
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "Tests", "MimicModelsTests", "Resources")
@@ -65,29 +65,6 @@ def greedy(model: torch.nn.Module, ids: list[int], n: int) -> list[int]:
 
 def rounded(t: torch.Tensor) -> list:
     return [[float(f"{x:.7g}") for x in row] for row in t.tolist()]
-
-
-@contextlib.contextmanager
-def full_precision():
-    """transformers' Llama forces RMSNorm statistics and RoPE angles to float32 whatever the model's
-    dtype; for the float64 reference pass, compute them in the input's dtype instead."""
-    def rms_forward(self, x):
-        return self.weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.variance_epsilon))
-
-    @torch.no_grad()
-    def rope_forward(self, x, position_ids):
-        inv = self.inv_freq.to(x.dtype)[None, :, None].expand(position_ids.shape[0], -1, 1)
-        freqs = (inv @ position_ids[:, None, :].to(x.dtype)).transpose(1, 2)
-        emb = torch.cat((freqs, freqs), dim=-1)
-        return emb.cos() * self.attention_scaling, emb.sin() * self.attention_scaling
-
-    saved = modeling_llama.LlamaRMSNorm.forward, modeling_llama.LlamaRotaryEmbedding.forward
-    modeling_llama.LlamaRMSNorm.forward = rms_forward
-    modeling_llama.LlamaRotaryEmbedding.forward = rope_forward
-    try:
-        yield
-    finally:
-        modeling_llama.LlamaRMSNorm.forward, modeling_llama.LlamaRotaryEmbedding.forward = saved
 
 
 def write_golden(folder: str, name: str, model: torch.nn.Module, notes: str) -> dict:
