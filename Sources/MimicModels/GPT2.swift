@@ -208,12 +208,7 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
             Kernels.add(x.data, tmp.data, n: T * C)
         }
         cache.length = p0 + T
-        let first: Int
-        switch mode {
-        case .none: return Tensor(zeros: [0, V])
-        case .last: first = T - 1
-        case .all: first = 0
-        }
+        guard let first = mode.firstRow(of: T) else { return Tensor(zeros: [0, V]) }
         let rows = T - first
         Kernels.layerNorm(x.row(first), weight: lnfW.data, bias: lnfB.data, out: h.data, rows: rows, n: C, eps: eps)
         let logits = Tensor(zeros: [rows, V])

@@ -7,8 +7,20 @@ public enum LogitsMode: Sendable {
     case last
     /// Every position of the batch: (T, vocab).
     case all
+    /// The last n positions: (min(n, T), vocab).
+    case tail(Int)
     /// None (fill the cache only).
     case none
+
+    /// The first batch row whose logits are returned, nil for none.
+    public func firstRow(of t: Int) -> Int? {
+        switch self {
+        case .last: t - 1
+        case .all: 0
+        case .tail(let n): n > 0 ? t - min(n, t) : nil
+        case .none: nil
+        }
+    }
 }
 
 /// A causal language model over a key/value cache.
