@@ -56,6 +56,8 @@ static void rows_generic(int type, const void *w, int64_t K, const float *x, int
 
 // ---- AVX-512 ----
 
+#define H2F(h) _cvtsh_ss(h)
+
 __attribute__((target("avx512f,avx512bw,f16c,fma")))
 static inline float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
 
@@ -82,18 +84,18 @@ static void rows_avx512(int type, const void *w, int64_t K, const float *x, int6
                     if (type == CK_Q4_1) {
                         const block_q4_1 *blk = (const block_q4_1 *)w + n * nb + b;
                         const __m128i qs = _mm_loadu_si128((const __m128i *)blk->qs);
-                        const __m512 d = _mm512_set1_ps(ck_fp16_to_fp32(blk->d)), mn = _mm512_set1_ps(ck_fp16_to_fp32(blk->m));
+                        const __m512 d = _mm512_set1_ps(H2F(blk->d)), mn = _mm512_set1_ps(H2F(blk->m));
                         w0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(qs, lowMask))), d, mn);
                         w1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(qs, 4), lowMask))), d, mn);
                     } else if (type == CK_Q4_0) {
                         const block_q4_0 *blk = (const block_q4_0 *)w + n * nb + b;
                         const __m128i qs = _mm_loadu_si128((const __m128i *)blk->qs);
-                        const __m512 d = _mm512_set1_ps(ck_fp16_to_fp32(blk->d)), off = _mm512_set1_ps(-8.0f);
+                        const __m512 d = _mm512_set1_ps(H2F(blk->d)), off = _mm512_set1_ps(-8.0f);
                         w0 = _mm512_mul_ps(_mm512_add_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(qs, lowMask))), off), d);
                         w1 = _mm512_mul_ps(_mm512_add_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(qs, 4), lowMask))), off), d);
                     } else { // CK_Q8_0
                         const block_q8_0 *blk = (const block_q8_0 *)w + n * nb + b;
-                        const __m512 d = _mm512_set1_ps(ck_fp16_to_fp32(blk->d));
+                        const __m512 d = _mm512_set1_ps(H2F(blk->d));
                         w0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)blk->qs))), d);
                         w1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk->qs + 16)))), d);
                     }
@@ -144,10 +146,10 @@ static void rows_avx2(int type, const void *w, int64_t K, const float *x, int64_
                         const uint8_t *qs; 
                         if (type == CK_Q4_1) {
                             const block_q4_1 *blk = (const block_q4_1 *)w + n * nb + b;
-                            qs = blk->qs; d = ck_fp16_to_fp32(blk->d); off = ck_fp16_to_fp32(blk->m);
+                            qs = blk->qs; d = H2F(blk->d); off = H2F(blk->m);
                         } else {
                             const block_q4_0 *blk = (const block_q4_0 *)w + n * nb + b;
-                            qs = blk->qs; d = ck_fp16_to_fp32(blk->d); off = -8.0f * d;
+                            qs = blk->qs; d = H2F(blk->d); off = -8.0f * d;
                         }
                         const __m128i v = _mm_loadu_si128((const __m128i *)qs), mask = _mm_set1_epi8(0x0F);
                         _mm_storeu_si128((__m128i *)q, _mm_and_si128(v, mask));
@@ -157,7 +159,7 @@ static void rows_avx2(int type, const void *w, int64_t K, const float *x, int64_
                             wv[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(q + 8 * j)))), dv, ov);
                     } else { // CK_Q8_0
                         const block_q8_0 *blk = (const block_q8_0 *)w + n * nb + b;
-                        const __m256 dv = _mm256_set1_ps(ck_fp16_to_fp32(blk->d));
+                        const __m256 dv = _mm256_set1_ps(H2F(blk->d));
                         for (int j = 0; j < 4; j++)
                             wv[j] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(blk->qs + 8 * j)))), dv);
                     }

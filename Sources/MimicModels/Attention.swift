@@ -19,13 +19,10 @@ func causalAttention(q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values
     let scale = 1 / Float(s.headDim).squareRoot()
     let group = s.heads / s.kvHeads
     if t <= WeightMatrix.fusedBatchLimit {
-        let perThread = L
-        let buf = scratch.floats(perThread * s.heads)
-        parallelRanges(s.heads) { r in
-            Kernels.attention(q: q, qStride: s.qWidth, k: keys, v: values, kvStride: s.kvWidth, out: out, tokens: t,
-                              p0: p0, dim: s.headDim, group: group, heads: r, scale: scale,
-                              scores: buf + r.lowerBound * perThread)
-        }
+        let buf = scratch.floats(L * Threads.count)
+        Kernels.attentionParallel(q: q, qStride: s.qWidth, k: keys, v: values, kvStride: s.kvWidth, out: out,
+                                  tokens: t, p0: p0, dim: s.headDim, group: group, heads: s.heads, scale: scale,
+                                  scores: buf)
         return
     }
     let scores = scratch.floats(t * L)

@@ -1,5 +1,6 @@
 // Parallel loops over the machine's cores, and the thread budget shared with OpenBLAS.
 import CBLAS
+import CKernels
 import Foundation
 
 /// How many threads Mimic's kernels and OpenBLAS use (never both at once, so they do not oversubscribe).
@@ -13,6 +14,7 @@ public enum Threads {
     public static func set(_ n: Int) {
         current = max(1, n)
         openblas_set_num_threads(Int32(current))
+        ck_set_threads(Int32(current))
     }
 }
 

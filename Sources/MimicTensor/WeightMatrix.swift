@@ -43,11 +43,7 @@ public struct WeightMatrix: @unchecked Sendable {
                        ldy: Int? = nil, scratch: Scratch) {
         let ldy = ldy ?? rows
         if m <= WeightMatrix.fusedBatchLimit {
-            let chunks = Swift.min(rows, Threads.count * 4)
-            parallelRanges(rows, parts: chunks) { r in
-                ck_matmul_rows(Int32(type.rawValue), bytes, Int64(cols), x, Int64(m), y, Int64(ldy),
-                               Int64(r.lowerBound), Int64(r.upperBound))
-            }
+            ck_matmul(Int32(type.rawValue), bytes, Int64(cols), x, Int64(m), y, Int64(ldy), Int64(rows))
             return
         }
         let w: UnsafePointer<Float>

@@ -6,5 +6,5 @@ struct Mimic: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mimic",
         abstract: "Study model imitation: collect, curate, train, evaluate.",
-        subcommands: [])
+        subcommands: [Bench.self])
 }

@@ -55,3 +55,18 @@ void ck_rope(float *x, int64_t T, int64_t heads, int64_t dim, int64_t stride, co
 /// scores: scratch of at least (p0 + T) floats. scale multiplies q·k.
 void ck_attention(const float *q, int64_t qs, const float *k, const float *v, int64_t ks, float *out,
                   int64_t T, int64_t p0, int64_t dim, int64_t group, int64_t h0, int64_t h1, float scale, float *scores);
+
+// A small thread pool for the hot loops: workers spin briefly between jobs (a decode step runs hundreds of
+// short parallel loops), then sleep. Jobs from several caller threads are run one at a time.
+typedef void (*ck_task_fn)(void *ctx, int64_t task, int64_t ntasks);
+/// Runs fn(ctx, i, ntasks) for i in [0, ntasks) on the pool and the calling thread; returns when all are done.
+void ck_parallel(int64_t ntasks, ck_task_fn fn, void *ctx);
+/// Sets the number of threads (the caller included) the pool uses; 1 runs everything on the caller.
+void ck_set_threads(int n);
+int ck_get_threads(void);
+
+/// ck_matmul_rows over all N rows, split across the pool.
+void ck_matmul(int type, const void *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy, int64_t N);
+/// ck_attention over all heads, split across the pool; scores: scratch of nthreads * (p0 + T) floats.
+void ck_attention_parallel(const float *q, int64_t qs, const float *k, const float *v, int64_t ks, float *out,
+                           int64_t T, int64_t p0, int64_t dim, int64_t group, int64_t heads, float scale, float *scores);

@@ -1,0 +1,137 @@
+// The kernels' thread pool: persistent workers that spin on a job counter for a short while, then sleep on a
+// condition variable; the calling thread takes tasks too. Plus the parallel forms of the hot kernels.
+#include "ckernels.h"
+#include <immintrin.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#define MAX_THREADS 64
+#define SPIN_ROUNDS 20000
+
+static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;   // one job at a time
+static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static int nthreads = 0;          // threads in use, the caller included
+static int started = 0;           // workers created
+static _Atomic uint64_t generation = 0;
+static _Atomic int64_t next_task = 0, done_tasks = 0;
+static _Atomic int sleepers = 0;
+static ck_task_fn job_fn;
+static void *job_ctx;
+static int64_t job_n;
+static _Atomic int job_workers = 0;  // workers allowed to join the current job
+
+static void run_tasks(void) {
+    for (;;) {
+        const int64_t i = atomic_fetch_add(&next_task, 1);
+        if (i >= job_n) break;
+        job_fn(job_ctx, i, job_n);
+        atomic_fetch_add(&done_tasks, 1);
+    }
+}
+
+static void *worker(void *arg) {
+    const int id = (int)(intptr_t)arg;
+    uint64_t seen = 0;
+    for (;;) {
+        int spins = 0;
+        while (atomic_load_explicit(&generation, memory_order_acquire) == seen) {
+            if (++spins < SPIN_ROUNDS) { _mm_pause(); continue; }
+            pthread_mutex_lock(&sleep_lock);
+            atomic_fetch_add(&sleepers, 1);
+            while (atomic_load(&generation) == seen) pthread_cond_wait(&wake, &sleep_lock);
+            atomic_fetch_sub(&sleepers, 1);
+            pthread_mutex_unlock(&sleep_lock);
+        }
+        seen = atomic_load(&generation);
+        if (id < atomic_load(&job_workers)) run_tasks();
+    }
+    return NULL;
+}
+
+static void init_threads(void) {
+    if (nthreads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        nthreads = n < 1 ? 1 : (n > MAX_THREADS ? MAX_THREADS : (int)n);
+    }
+}
+
+void ck_set_threads(int n) {
+    pthread_once(&once, init_threads);
+    pthread_mutex_lock(&job_lock);
+    nthreads = n < 1 ? 1 : (n > MAX_THREADS ? MAX_THREADS : n);
+    pthread_mutex_unlock(&job_lock);
+}
+
+int ck_get_threads(void) { pthread_once(&once, init_threads); return nthreads; }
+
+void ck_parallel(int64_t ntasks, ck_task_fn fn, void *ctx) {
+    pthread_once(&once, init_threads);
+    if (ntasks <= 0) return;
+    pthread_mutex_lock(&job_lock);
+    if (nthreads <= 1 || ntasks == 1) {
+        for (int64_t i = 0; i < ntasks; i++) fn(ctx, i, ntasks);
+        pthread_mutex_unlock(&job_lock);
+        return;
+    }
+    while (started < nthreads - 1) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, worker, (void *)(intptr_t)started) != 0) break;
+        pthread_detach(t);
+        started++;
+    }
+    job_fn = fn; job_ctx = ctx; job_n = ntasks;
+    atomic_store(&next_task, 0);
+    atomic_store(&done_tasks, 0);
+    atomic_store(&job_workers, nthreads - 1);
+    atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+    if (atomic_load(&sleepers) > 0) {
+        pthread_mutex_lock(&sleep_lock);
+        pthread_cond_broadcast(&wake);
+        pthread_mutex_unlock(&sleep_lock);
+    }
+    run_tasks();
+    while (atomic_load_explicit(&done_tasks, memory_order_acquire) < ntasks) _mm_pause();
+    pthread_mutex_unlock(&job_lock);
+}
+
+// ---- parallel kernels ----
+
+typedef struct { int type; const void *w; int64_t K; const float *x; int64_t M; float *y; int64_t ldy, N; } matmul_job;
+
+static void matmul_task(void *p, int64_t i, int64_t n) {
+    const matmul_job *j = p;
+    const int64_t n0 = j->N * i / n, n1 = j->N * (i + 1) / n;
+    if (n0 < n1) ck_matmul_rows(j->type, j->w, j->K, j->x, j->M, j->y, j->ldy, n0, n1);
+}
+
+void ck_matmul(int type, const void *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy, int64_t N) {
+    matmul_job j = {type, w, K, x, M, y, ldy, N};
+    int64_t tasks = (int64_t)ck_get_threads() * 4;
+    if (tasks > N) tasks = N;
+    ck_parallel(tasks, matmul_task, &j);
+}
+
+typedef struct {
+    const float *q; int64_t qs; const float *k, *v; int64_t ks; float *out;
+    int64_t T, p0, dim, group, heads; float scale; float *scores;
+} attention_job;
+
+static void attention_task(void *p, int64_t i, int64_t n) {
+    const attention_job *j = p;
+    const int64_t h0 = j->heads * i / n, h1 = j->heads * (i + 1) / n;
+    if (h0 < h1)
+        ck_attention(j->q, j->qs, j->k, j->v, j->ks, j->out, j->T, j->p0, j->dim, j->group, h0, h1, j->scale,
+                     j->scores + i * (j->p0 + j->T));
+}
+
+void ck_attention_parallel(const float *q, int64_t qs, const float *k, const float *v, int64_t ks, float *out,
+                           int64_t T, int64_t p0, int64_t dim, int64_t group, int64_t heads, float scale, float *scores) {
+    attention_job j = {q, qs, k, v, ks, out, T, p0, dim, group, heads, scale, scores};
+    int64_t tasks = ck_get_threads();
+    if (tasks > heads) tasks = heads;
+    ck_parallel(tasks, attention_task, &j);
+}
