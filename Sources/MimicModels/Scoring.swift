@@ -73,14 +73,16 @@ extension LanguageModel {
                                 negativeLogLikelihood: nll)
     }
 
-    /// Generates up to `maxTokens` tokens after `prompt` with the KV cache. `onToken` sees each new token
-    /// and returns false to stop. Returns the new tokens.
+    /// Generates up to `maxTokens` tokens after `prompt` with the KV cache (which may already hold earlier
+    /// tokens, `history`, seen by the repetition penalty). `onToken` sees each new token and returns false to
+    /// stop. Returns the new tokens.
     public func generateTokens(prompt: [Int], maxTokens: Int, sampling: SamplingOptions, stopTokens: Set<Int>,
-                               cache: KVCache? = nil, onToken: (Int) -> Bool = { _ in true }) throws -> [Int] {
+                               cache: KVCache? = nil, history: [Int] = [],
+                               onToken: (Int) -> Bool = { _ in true }) throws -> [Int] {
         precondition(!prompt.isEmpty, "the prompt must hold at least one token")
         let cache = cache ?? makeCache(capacity: min(contextLength, prompt.count + maxTokens))
         var sampler = Sampler(sampling)
-        var history = prompt, out: [Int] = []
+        var history = history + prompt, out: [Int] = []
         var logits = try forward(prompt, cache: cache, logits: .last)
         while out.count < maxTokens {
             let next = sampler.sample(logits.data, count: vocabularySize, history: history)

@@ -1,0 +1,51 @@
+// The tokenizer and chat template that come with a model: from a GGUF's `tokenizer.*` keys, or from
+// `tokenizer.json` and `tokenizer_config.json` in a Hugging Face folder.
+import Foundation
+import MimicTokenizers
+
+extension GGUFFile {
+    /// The tokenizer in this file's `tokenizer.ggml.*` keys (byte-level BPE, `tokenizer.ggml.model` = gpt2).
+    public func tokenizer() throws -> BPETokenizer {
+        let model = string("tokenizer.ggml.model") ?? "(none)"
+        guard model == "gpt2" else {
+            throw ModelError.invalid(file: path, field: "tokenizer.ggml.model",
+                                     problem: "'\(model)' is not supported (byte-level BPE, 'gpt2', is)")
+        }
+        guard let tokens = strings("tokenizer.ggml.tokens") else { throw ModelError.missingKey(file: path, key: "tokenizer.ggml.tokens") }
+        do {
+            return try BPETokenizer(
+                tokens: tokens, merges: strings("tokenizer.ggml.merges") ?? [], tokenTypes: ints("tokenizer.ggml.token_type") ?? [],
+                preTokenizer: string("tokenizer.ggml.pre") ?? "default", bosID: int("tokenizer.ggml.bos_token_id"),
+                eosID: int("tokenizer.ggml.eos_token_id"), addBOS: bool("tokenizer.ggml.add_bos_token") ?? false,
+                chatTemplate: string("tokenizer.chat_template"))
+        } catch {
+            throw ModelError.invalid(file: path, field: "tokenizer", problem: error.localizedDescription)
+        }
+    }
+}
+
+/// How a chat is turned into a prompt for a model.
+public struct ChatFormat: Sendable {
+    public let template: ChatTemplate
+    /// The system prompt the model's own template inserts when a chat has none (SmolLM2 does).
+    public let defaultSystemPrompt: String?
+
+    /// The model's template recognised from its Jinja text, or the one named by `override`.
+    public init(jinja: String?, override: String?, source: String) throws {
+        if let override {
+            template = try ChatTemplate(name: override)
+            defaultSystemPrompt = nil
+        } else if let jinja {
+            template = try ChatTemplate.recognize(jinja: jinja)
+            defaultSystemPrompt = ChatTemplate.defaultSystemPrompt(jinja: jinja)
+        } else {
+            throw ModelError.invalid(file: source, field: "chat template",
+                                     problem: "the model has none; pass --template chatml|llama2|llama3|vicuna")
+        }
+    }
+
+    /// The prompt text for `messages`, ending with the assistant's turn opening.
+    public func prompt(_ messages: [ChatMessage]) -> String {
+        template.render(messages, addGenerationPrompt: true, defaultSystemPrompt: defaultSystemPrompt)
+    }
+}

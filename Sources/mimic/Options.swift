@@ -1,0 +1,60 @@
+// Options shared by the model commands: which model, threads, chat template, sampling.
+import ArgumentParser
+import Foundation
+import MimicModels
+import MimicTensor
+
+struct ModelOptions: ParsableArguments {
+    @Argument(help: "A GGUF file, a Hugging Face model folder, or a built-in name.")
+    var model: String = "smollm2-135m-instruct"
+    @Option(name: .shortAndLong, help: "Threads for kernels and BLAS (default: all cores).")
+    var threads: Int?
+
+    /// Applies the thread setting and opens the model.
+    func open() throws -> OpenedModel {
+        if let threads {
+            guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
+            Threads.set(threads)
+        }
+        return try OpenedModel(model)
+    }
+}
+
+struct SamplingArguments: ParsableArguments {
+    @Option(name: [.customShort("n"), .long], help: "Most tokens to generate.") var maxTokens = 256
+    @Option(help: "Temperature; 0 is greedy.") var temperature = 0.0
+    @Option(help: "Keep the k most likely tokens (0: all).") var topK = 0
+    @Option(help: "Nucleus sampling threshold (1: off).") var topP = 1.0
+    @Option(help: "Drop tokens below min-p × the top probability (0: off).") var minP = 0.0
+    @Option(help: "Repetition penalty (1: off).") var repeatPenalty = 1.0
+    @Option(help: "Tokens the repetition penalty looks back over.") var repeatLastN = 64
+    @Option(help: "Random seed; the same seed gives the same text.") var seed: UInt64 = 0
+    @Option(name: .customLong("stop"), help: "A string that ends generation (repeatable).") var stops: [String] = []
+
+    func validate() throws {
+        guard maxTokens > 0 else { throw ValidationError("--max-tokens must be at least 1") }
+        guard temperature >= 0 else { throw ValidationError("--temperature must be 0 or more") }
+        guard topP > 0 && topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
+        guard minP >= 0 && minP < 1 else { throw ValidationError("--min-p must be in [0, 1)") }
+        guard topK >= 0 else { throw ValidationError("--top-k must be 0 or more") }
+        guard repeatPenalty > 0 else { throw ValidationError("--repeat-penalty must be positive") }
+    }
+
+    func options(extraStops: [String] = []) -> GenerationOptions {
+        GenerationOptions(
+            maxTokens: maxTokens,
+            sampling: SamplingOptions(temperature: temperature, topK: topK, topP: topP, minP: minP,
+                                      repetitionPenalty: repeatPenalty, repeatLastN: repeatLastN, seed: seed),
+            stopStrings: stops + extraStops)
+    }
+}
+
+/// Writes to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Writes text to standard output at once (no buffering), for streaming.
+func emit(_ text: String) {
+    FileHandle.standardOutput.write(Data(text.utf8))
+}
