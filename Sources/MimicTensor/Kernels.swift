@@ -31,6 +31,9 @@ public enum Kernels {
     /// x = gelu_tanh(x), n elements (GPT-2's `gelu_new`).
     public static func geluTanh(_ x: UnsafeMutablePointer<Float>, n: Int) { ck_gelu_tanh(x, Int64(n)) }
 
+    /// y = exp(x), n elements (the vectorised exp the softmax and activations use).
+    public static func exp(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int) { ck_expf(x, y, Int64(n)) }
+
     /// y += x, n elements.
     public static func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, n: Int) { ck_add(y, x, Int64(n)) }
 

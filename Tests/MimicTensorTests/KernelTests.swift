@@ -1,0 +1,111 @@
+// The fast kernels (C, every SIMD level this CPU has) held to the plain Swift ones in ReferenceKernels.
+import Foundation
+import MimicTensor
+import Testing
+
+func randomFloats(_ n: Int, _ rng: inout SeededGenerator, scale: Float = 1) -> [Float] {
+    (0..<n).map { _ in Float(rng.nextUnit() * 2 - 1) * scale }
+}
+
+func maxDiff(_ a: [Float], _ b: [Float]) -> Float {
+    precondition(a.count == b.count)
+    return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
+}
+
+/// Every SIMD level up to the CPU's best (0 = portable C).
+let simdLevels: [Int] = {
+    let best = Kernels.setSIMDLevel(9)
+    return Array(0...best)
+}()
+
+@Suite(.serialized) struct KernelTests {
+    /// Norms are compiled as target clones (the loader picks the CPU's best), so only that one runs here.
+    @Test func normsMatchReference() {
+        var rng = SeededGenerator(seed: 1)
+        let rows = 3, n = 77
+        let x = randomFloats(rows * n, &rng, scale: 3), w = randomFloats(n, &rng), b = randomFloats(n, &rng)
+        var out = [Float](repeating: 0, count: rows * n)
+        Kernels.rmsNorm(x, weight: w, out: &out, rows: rows, n: n, eps: 1e-5)
+        #expect(maxDiff(out, ReferenceKernels.rmsNorm(x, weight: w, rows: rows, n: n, eps: 1e-5)) < 1e-5)
+        Kernels.layerNorm(x, weight: w, bias: b, out: &out, rows: rows, n: n, eps: 1e-5)
+        #expect(maxDiff(out, ReferenceKernels.layerNorm(x, weight: w, bias: b, rows: rows, n: n, eps: 1e-5)) < 1e-5)
+    }
+
+    @Test(arguments: simdLevels)
+    func softmaxAndActivationsMatchReference(level: Int) {
+        defer { Kernels.setSIMDLevel(9) }
+        Kernels.setSIMDLevel(level)
+        var rng = SeededGenerator(seed: 2)
+        let n = 133
+        var x = randomFloats(n, &rng, scale: 20)
+        let expected = ReferenceKernels.softmax(Array(x[..<100]), scale: 0.5)
+        var valid: [Int64] = [100]
+        Kernels.softmaxRows(&x, rows: 1, n: n, valid: &valid, scale: 0.5)
+        #expect(maxDiff(Array(x[..<100]), expected) < 1e-6)
+        #expect(x[100...].allSatisfy { $0 == 0 }, "entries past the valid length are zeroed")
+
+        var g = randomFloats(n, &rng, scale: 8)
+        let up = randomFloats(n, &rng)
+        let siluExpected = zip(g, up).map { ReferenceKernels.silu($0) * $1 }
+        Kernels.siluMul(&g, up, n: n)
+        #expect(maxDiff(g, siluExpected) < 1e-5)
+
+        var h = randomFloats(n, &rng, scale: 6)
+        let geluExpected = h.map(ReferenceKernels.geluTanh)
+        Kernels.geluTanh(&h, n: n)
+        #expect(maxDiff(h, geluExpected) < 1e-5)
+    }
+
+    @Test(arguments: simdLevels)
+    func expIsAccurateOverItsRange(level: Int) {
+        defer { Kernels.setSIMDLevel(9) }
+        Kernels.setSIMDLevel(level)
+        let x = stride(from: -87.0, through: 88.0, by: 0.173).map { Float($0) }
+        var y = [Float](repeating: 0, count: x.count)
+        Kernels.exp(x, &y, n: x.count)
+        let worst = zip(x, y).map { abs(Double($1) / Foundation.exp(Double($0)) - 1) }.max()!
+        #expect(worst < 5e-7, "relative error \(worst)")
+    }
+
+    @Test func ropeMatchesReferenceInBothLayouts() throws {
+        var rng = SeededGenerator(seed: 3)
+        let dim = 16, heads = 2, tokens = 3, p0 = 5
+        let invFreq = (0..<(dim / 2)).map { Float(1 / pow(10000.0, Double(2 * $0) / Double(dim))) }
+        let angles = (0..<tokens).flatMap { t in invFreq.map { Double(Float(p0 + t) * $0) } }
+        let (c, s) = (angles.map { Float(cos($0)) }, angles.map { Float(sin($0)) })
+        for interleaved in [true, false] {
+            var x = randomFloats(tokens * heads * dim, &rng)
+            let before = x
+            Kernels.rope(&x, tokens: tokens, heads: heads, dim: dim, stride: heads * dim, cos: c, sin: s, rotaryDim: dim,
+                         interleaved: interleaved)
+            for t in 0..<tokens {
+                for h in 0..<heads {
+                    let at = (t * heads + h) * dim
+                    let expected = ReferenceKernels.rope(Array(before[at..<(at + dim)]), invFreq: invFreq,
+                                                         position: p0 + t, interleaved: interleaved)
+                    #expect(maxDiff(Array(x[at..<(at + dim)]), expected) < 1e-5)
+                }
+            }
+        }
+    }
+
+    @Test func attentionMatchesReferenceWithGroupedHeads() {
+        var rng = SeededGenerator(seed: 4)
+        let dim = 8, heads = 4, kvHeads = 2, p0 = 3, tokens = 2, L = p0 + tokens
+        let q = randomFloats(tokens * heads * dim, &rng), k = randomFloats(L * kvHeads * dim, &rng)
+        let v = randomFloats(L * kvHeads * dim, &rng)
+        var out = [Float](repeating: 0, count: q.count), scores = [Float](repeating: 0, count: L * 8)
+        Kernels.attentionParallel(q: q, qStride: heads * dim, k: k, v: v, kvStride: kvHeads * dim, out: &out, tokens: tokens,
+                                  p0: p0, dim: dim, group: heads / kvHeads, heads: heads, scale: 0.35, scores: &scores)
+        for t in 0..<tokens {
+            for h in 0..<heads {
+                let g = h / (heads / kvHeads), visible = p0 + t + 1
+                let keys = (0..<visible).map { j in Array(k[(j * kvHeads + g) * dim..<((j * kvHeads + g) * dim + dim)]) }
+                let values = (0..<visible).map { j in Array(v[(j * kvHeads + g) * dim..<((j * kvHeads + g) * dim + dim)]) }
+                let at = (t * heads + h) * dim
+                let expected = ReferenceKernels.attention(q: Array(q[at..<(at + dim)]), keys: keys, values: values, scale: 0.35)
+                #expect(maxDiff(Array(out[at..<(at + dim)]), expected) < 1e-5)
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+// Quantized mat-vec and mat-mul (fused SIMD kernels, the portable path, dequantize + sgemm) held to a plain
+// matrix product over the dequantized weights, for every weight type and SIMD level.
+import Foundation
+import MimicTensor
+import Testing
+
+/// Random blocks of `type` whose scale fields are sane half floats, so every dequantized value is finite.
+func randomWeights(_ type: GGMLType, rows: Int, cols: Int, _ rng: inout SeededGenerator) -> [UInt8] {
+    let blocks = rows * cols / type.blockElements
+    var bytes = (0..<(blocks * type.blockBytes)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+    func half(_ v: Float) -> (UInt8, UInt8) {
+        let bits = Float16(v).bitPattern
+        return (UInt8(bits & 0xFF), UInt8(bits >> 8))
+    }
+    let scaleOffsets: [Int] = switch type {
+    case .q4_0, .q8_0: [0]
+    case .q4_1, .q4_K, .q5_K: [0, 2]
+    case .q6_K: [208]
+    case .f16: Array(stride(from: 0, to: type.blockBytes, by: 2))
+    case .f32, .bf16: []
+    }
+    for b in 0..<blocks {
+        for off in scaleOffsets {
+            let (lo, hi) = half(Float(rng.nextUnit() * 0.2 - 0.1))
+            bytes[b * type.blockBytes + off] = lo
+            bytes[b * type.blockBytes + off + 1] = hi
+        }
+        if type == .f32 {
+            for i in 0..<(type.blockBytes / 4) {
+                let v = Float(rng.nextUnit() * 2 - 1).bitPattern
+                for j in 0..<4 { bytes[b * 4 + i * 4 + j] = UInt8((v >> (8 * UInt32(j))) & 0xFF) }
+            }
+        }
+        if type == .bf16 { bytes[b * 2 + 1] = UInt8(0x3C + rng.next() % 4) | (bytes[b * 2 + 1] & 0x80) }
+    }
+    return bytes
+}
+
+@Suite(.serialized) struct WeightMatrixTests {
+    static let types = GGMLType.allCases
+
+    @Test(arguments: types, simdLevels)
+    func matmulMatchesDequantizedReference(type: GGMLType, level: Int) {
+        defer { Kernels.setSIMDLevel(9) }
+        Kernels.setSIMDLevel(level)
+        var rng = SeededGenerator(seed: UInt64(type.rawValue * 10 + level))
+        let rows = 19, cols = 512
+        let bytes = randomWeights(type, rows: rows, cols: cols, &rng)
+        bytes.withUnsafeBytes { raw in
+            let w = WeightMatrix(type: type, rows: rows, cols: cols, bytes: raw.baseAddress!, owner: nil)
+            var dense = [Float](repeating: 0, count: rows * cols)
+            w.dequantizeRows(0..<rows, into: &dense)
+            let finite = dense.allSatisfy { $0.isFinite }
+            #expect(finite)
+            for batch in [1, 3, 5, 12] {  // 12 > fusedBatchLimit: dequantize + sgemm
+                let x = randomFloats(batch * cols, &rng)
+                var y = [Float](repeating: 0, count: batch * rows)
+                w.matmul(x, batch: batch, into: &y, scratch: Scratch())
+                let expected = ReferenceKernels.matmulNT(x, dense, m: batch, n: rows, k: cols)
+                let scale = expected.map(abs).max() ?? 1
+                #expect(maxDiff(y, expected) <= 1e-5 * max(scale, 1), "\(type) batch \(batch) level \(level)")
+            }
+        }
+    }
+
+    @Test func typeSizesAreGGMLs() {
+        let expected: [GGMLType: (Int, Int)] = [.f32: (1, 4), .f16: (1, 2), .bf16: (1, 2), .q4_0: (32, 18), .q4_1: (32, 20),
+                                                .q8_0: (32, 34), .q4_K: (256, 144), .q5_K: (256, 176), .q6_K: (256, 210)]
+        for (type, (elements, bytes)) in expected {
+            #expect(type.blockElements == elements && type.blockBytes == bytes, "\(type)")
+        }
+    }
+}
