@@ -14,6 +14,7 @@ extension GGUFFile {
         }
         let heads = try requireInt("\(a).attention.head_count")
         let hidden = try requireInt("\(a).embedding_length")
+        try checkSizes(path, [("\(a).attention.head_count", heads), ("\(a).embedding_length", hidden)])
         var scaling: RopeScaling?
         if let type = string("\(a).rope.scaling.type"), type != "none" {
             scaling = RopeScaling(ropeType: type, factor: double("\(a).rope.scaling.factor") ?? 1)

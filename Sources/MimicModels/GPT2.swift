@@ -118,6 +118,8 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
 
     init(config: GPT2Config, source: WeightSource, names: GPT2Names) throws {
         let c = config, C = c.nEmbd, F = c.innerSize
+        try checkSizes(source.path, [("vocab_size", c.vocabSize), ("n_positions", c.nPositions), ("n_embd", C),
+                                     ("n_layer", c.nLayer), ("n_head", c.nHead), ("n_inner", F)])
         guard ["gelu_new", "gelu_pytorch_tanh", "gelu_fast"].contains(c.activationFunction) else {
             throw ModelError.invalid(file: source.path, field: "activation_function",
                                      problem: "'\(c.activationFunction)' is not supported (gelu_new is)")

@@ -96,6 +96,13 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     }
 }
 
+/// Throws unless every named size is in 1...2^24 (a corrupt or hostile config must not allocate wildly).
+func checkSizes(_ file: String, _ sizes: [(String, Int)]) throws {
+    for (name, value) in sizes where !(1...(1 << 24)).contains(value) {
+        throw ModelError.invalid(file: file, field: name, problem: "\(value) is out of range (1 to 16777216)")
+    }
+}
+
 /// An id given as a number or a list of numbers (as `eos_token_id` is).
 func decodeIntOrList<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ key: K) throws -> [Int] {
     if let list = try? c.decodeIfPresent([Int].self, forKey: key) { return list }
@@ -143,10 +150,17 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
     /// Reads parameters from `source` with the given names; `interleavedRope` is true for GGUF files.
     init(config: LlamaConfig, source: WeightSource, names: LlamaNames, interleavedRope: Bool, freqFactors: [Float]? = nil) throws {
         let c = config, C = c.hiddenSize, F = c.intermediateSize
+        try checkSizes(source.path, [("vocab_size", c.vocabSize), ("hidden_size", C), ("intermediate_size", F),
+                                     ("num_hidden_layers", c.numHiddenLayers), ("num_attention_heads", c.numAttentionHeads),
+                                     ("num_key_value_heads", c.numKeyValueHeads), ("head_dim", c.headDim),
+                                     ("max_position_embeddings", c.maxPositionEmbeddings)])
         let qw = c.numAttentionHeads * c.headDim, kvw = c.numKeyValueHeads * c.headDim
-        guard c.numAttentionHeads % max(c.numKeyValueHeads, 1) == 0, c.headDim % 2 == 0 else {
+        guard c.numAttentionHeads % c.numKeyValueHeads == 0, c.headDim % 2 == 0 else {
             throw ModelError.invalid(file: source.path, field: "num_key_value_heads",
                                      problem: "\(c.numAttentionHeads) heads cannot be grouped over \(c.numKeyValueHeads)")
+        }
+        guard c.rmsNormEps.isFinite, c.rmsNormEps >= 0, c.ropeTheta.isFinite, c.ropeTheta > 0 else {
+            throw ModelError.invalid(file: source.path, field: "rms_norm_eps / rope_theta", problem: "must be finite and positive")
         }
         self.config = c
         embed = try source.matrix(names.embed, shape: [c.vocabSize, C])
