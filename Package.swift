@@ -37,6 +37,7 @@ let package = Package(
         .testTarget(
             name: "MimicModelsTests", dependencies: ["MimicModels", "MimicTokenizers", "MimicTensor"],
             resources: [.copy("Resources")]),
+        .testTarget(name: "MimicCLITests", dependencies: ["mimic", "MimicModels"]),
     ],
     swiftLanguageModes: [.v5]
 )

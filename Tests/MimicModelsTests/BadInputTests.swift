@@ -1,0 +1,104 @@
+// Bad model files end in one clear ModelError naming the file and the problem, never a crash.
+import Foundation
+import MimicModels
+import MimicTensor
+import Testing
+
+@Suite struct BadInputTests {
+    @Test func tinyBuiltGGUFLoadsAndRuns() throws {
+        let path = try temporaryFile(GGUFBuilder.tinyLlama().build(), name: "tiny.gguf")
+        let opened = try OpenedModel(path)
+        let logits = try opened.model.forward([1, 2, 3], cache: opened.model.makeCache(capacity: nil), logits: .last)
+        #expect(logits.array.allSatisfy { $0.isFinite })
+        #expect(opened.tokenizer?.vocabularySize == 64)
+    }
+
+    @Test func wrongMagic() throws {
+        var bytes = GGUFBuilder.tinyLlama().build()
+        bytes[3] = UInt8(ascii: "G")
+        let path = try temporaryFile(bytes, name: "magic.gguf")
+        #expect(throws: ModelError.badMagic(file: path, found: "'GGUG'")) { try GGUFFile(path: path) }
+        let message = (try? GGUFFile(path: path)).map { _ in "" } ?? ModelError.badMagic(file: path, found: "'GGUG'").errorDescription!
+        #expect(message.hasPrefix(path) && !message.contains("\n"))
+    }
+
+    @Test func everyTruncationIsAnErrorNamingTheFile() throws {
+        let bytes = GGUFBuilder.tinyLlama().build()
+        for cut in Array(stride(from: 0, to: 1200, by: 7)) + [bytes.count - 1] {
+            let path = try temporaryFile(Array(bytes[..<cut]), name: "cut.gguf")
+            do {
+                _ = try OpenedModel(path)
+                Issue.record("a file cut at \(cut) of \(bytes.count) bytes loaded")
+            } catch let error as ModelError {
+                #expect(error.errorDescription!.hasPrefix(path), "\(error)")
+            }
+        }
+    }
+
+    @Test func tensorOffsetPastTheEnd() throws {
+        var b = GGUFBuilder.tinyLlama()
+        b.tensors[b.tensors.count - 1].data.removeLast(64)  // the last tensor's data runs past the end of the file
+        var bytes = b.build()
+        bytes.removeLast(64)
+        let path = try temporaryFile(bytes, name: "offset.gguf")
+        #expect {
+            try GGUFFile(path: path)
+        } throws: { error in
+            guard case .tensorOutOfBounds(let file, let tensor, _, _) = error as? ModelError else { return false }
+            return file == path && tensor == "blk.0.ffn_down.weight"
+        }
+    }
+
+    @Test func unknownQuantizationTypeIsNamed() throws {
+        var b = GGUFBuilder.tinyLlama()
+        b.tensors[4].type = 16  // IQ2_XXS
+        let path = try temporaryFile(b.build(), name: "iq.gguf")
+        #expect(throws: ModelError.unknownTensorType(file: path, tensor: "blk.0.attn_q.weight", type: "IQ2_XXS")) {
+            try GGUFFile(path: path)
+        }
+    }
+
+    @Test func missingTensorAndBadConfigAreNamed() throws {
+        var b = GGUFBuilder.tinyLlama()
+        b.tensors.removeAll { $0.name == "blk.0.ffn_up.weight" }
+        let path = try temporaryFile(b.build(), name: "missing.gguf")
+        #expect(throws: ModelError.missingTensor(file: path, tensor: "blk.0.ffn_up.weight")) { try OpenedModel(path) }
+
+        var c = GGUFBuilder.tinyLlama()
+        c.kv[c.kv.firstIndex { $0.0 == "llama.attention.head_count" }!].1 = .u32(0)
+        let zero = try temporaryFile(c.build(), name: "zero-heads.gguf")
+        #expect(throws: ModelError.self) { try OpenedModel(zero) }
+    }
+
+    /// Random corruptions of a small GGUF: every one either loads and runs or throws a ModelError.
+    @Test func randomCorruptionsNeverCrash() throws {
+        let bytes = GGUFBuilder.tinyLlama().build()
+        let headerEnd = 1400  // metadata and tensor infos; corrupting weights only changes numbers
+        var rng = SeededGenerator(seed: 99)
+        var loaded = 0, rejected = 0
+        for trial in 0..<1500 {
+            var mutated = bytes
+            for _ in 0..<(1 + Int(rng.next() % 4)) {
+                let at = Int(rng.next() % UInt64(headerEnd))
+                switch rng.next() % 3 {
+                case 0: mutated[at] = UInt8(truncatingIfNeeded: rng.next())
+                case 1: mutated[at] ^= 1 << UInt8(rng.next() % 8)
+                default: mutated[at] = [0x00, 0xFF, 0x7F, 0x80][Int(rng.next() % 4)]
+                }
+            }
+            if trial % 5 == 0 { mutated.removeLast(Int(rng.next() % UInt64(mutated.count))) }
+            let path = try temporaryFile(mutated, name: "fuzz.gguf")
+            do {
+                let opened = try OpenedModel(path)
+                let m = opened.model
+                _ = try m.forward([0, 1], cache: m.makeCache(capacity: 8), logits: .last)
+                if let tok = opened.tokenizer { _ = tok.decode(tok.encode("AB0 C1")) }
+                loaded += 1
+            } catch is ModelError {
+                rejected += 1
+            }
+        }
+        #expect(loaded + rejected == 1500)
+        #expect(rejected > 100 && loaded > 10, "loaded \(loaded), rejected \(rejected)")
+    }
+}
