@@ -128,7 +128,9 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
             throw ModelError.invalid(file: source.path, field: "n_head", problem: "\(c.nHead) does not divide n_embd \(C)")
         }
         self.config = c
-        wte = try source.matrix(names.wte, shape: [c.vocabSize, C])
+        var embedding = try source.matrix(names.wte, shape: [c.vocabSize, C])
+        embedding.allowsQuantizedActivations = false  // it is also the output projection
+        wte = embedding
         wpe = try source.floats(names.wpe, count: c.nPositions * C)
         lnfW = try source.floats(names.lnfW, count: C)
         lnfB = try source.floats(names.lnfB, count: C)

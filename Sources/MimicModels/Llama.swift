@@ -164,7 +164,9 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         }
         self.config = c
         embed = try source.matrix(names.embed, shape: [c.vocabSize, C])
-        output = (!c.tieWordEmbeddings && source.has(names.output)) ? try source.matrix(names.output, shape: [c.vocabSize, C]) : embed
+        var head = (!c.tieWordEmbeddings && source.has(names.output)) ? try source.matrix(names.output, shape: [c.vocabSize, C]) : embed
+        head.allowsQuantizedActivations = false
+        output = head
         norm = try source.floats(names.norm, count: C)
         layers = try (0..<c.numHiddenLayers).map { i in
             let n = { names.layer(i, $0) }

@@ -41,6 +41,18 @@ public enum ReferenceKernels {
         return Float(0.5 * v * (1 + tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))))
     }
 
+    /// x rounded as the 8-bit activation kernels see it: per 32 values, q = round(x / d) with d = max|x| / 127.
+    public static func quantizeQ8(_ x: [Float]) -> [Float] {
+        var out = x
+        for b in stride(from: 0, to: x.count, by: 32) {
+            let block = x[b..<min(b + 32, x.count)]
+            let d = (block.map { abs($0) }.max() ?? 0) / 127
+            let id: Float = d > 0 ? 1 / d : 0
+            for i in block.indices { out[i] = (x[i] * id).rounded(.toNearestOrEven) * d }
+        }
+        return out
+    }
+
     /// y (M, N) = x (M, K) · Wᵀ with W (N, K).
     public static func matmulNT(_ x: [Float], _ w: [Float], m: Int, n: Int, k: Int) -> [Float] {
         var y = [Float](repeating: 0, count: m * n)

@@ -11,6 +11,9 @@ public struct WeightMatrix: @unchecked Sendable {
     public let cols: Int
     public let bytes: UnsafeRawPointer
     public let owner: AnyObject?
+    /// Whether small-batch products may round activations to 8 bits (false keeps them FP32: used for the
+    /// output projection, where rounding the final hidden state moves logits by tenths).
+    public var allowsQuantizedActivations = true
 
     public init(type: GGMLType, rows: Int, cols: Int, bytes: UnsafeRawPointer, owner: AnyObject?) {
         precondition(cols % type.blockElements == 0, "cols \(cols) not a multiple of \(type) blocks")
@@ -35,6 +38,10 @@ public struct WeightMatrix: @unchecked Sendable {
         dequantize(type, bytes + range.lowerBound * rowBytes, into: dst, count: range.count * cols)
     }
 
+    /// Whether a small-batch product rounds the activations to 8 bits (Q4_0, Q4_1, Q8_0 weights on AVX2 CPUs,
+    /// unless `Kernels.exactActivations` is set).
+    public var quantizesActivations: Bool { allowsQuantizedActivations && ck_q8_path(Int32(type.rawValue), Int64(cols)) != 0 }
+
     /// Batches up to this many rows use the fused quantized kernels; larger ones dequantize and call sgemm.
     public static let fusedBatchLimit = 8
 
@@ -43,7 +50,8 @@ public struct WeightMatrix: @unchecked Sendable {
                        ldy: Int? = nil, scratch: Scratch) {
         let ldy = ldy ?? rows
         if m <= WeightMatrix.fusedBatchLimit {
-            ck_matmul(Int32(type.rawValue), bytes, Int64(cols), x, Int64(m), y, Int64(ldy), Int64(rows))
+            ck_matmul(Int32(type.rawValue), bytes, Int64(cols), x, Int64(m), y, Int64(ldy), Int64(rows),
+                      allowsQuantizedActivations ? 1 : 0)
             return
         }
         let w: UnsafePointer<Float>

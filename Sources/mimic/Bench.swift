@@ -8,18 +8,15 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure prompt processing (pp) and generation (tg) speed in tokens/s, like llama-bench.")
 
-    @Argument(help: "A GGUF file, a Hugging Face model folder, or a built-in name.")
-    var model: String = "smollm2-135m-instruct"
+    @OptionGroup var modelOptions: ModelOptions
     @Option(name: .shortAndLong, help: "Prompt tokens per pp run.") var prompt = 512
     @Option(name: [.customShort("n"), .long], help: "Tokens per tg run.") var generate = 128
     @Option(name: .shortAndLong, help: "Repetitions of each test.") var repetitions = 5
-    @Option(name: .shortAndLong, help: "Threads (default: all cores).") var threads: Int?
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        if let threads { Threads.set(threads) }
         let loadStart = Date()
-        let opened = try OpenedModel(model)
+        let opened = try modelOptions.open()
         let loadSeconds = Date().timeIntervalSince(loadStart)
         let results = try Benchmark.run(model: opened.model, prompt: prompt, generate: generate, repetitions: repetitions)
         if json {

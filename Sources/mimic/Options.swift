@@ -9,9 +9,12 @@ struct ModelOptions: ParsableArguments {
     var model: String = "smollm2-135m-instruct"
     @Option(name: .shortAndLong, help: "Threads for kernels and BLAS (default: all cores).")
     var threads: Int?
+    @Flag(help: "Keep activations in FP32 in quantized mat-vecs (slower; by default they are rounded to 8 bits as llama.cpp does).")
+    var exact = false
 
-    /// Applies the thread setting and opens the model.
+    /// Applies the thread and precision settings and opens the model.
     func open() throws -> OpenedModel {
+        Kernels.exactActivations = exact
         if let threads {
             guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
             Threads.set(threads)

@@ -65,8 +65,23 @@ void ck_parallel(int64_t ntasks, ck_task_fn fn, void *ctx);
 void ck_set_threads(int n);
 int ck_get_threads(void);
 
-/// ck_matmul_rows over all N rows, split across the pool.
-void ck_matmul(int type, const void *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy, int64_t N);
+/// ck_matmul_rows over all N rows, split across the pool; with allow_q8 the activations may be rounded to
+/// 8 bits (see ck_q8_path).
+void ck_matmul(int type, const void *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy, int64_t N,
+               int allow_q8);
 /// ck_attention over all heads, split across the pool; scores: scratch of nthreads * (p0 + T) floats.
 void ck_attention_parallel(const float *q, int64_t qs, const float *k, const float *v, int64_t ks, float *out,
                            int64_t T, int64_t p0, int64_t dim, int64_t group, int64_t heads, float scale, float *scores);
+
+/// An activation block quantized to 8 bits: x ≈ d * qs; s = d * sum(qs).
+typedef struct { float d; float s; int8_t qs[32]; } ck_xblock;
+/// Quantizes n floats (a multiple of 32) to 8-bit blocks (round to nearest, scale max|x| / 127).
+void ck_quantize_q8(const float *x, ck_xblock *out, int64_t n);
+/// Whether ck_matmul uses 8-bit activations for this weight type and row length.
+int ck_q8_path(int type, int64_t K);
+/// Turns 8-bit activations off (1) or on (0, the default where the CPU has AVX2).
+void ck_set_exact(int on);
+int ck_get_exact(void);
+/// ck_matmul_rows with activations already quantized: xq holds M rows of K/32 blocks.
+void ck_matmul_rows_q8(int type, const void *w, int64_t K, const ck_xblock *xq, int64_t M, float *y, int64_t ldy,
+                       int64_t n0, int64_t n1);
