@@ -30,7 +30,9 @@ let package = Package(
                 "MimicModels", "MimicTokenizers", "MimicTensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "MimicTensorTests", dependencies: ["MimicTensor"]),
+        .testTarget(
+            name: "MimicTensorTests", dependencies: ["MimicTensor"],
+            resources: [.copy("Resources")]),
         .testTarget(
             name: "MimicTokenizersTests", dependencies: ["MimicTokenizers"],
             resources: [.copy("Resources")]),
