@@ -7,13 +7,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-static int exact = 0;  // 1: never quantize activations
-
-void ck_set_exact(int on) { exact = on != 0; }
-int ck_get_exact(void) { return exact; }
-
 int ck_q8_path(int type, int64_t K) {
-    return !exact && ck_simd_level() >= 1 && K % QK == 0 && (type == CK_Q4_0 || type == CK_Q4_1 || type == CK_Q8_0);
+    return ck_simd_level() >= 1 && K % QK == 0 && (type == CK_Q4_0 || type == CK_Q4_1 || type == CK_Q8_0);
 }
 
 void ck_quantize_q8(const float *x, ck_xblock *out, int64_t n) {

@@ -155,6 +155,7 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
         shape = AttentionShape(heads: c.nHead, kvHeads: c.nHead, headDim: C / c.nHead)
     }
 
+    public var exactActivations = false
     public var vocabularySize: Int { config.vocabSize }
     public var contextLength: Int { config.nPositions }
 
@@ -189,7 +190,7 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
         }
         for (l, layer) in layers.enumerated() {
             Kernels.layerNorm(x.data, weight: layer.ln1W.data, bias: layer.ln1B.data, out: h.data, rows: T, n: C, eps: eps)
-            layer.qkv.matmul(h.data, batch: T, into: qkv.data, scratch: scratch)
+            layer.qkv.matmul(h.data, batch: T, into: qkv.data, exact: exactActivations, scratch: scratch)
             addBias(qkv.data, layer.qkvB, rows: T, n: 3 * C)
             let kRows = cache.keys(l) + p0 * C, vRows = cache.values(l) + p0 * C
             for t in 0..<T {
@@ -200,14 +201,14 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
             }
             causalAttention(q: q.data, keys: cache.keys(l), values: cache.values(l), out: att.data, tokens: T, p0: p0,
                             shape: shape, scratch: attnScratch)
-            layer.proj.matmul(att.data, batch: T, into: tmp.data, scratch: scratch)
+            layer.proj.matmul(att.data, batch: T, into: tmp.data, exact: exactActivations, scratch: scratch)
             addBias(tmp.data, layer.projB, rows: T, n: C)
             Kernels.add(x.data, tmp.data, n: T * C)
             Kernels.layerNorm(x.data, weight: layer.ln2W.data, bias: layer.ln2B.data, out: h.data, rows: T, n: C, eps: eps)
-            layer.fc.matmul(h.data, batch: T, into: f.data, scratch: scratch)
+            layer.fc.matmul(h.data, batch: T, into: f.data, exact: exactActivations, scratch: scratch)
             addBias(f.data, layer.fcB, rows: T, n: F)
             Kernels.geluTanh(f.data, n: T * F)
-            layer.fcProj.matmul(f.data, batch: T, into: tmp.data, scratch: scratch)
+            layer.fcProj.matmul(f.data, batch: T, into: tmp.data, exact: exactActivations, scratch: scratch)
             addBias(tmp.data, layer.fcProjB, rows: T, n: C)
             Kernels.add(x.data, tmp.data, n: T * C)
         }
@@ -216,7 +217,7 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
         let rows = T - first
         Kernels.layerNorm(x.row(first), weight: lnfW.data, bias: lnfB.data, out: h.data, rows: rows, n: C, eps: eps)
         let logits = Tensor(zeros: [rows, V])
-        wte.matmul(h.data, batch: rows, into: logits.data, scratch: scratch)
+        wte.matmul(h.data, batch: rows, into: logits.data, exact: exactActivations, scratch: scratch)
         return logits
     }
 }

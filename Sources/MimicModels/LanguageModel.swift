@@ -31,6 +31,9 @@ public protocol LanguageModel: AnyObject, Sendable {
     var contextLength: Int { get }
     /// A short description (family, sizes) for `inspect`.
     var summary: String { get }
+    /// Keep activations FP32 in small-batch products with 4- and 8-bit weights (default false: they are
+    /// rounded to 8 bits per 32 values at generation, as llama.cpp does, which is faster).
+    var exactActivations: Bool { get set }
     /// A fresh cache holding up to `capacity` positions (default: the context length).
     func makeCache(capacity: Int?) -> KVCache
     /// Runs `tokens` at positions cache.length… and appends them to the cache; returns the logits asked for.

@@ -182,6 +182,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         shape = AttentionShape(heads: c.numAttentionHeads, kvHeads: c.numKeyValueHeads, headDim: c.headDim)
     }
 
+    public var exactActivations = false
     public var vocabularySize: Int { config.vocabSize }
     public var contextLength: Int { config.maxPositionEmbeddings }
 
@@ -212,22 +213,22 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         for (l, layer) in layers.enumerated() {
             Kernels.rmsNorm(x.data, weight: layer.attnNorm.data, out: h.data, rows: T, n: C, eps: eps)
             let kRows = cache.keys(l) + p0 * kvw, vRows = cache.values(l) + p0 * kvw   // (T, Hkv·D) in the cache
-            layer.wq.matmul(h.data, batch: T, into: q.data, scratch: scratch)
-            layer.wk.matmul(h.data, batch: T, into: kRows, ldy: kvw, scratch: scratch)
-            layer.wv.matmul(h.data, batch: T, into: vRows, ldy: kvw, scratch: scratch)
+            layer.wq.matmul(h.data, batch: T, into: q.data, exact: exactActivations, scratch: scratch)
+            layer.wk.matmul(h.data, batch: T, into: kRows, ldy: kvw, exact: exactActivations, scratch: scratch)
+            layer.wv.matmul(h.data, batch: T, into: vRows, ldy: kvw, exact: exactActivations, scratch: scratch)
             Kernels.rope(q.data, tokens: T, heads: shape.heads, dim: shape.headDim, stride: qw, cos: cosT, sin: sinT,
                          rotaryDim: rope.rotaryDim, interleaved: rope.interleaved)
             Kernels.rope(kRows, tokens: T, heads: shape.kvHeads, dim: shape.headDim, stride: kvw, cos: cosT, sin: sinT,
                          rotaryDim: rope.rotaryDim, interleaved: rope.interleaved)
             causalAttention(q: q.data, keys: cache.keys(l), values: cache.values(l), out: att.data, tokens: T, p0: p0,
                             shape: shape, scratch: attnScratch)
-            layer.wo.matmul(att.data, batch: T, into: tmp.data, scratch: scratch)
+            layer.wo.matmul(att.data, batch: T, into: tmp.data, exact: exactActivations, scratch: scratch)
             Kernels.add(x.data, tmp.data, n: T * C)
             Kernels.rmsNorm(x.data, weight: layer.ffnNorm.data, out: h.data, rows: T, n: C, eps: eps)
-            layer.gate.matmul(h.data, batch: T, into: gate.data, scratch: scratch)
-            layer.up.matmul(h.data, batch: T, into: up.data, scratch: scratch)
+            layer.gate.matmul(h.data, batch: T, into: gate.data, exact: exactActivations, scratch: scratch)
+            layer.up.matmul(h.data, batch: T, into: up.data, exact: exactActivations, scratch: scratch)
             Kernels.siluMul(gate.data, up.data, n: T * F)
-            layer.down.matmul(gate.data, batch: T, into: tmp.data, scratch: scratch)
+            layer.down.matmul(gate.data, batch: T, into: tmp.data, exact: exactActivations, scratch: scratch)
             Kernels.add(x.data, tmp.data, n: T * C)
         }
         cache.length = p0 + T
@@ -235,7 +236,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         let rows = T - first
         Kernels.rmsNorm(x.row(first), weight: norm.data, out: h.data, rows: rows, n: C, eps: eps)
         let logits = Tensor(zeros: [rows, V])
-        output.matmul(h.data, batch: rows, into: logits.data, scratch: scratch)
+        output.matmul(h.data, batch: rows, into: logits.data, exact: exactActivations, scratch: scratch)
         return logits
     }
 }

@@ -61,13 +61,6 @@ public enum Kernels {
                               Int64(group), Int64(heads), scale, scores)
     }
 
-    /// When true, small-batch products with 4- and 8-bit weights keep FP32 activations instead of rounding them
-    /// to 8 bits (slower; what the reference comparisons use). Default false.
-    public static var exactActivations: Bool {
-        get { ck_get_exact() != 0 }
-        set { ck_set_exact(newValue ? 1 : 0) }
-    }
-
     /// The SIMD level in use: 2 AVX-512, 1 AVX2, 0 portable C.
     public static var simdLevel: Int { Int(ck_simd_level()) }
 

@@ -11,8 +11,8 @@ public struct WeightMatrix: @unchecked Sendable {
     public let cols: Int
     public let bytes: UnsafeRawPointer
     public let owner: AnyObject?
-    /// Whether small-batch products may round activations to 8 bits (false keeps them FP32: used for the
-    /// output projection, where rounding the final hidden state moves logits by tenths).
+    /// Whether small-batch products may round activations to 8 bits (false keeps them FP32: the output
+    /// projection always does, since rounding the final hidden state moves logits by tenths).
     public var allowsQuantizedActivations = true
 
     public init(type: GGMLType, rows: Int, cols: Int, bytes: UnsafeRawPointer, owner: AnyObject?) {
@@ -39,19 +39,22 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// Whether a small-batch product rounds the activations to 8 bits (Q4_0, Q4_1, Q8_0 weights on AVX2 CPUs,
-    /// unless `Kernels.exactActivations` is set).
-    public var quantizesActivations: Bool { allowsQuantizedActivations && ck_q8_path(Int32(type.rawValue), Int64(cols)) != 0 }
+    /// as llama.cpp does), given the caller's `exact` setting.
+    public func quantizesActivations(exact: Bool = false) -> Bool {
+        !exact && allowsQuantizedActivations && ck_q8_path(Int32(type.rawValue), Int64(cols)) != 0
+    }
 
     /// Batches up to this many rows use the fused quantized kernels; larger ones dequantize and call sgemm.
     public static let fusedBatchLimit = 8
 
-    /// y (M, rows) = x (M, cols) · Wᵀ, with y's row stride `ldy` (default `rows`).
+    /// y (M, rows) = x (M, cols) · Wᵀ, with y's row stride `ldy` (default `rows`). With `exact`, activations
+    /// stay FP32 even where 8-bit rounding would be used.
     public func matmul(_ x: UnsafePointer<Float>, batch m: Int, into y: UnsafeMutablePointer<Float>,
-                       ldy: Int? = nil, scratch: Scratch) {
+                       ldy: Int? = nil, exact: Bool = false, scratch: Scratch) {
         let ldy = ldy ?? rows
         if m <= WeightMatrix.fusedBatchLimit {
             ck_matmul(Int32(type.rawValue), bytes, Int64(cols), x, Int64(m), y, Int64(ldy), Int64(rows),
-                      allowsQuantizedActivations ? 1 : 0)
+                      quantizesActivations(exact: exact) ? 1 : 0)
             return
         }
         let w: UnsafePointer<Float>

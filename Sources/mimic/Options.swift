@@ -14,12 +14,13 @@ struct ModelOptions: ParsableArguments {
 
     /// Applies the thread and precision settings and opens the model.
     func open() throws -> OpenedModel {
-        Kernels.exactActivations = exact
         if let threads {
             guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
             Threads.set(threads)
         }
-        return try OpenedModel(model)
+        let opened = try OpenedModel(model)
+        opened.model.exactActivations = exact
+        return opened
     }
 }
 

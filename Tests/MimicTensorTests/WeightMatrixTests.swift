@@ -56,7 +56,7 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, _ rng: inout SeededGe
                 let x = randomFloats(batch * cols, &rng)
                 var y = [Float](repeating: 0, count: batch * rows)
                 w.matmul(x, batch: batch, into: &y, scratch: Scratch())
-                let seen = batch <= WeightMatrix.fusedBatchLimit && w.quantizesActivations ? ReferenceKernels.quantizeQ8(x) : x
+                let seen = batch <= WeightMatrix.fusedBatchLimit && w.quantizesActivations() ? ReferenceKernels.quantizeQ8(x) : x
                 let expected = ReferenceKernels.matmulNT(seen, dense, m: batch, n: rows, k: cols)
                 let scale = expected.map(abs).max() ?? 1
                 #expect(maxDiff(y, expected) <= 1e-5 * max(scale, 1), "\(type) batch \(batch) level \(level)")

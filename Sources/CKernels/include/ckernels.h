@@ -79,9 +79,6 @@ typedef struct { float d; float s; int8_t qs[32]; } ck_xblock;
 void ck_quantize_q8(const float *x, ck_xblock *out, int64_t n);
 /// Whether ck_matmul uses 8-bit activations for this weight type and row length.
 int ck_q8_path(int type, int64_t K);
-/// Turns 8-bit activations off (1) or on (0, the default where the CPU has AVX2).
-void ck_set_exact(int on);
-int ck_get_exact(void);
 /// ck_matmul_rows with activations already quantized: xq holds M rows of K/32 blocks.
 void ck_matmul_rows_q8(int type, const void *w, int64_t K, const ck_xblock *xq, int64_t M, float *y, int64_t ldy,
                        int64_t n0, int64_t n1);
