@@ -32,6 +32,13 @@ struct PreTokenizerTests {
         #expect(try tokenizer(.smollm).preTokenize(text) == smollm)
     }
 
+    @Test("HF's (?i:'s…) also matches 'ſ (Oniguruma case folding); llama.cpp's Llama-3 scanner does not")
+    func longS() throws {
+        let hf = try Fixtures.trained("llama3")
+        #expect(hf.preTokenize("'ſx they'LL") == ["'ſ", "x", " they", "'LL"])
+        #expect(try tokenizer(.llama3).preTokenize("'ſx they'LL") == ["'ſx", " they", "'LL"])
+    }
+
     @Test("llama.cpp's default: punctuation runs, GPT-2, number runs, ASCII digit triples")
     func llamaCppDefault() throws {
         #expect(try tokenizer(.llamaCppDefault).preTokenize("a+=b 1234567!?") == ["a", "+=", "b", " ", "123", "456", "7", "!?"])
