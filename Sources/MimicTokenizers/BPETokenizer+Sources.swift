@@ -113,8 +113,8 @@ extension BPETokenizer.Parts {
     ) throws -> Self {
         let ids = Array(vocab.values) + added.map(\.id)
         let maxID = ids.max() ?? -1
-        if let bad = ids.first(where: { $0 < 0 || $0 >= 1 << 24 }) {
-            throw TokenizerError.invalidVocabulary(source: source, reason: "token id \(bad) is outside 0..<16777216")
+        if let bad = ids.first(where: { $0 < 0 || $0 >= 1 << 22 }) {
+            throw TokenizerError.invalidVocabulary(source: source, reason: "token id \(bad) is outside 0..<4194304")
         }
         var tokenBytes = [[UInt8]](repeating: [], count: maxID + 1)
         var tokenStrings = [String](repeating: "", count: maxID + 1)

@@ -27,9 +27,13 @@ public final class BPETokenizer: Tokenizer, Sendable {
         var chatTemplate: String?
     }
 
+    /// Number of ids: one more than the largest id of the vocabulary and the added tokens.
     public let vocabularySize: Int
+    /// Beginning-of-sequence id (config `bos_token`, GGUF `bos_token_id`, or a post-processor's first token).
     public let bosTokenID: Int?
+    /// End-of-sequence id (config `eos_token`, GGUF `eos_token_id`, or `<|endoftext|>` / `</s>` / `<|end_of_text|>`).
     public let eosTokenID: Int?
+    /// Whether `encode(_:)` prepends BOS.
     public let addsBOS: Bool
     /// The Jinja chat template that came with the tokenizer (tokenizer_config.json), if any.
     public let chatTemplate: String?
@@ -78,6 +82,7 @@ public final class BPETokenizer: Tokenizer, Sendable {
 
     // MARK: Tokenizer
 
+    /// Encodes text: added tokens first (special ones only with `parseSpecial`), then pre-tokenizer and merges.
     public func encode(_ text: String, addBOS: Bool, parseSpecial: Bool) -> [Int] {
         var out: [Int] = []
         out.reserveCapacity(text.utf8.count / 3 + 2)
@@ -92,6 +97,7 @@ public final class BPETokenizer: Tokenizer, Sendable {
         return out
     }
 
+    /// Decodes ids; unknown ids are skipped and invalid UTF-8 becomes U+FFFD (one per maximal invalid subpart).
     public func decode(_ ids: [Int], skipSpecial: Bool) -> String {
         var bytes: [UInt8] = []
         for id in ids where id >= 0 && id < tokenBytesByID.count {
@@ -101,12 +107,15 @@ public final class BPETokenizer: Tokenizer, Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The bytes of a token (added tokens: their UTF-8 text); empty for an unknown id.
     public func tokenBytes(_ id: Int) -> [UInt8] {
         id >= 0 && id < tokenBytesByID.count ? tokenBytesByID[id] : []
     }
 
+    /// The id of an added token's text or of a vocabulary entry in byte-level spelling (`"Ġthe"`).
     public func tokenID(_ token: String) -> Int? { addedByContent[token] ?? vocab[token] }
 
+    /// Whether the id is a special added token (HF `special: true`, GGUF control or unknown type).
     public func isSpecial(_ id: Int) -> Bool { id >= 0 && id < specialFlags.count && specialFlags[id] }
 
     /// The token as the vocabulary writes it (`"Ġthe"`, `"<|im_end|>"`), or nil for an unused id.

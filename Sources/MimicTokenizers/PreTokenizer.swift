@@ -42,7 +42,7 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     var steps: [PreTokenizerStep] {
         switch self {
         case .gpt2: return [.gpt2]
-        case .llama3: return [.llama3]
+        case .llama3: return [.llama3(foldLongS: false)]
         case .smollm: return [.isolateNumbers(individually: true), .gpt2]
         case .llamaCppDefault:
             return [.isolatePunctuationRuns, .gpt2, .isolateNumbers(individually: false), .isolateASCIIDigitTriples]
@@ -53,7 +53,9 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
 /// One splitting pass; a pipeline runs passes in order, each inside the pieces the previous one made.
 enum PreTokenizerStep: Equatable, Sendable {
     case gpt2
-    case llama3
+    /// The Llama-3 regex. `foldLongS`: the contraction group matches `'ſ` (U+017F) like `'s`, as Oniguruma's
+    /// `(?i:…)` does in HF tokenizers; llama.cpp (ASCII case only) and the `'[sS]` spelling of the regex do not.
+    case llama3(foldLongS: Bool)
     /// `\p{N}` characters cut out: each alone (`individually`) or as maximal runs.
     case isolateNumbers(individually: Bool)
     /// Maximal runs of `[\p{P}$+<=>^~|]` cut out.
@@ -65,9 +67,10 @@ enum PreTokenizerStep: Equatable, Sendable {
     static func fromRegex(_ pattern: String) -> PreTokenizerStep? {
         switch pattern {
         case #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#: return .gpt2
-        case #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#,
-            #"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#:
-            return .llama3
+        case #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#:
+            return .llama3(foldLongS: true)
+        case #"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#:
+            return .llama3(foldLongS: false)
         case #"\p{N}"#: return .isolateNumbers(individually: true)
         case #"\p{N}+"#: return .isolateNumbers(individually: false)
         default: return nil
@@ -79,7 +82,7 @@ enum PreTokenizerStep: Equatable, Sendable {
         let scanner = Scanner(scalars: scalars, classes: classes, end: range.upperBound)
         switch self {
         case .gpt2: scanner.gpt2(from: range.lowerBound, into: &out)
-        case .llama3: scanner.llama3(from: range.lowerBound, into: &out)
+        case .llama3(let foldLongS): scanner.llama3(from: range.lowerBound, foldLongS: foldLongS, into: &out)
         case .isolateNumbers(let individually):
             scanner.isolate(from: range.lowerBound, into: &out, single: individually) {
                 $1 & CharClass.number != 0
@@ -104,10 +107,14 @@ private struct Scanner {
     @inline(__always) func value(_ i: Int) -> UInt32 { i < end ? scalars[i].value : UInt32.max }
     @inline(__always) func isNewline(_ i: Int) -> Bool { let v = value(i); return v == 0x0A || v == 0x0D }
 
-    /// Length of an English contraction starting at `pos` (`'s`, `'re`, …), or 0. `anyCase` for Llama 3's `(?i:…)`.
-    func contraction(at pos: Int, anyCase: Bool) -> Int {
+    /// Length of an English contraction starting at `pos` (`'s`, `'re`, …), or 0. `anyCase` for Llama 3's
+    /// case-insensitive group (ASCII case; `foldLongS` also reads `ſ` as `s`).
+    func contraction(at pos: Int, anyCase: Bool, foldLongS: Bool = false) -> Int {
         guard value(pos) == 0x27, pos + 1 < end else { return 0 }
-        func lower(_ v: UInt32) -> UInt32 { anyCase && (0x41...0x5A).contains(v) ? v + 0x20 : v }
+        func lower(_ v: UInt32) -> UInt32 {
+            if anyCase && (0x41...0x5A).contains(v) { return v + 0x20 }
+            return foldLongS && v == 0x17F ? 0x73 : v
+        }
         let a = lower(value(pos + 1))
         if a == 0x73 || a == 0x74 || a == 0x6D || a == 0x64 { return 2 }  // s t m d
         guard pos + 2 < end else { return 0 }
@@ -153,17 +160,17 @@ private struct Scanner {
         }
     }
 
-    func llama3(from start: Int, into out: inout [Range<Int>]) {
+    func llama3(from start: Int, foldLongS: Bool, into out: inout [Range<Int>]) {
         var pos = start
         while pos < end {
-            let next = llama3Match(at: pos)
+            let next = llama3Match(at: pos, foldLongS: foldLongS)
             out.append(pos..<next)
             pos = next
         }
     }
 
-    private func llama3Match(at pos: Int) -> Int {
-        let length = contraction(at: pos, anyCase: true)
+    private func llama3Match(at pos: Int, foldLongS: Bool) -> Int {
+        let length = contraction(at: pos, anyCase: true, foldLongS: foldLongS)
         if length > 0 { return pos + length }
         let b = bits(pos)
         // [^\r\n\p{L}\p{N}]?\p{L}+

@@ -94,6 +94,35 @@ struct HuggingFaceGoldenTests {
     }
 }
 
+@Suite("tokenizer.json options")
+struct TokenizerOptionTests {
+    /// bpe-gpt2/tokenizer.json with an NFC normalizer and `<|im_end|>` swallowing whitespace on both sides.
+    private func modified() throws -> BPETokenizer {
+        let url = try Fixtures.url("tokenizer", "json", in: "bpe-gpt2")
+        var root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        root["normalizer"] = ["type": "NFC"]
+        var added = try #require(root["added_tokens"] as? [[String: Any]])
+        for index in added.indices where added[index]["content"] as? String == "<|im_end|>" {
+            added[index]["lstrip"] = true
+            added[index]["rstrip"] = true
+        }
+        root["added_tokens"] = added
+        let file = try Fixtures.temporaryFile(String(decoding: try JSONSerialization.data(withJSONObject: root), as: UTF8.self))
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        return try BPETokenizer(tokenizerJSON: file)
+    }
+
+    @Test("NFC normalizer and lstrip/rstrip added tokens (expected ids checked with HF tokenizers)")
+    func options() throws {
+        let tokenizer = try modified()
+        #expect(tokenizer.encode("cafe\u{301}") == tokenizer.encode("caf\u{E9}"))
+        #expect(tokenizer.encode("cafe\u{301}") == [69, 67, 447, 105])
+        #expect(tokenizer.encode("a  <|im_end|>  b") == [67, 2, 68])
+        let plain = try Fixtures.trained("gpt2")
+        #expect(plain.encode("cafe\u{301}") != plain.encode("caf\u{E9}"))
+    }
+}
+
 @Suite("BPE against tiktoken with the real GPT-2 ranks")
 struct TiktokenGoldenTests {
     @Test("ids match tiktoken (skipped without gpt2.tiktoken unless MIMIC_REQUIRE_ASSETS=1)",
