@@ -44,7 +44,7 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, _ rng: inout SeededGe
         defer { Kernels.setSIMDLevel(9) }
         Kernels.setSIMDLevel(level)
         var rng = SeededGenerator(seed: UInt64(type.rawValue * 10 + level))
-        let rows = 67, cols = 576
+        let rows = 67, cols = 512
         let bytes = randomWeights(type, rows: rows, cols: cols, &rng)
         bytes.withUnsafeBytes { raw in
             let w = WeightMatrix(type: type, rows: rows, cols: cols, bytes: raw.baseAddress!, owner: nil)
