@@ -58,6 +58,9 @@ public final class KVCache: @unchecked Sendable {
         values = (0..<layers).map { _ in Tensor(zeros: [capacity, width]) }
     }
 
+    /// Bytes the cache holds.
+    public var byteCount: Int { 2 * layers * capacity * width * 4 }
+
     /// Key rows of a layer, (capacity, width).
     public func keys(_ layer: Int) -> UnsafeMutablePointer<Float> { keys[layer].data }
     /// Value rows of a layer, (capacity, width).
