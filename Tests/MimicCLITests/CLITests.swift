@@ -49,6 +49,33 @@ let hasSmolLM2 = (try? ModelCache.resolve("smollm2-135m-instruct")) != nil
         }
     }
 
+    /// Every file of Tests/MimicModelsTests/Resources/bad, given to `mimic inspect`: one line naming it, exit 1.
+    @Test func everyBadFixtureIsOneLineNamingTheFile() throws {
+        let bad = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("MimicModelsTests/Resources/bad").path
+        let files = try FileManager.default.contentsOfDirectory(atPath: bad).filter { $0.hasSuffix(".gguf") }
+        #expect(files.count >= 5)
+        for f in files {
+            let r = try mimic(["inspect", bad + "/" + f])
+            #expect(r.status == 1 && r.stderr.split(separator: "\n").count == 1 && r.stderr.contains(f), "\(f): \(r.stderr)")
+        }
+        // A Hugging Face folder: lying safetensors, and a tokenizer.json of an unsupported model type.
+        let tiny = URL(fileURLWithPath: bad).deletingLastPathComponent().appendingPathComponent("tiny-llama").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-cli-folder-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: tiny + "/config.json", toPath: dir + "/config.json")
+        try FileManager.default.copyItem(atPath: bad + "/lying-header.safetensors", toPath: dir + "/model.safetensors")
+        let lying = try mimic(["inspect", dir])
+        #expect(lying.status == 1 && lying.stderr.contains("model.safetensors") && lying.stderr.contains("past the end"))
+        try FileManager.default.removeItem(atPath: dir + "/model.safetensors")
+        try FileManager.default.copyItem(atPath: tiny + "/model.safetensors", toPath: dir + "/model.safetensors")
+        try FileManager.default.copyItem(atPath: bad + "/unigram/tokenizer.json", toPath: dir + "/tokenizer.json")
+        let unigram = try mimic(["inspect", dir])
+        #expect(unigram.status == 1 && unigram.stderr.split(separator: "\n").count == 1)
+        #expect(unigram.stderr.contains("tokenizer.json") && unigram.stderr.contains("Unigram"), "\(unigram.stderr)")
+    }
+
     @Test func unknownModelNameSaysWhatToDo() throws {
         let r = try mimic(["inspect", "no-such-model"])
         #expect(r.status != 0)
