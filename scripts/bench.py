@@ -58,9 +58,9 @@ def main():
     subprocess.run(["swift", "build", "-c", "release", "--product", "mimic"], cwd=ROOT, check=True, capture_output=True)
     binary = os.path.join(ROOT, ".build/release/mimic")
     base = dict(os.environ)
-    settings = [("OPENBLAS_CORETYPE=" + base["OPENBLAS_CORETYPE"], base)] if "OPENBLAS_CORETYPE" in base else []
+    coretype = base.get("OPENBLAS_CORETYPE", "Haswell")  # this machine's image sets Haswell (AVX2 kernels)
     unset = {k: v for k, v in base.items() if k != "OPENBLAS_CORETYPE"}
-    settings.append(("OPENBLAS_CORETYPE unset", unset))
+    settings = [(f"OPENBLAS_CORETYPE={coretype}", dict(unset, OPENBLAS_CORETYPE=coretype)), ("OPENBLAS_CORETYPE unset", unset)]
     print(f"# {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {a.threads} threads, {a.reps} repetitions")
     print(f"# command: python3 scripts/bench.py --llama-bench {a.llama_bench} --reps {a.reps} --threads {a.threads}")
     print(f"# model: {a.model}\n")

@@ -61,6 +61,64 @@ static void rows_generic(int type, const void *w, int64_t K, const float *x, int
 __attribute__((target("avx512f,avx512bw,f16c,fma")))
 static inline float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
 
+// The 32 weights of block b of row n as two vectors of 16 floats.
+__attribute__((target("avx512f,avx512bw,f16c,fma"), always_inline))
+static inline void block512(int type, const void *w, int64_t n, int64_t nb, int64_t b, __m512 *w0, __m512 *w1) {
+    const __m128i lowMask = _mm_set1_epi8(0x0F);
+    if (type == CK_Q4_1) {
+        const block_q4_1 *blk = (const block_q4_1 *)w + n * nb + b;
+        const __m128i qs = _mm_loadu_si128((const __m128i *)blk->qs);
+        const __m512 d = _mm512_set1_ps(H2F(blk->d)), mn = _mm512_set1_ps(H2F(blk->m));
+        *w0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(qs, lowMask))), d, mn);
+        *w1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(qs, 4), lowMask))), d, mn);
+    } else if (type == CK_Q4_0) {
+        const block_q4_0 *blk = (const block_q4_0 *)w + n * nb + b;
+        const __m128i qs = _mm_loadu_si128((const __m128i *)blk->qs);
+        const __m512 d = _mm512_set1_ps(H2F(blk->d)), off = _mm512_set1_ps(-8.0f);
+        *w0 = _mm512_mul_ps(_mm512_add_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(qs, lowMask))), off), d);
+        *w1 = _mm512_mul_ps(_mm512_add_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(qs, 4), lowMask))), off), d);
+    } else { // CK_Q8_0
+        const block_q8_0 *blk = (const block_q8_0 *)w + n * nb + b;
+        const __m512 d = _mm512_set1_ps(H2F(blk->d));
+        *w0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)blk->qs))), d);
+        *w1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk->qs + 16)))), d);
+    }
+}
+
+// One activation row (generation): two blocks per step into four accumulators, off the FMA latency chain.
+__attribute__((target("avx512f,avx512bw,f16c,fma"), always_inline))
+static inline void row1_avx512_typed(int type, const void *w, int64_t K, const float *x, float *y, int64_t n0, int64_t n1) {
+    const int64_t nb = K / QK;
+    for (int64_t n = n0; n < n1; n++) {
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, w0, w1, w2, w3;
+        int64_t b = 0;
+        for (; b + 2 <= nb; b += 2) {
+            block512(type, w, n, nb, b, &w0, &w1);
+            block512(type, w, n, nb, b + 1, &w2, &w3);
+            const float *xb = x + b * QK;
+            a0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xb), a0);
+            a1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xb + 16), a1);
+            a2 = _mm512_fmadd_ps(w2, _mm512_loadu_ps(xb + 32), a2);
+            a3 = _mm512_fmadd_ps(w3, _mm512_loadu_ps(xb + 48), a3);
+        }
+        if (b < nb) {
+            block512(type, w, n, nb, b, &w0, &w1);
+            a0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + b * QK), a0);
+            a1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + b * QK + 16), a1);
+        }
+        y[n] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+    }
+}
+
+__attribute__((target("avx512f,avx512bw,f16c,fma")))
+static void row1_avx512(int type, const void *w, int64_t K, const float *x, float *y, int64_t n0, int64_t n1) {
+    switch (type) {
+    case CK_Q4_1: row1_avx512_typed(CK_Q4_1, w, K, x, y, n0, n1); break;
+    case CK_Q4_0: row1_avx512_typed(CK_Q4_0, w, K, x, y, n0, n1); break;
+    default: row1_avx512_typed(CK_Q8_0, w, K, x, y, n0, n1); break;
+    }
+}
+
 __attribute__((target("avx512f,avx512bw,f16c,fma")))
 static void rows_avx512(int type, const void *w, int64_t K, const float *x, int64_t M,
                         float *y, int64_t ldy, int64_t n0, int64_t n1) {
@@ -178,7 +236,8 @@ void ck_matmul_rows(int type, const void *w, int64_t K, const float *x, int64_t 
                     float *y, int64_t ldy, int64_t n0, int64_t n1) {
     const int level = ck_simd_level();
     const int fused = type == CK_Q4_1 || type == CK_Q4_0 || type == CK_Q8_0 || type == CK_F32;
-    if (fused && level == 2 && K % 16 == 0) rows_avx512(type, w, K, x, M, y, ldy, n0, n1);
+    if (fused && level == 2 && M == 1 && type != CK_F32) row1_avx512(type, w, K, x, y, n0, n1);
+    else if (fused && level == 2 && K % 16 == 0) rows_avx512(type, w, K, x, M, y, ldy, n0, n1);
     else if (fused && level == 1 && K % 8 == 0) rows_avx2(type, w, K, x, M, y, ldy, n0, n1);
     else rows_generic(type, w, K, x, M, y, ldy, n0, n1);
 }
