@@ -24,6 +24,7 @@ static ck_task_fn job_fn;
 static void *job_ctx;
 static int64_t job_n;
 static _Atomic int job_workers = 0;  // workers allowed to join the current job
+static _Atomic int parked = 0;       // 1: workers stop spinning and sleep (another thread pool needs the cores)
 
 static void run_tasks(void) {
     for (;;) {
@@ -40,7 +41,7 @@ static void *worker(void *arg) {
     for (;;) {
         int spins = 0;
         while (atomic_load_explicit(&generation, memory_order_acquire) == seen) {
-            if (++spins < SPIN_ROUNDS) { _mm_pause(); continue; }
+            if (++spins < SPIN_ROUNDS && !atomic_load_explicit(&parked, memory_order_relaxed)) { _mm_pause(); continue; }
             pthread_mutex_lock(&sleep_lock);
             atomic_fetch_add(&sleepers, 1);
             while (atomic_load(&generation) == seen) pthread_cond_wait(&wake, &sleep_lock);
@@ -84,6 +85,7 @@ void ck_parallel(int64_t ntasks, ck_task_fn fn, void *ctx) {
         pthread_detach(t);
         started++;
     }
+    atomic_store(&parked, 0);
     job_fn = fn; job_ctx = ctx; job_n = ntasks;
     atomic_store(&next_task, 0);
     atomic_store(&done_tasks, 0);
@@ -99,7 +101,26 @@ void ck_parallel(int64_t ntasks, ck_task_fn fn, void *ctx) {
     pthread_mutex_unlock(&job_lock);
 }
 
+void ck_pool_park(void) { atomic_store(&parked, 1); }
+
 // ---- parallel kernels ----
+
+typedef struct { int type; const void *src; float *dst; int64_t rows, cols, rowBytes; } dequant_job;
+
+static void dequant_task(void *p, int64_t i, int64_t n) {
+    const dequant_job *j = p;
+    const int64_t r0 = j->rows * i / n, r1 = j->rows * (i + 1) / n;
+    if (r0 < r1) ck_dequantize(j->type, (const uint8_t *)j->src + r0 * j->rowBytes, j->dst + r0 * j->cols, (r1 - r0) * j->cols);
+}
+
+void ck_dequantize_rows(int type, const void *src, float *dst, int64_t rows, int64_t cols) {
+    const int be = ck_block_elements(type);
+    if (be == 0) return;
+    dequant_job j = {type, src, dst, rows, cols, cols / be * ck_block_bytes(type)};
+    int64_t tasks = ck_get_threads();
+    if (tasks > rows) tasks = rows;
+    ck_parallel(tasks, dequant_task, &j);
+}
 
 typedef struct {
     int type; const void *w; int64_t K; const float *x; const ck_xblock *xq; int64_t M; float *y; int64_t ldy, N;

@@ -62,7 +62,7 @@ public struct WeightMatrix: @unchecked Sendable {
             w = bytes.assumingMemoryBound(to: Float.self)
         } else {
             let buf = scratch.floats(rows * cols)
-            parallelRanges(rows) { r in dequantizeRows(r, into: buf + r.lowerBound * cols) }
+            ck_dequantize_rows(Int32(type.rawValue), bytes, buf, Int64(rows), Int64(cols))
             w = UnsafePointer(buf)
         }
         sgemmNT(m: m, n: rows, k: cols, a: x, lda: cols, b: w, ldb: cols, c: y, ldc: ldy)
@@ -72,6 +72,7 @@ public struct WeightMatrix: @unchecked Sendable {
 /// C (m, n) = A (m, k) · Bᵀ where B is (n, k); `beta` scales the old C.
 public func sgemmNT(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                     c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0) {
+    ck_pool_park()
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), alpha,
                 a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
@@ -79,6 +80,7 @@ public func sgemmNT(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b
 /// C (m, n) = A (m, k) · B where B is (k, n); `beta` scales the old C.
 public func sgemmNN(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                     c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0) {
+    ck_pool_park()
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), alpha,
                 a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }

@@ -65,6 +65,11 @@ void ck_parallel(int64_t ntasks, ck_task_fn fn, void *ctx);
 void ck_set_threads(int n);
 int ck_get_threads(void);
 
+/// Lets the pool's workers sleep at once instead of spinning (call before handing the cores to OpenBLAS).
+void ck_pool_park(void);
+/// Dequantizes rows x cols elements (row-major, cols a multiple of the block size) across the pool.
+void ck_dequantize_rows(int type, const void *src, float *dst, int64_t rows, int64_t cols);
+
 /// ck_matmul_rows over all N rows, split across the pool; with allow_q8 the activations may be rounded to
 /// 8 bits (see ck_q8_path).
 void ck_matmul(int type, const void *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy, int64_t N,
