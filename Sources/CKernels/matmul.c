@@ -123,7 +123,6 @@ __attribute__((target("avx512f,avx512bw,f16c,fma")))
 static void rows_avx512(int type, const void *w, int64_t K, const float *x, int64_t M,
                         float *y, int64_t ldy, int64_t n0, int64_t n1) {
     const int64_t nb = K / QK;
-    const __m128i lowMask = _mm_set1_epi8(0x0F);
     for (int64_t n = n0; n < n1; n++) {
         for (int64_t m0 = 0; m0 < M; m0 += MB) {
             const int mb = (int)(M - m0 < MB ? M - m0 : MB);
@@ -139,24 +138,7 @@ static void rows_avx512(int type, const void *w, int64_t K, const float *x, int6
             } else {
                 for (int64_t b = 0; b < nb; b++) {
                     __m512 w0, w1;
-                    if (type == CK_Q4_1) {
-                        const block_q4_1 *blk = (const block_q4_1 *)w + n * nb + b;
-                        const __m128i qs = _mm_loadu_si128((const __m128i *)blk->qs);
-                        const __m512 d = _mm512_set1_ps(H2F(blk->d)), mn = _mm512_set1_ps(H2F(blk->m));
-                        w0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(qs, lowMask))), d, mn);
-                        w1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(qs, 4), lowMask))), d, mn);
-                    } else if (type == CK_Q4_0) {
-                        const block_q4_0 *blk = (const block_q4_0 *)w + n * nb + b;
-                        const __m128i qs = _mm_loadu_si128((const __m128i *)blk->qs);
-                        const __m512 d = _mm512_set1_ps(H2F(blk->d)), off = _mm512_set1_ps(-8.0f);
-                        w0 = _mm512_mul_ps(_mm512_add_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(qs, lowMask))), off), d);
-                        w1 = _mm512_mul_ps(_mm512_add_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(qs, 4), lowMask))), off), d);
-                    } else { // CK_Q8_0
-                        const block_q8_0 *blk = (const block_q8_0 *)w + n * nb + b;
-                        const __m512 d = _mm512_set1_ps(H2F(blk->d));
-                        w0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)blk->qs))), d);
-                        w1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk->qs + 16)))), d);
-                    }
+                    block512(type, w, n, nb, b, &w0, &w1);
                     const int64_t k = b * QK;
                     for (int r = 0; r < mb; r++) {
                         acc[r] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xr + r * K + k), acc[r]);

@@ -19,14 +19,7 @@ struct Generate: ParsableCommand {
     @Flag(help: "Print speed figures to standard error.") var verbose = false
 
     func run() throws {
-        let text: String
-        switch (prompt, file) {
-        case (let p?, nil): text = p
-        case (nil, let f?):
-            guard let data = FileManager.default.contents(atPath: f) else { throw ValidationError("\(f): cannot read the prompt file") }
-            text = String(decoding: data, as: UTF8.self)
-        default: throw ValidationError("give exactly one of --prompt or --file")
-        }
+        let text = try promptText(prompt, file: file)
         let opened = try modelOptions.open()
         let tokenizer = try opened.requireTokenizer()
         var input = text, extraStops: [String] = []

@@ -53,6 +53,17 @@ struct SamplingArguments: ParsableArguments {
     }
 }
 
+/// The text of `--prompt` or of `--file`, exactly one of which must be given.
+func promptText(_ prompt: String?, file: String?) throws -> String {
+    switch (prompt, file) {
+    case (let p?, nil): return p
+    case (nil, let f?):
+        guard let data = FileManager.default.contents(atPath: f) else { throw ValidationError("\(f): cannot read the file") }
+        return String(decoding: data, as: UTF8.self)
+    default: throw ValidationError("give exactly one of --prompt or --file")
+    }
+}
+
 /// Writes to standard error.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))

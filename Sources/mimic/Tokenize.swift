@@ -15,14 +15,7 @@ struct Tokenize: ParsableCommand {
     @Flag(help: "Prepend BOS even if the model does not.") var bos = false
 
     func run() throws {
-        let text: String
-        switch (prompt, file) {
-        case (let p?, nil): text = p
-        case (nil, let f?):
-            guard let data = FileManager.default.contents(atPath: f) else { throw ValidationError("\(f): cannot read the file") }
-            text = String(decoding: data, as: UTF8.self)
-        default: throw ValidationError("give exactly one of --prompt or --file")
-        }
+        let text = try promptText(prompt, file: file)
         let tokenizer = try modelOptions.open().requireTokenizer()
         let tokens = tokenizer.encode(text, addBOS: bos || tokenizer.addsBOS, parseSpecial: !noParseSpecial)
         if ids {
