@@ -20,3 +20,13 @@ _Static_assert(sizeof(block_q5_k) == 176, "q5_k");
 _Static_assert(sizeof(block_q6_k) == 210, "q6_k");
 
 float ck_fp16_to_fp32(uint16_t h);
+
+#include <immintrin.h>
+
+/// Sum of the 8 lanes of an AVX register.
+__attribute__((target("avx2"))) static inline float ck_hsum256(__m256 v) {
+    __m128 t = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    t = _mm_add_ps(t, _mm_movehl_ps(t, t));
+    t = _mm_add_ss(t, _mm_movehdup_ps(t));
+    return _mm_cvtss_f32(t);
+}

@@ -153,13 +153,6 @@ static void rows_avx512(int type, const void *w, int64_t K, const float *x, int6
 
 // ---- AVX2 ----
 
-__attribute__((target("avx2,fma,f16c")))
-static inline float hsum256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 __attribute__((target("avx2,fma,f16c")))
 static void rows_avx2(int type, const void *w, int64_t K, const float *x, int64_t M,
@@ -209,7 +202,7 @@ static void rows_avx2(int type, const void *w, int64_t K, const float *x, int64_
                             acc[r] = _mm256_fmadd_ps(wv[j], _mm256_loadu_ps(xr + r * K + k + 8 * j), acc[r]);
                 }
             }
-            for (int r = 0; r < mb; r++) y[(m0 + r) * ldy + n] = hsum256(acc[r]);
+            for (int r = 0; r < mb; r++) y[(m0 + r) * ldy + n] = ck_hsum256(acc[r]);
         }
     }
 }

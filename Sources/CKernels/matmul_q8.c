@@ -38,14 +38,6 @@ static inline __m256i dot_vnni(__m256i u, __m256i s) {
     return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
 }
 
-__attribute__((target("avx2")))
-static inline float hsum256q(__m256 v) {
-    __m128 t = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    t = _mm_add_ps(t, _mm_movehl_ps(t, t));
-    t = _mm_add_ss(t, _mm_movehdup_ps(t));
-    return _mm_cvtss_f32(t);
-}
-
 // For one ISA (TARGET, and DPBUSD its u8 x s8 -> i32 dot), defines:
 //   NAME_load: block b of weight row n as 32 bytes qw, its scale dw and offset mw (w = dw * q + mw; Q4_0's
 //              q - 8 is q with mw = -8 dw; Q8_0's bytes are signed, handled in NAME_dot by the sign trick);
@@ -99,7 +91,7 @@ static inline float hsum256q(__m256 v) {
             const __m256i qw = NAME##_load(type, w, n, nb, b, &dw, &mw);                                        \
             NAME##_dot(type, qw, dw, mw, xq + b, &a0, &s0);                                                     \
         }                                                                                                       \
-        return hsum256q(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))) + ((s0 + s1) + (s2 + s3)); \
+        return ck_hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))) + ((s0 + s1) + (s2 + s3)); \
     }                                                                                                           \
     __attribute__((target(TARGET), always_inline)) static inline void NAME##_rows(                            \
         int type, const void *w, int64_t K, const ck_xblock *xq, int64_t M, float *y, int64_t ldy,             \
@@ -117,7 +109,7 @@ static inline float hsum256q(__m256 v) {
                     const __m256i qw = NAME##_load(type, w, n, nb, b, &dw, &mw);                                \
                     for (int r = 0; r < mb; r++) NAME##_dot(type, qw, dw, mw, xr + r * nb + b, &acc[r], &summ[r]); \
                 }                                                                                               \
-                for (int r = 0; r < mb; r++) y[(m0 + r) * ldy + n] = hsum256q(acc[r]) + summ[r];                \
+                for (int r = 0; r < mb; r++) y[(m0 + r) * ldy + n] = ck_hsum256(acc[r]) + summ[r];                \
             }                                                                                                   \
         }                                                                                                       \
     }                                                                                                           \
