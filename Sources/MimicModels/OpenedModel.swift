@@ -18,7 +18,7 @@ public struct OpenedModel: Sendable {
     public init(_ nameOrPath: String) throws {
         path = try ModelCache.resolve(nameOrPath)
         var isDir: ObjCBool = false
-        FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
+        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
         if isDir.boolValue {
             model = try HFModelFolder.loadModel(folder: path)
             gguf = nil
