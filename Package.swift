@@ -31,7 +31,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(
-            name: "MimicTensorTests", dependencies: ["MimicTensor"],
+            name: "MimicTensorTests", dependencies: ["MimicTensor", "CKernels"],
             resources: [.copy("Resources")]),
         .testTarget(
             name: "MimicTokenizersTests", dependencies: ["MimicTokenizers"],

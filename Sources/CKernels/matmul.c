@@ -4,26 +4,32 @@
 #include "ckernels.h"
 #include "internal.h"
 #include <immintrin.h>
+#include <pthread.h>
 #include <string.h>
 
 #define MB 4  // rows of x per pass over a weight row
 
-static int simd_level = -1;
+static int best_level = 0;
+static pthread_once_t best_once = PTHREAD_ONCE_INIT;
+static _Thread_local int override_level = -1;  // per thread; pool jobs carry the caller's to the workers
 
-int ck_simd_level(void) {
-    if (simd_level < 0) {
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) simd_level = 2;
-        else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) simd_level = 1;
-        else simd_level = 0;
-    }
-    return simd_level;
+static void detect_level(void) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) best_level = 2;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) best_level = 1;
+    else best_level = 0;
 }
 
+int ck_simd_level(void) {
+    pthread_once(&best_once, detect_level);
+    return override_level >= 0 && override_level < best_level ? override_level : best_level;
+}
+
+int ck_simd_override(void) { return override_level; }
+
 int ck_set_simd_level(int level) {
-    int best = (simd_level = -1, ck_simd_level());
-    simd_level = level < best ? (level < 0 ? 0 : level) : best;
-    return simd_level;
+    override_level = level < 0 ? -1 : level;
+    return ck_simd_level();
 }
 
 // ---- portable path: dequantize a block, dot it with each row of x ----

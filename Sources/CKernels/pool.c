@@ -17,21 +17,30 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static int nthreads = 0;          // threads in use, the caller included
 static int started = 0;           // workers created
+
+// One job: lives on the caller's stack; the caller returns only when every task is done and no worker is
+// still inside it (`active` counts workers that may read it).
+typedef struct {
+    ck_task_fn fn;
+    void *ctx;
+    int64_t n;
+    int simd;                     // the caller's SIMD override, applied on the workers too
+    _Atomic int64_t next, done;
+} job_t;
+
+static _Atomic(job_t *) current = NULL;
 static _Atomic uint64_t generation = 0;
-static _Atomic int64_t next_task = 0, done_tasks = 0;
+static _Atomic int active = 0;       // workers that may be reading `current`
 static _Atomic int sleepers = 0;
-static ck_task_fn job_fn;
-static void *job_ctx;
-static int64_t job_n;
 static _Atomic int job_workers = 0;  // workers allowed to join the current job
 static _Atomic int parked = 0;       // 1: workers stop spinning and sleep (another thread pool needs the cores)
 
-static void run_tasks(void) {
+static void run_tasks(job_t *job) {
     for (;;) {
-        const int64_t i = atomic_fetch_add(&next_task, 1);
-        if (i >= job_n) break;
-        job_fn(job_ctx, i, job_n);
-        atomic_fetch_add(&done_tasks, 1);
+        const int64_t i = atomic_fetch_add(&job->next, 1);
+        if (i >= job->n) break;
+        job->fn(job->ctx, i, job->n);
+        atomic_fetch_add(&job->done, 1);
     }
 }
 
@@ -40,7 +49,7 @@ static void *worker(void *arg) {
     uint64_t seen = 0;
     for (;;) {
         int spins = 0;
-        while (atomic_load_explicit(&generation, memory_order_acquire) == seen) {
+        while (atomic_load(&generation) == seen) {
             if (++spins < SPIN_ROUNDS && !atomic_load_explicit(&parked, memory_order_relaxed)) { _mm_pause(); continue; }
             pthread_mutex_lock(&sleep_lock);
             atomic_fetch_add(&sleepers, 1);
@@ -49,7 +58,16 @@ static void *worker(void *arg) {
             pthread_mutex_unlock(&sleep_lock);
         }
         seen = atomic_load(&generation);
-        if (id < atomic_load(&job_workers)) run_tasks();
+        if (id >= atomic_load(&job_workers)) continue;
+        atomic_fetch_add(&active, 1);           // announce before looking at the job ...
+        job_t *job = atomic_load(&current);     // ... so a caller that cleared it waits for us
+        if (job) {
+            const int saved = ck_simd_override();
+            ck_set_simd_level(job->simd);
+            run_tasks(job);
+            ck_set_simd_level(saved);
+        }
+        atomic_fetch_sub(&active, 1);
     }
     return NULL;
 }
@@ -85,19 +103,20 @@ void ck_parallel(int64_t ntasks, ck_task_fn fn, void *ctx) {
         pthread_detach(t);
         started++;
     }
+    job_t job = {fn, ctx, ntasks, ck_simd_override(), 0, 0};
     atomic_store(&parked, 0);
-    job_fn = fn; job_ctx = ctx; job_n = ntasks;
-    atomic_store(&next_task, 0);
-    atomic_store(&done_tasks, 0);
     atomic_store(&job_workers, nthreads - 1);
-    atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+    atomic_store(&current, &job);
+    atomic_fetch_add(&generation, 1);
     if (atomic_load(&sleepers) > 0) {
         pthread_mutex_lock(&sleep_lock);
         pthread_cond_broadcast(&wake);
         pthread_mutex_unlock(&sleep_lock);
     }
-    run_tasks();
-    while (atomic_load_explicit(&done_tasks, memory_order_acquire) < ntasks) _mm_pause();
+    run_tasks(&job);
+    while (atomic_load(&job.done) < ntasks) _mm_pause();
+    atomic_store(&current, NULL);               // no worker picks the job up from here on ...
+    while (atomic_load(&active) > 0) _mm_pause();  // ... and those that did have left it
     pthread_mutex_unlock(&job_lock);
 }
 
@@ -163,9 +182,12 @@ static void attention_task(void *p, int64_t i, int64_t n) {
 }
 
 void ck_attention_parallel(const float *q, int64_t qs, const float *k, const float *v, int64_t ks, float *out,
-                           int64_t T, int64_t p0, int64_t dim, int64_t group, int64_t heads, float scale, float *scores) {
+                           int64_t T, int64_t p0, int64_t dim, int64_t group, int64_t heads, float scale, float *scores,
+                           int64_t slots) {
     attention_job j = {q, qs, k, v, ks, out, T, p0, dim, group, heads, scale, scores};
     int64_t tasks = ck_get_threads();
     if (tasks > heads) tasks = heads;
+    if (tasks > slots) tasks = slots;
+    if (tasks < 1) return;
     ck_parallel(tasks, attention_task, &j);
 }

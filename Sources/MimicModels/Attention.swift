@@ -19,10 +19,11 @@ func causalAttention(q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values
     let scale = 1 / Float(s.headDim).squareRoot()
     let group = s.heads / s.kvHeads
     if t <= WeightMatrix.fusedBatchLimit {
-        let buf = scratch.floats(L * Threads.count)
+        let slots = Threads.count
+        let buf = scratch.floats(L * slots)
         Kernels.attentionParallel(q: q, qStride: s.qWidth, k: keys, v: values, kvStride: s.kvWidth, out: out,
                                   tokens: t, p0: p0, dim: s.headDim, group: group, heads: s.heads, scale: scale,
-                                  scores: buf)
+                                  scores: buf, slots: slots)
         return
     }
     let scores = scratch.floats(t * L)

@@ -52,19 +52,21 @@ public enum Kernels {
                      Int64(heads.lowerBound), Int64(heads.upperBound), scale, scores)
     }
 
-    /// `attention` over all heads, split across the kernel thread pool; scores: Threads.count · (p0 + T) floats.
+    /// `attention` over all heads, split across the kernel thread pool into at most `slots` tasks;
+    /// scores: slots · (p0 + T) floats.
     public static func attentionParallel(q: UnsafePointer<Float>, qStride: Int, k: UnsafePointer<Float>,
                                          v: UnsafePointer<Float>, kvStride: Int, out: UnsafeMutablePointer<Float>,
                                          tokens: Int, p0: Int, dim: Int, group: Int, heads: Int, scale: Float,
-                                         scores: UnsafeMutablePointer<Float>) {
+                                         scores: UnsafeMutablePointer<Float>, slots: Int) {
         ck_attention_parallel(q, Int64(qStride), k, v, Int64(kvStride), out, Int64(tokens), Int64(p0), Int64(dim),
-                              Int64(group), Int64(heads), scale, scores)
+                              Int64(group), Int64(heads), scale, scores, Int64(slots))
     }
 
     /// The SIMD level in use: 2 AVX-512, 1 AVX2, 0 portable C.
     public static var simdLevel: Int { Int(ck_simd_level()) }
 
-    /// Caps the SIMD level (tests run every level); returns the level in force.
+    /// Caps the SIMD level on the calling thread and the pool jobs it starts (tests run every level; -1 or a
+    /// level above the CPU's removes the cap); returns the level in force.
     @discardableResult
     public static func setSIMDLevel(_ level: Int) -> Int { Int(ck_set_simd_level(Int32(level))) }
 }

@@ -5,7 +5,8 @@ import Foundation
 
 /// How many threads Mimic's kernels and OpenBLAS use (never both at once, so they do not oversubscribe).
 public enum Threads {
-    nonisolated(unsafe) private static var current = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Starts as the kernel pool's count (the online cores).
+    nonisolated(unsafe) private static var current = Int(ck_get_threads())
 
     /// Threads in use for kernels and BLAS.
     public static var count: Int { current }

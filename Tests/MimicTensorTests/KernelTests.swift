@@ -96,7 +96,7 @@ let simdLevels: [Int] = {
         let v = randomFloats(L * kvHeads * dim, &rng)
         var out = [Float](repeating: 0, count: q.count), scores = [Float](repeating: 0, count: L * 8)
         Kernels.attentionParallel(q: q, qStride: heads * dim, k: k, v: v, kvStride: kvHeads * dim, out: &out, tokens: tokens,
-                                  p0: p0, dim: dim, group: heads / kvHeads, heads: heads, scale: 0.35, scores: &scores)
+                                  p0: p0, dim: dim, group: heads / kvHeads, heads: heads, scale: 0.35, scores: &scores, slots: 8)
         for t in 0..<tokens {
             for h in 0..<heads {
                 let g = h / (heads / kvHeads), visible = p0 + t + 1

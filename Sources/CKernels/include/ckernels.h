@@ -23,10 +23,13 @@ void ck_dequantize(int type, const void *src, float *dst, int64_t n);
 void ck_matmul_rows(int type, const void *w, int64_t K, const float *x, int64_t M,
                     float *y, int64_t ldy, int64_t n0, int64_t n1);
 
-/// The SIMD level chosen at run time: 2 = AVX-512, 1 = AVX2+FMA, 0 = portable C.
+/// The SIMD level in force on this thread: 2 = AVX-512, 1 = AVX2+FMA, 0 = portable C.
 int ck_simd_level(void);
-/// Forces a lower SIMD level (for tests and benchmarks); returns the level in force.
+/// Caps the SIMD level on the calling thread (for tests and benchmarks; -1 removes the cap); pool jobs
+/// started from this thread run under the same cap. Returns the level in force.
 int ck_set_simd_level(int level);
+/// The calling thread's cap, or -1.
+int ck_simd_override(void);
 
 // Element-wise and row kernels. Shapes in comments: (rows, cols).
 /// out = x / sqrt(mean(x^2) + eps) * w, per row.  x, out: (rows, n); w: (n)
@@ -74,9 +77,11 @@ void ck_dequantize_rows(int type, const void *src, float *dst, int64_t rows, int
 /// 8 bits (see ck_q8_path).
 void ck_matmul(int type, const void *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy, int64_t N,
                int allow_q8);
-/// ck_attention over all heads, split across the pool; scores: scratch of nthreads * (p0 + T) floats.
+/// ck_attention over all heads, split across the pool into at most `slots` tasks; scores: scratch of
+/// slots * (p0 + T) floats.
 void ck_attention_parallel(const float *q, int64_t qs, const float *k, const float *v, int64_t ks, float *out,
-                           int64_t T, int64_t p0, int64_t dim, int64_t group, int64_t heads, float scale, float *scores);
+                           int64_t T, int64_t p0, int64_t dim, int64_t group, int64_t heads, float scale, float *scores,
+                           int64_t slots);
 
 /// An activation block quantized to 8 bits: x ≈ d * qs; s = d * sum(qs).
 typedef struct { float d; float s; int8_t qs[32]; } ck_xblock;
