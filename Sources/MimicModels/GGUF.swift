@@ -70,25 +70,8 @@ public final class GGUFFile: @unchecked Sendable {
             metadata[key] = try r.value(type: type, key: key, depth: 0)
             keys.append(key)
         }
-        var infos: [(String, [Int], Int, UInt64)] = []
-        for i in 0..<tensorCount {
-            let name = try r.string("tensor info \(i)")
-            let nDims = Int(try r.u32("the rank of '\(name)'"))
-            guard (1...4).contains(nDims) else {
-                throw ModelError.invalid(file: path, field: "tensor '\(name)'", problem: "rank \(nDims) (1 to 4 expected)")
-            }
-            var dims: [Int] = []
-            for _ in 0..<nDims {
-                let d = try r.u64("a dimension of '\(name)'")
-                guard d > 0, d < 1 << 40 else {
-                    throw ModelError.invalid(file: path, field: "tensor '\(name)'", problem: "dimension \(d)")
-                }
-                dims.append(Int(d))
-            }
-            let type = Int(try r.u32("the type of '\(name)'"))
-            let offset = try r.u64("the offset of '\(name)'")
-            infos.append((name, dims, type, offset))
-        }
+        var infos: [RawTensorInfo] = []
+        for i in 0..<tensorCount { infos.append(try r.tensorInfo(i)) }
         var alignment = 32
         if let a = metadata["general.alignment"] {
             guard let v = a.intValue, v > 0, v & (v - 1) == 0, v <= 1 << 20 else {
@@ -99,32 +82,13 @@ public final class GGUFFile: @unchecked Sendable {
         let dataStart = (r.offset + alignment - 1) / alignment * alignment
         var tensors: [GGUFTensorInfo] = []
         var index: [String: Int] = [:]
-        for (name, dims, typeID, offset) in infos {
-            guard let type = GGMLType(rawValue: typeID) else {
-                throw ModelError.unknownTensorType(file: path, tensor: name, type: GGMLType.name(ofUnsupported: typeID))
+        for raw in infos {
+            let info = try raw.validated(file: path, dataStart: dataStart, alignment: alignment, fileSize: map.size)
+            guard index[info.name] == nil else {
+                throw ModelError.invalid(file: path, field: "tensor '\(info.name)'", problem: "appears twice")
             }
-            var elements = 1
-            for d in dims {
-                let (p, o) = elements.multipliedReportingOverflow(by: d)
-                guard !o, p < 1 << 40 else { throw ModelError.invalid(file: path, field: "tensor '\(name)'", problem: "too many elements") }
-                elements = p
-            }
-            guard dims[0] % type.blockElements == 0, let bytes = type.byteCount(elements: elements) else {
-                throw ModelError.invalid(file: path, field: "tensor '\(name)'",
-                                         problem: "row length \(dims[0]) is not a multiple of the \(type) block size")
-            }
-            guard offset % UInt64(alignment) == 0, offset < UInt64(map.size) else {
-                throw ModelError.invalid(file: path, field: "tensor '\(name)'", problem: "offset \(offset) is misaligned or past the end")
-            }
-            let start = dataStart + Int(offset)
-            guard start + bytes <= map.size else {
-                throw ModelError.tensorOutOfBounds(file: path, tensor: name, end: start + bytes, fileSize: map.size)
-            }
-            guard index[name] == nil else {
-                throw ModelError.invalid(file: path, field: "tensor '\(name)'", problem: "appears twice")
-            }
-            index[name] = tensors.count
-            tensors.append(GGUFTensorInfo(name: name, dims: dims, type: type, offset: start, byteCount: bytes))
+            index[info.name] = tensors.count
+            tensors.append(info)
         }
         self.path = path
         self.version = version
@@ -175,6 +139,39 @@ public final class GGUFFile: @unchecked Sendable {
     }
 }
 
+/// A tensor info as read, before its type and byte range are checked.
+struct RawTensorInfo {
+    let name: String
+    let dims: [Int]
+    let typeID: Int
+    let offset: UInt64
+
+    /// The info with a known type, a whole number of blocks per row, and data inside the file.
+    func validated(file: String, dataStart: Int, alignment: Int, fileSize: Int) throws -> GGUFTensorInfo {
+        guard let type = GGMLType(rawValue: typeID) else {
+            throw ModelError.unknownTensorType(file: file, tensor: name, type: GGMLType.name(ofUnsupported: typeID))
+        }
+        var elements = 1
+        for d in dims {
+            let (p, o) = elements.multipliedReportingOverflow(by: d)
+            guard !o, p < 1 << 40 else { throw ModelError.invalid(file: file, field: "tensor '\(name)'", problem: "too many elements") }
+            elements = p
+        }
+        guard dims[0] % type.blockElements == 0, let bytes = type.byteCount(elements: elements) else {
+            throw ModelError.invalid(file: file, field: "tensor '\(name)'",
+                                     problem: "row length \(dims[0]) is not a multiple of the \(type) block size")
+        }
+        guard offset % UInt64(alignment) == 0, offset < UInt64(fileSize) else {
+            throw ModelError.invalid(file: file, field: "tensor '\(name)'", problem: "offset \(offset) is misaligned or past the end")
+        }
+        let start = dataStart + Int(offset)
+        guard start + bytes <= fileSize else {
+            throw ModelError.tensorOutOfBounds(file: file, tensor: name, end: start + bytes, fileSize: fileSize)
+        }
+        return GGUFTensorInfo(name: name, dims: dims, type: type, offset: start, byteCount: bytes)
+    }
+}
+
 /// A bounds-checked little-endian cursor over the mapped file.
 struct GGUFReader {
     let map: MappedFile
@@ -210,6 +207,23 @@ struct GGUFReader {
         return Int(n)
     }
 
+    /// Name, dimensions, type and offset of tensor `i`.
+    mutating func tensorInfo(_ i: Int) throws -> RawTensorInfo {
+        let name = try string("tensor info \(i)")
+        let nDims = Int(try u32("the rank of '\(name)'"))
+        guard (1...4).contains(nDims) else {
+            throw ModelError.invalid(file: map.path, field: "tensor '\(name)'", problem: "rank \(nDims) (1 to 4 expected)")
+        }
+        var dims: [Int] = []
+        for _ in 0..<nDims {
+            let d = try u64("a dimension of '\(name)'")
+            guard d > 0, d < 1 << 40 else { throw ModelError.invalid(file: map.path, field: "tensor '\(name)'", problem: "dimension \(d)") }
+            dims.append(Int(d))
+        }
+        let type = Int(try u32("the type of '\(name)'"))
+        return RawTensorInfo(name: name, dims: dims, typeID: type, offset: try u64("the offset of '\(name)'"))
+    }
+
     mutating func string(_ what: String) throws -> String {
         let n = try count(what, minBytesEach: 1)
         try need(n, what)
@@ -240,6 +254,9 @@ struct GGUFReader {
                 throw ModelError.invalid(file: map.path, field: key, problem: "unknown array element type \(elementType)")
             }
             let n = try count(key, minBytesEach: size)
+            guard n <= 1 << 22 else {
+                throw ModelError.invalid(file: map.path, field: key, problem: "an array of \(n) values is over Mimic's limit of 4194304")
+            }
             var items: [GGUFValue] = []
             items.reserveCapacity(n)
             for _ in 0..<n { items.append(try value(type: elementType, key: key, depth: depth + 1)) }

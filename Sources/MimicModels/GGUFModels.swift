@@ -24,11 +24,11 @@ extension GGUFFile {
             intermediateSize: try requireInt("\(a).feed_forward_length"),
             numHiddenLayers: try requireInt("\(a).block_count"), numAttentionHeads: heads,
             numKeyValueHeads: int("\(a).attention.head_count_kv") ?? heads,
-            headDim: int("\(a).attention.key_length") ?? int("\(a).rope.dimension_count") ?? hidden / heads,
+            headDim: int("\(a).attention.key_length") ?? hidden / heads,
             maxPositionEmbeddings: int("\(a).context_length") ?? 2048,
             rmsNormEps: double("\(a).attention.layer_norm_rms_epsilon") ?? 1e-5,
             ropeTheta: double("\(a).rope.freq_base") ?? 10000, ropeScaling: scaling,
-            tieWordEmbeddings: tensor("output.weight") == nil,
+            tieWordEmbeddings: tensor("output.weight") == nil, rotaryDim: int("\(a).rope.dimension_count"),
             bosTokenId: int("tokenizer.ggml.bos_token_id"), eosTokenId: int("tokenizer.ggml.eos_token_id").map { [$0] } ?? [])
     }
 
@@ -37,7 +37,7 @@ extension GGUFFile {
         switch architecture {
         case "llama":
             let config = try llamaConfig()
-            let factors = has("rope_freqs.weight") ? try floats("rope_freqs.weight", count: config.headDim / 2).array : nil
+            let factors = has("rope_freqs.weight") ? try floats("rope_freqs.weight", count: config.rotaryDim / 2).array : nil
             return try LlamaModel(config: config, source: self, names: .gguf, interleavedRope: true, freqFactors: factors)
         case "gpt2":
             return try GPT2Model(config: try gpt2Config(), source: self, names: .gguf)

@@ -71,11 +71,13 @@ public struct GPT2Config: Codable, Sendable, Equatable {
 /// Tensor names of GPT-2 in one file format, and whether its matrices are stored (in, out) as HF's Conv1D does.
 struct GPT2Names {
     let wte, wpe, lnfW, lnfB: String
+    /// An untied output projection, where the format has one.
+    let output: String?
     let layer: (Int, String) -> String
     let conv1D: Bool
 
     static let gguf = GPT2Names(wte: "token_embd.weight", wpe: "position_embd.weight", lnfW: "output_norm.weight",
-                                lnfB: "output_norm.bias", layer: { i, p in
+                                lnfB: "output_norm.bias", output: "output.weight", layer: { i, p in
         let map = ["ln1": "attn_norm", "qkv": "attn_qkv", "proj": "attn_output", "ln2": "ffn_norm", "fc": "ffn_up",
                    "fcproj": "ffn_down"]
         let (base, kind) = splitPart(p)
@@ -85,7 +87,7 @@ struct GPT2Names {
     /// `prefix` is "transformer." for GPT2LMHeadModel checkpoints and "" for GPT2Model ones.
     static func hf(prefix: String) -> GPT2Names {
         GPT2Names(wte: prefix + "wte.weight", wpe: prefix + "wpe.weight", lnfW: prefix + "ln_f.weight", lnfB: prefix + "ln_f.bias",
-                  layer: { i, p in
+                  output: nil, layer: { i, p in
             let map = ["ln1": "ln_1", "qkv": "attn.c_attn", "proj": "attn.c_proj", "ln2": "ln_2", "fc": "mlp.c_fc",
                        "fcproj": "mlp.c_proj"]
             let (base, kind) = splitPart(p)
@@ -110,7 +112,8 @@ struct GPT2Layer {
 /// A GPT-2-family causal language model.
 public final class GPT2Model: LanguageModel, @unchecked Sendable {
     public let config: GPT2Config
-    let wte: WeightMatrix  // (V, C), also the output projection
+    let wte: WeightMatrix     // (V, C)
+    let output: WeightMatrix  // (V, C): `output.weight` in GGUF files that have one, else wte (tied)
     let wpe: Tensor        // (P, C)
     let lnfW, lnfB: Tensor
     let layers: [GPT2Layer]
@@ -128,9 +131,10 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
             throw ModelError.invalid(file: source.path, field: "n_head", problem: "\(c.nHead) does not divide n_embd \(C)")
         }
         self.config = c
-        var embedding = try source.matrix(names.wte, shape: [c.vocabSize, C])
-        embedding.allowsQuantizedActivations = false  // it is also the output projection
-        wte = embedding
+        wte = try source.matrix(names.wte, shape: [c.vocabSize, C])
+        var head = names.output.map(source.has) == true ? try source.matrix(names.output!, shape: [c.vocabSize, C]) : wte
+        head.allowsQuantizedActivations = false
+        output = head
         wpe = try source.floats(names.wpe, count: c.nPositions * C)
         lnfW = try source.floats(names.lnfW, count: C)
         lnfB = try source.floats(names.lnfB, count: C)
@@ -177,7 +181,11 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
     public func forward(_ tokens: [Int], cache: KVCache, logits mode: LogitsMode) throws -> Tensor {
         let T = tokens.count, C = config.nEmbd, F = config.innerSize, V = config.vocabSize
         guard T > 0 else { return Tensor(zeros: [0, V]) }
+        try cache.check(layers: layers.count, width: C)
         try cache.reserve(T)
+        guard cache.length + T <= config.nPositions else {
+            throw ModelError.contextOverflow(needed: cache.length + T, capacity: config.nPositions)
+        }
         for t in tokens where !(0..<V).contains(t) { throw ModelError.tokenOutOfRange(token: t, vocabulary: V) }
         let p0 = cache.length, eps = Float(config.layerNormEpsilon)
         let scratch = Scratch(), attnScratch = Scratch()
@@ -217,7 +225,7 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
         let rows = T - first
         Kernels.layerNorm(x.row(first), weight: lnfW.data, bias: lnfB.data, out: h.data, rows: rows, n: C, eps: eps)
         let logits = Tensor(zeros: [rows, V])
-        wte.matmul(h.data, batch: rows, into: logits.data, exact: exactActivations, scratch: scratch)
+        output.matmul(h.data, batch: rows, into: logits.data, exact: exactActivations, scratch: scratch)
         return logits
     }
 }

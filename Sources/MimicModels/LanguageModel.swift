@@ -69,6 +69,14 @@ public final class KVCache: @unchecked Sendable {
     /// Forgets positions from `n` on (to reuse a shared prefix).
     public func truncate(to n: Int) { length = min(length, max(0, n)) }
 
+    /// Checks that the cache was made for a model with `layers` layers of `width` floats per position.
+    public func check(layers: Int, width: Int) throws {
+        guard self.layers == layers, self.width == width else {
+            throw ModelError.invalid(file: "KV cache", field: "shape",
+                                     problem: "made for \(self.layers) layers × \(self.width), the model has \(layers) × \(width); use the model's makeCache")
+        }
+    }
+
     /// Checks that `count` more positions fit.
     public func reserve(_ count: Int) throws {
         guard length + count <= capacity else { throw ModelError.contextOverflow(needed: length + count, capacity: capacity) }

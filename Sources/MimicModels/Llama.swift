@@ -17,6 +17,9 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     public var ropeTheta: Double
     public var ropeScaling: RopeScaling?
     public var tieWordEmbeddings: Bool
+    /// Dimensions of each head that RoPE rotates (HF `partial_rotary_factor` × head_dim; GGUF
+    /// `rope.dimension_count`); the rest pass through unrotated.
+    public var rotaryDim: Int
     public var bosTokenId: Int?
     public var eosTokenId: [Int]
 
@@ -27,12 +30,12 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         case maxPositionEmbeddings = "max_position_embeddings", rmsNormEps = "rms_norm_eps"
         case ropeTheta = "rope_theta", ropeScaling = "rope_scaling", tieWordEmbeddings = "tie_word_embeddings"
         case bosTokenId = "bos_token_id", eosTokenId = "eos_token_id", attentionBias = "attention_bias"
-        case mlpBias = "mlp_bias", modelType = "model_type"
+        case mlpBias = "mlp_bias", modelType = "model_type", partialRotaryFactor = "partial_rotary_factor"
     }
 
     public init(vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int, numAttentionHeads: Int,
                 numKeyValueHeads: Int, headDim: Int? = nil, maxPositionEmbeddings: Int, rmsNormEps: Double,
-                ropeTheta: Double, ropeScaling: RopeScaling? = nil, tieWordEmbeddings: Bool,
+                ropeTheta: Double, ropeScaling: RopeScaling? = nil, tieWordEmbeddings: Bool, rotaryDim: Int? = nil,
                 bosTokenId: Int? = nil, eosTokenId: [Int] = []) {
         self.vocabSize = vocabSize
         self.hiddenSize = hiddenSize
@@ -46,6 +49,7 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         self.ropeTheta = ropeTheta
         self.ropeScaling = ropeScaling
         self.tieWordEmbeddings = tieWordEmbeddings
+        self.rotaryDim = rotaryDim ?? self.headDim
         self.bosTokenId = bosTokenId
         self.eosTokenId = eosTokenId
     }
@@ -61,6 +65,9 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         }
         let heads = try c.decode(Int.self, forKey: .numAttentionHeads)
         let hidden = try c.decode(Int.self, forKey: .hiddenSize)
+        guard heads > 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .numAttentionHeads, in: c, debugDescription: "must be at least 1")
+        }
         self.init(
             vocabSize: try c.decode(Int.self, forKey: .vocabSize), hiddenSize: hidden,
             intermediateSize: try c.decode(Int.self, forKey: .intermediateSize),
@@ -72,6 +79,9 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
             ropeTheta: try c.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? 10000,
             ropeScaling: try c.decodeIfPresent(RopeScaling.self, forKey: .ropeScaling),
             tieWordEmbeddings: try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? false,
+            rotaryDim: try c.decodeIfPresent(Double.self, forKey: .partialRotaryFactor).map { factor in
+                Int(Double(try c.decodeIfPresent(Int.self, forKey: .headDim) ?? hidden / heads) * factor)
+            },
             bosTokenId: try c.decodeIfPresent(Int.self, forKey: .bosTokenId),
             eosTokenId: try decodeIntOrList(c, .eosTokenId))
     }
@@ -91,6 +101,7 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         try c.encode(ropeTheta, forKey: .ropeTheta)
         try c.encodeIfPresent(ropeScaling, forKey: .ropeScaling)
         try c.encode(tieWordEmbeddings, forKey: .tieWordEmbeddings)
+        if rotaryDim != headDim { try c.encode(Double(rotaryDim) / Double(headDim), forKey: .partialRotaryFactor) }
         try c.encodeIfPresent(bosTokenId, forKey: .bosTokenId)
         if eosTokenId.count == 1 { try c.encode(eosTokenId[0], forKey: .eosTokenId) } else { try c.encode(eosTokenId, forKey: .eosTokenId) }
     }
@@ -155,16 +166,20 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
                                      ("num_key_value_heads", c.numKeyValueHeads), ("head_dim", c.headDim),
                                      ("max_position_embeddings", c.maxPositionEmbeddings)])
         let qw = c.numAttentionHeads * c.headDim, kvw = c.numKeyValueHeads * c.headDim
-        guard c.numAttentionHeads % c.numKeyValueHeads == 0, c.headDim % 2 == 0 else {
+        guard c.numAttentionHeads % c.numKeyValueHeads == 0 else {
             throw ModelError.invalid(file: source.path, field: "num_key_value_heads",
                                      problem: "\(c.numAttentionHeads) heads cannot be grouped over \(c.numKeyValueHeads)")
+        }
+        guard c.rotaryDim % 2 == 0, (2...c.headDim).contains(c.rotaryDim) else {
+            throw ModelError.invalid(file: source.path, field: "head_dim / rotary dimensions",
+                                     problem: "RoPE rotates \(c.rotaryDim) of \(c.headDim) dimensions; it needs an even number, at most head_dim")
         }
         guard c.rmsNormEps.isFinite, c.rmsNormEps >= 0, c.ropeTheta.isFinite, c.ropeTheta > 0 else {
             throw ModelError.invalid(file: source.path, field: "rms_norm_eps / rope_theta", problem: "must be finite and positive")
         }
         self.config = c
         embed = try source.matrix(names.embed, shape: [c.vocabSize, C])
-        var head = (!c.tieWordEmbeddings && source.has(names.output)) ? try source.matrix(names.output, shape: [c.vocabSize, C]) : embed
+        var head = c.tieWordEmbeddings ? embed : try source.matrix(names.output, shape: [c.vocabSize, C])
         head.allowsQuantizedActivations = false
         output = head
         norm = try source.floats(names.norm, count: C)
@@ -177,7 +192,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
                 gate: try source.matrix(n("gate"), shape: [F, C]), up: try source.matrix(n("up"), shape: [F, C]),
                 down: try source.matrix(n("down"), shape: [C, F]))
         }
-        rope = try RotaryEmbedding(dim: c.headDim, base: c.ropeTheta, scaling: c.ropeScaling, interleaved: interleavedRope,
+        rope = try RotaryEmbedding(dim: c.rotaryDim, base: c.ropeTheta, scaling: c.ropeScaling, interleaved: interleavedRope,
                                      freqFactors: freqFactors)
         shape = AttentionShape(heads: c.numAttentionHeads, kvHeads: c.numKeyValueHeads, headDim: c.headDim)
     }
@@ -201,6 +216,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
     public func forward(_ tokens: [Int], cache: KVCache, logits mode: LogitsMode) throws -> Tensor {
         let T = tokens.count, C = config.hiddenSize, F = config.intermediateSize, V = config.vocabSize
         guard T > 0 else { return Tensor(zeros: [0, V]) }
+        try cache.check(layers: layers.count, width: shape.kvWidth)
         try cache.reserve(T)
         for t in tokens where !(0..<V).contains(t) { throw ModelError.tokenOutOfRange(token: t, vocabulary: V) }
         let p0 = cache.length, qw = shape.qWidth, kvw = shape.kvWidth, eps = Float(config.rmsNormEps)

@@ -12,11 +12,14 @@ extension GGUFFile {
                                      problem: "'\(model)' is not supported (byte-level BPE, 'gpt2', is)")
         }
         guard let tokens = strings("tokenizer.ggml.tokens") else { throw ModelError.missingKey(file: path, key: "tokenizer.ggml.tokens") }
+        let pre = string("tokenizer.ggml.pre") ?? "default"
+        // llama.cpp adds BOS by default for Llama-3-style vocabularies when the file does not say.
+        let bosByDefault = ["llama-bpe", "llama3", "llama-v3"].contains(pre)
         do {
             return try BPETokenizer(
                 tokens: tokens, merges: strings("tokenizer.ggml.merges") ?? [], tokenTypes: ints("tokenizer.ggml.token_type") ?? [],
-                preTokenizer: string("tokenizer.ggml.pre") ?? "default", bosID: int("tokenizer.ggml.bos_token_id"),
-                eosID: int("tokenizer.ggml.eos_token_id"), addBOS: bool("tokenizer.ggml.add_bos_token") ?? false,
+                preTokenizer: pre, bosID: int("tokenizer.ggml.bos_token_id"),
+                eosID: int("tokenizer.ggml.eos_token_id"), addBOS: bool("tokenizer.ggml.add_bos_token") ?? bosByDefault,
                 chatTemplate: string("tokenizer.chat_template"))
         } catch {
             throw ModelError.invalid(file: path, field: "tokenizer", problem: error.localizedDescription)

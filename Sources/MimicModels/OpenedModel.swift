@@ -14,8 +14,9 @@ public struct OpenedModel: Sendable {
     /// The Jinja chat template the model ships, if any.
     public let chatTemplateSource: String?
 
-    /// Opens `nameOrPath`: a `.gguf` file, a folder with `config.json`, or a built-in name.
-    public init(_ nameOrPath: String) throws {
+    /// Opens `nameOrPath`: a `.gguf` file, a folder with `config.json`, or a built-in name. With
+    /// `loadTokenizer` false the tokenizer is not read (for work on token ids alone, such as benchmarks).
+    public init(_ nameOrPath: String, loadTokenizer: Bool = true) throws {
         path = try ModelCache.resolve(nameOrPath)
         var isDir: ObjCBool = false
         _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
@@ -23,7 +24,7 @@ public struct OpenedModel: Sendable {
             model = try HFModelFolder.loadModel(folder: path)
             gguf = nil
             let json = path + "/tokenizer.json", config = path + "/tokenizer_config.json"
-            if FileManager.default.fileExists(atPath: json) {
+            if loadTokenizer && FileManager.default.fileExists(atPath: json) {
                 let hasConfig = FileManager.default.fileExists(atPath: config)
                 let tok = try BPETokenizer(tokenizerJSON: URL(fileURLWithPath: json),
                                            config: hasConfig ? URL(fileURLWithPath: config) : nil)
@@ -37,7 +38,7 @@ public struct OpenedModel: Sendable {
             let file = try GGUFFile(path: path)
             model = try file.loadModel()
             gguf = file
-            tokenizer = file.has("token_embd.weight") && file.strings("tokenizer.ggml.tokens") != nil ? try file.tokenizer() : nil
+            tokenizer = loadTokenizer && file.metadata["tokenizer.ggml.tokens"] != nil ? try file.tokenizer() : nil
             chatTemplateSource = file.string("tokenizer.chat_template")
         }
     }

@@ -15,7 +15,7 @@ public struct SamplingOptions: Codable, Sendable, Equatable {
     public var minP: Double = 0
     /// Divide positive (multiply negative) logits of recently seen tokens by this (1: off).
     public var repetitionPenalty: Double = 1
-    /// How many recent tokens the penalty looks at.
+    /// How many recent tokens the penalty looks at (-1: all of them).
     public var repeatLastN: Int = 64
     public var seed: UInt64 = 0
 
@@ -46,7 +46,8 @@ public struct Sampler: Sendable {
         var l = Array(UnsafeBufferPointer(start: logits, count: n))
         if options.repetitionPenalty != 1 {
             let p = Float(options.repetitionPenalty)
-            for t in Set(history.suffix(options.repeatLastN)) where t >= 0 && t < n {
+            let window = options.repeatLastN < 0 ? history[...] : history.suffix(options.repeatLastN)
+            for t in Set(window) where t >= 0 && t < n {
                 l[t] = l[t] > 0 ? l[t] / p : l[t] * p
             }
         }

@@ -30,7 +30,13 @@ func logProbability(_ row: UnsafePointer<Float>, vocab: Int, token: Int) -> Doub
 extension LanguageModel {
     /// log P(continuation | context), summed over the continuation's tokens, in one forward pass.
     public func loglikelihood(context: [Int], continuation: [Int]) throws -> LogLikelihood {
-        precondition(!context.isEmpty && !continuation.isEmpty, "context and continuation must be non-empty")
+        guard !context.isEmpty, !continuation.isEmpty else {
+            throw ModelError.invalid(file: "request", field: context.isEmpty ? "context" : "continuation",
+                                     problem: "is empty; scoring needs at least one token of each")
+        }
+        for t in continuation where !(0..<vocabularySize).contains(t) {
+            throw ModelError.tokenOutOfRange(token: t, vocabulary: vocabularySize)
+        }
         let input = context + continuation.dropLast()
         let cache = makeCache(capacity: input.count)
         let logits = try forward(input, cache: cache, logits: .tail(continuation.count))  // (n, V)
@@ -80,7 +86,7 @@ extension LanguageModel {
                                cache: KVCache? = nil, history: [Int] = [],
                                onToken: (Int) -> Bool = { _ in true }) throws -> [Int] {
         precondition(!prompt.isEmpty, "the prompt must hold at least one token")
-        let cache = cache ?? makeCache(capacity: min(contextLength, prompt.count + maxTokens))
+        let cache = cache ?? makeCache(capacity: min(contextLength, prompt.count + min(max(maxTokens, 0), contextLength)))
         var sampler = Sampler(sampling)
         var history = history + prompt, out: [Int] = []
         var logits = try forward(prompt, cache: cache, logits: .last)

@@ -50,60 +50,110 @@ public struct TextGenerator {
         stopTokens = stops
     }
 
-    /// Generates after `prompt` (text; special tokens in it are parsed). `onText` receives text as it becomes
-    /// final and returns false to stop early. A `cache` holding a prefix of the prompt's tokens is reused.
-    public func generate(prompt: String, options: GenerationOptions, cache: KVCache? = nil, cachedTokens: [Int] = [],
-                         onText: (String) -> Bool = { _ in true }) throws -> GenerationResult {
-        let promptIDs = tokenizer.encode(prompt, addBOS: tokenizer.addsBOS, parseSpecial: true)
+    /// Generates after `prompt` (text; special tokens in it are parsed). `addBOS` overrides the tokenizer's
+    /// default (pass false for a prompt rendered by a chat template, which writes its own BOS text).
+    /// `onText` receives text as it becomes final and returns false to stop early. A `cache` holding a prefix
+    /// of the prompt's tokens (`cachedTokens`) is reused.
+    public func generate(prompt: String, options: GenerationOptions, addBOS: Bool? = nil, cache: KVCache? = nil,
+                         cachedTokens: [Int] = [], onText: (String) -> Bool = { _ in true }) throws -> GenerationResult {
+        let promptIDs = tokenizer.encode(prompt, addBOS: addBOS ?? tokenizer.addsBOS, parseSpecial: true)
         guard !promptIDs.isEmpty else {
-            throw ModelError.invalid(file: "prompt", field: "text", problem: "the prompt is empty; give some text")
+            throw ModelError.invalid(file: "prompt", field: "text",
+                                     problem: "the prompt encodes to no tokens (is it empty, or made of bytes the vocabulary lacks?)")
         }
-        let capacity = min(model.contextLength, promptIDs.count + options.maxTokens)
-        let cache = cache ?? model.makeCache(capacity: capacity)
+        let cache = cache ?? model.makeCache(
+            capacity: min(model.contextLength, promptIDs.count + min(max(options.maxTokens, 0), model.contextLength)))
         // Reuse the longest cached prefix, but always run at least the last prompt token.
         var common = 0
         while common < min(cachedTokens.count, promptIDs.count - 1, cache.length) && cachedTokens[common] == promptIDs[common] { common += 1 }
         cache.truncate(to: common)
-        var decoder = StreamingDecoder(tokenizer: tokenizer)
-        var text = "", emitted = 0, stopped = false, finish = FinishReason.length
-        let start = DispatchTime.now().uptimeNanoseconds
-        var firstTokenAt: UInt64 = 0
         let maxNew = min(options.maxTokens, cache.capacity - promptIDs.count)
         guard maxNew > 0 else { throw ModelError.contextOverflow(needed: promptIDs.count + 1, capacity: cache.capacity) }
+        var stream = StopStringStream(stops: options.stopStrings, decoder: StreamingDecoder(tokenizer: tokenizer))
+        var stopped = false
+        let start = DispatchTime.now().uptimeNanoseconds
+        var firstTokenAt: UInt64 = 0
         let tokens = try model.generateTokens(prompt: Array(promptIDs[common...]), maxTokens: maxNew,
                                               sampling: options.sampling, stopTokens: stopTokens, cache: cache,
                                               history: Array(promptIDs[..<common])) { id in
             if firstTokenAt == 0 { firstTokenAt = DispatchTime.now().uptimeNanoseconds }
-            text += decoder.append(id)
-            if let range = options.stopStrings.compactMap({ text.range(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
-                text = String(text[..<range.lowerBound])
-                stopped = true
-            }
-            // Emit what can no longer be the start of a stop string.
-            let safe = stopped ? text.count : text.count - heldBack(text, options.stopStrings)
-            if safe > emitted {
-                let piece = String(text.dropFirst(emitted).prefix(safe - emitted))
-                emitted = safe
-                if !onText(piece) { stopped = true }
-            }
+            let (piece, hitStop) = stream.append(id)
+            if !piece.isEmpty && !onText(piece) { stopped = true }
+            if hitStop { stopped = true }
             return !stopped
         }
-        if !stopped {
-            text += decoder.flush()
-            if text.count > emitted { _ = onText(String(text.dropFirst(emitted))) }
-        }
+        if !stopped, case let rest = stream.finish(), !rest.isEmpty { _ = onText(rest) }
         let end = DispatchTime.now().uptimeNanoseconds
-        if stopped || tokens.count < maxNew { finish = .stop }
+        let finish: FinishReason = stopped || tokens.count < maxNew ? .stop : .length
         let promptEnd = firstTokenAt == 0 ? end : firstTokenAt
-        return GenerationResult(text: text, tokens: tokens, promptTokens: promptIDs.count, finishReason: finish,
+        return GenerationResult(text: stream.text, tokens: tokens, promptTokens: promptIDs.count, finishReason: finish,
                                 promptSeconds: Double(promptEnd - start) / 1e9, generateSeconds: Double(end - promptEnd) / 1e9)
     }
+}
 
-    /// Characters at the end of `text` that could begin a stop string.
-    private func heldBack(_ text: String, _ stops: [String]) -> Int {
+/// Decoded text of a token stream, cut at the first stop string, handed out in pieces that can no longer change:
+/// whole Unicode scalars (a combining mark arriving later is its own piece, not lost), and never the start of
+/// what may become a stop string.
+struct StopStringStream {
+    let stops: [[Unicode.Scalar]]
+    var decoder: StreamingDecoder
+    private var scalars: [Unicode.Scalar] = []
+    private var emitted = 0
+    private var stopped = false
+
+    init(stops: [String], decoder: StreamingDecoder) {
+        self.stops = stops.filter { !$0.isEmpty }.map { Array($0.unicodeScalars) }
+        self.decoder = decoder
+    }
+
+    /// All the text so far, cut at a stop string.
+    var text: String { String(String.UnicodeScalarView(scalars)) }
+
+    /// Adds a token; returns the new final text and whether a stop string was reached.
+    mutating func append(_ id: Int) -> (String, Bool) {
+        guard !stopped else { return ("", true) }
+        scalars.append(contentsOf: decoder.append(id).unicodeScalars)
+        if let cut = firstStop() {
+            scalars.removeSubrange(cut...)
+            stopped = true
+            return (take(upTo: scalars.count), true)
+        }
+        return (take(upTo: scalars.count - heldBack()), false)
+    }
+
+    /// The rest once generation ends without a stop string.
+    mutating func finish() -> String {
+        guard !stopped else { return "" }
+        scalars.append(contentsOf: decoder.flush().unicodeScalars)
+        if let cut = firstStop() { scalars.removeSubrange(cut...) }
+        return take(upTo: scalars.count)
+    }
+
+    private mutating func take(upTo end: Int) -> String {
+        guard end > emitted else { return "" }
+        defer { emitted = end }
+        return String(String.UnicodeScalarView(scalars[emitted..<end]))
+    }
+
+    /// Where the earliest stop string begins, searching from a little before the unemitted text.
+    private func firstStop() -> Int? {
+        var best: Int?
+        for stop in stops where stop.count <= scalars.count {
+            var i = max(0, emitted - stop.count)
+            while i + stop.count <= scalars.count {
+                if scalars[i..<(i + stop.count)].elementsEqual(stop) { best = min(best ?? i, i); break }
+                i += 1
+            }
+        }
+        return best
+    }
+
+    /// Scalars at the end that could begin a stop string.
+    private func heldBack() -> Int {
         var hold = 0
         for stop in stops {
-            for n in stride(from: min(stop.count - 1, text.count), to: 0, by: -1) where text.hasSuffix(String(stop.prefix(n))) {
+            for n in stride(from: min(stop.count - 1, scalars.count), to: 0, by: -1)
+            where scalars[(scalars.count - n)...].elementsEqual(stop[..<n]) {
                 hold = max(hold, n)
                 break
             }

@@ -16,7 +16,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         let loadStart = Date()
-        let opened = try modelOptions.open()
+        let opened = try modelOptions.open(loadTokenizer: false)
         let loadSeconds = Date().timeIntervalSince(loadStart)
         let results = try Benchmark.run(model: opened.model, prompt: prompt, generate: generate, repetitions: repetitions)
         if json {

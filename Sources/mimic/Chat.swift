@@ -12,6 +12,10 @@ struct Chat: ParsableCommand {
     @Option(help: "A system message.") var system: String?
     @Option(help: "Chat template: chatml, llama2, llama3 or vicuna (default: the model's own).") var template: String?
     @Option(help: "Context size in tokens (default: the model's, at most 4096).") var ctx: Int?
+
+    func validate() throws {
+        if let ctx, ctx < 2 { throw ValidationError("--ctx must be at least 2") }
+    }
     @OptionGroup var sampling: SamplingArguments
 
     func run() throws {
@@ -19,7 +23,7 @@ struct Chat: ParsableCommand {
         let tokenizer = try opened.requireTokenizer()
         let format = try opened.chatFormat(template: template)
         let generator = TextGenerator(model: opened.model, tokenizer: tokenizer, extraStopTokens: format.template.stopStrings)
-        let cache = opened.model.makeCache(capacity: min(ctx ?? opened.model.contextLength, opened.model.contextLength))
+        let cache = opened.model.makeCache(capacity: min(ctx ?? 4096, opened.model.contextLength))
         var cachedTokens: [Int] = []
         var messages: [ChatMessage] = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
         let interactive = isatty(STDIN_FILENO) != 0
@@ -38,13 +42,13 @@ struct Chat: ParsableCommand {
             let prompt = format.prompt(messages)
             do {
                 let result = try generator.generate(prompt: prompt, options: sampling.options(extraStops: format.template.stopStrings),
-                                                    cache: cache, cachedTokens: cachedTokens) { piece in
+                                                    addBOS: false, cache: cache, cachedTokens: cachedTokens) { piece in
                     emit(piece)
                     return true
                 }
                 emit("\n")
                 messages.append(ChatMessage(role: "assistant", content: result.text))
-                cachedTokens = tokenizer.encode(prompt, addBOS: tokenizer.addsBOS, parseSpecial: true) + result.tokens
+                cachedTokens = tokenizer.encode(prompt, addBOS: false, parseSpecial: true) + result.tokens
             } catch ModelError.contextOverflow(let needed, let capacity) {
                 printError("The conversation (\(needed) tokens) no longer fits the context (\(capacity)); /reset to start over.")
                 messages.removeLast()

@@ -31,7 +31,9 @@ struct Generate: ParsableCommand {
             extraStops = format.template.stopStrings
         }
         let generator = TextGenerator(model: opened.model, tokenizer: tokenizer, extraStopTokens: extraStops)
-        let result = try generator.generate(prompt: input, options: sampling.options(extraStops: extraStops)) { piece in
+        // A chat template writes its own BOS text; a raw prompt gets the tokenizer's default.
+        let result = try generator.generate(prompt: input, options: sampling.options(extraStops: extraStops),
+                                            addBOS: raw ? nil : false) { piece in
             if !json { emit(piece) }
             return true
         }

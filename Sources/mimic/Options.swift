@@ -12,13 +12,13 @@ struct ModelOptions: ParsableArguments {
     @Flag(help: "Keep activations in FP32 in quantized mat-vecs (slower; by default they are rounded to 8 bits as llama.cpp does).")
     var exact = false
 
-    /// Applies the thread and precision settings and opens the model.
-    func open() throws -> OpenedModel {
+    /// Applies the thread and precision settings and opens the model (and its tokenizer, unless told not to).
+    func open(loadTokenizer: Bool = true) throws -> OpenedModel {
         if let threads {
             guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
             Threads.set(threads)
         }
-        let opened = try OpenedModel(model)
+        let opened = try OpenedModel(model, loadTokenizer: loadTokenizer)
         opened.model.exactActivations = exact
         return opened
     }
@@ -31,12 +31,13 @@ struct SamplingArguments: ParsableArguments {
     @Option(help: "Nucleus sampling threshold (1: off).") var topP = 1.0
     @Option(help: "Drop tokens below min-p × the top probability (0: off).") var minP = 0.0
     @Option(help: "Repetition penalty (1: off).") var repeatPenalty = 1.0
-    @Option(help: "Tokens the repetition penalty looks back over.") var repeatLastN = 64
+    @Option(help: "Tokens the repetition penalty looks back over (-1: all).") var repeatLastN = 64
     @Option(help: "Random seed; the same seed gives the same text.") var seed: UInt64 = 0
     @Option(name: .customLong("stop"), help: "A string that ends generation (repeatable).") var stops: [String] = []
 
     func validate() throws {
-        guard maxTokens > 0 else { throw ValidationError("--max-tokens must be at least 1") }
+        guard (1...1_000_000).contains(maxTokens) else { throw ValidationError("--max-tokens must be between 1 and 1000000") }
+        guard repeatLastN >= -1 else { throw ValidationError("--repeat-last-n must be -1 (all) or more") }
         guard temperature >= 0 else { throw ValidationError("--temperature must be 0 or more") }
         guard topP > 0 && topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
         guard minP >= 0 && minP < 1 else { throw ValidationError("--min-p must be in [0, 1)") }

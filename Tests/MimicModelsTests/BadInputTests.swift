@@ -70,6 +70,35 @@ import Testing
         #expect(throws: ModelError.self) { try OpenedModel(zero) }
     }
 
+    /// Hugging Face folders with a bad config: zero heads, and untied embeddings without lm_head.weight.
+    @Test func badConfigFoldersAreNamed() throws {
+        let tiny = Fixtures.resources + "/tiny-llama"
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-bad-config-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: tiny + "/model.safetensors", toPath: dir + "/model.safetensors")
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tiny + "/config.json"))) as! [String: Any]
+        config["num_attention_heads"] = 0
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        #expect(throws: ModelError.invalid(file: dir + "/config.json", field: "num_attention_heads", problem: "must be at least 1")) {
+            try HFModelFolder.loadModel(folder: dir)
+        }
+        config["num_attention_heads"] = 4
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        let model = try HFModelFolder.loadModel(folder: dir)
+        #expect(throws: ModelError.self) {  // a cache made for another shape
+            try model.forward([1], cache: KVCache(layers: 1, width: 8, capacity: 4), logits: .last)
+        }
+        // Untied, but lm_head.weight missing (tiny-llama3-rope is tied, so it has none): an error, not a silent tie.
+        let tied = Fixtures.resources + "/tiny-llama3-rope"
+        try FileManager.default.removeItem(atPath: dir + "/model.safetensors")
+        try FileManager.default.copyItem(atPath: tied + "/model.safetensors", toPath: dir + "/model.safetensors")
+        var untied = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tied + "/config.json"))) as! [String: Any]
+        untied["tie_word_embeddings"] = false
+        try JSONSerialization.data(withJSONObject: untied).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        #expect(throws: ModelError.missingTensor(file: dir, tensor: "lm_head.weight")) { try HFModelFolder.loadModel(folder: dir) }
+    }
+
     /// Random corruptions of a small GGUF: every one either loads and runs or throws a ModelError.
     @Test func randomCorruptionsNeverCrash() throws {
         let bytes = GGUFBuilder.tinyLlama().build()

@@ -6,11 +6,13 @@ import MimicTensor
 import MimicTokenizers
 import Testing
 
-/// A tokenizer with one token per character of "abcdefghijklmnopqrstuvwxyz .!STOP" and "<eos>" (id 0).
+/// A tokenizer with one token per character of "abcdefghijklmnopqrstuvwxyz .!STOP", one per byte of the
+/// combining acute accent U+0301 (so it spans two tokens), and "<eos>" (id 0).
 func characterTokenizer() throws -> BPETokenizer {
     let chars = Array("abcdefghijklmnopqrstuvwxyz .!STOP").map(String.init)
     var seen = Set<String>(), tokens = ["<eos>"]
     for c in chars where seen.insert(c).inserted { tokens.append(ByteLevel.encode(Array(c.utf8))) }
+    tokens += Array("\u{301}".utf8).map { ByteLevel.encode([$0]) }
     return try BPETokenizer(tokens: tokens, merges: [], tokenTypes: [3] + Array(repeating: 1, count: tokens.count - 1),
                             preTokenizer: "gpt2", bosID: nil, eosID: 0, addBOS: false)
 }
@@ -35,6 +37,18 @@ func characterTokenizer() throws -> BPETokenizer {
         #expect(r.text == "hello ")
         #expect(streamed == "hello ")
         #expect(r.finishReason == .stop)
+    }
+
+    /// A combining mark that arrives in a later token joins the previous character; the stream must still send it.
+    @Test func combiningMarksInLaterTokensAreStreamed() throws {
+        let (model, tok) = try scripted("cafe\u{301} ok<eos>")
+        var streamed = ""
+        let r = try TextGenerator(model: model, tokenizer: tok).generate(prompt: "ab", options: GenerationOptions(maxTokens: 50)) {
+            streamed += $0
+            return true
+        }
+        #expect(r.text == "cafe\u{301} ok")
+        #expect(streamed.unicodeScalars.elementsEqual(r.text.unicodeScalars))
     }
 
     @Test func endOfSequenceStopsAndIsNotText() throws {
@@ -108,6 +122,11 @@ func characterTokenizer() throws -> BPETokenizer {
         var s = Sampler(SamplingOptions(repetitionPenalty: 4))
         // Token 0 (logit 2) seen: 2 / 4 = 0.5 < 1.5, so token 1 wins; a seen negative logit only sinks further.
         #expect(s.sample([2, 1.5, -1], count: 3, history: [0, 2]) == 1)
+        // The window: token 0 seen only long ago is outside the last 2 tokens, inside "all" (-1).
+        var recent = Sampler(SamplingOptions(repetitionPenalty: 4, repeatLastN: 2))
+        #expect(recent.sample([2, 1.5, -1], count: 3, history: [0, 2, 2]) == 0)
+        var all = Sampler(SamplingOptions(repetitionPenalty: 4, repeatLastN: -1))
+        #expect(all.sample([2, 1.5, -1], count: 3, history: [0, 2, 2]) == 1)
     }
 }
 

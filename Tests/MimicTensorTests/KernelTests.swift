@@ -73,6 +73,21 @@ let simdLevels: [Int] = {
         let invFreq = (0..<(dim / 2)).map { Float(1 / pow(10000.0, Double(2 * $0) / Double(dim))) }
         let angles = (0..<tokens).flatMap { t in invFreq.map { Double(Float(p0 + t) * $0) } }
         let (c, s) = (angles.map { Float(cos($0)) }, angles.map { Float(sin($0)) })
+        // Partial rotation: only the first 8 of 16 dimensions turn; the rest pass through.
+        let halfFreq = (0..<4).map { Float(1 / pow(10000.0, Double(2 * $0) / 8)) }
+        let partialAngles = (0..<tokens).flatMap { t in halfFreq.map { Double(Float(p0 + t) * $0) } }
+        var px = randomFloats(tokens * heads * dim, &rng)
+        let pbefore = px
+        Kernels.rope(&px, tokens: tokens, heads: heads, dim: dim, stride: heads * dim, cos: partialAngles.map { Float(cos($0)) },
+                     sin: partialAngles.map { Float(sin($0)) }, rotaryDim: 8, interleaved: false)
+        for t in 0..<tokens {
+            for h in 0..<heads {
+                let at = (t * heads + h) * dim
+                let expected = ReferenceKernels.rope(Array(pbefore[at..<(at + 8)]), invFreq: halfFreq, position: p0 + t, interleaved: false)
+                #expect(maxDiff(Array(px[at..<(at + 8)]), expected) < 1e-5)
+                #expect(Array(px[(at + 8)..<(at + dim)]) == Array(pbefore[(at + 8)..<(at + dim)]))
+            }
+        }
         for interleaved in [true, false] {
             var x = randomFloats(tokens * heads * dim, &rng)
             let before = x
