@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "MimicModels", targets: ["MimicModels"]),
         .library(name: "MimicTokenizers", targets: ["MimicTokenizers"]),
         .library(name: "MimicTensor", targets: ["MimicTensor"]),
+        .library(name: "MimicTrain", targets: ["MimicTrain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,10 +25,11 @@ let package = Package(
         .target(name: "MimicTensor", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "MimicTokenizers"),
         .target(name: "MimicModels", dependencies: ["MimicTensor", "MimicTokenizers"]),
+        .target(name: "MimicTrain", dependencies: ["MimicModels", "MimicTokenizers", "MimicTensor"]),
         .executableTarget(
             name: "mimic",
             dependencies: [
-                "MimicModels", "MimicTokenizers", "MimicTensor",
+                "MimicModels", "MimicTokenizers", "MimicTensor", "MimicTrain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(
@@ -38,6 +40,9 @@ let package = Package(
             resources: [.copy("Resources")]),
         .testTarget(
             name: "MimicModelsTests", dependencies: ["MimicModels", "MimicTokenizers", "MimicTensor"],
+            resources: [.copy("Resources")]),
+        .testTarget(
+            name: "MimicTrainTests", dependencies: ["MimicTrain", "MimicModels", "MimicTokenizers", "MimicTensor"],
             resources: [.copy("Resources")]),
         .testTarget(name: "MimicCLITests", dependencies: ["mimic", "MimicModels"]),
     ],

@@ -1,0 +1,2 @@
+// MimicTrain tests.
+import Testing
