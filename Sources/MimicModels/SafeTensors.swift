@@ -108,6 +108,9 @@ public final class SafeTensorsSource: WeightSource, @unchecked Sendable {
     /// Names of every tensor.
     public var names: [String] { location.keys.sorted() }
 
+    /// The header entry of a tensor.
+    public func tensorInfo(_ name: String) -> SafeTensorInfo? { location[name]?.info }
+
     private func entry(_ name: String) throws -> (file: SafeTensorsFile, info: SafeTensorInfo) {
         guard let e = location[name] else { throw ModelError.missingTensor(file: path, tensor: name) }
         return e

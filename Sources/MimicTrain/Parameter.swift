@@ -1,0 +1,76 @@
+// Trainable parameters and the TrainableModel protocol the trainer and optimizer work with.
+import Foundation
+import MimicTensor
+
+/// One named FP32 parameter with its gradient, in Hugging Face name and shape.
+public final class Parameter: @unchecked Sendable {
+    public let name: String
+    public let shape: [Int]
+    public let value: Tensor
+    public let grad: Tensor
+
+    public init(name: String, value: Tensor) {
+        self.name = name
+        shape = value.shape
+        self.value = value
+        grad = Tensor(zeros: value.shape)
+    }
+
+    public var count: Int { value.count }
+}
+
+/// A model that computes a loss and its gradients over a batch of TrainingBlocks.
+public protocol TrainableModel: AnyObject {
+    /// Every parameter, in a fixed order.
+    var parameters: [Parameter] { get }
+    /// The vocabulary size (targets must be below it).
+    var vocabularySize: Int { get }
+    /// Sum of token losses of the batch divided by `normalizer`, with gradients of that value added into each
+    /// parameter's `grad`. Returns the summed (not divided) loss and the number of trained tokens.
+    func accumulateGradients(_ batch: [TrainingBlock], normalizer: Int) throws -> (lossSum: Double, trained: Int)
+    /// Summed loss and trained-token count of a batch, without gradients.
+    func evaluate(_ batch: [TrainingBlock]) throws -> (lossSum: Double, trained: Int)
+    /// The parameters as Hugging Face tensors (name → tensor in HF layout), for checkpoints.
+    func huggingFaceTensors() -> [String: Tensor]
+}
+
+extension TrainableModel {
+    /// Sets every gradient to zero.
+    public func zeroGradients() {
+        for p in parameters { p.grad.data.update(repeating: 0, count: p.count) }
+    }
+
+    /// Number of scalar parameters.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+}
+
+/// Problems with a training batch or model.
+public enum TrainError: LocalizedError, Equatable {
+    case unevenBlocks(expected: Int, found: Int)
+    case tokenOutOfRange(token: Int, vocabulary: Int)
+    case missingParameter(String)
+    case blockTooLong(length: Int, limit: Int)
+
+    public var errorDescription: String? {
+        switch self {
+        case .unevenBlocks(let e, let f): "blocks of a batch must have one length: \(e) and \(f) found; pad them to the block size."
+        case .tokenOutOfRange(let t, let v): "token id \(t) is outside the model's vocabulary (0..<\(v)); the data was tokenized for another model."
+        case .missingParameter(let n): "the model has no parameter '\(n)'."
+        case .blockTooLong(let l, let limit): "a block of \(l) tokens is longer than the model's \(limit) positions; use a smaller --block-size."
+        }
+    }
+}
+
+/// Checks that a batch is non-empty, of one length, and its tokens and targets fit the vocabulary.
+func validate(_ batch: [TrainingBlock], vocabulary: Int, maxLength: Int) throws -> Int {
+    let t = batch.first?.count ?? 0
+    for b in batch {
+        guard b.count == t else { throw TrainError.unevenBlocks(expected: t, found: b.count) }
+        for x in b.tokens where !(0..<vocabulary).contains(x) { throw TrainError.tokenOutOfRange(token: x, vocabulary: vocabulary) }
+        for x in b.targets where x != ignoreLabel && !(0..<vocabulary).contains(x) {
+            throw TrainError.tokenOutOfRange(token: x, vocabulary: vocabulary)
+        }
+        for p in b.positions where !(0..<maxLength).contains(p) { throw TrainError.blockTooLong(length: p + 1, limit: maxLength) }
+    }
+    return t
+}

@@ -1,0 +1,35 @@
+// Test support for training: fixture paths and loading the tiny models' tensors by Hugging Face name.
+import Foundation
+import MimicModels
+import MimicTensor
+import MimicTrain
+
+enum TrainFixtures {
+    /// MimicModelsTests' resources (the tiny models live there).
+    static var models: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("MimicModelsTests/Resources").path
+    }
+    static var resources: String { Bundle.module.bundlePath + "/Resources" }
+
+    static func json(_ path: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+    }
+
+    /// Every tensor of a safetensors folder, flat, by name.
+    static func tensors(_ folder: String) throws -> [String: Tensor] {
+        let source = try SafeTensorsSource(folder: folder)
+        var out: [String: Tensor] = [:]
+        for name in source.names {
+            let n = source.tensorInfo(name)!.elementCount
+            out[name] = try source.floats(name, count: n)
+        }
+        return out
+    }
+
+    static func tinyLlama() throws -> TrainableLlama {
+        let folder = models + "/tiny-llama"
+        let config = try JSONDecoder().decode(LlamaConfig.self, from: Data(contentsOf: URL(fileURLWithPath: folder + "/config.json")))
+        return try TrainableLlama(config: config, tensors: tensors(folder))
+    }
+}
