@@ -1,4 +1,4 @@
-// Finite-difference checks: the analytic gradients of the whole tiny Llama agree with central differences of
+// Finite-difference checks: the analytic gradients of the whole tiny Llama and GPT-2 agree with central differences of
 // its own loss (FP32, so the tolerance is loose: 3% relative or 2e-3 absolute).
 import Foundation
 import MimicModels
@@ -17,8 +17,9 @@ func sampleBatch(vocab: Int, rows: Int, length: Int, seed: UInt64) -> [TrainingB
 }
 
 @Suite struct GradientCheckTests {
-    @Test func wholeLlamaMatchesCentralDifferences() throws {
-        let model = try TrainFixtures.tinyLlama()
+    @Test(arguments: ["llama", "gpt2"])
+    func wholeModelMatchesCentralDifferences(family: String) throws {
+        let model: any TrainableModel = family == "llama" ? try TrainFixtures.tinyLlama() : try TrainFixtures.tinyGPT2()
         let batch = sampleBatch(vocab: 512, rows: 2, length: 7, seed: 5)
         let trained = batch.reduce(0) { $0 + $1.trainedCount }
         model.zeroGradients()

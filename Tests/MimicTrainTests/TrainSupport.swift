@@ -27,6 +27,12 @@ enum TrainFixtures {
         return out
     }
 
+    static func tinyGPT2() throws -> TrainableGPT2 {
+        let folder = models + "/tiny-gpt2"
+        let config = try JSONDecoder().decode(GPT2Config.self, from: Data(contentsOf: URL(fileURLWithPath: folder + "/config.json")))
+        return try TrainableGPT2(config: config, tensors: tensors(folder))
+    }
+
     static func tinyLlama() throws -> TrainableLlama {
         let folder = models + "/tiny-llama"
         let config = try JSONDecoder().decode(LlamaConfig.self, from: Data(contentsOf: URL(fileURLWithPath: folder + "/config.json")))
