@@ -1,0 +1,72 @@
+// The training loop: the loss falls on a small set, and a run resumed from a checkpoint continues with the
+// same losses as one that was never interrupted.
+import Foundation
+import MimicModels
+import MimicTensor
+import MimicTrain
+import Testing
+
+/// Keeps copies of what a checkpoint holds, in memory.
+final class MemoryStore: CheckpointStore {
+    var saved: [(model: [String: Tensor], optimizer: [String: Tensor], state: TrainerState)] = []
+
+    func copy(_ t: [String: Tensor]) -> [String: Tensor] {
+        t.mapValues { src in
+            let c = Tensor(zeros: src.shape)
+            c.data.update(from: src.data, count: src.count)
+            return c
+        }
+    }
+
+    func save(model: TrainableModel, optimizer: AdamW, state: TrainerState) throws {
+        saved.append((copy(model.huggingFaceTensors()), copy(optimizer.stateTensors()), state))
+    }
+}
+
+@Suite struct TrainerTests {
+    func options() -> TrainOptions {
+        var o = TrainOptions()
+        o.batchSize = 2
+        o.microBatch = 1
+        o.optimizer = AdamWOptions(learningRate: 1e-2, weightDecay: 0.01, clipNorm: 1)
+        o.warmupSteps = 2
+        o.evalEvery = 3
+        o.checkpointEvery = 3
+        o.seed = 4
+        o.epochs = 3
+        return o
+    }
+
+    @Test func lossFallsOnARepeatedSet() throws {
+        let model = try TrainFixtures.tinyLlama()
+        let data = sampleBatch(vocab: 512, rows: 4, length: 10, seed: 1)
+        let trainer = try Trainer(model: model, train: data, heldOut: Array(data.prefix(2)), options: options(), store: nil, log: nil)
+        var losses: [Double] = []
+        try trainer.run { record, _, _ in losses.append(record.loss) }
+        #expect(losses.count == 6)
+        #expect(losses.last! < losses.first! * 0.8, "\(losses)")
+    }
+
+    @Test func resumingGivesTheUninterruptedLosses() throws {
+        let data = sampleBatch(vocab: 512, rows: 4, length: 10, seed: 2)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-trainer-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let store = MemoryStore(), log = StepLog(path: dir + "/log.jsonl")
+        let full = try Trainer(model: try TrainFixtures.tinyLlama(), train: data, heldOut: [], options: options(), store: store, log: log)
+        try full.run()
+        let uninterrupted = try log.records().map(\.loss)
+        #expect(uninterrupted.count == 6)
+
+        // Resume from the step-3 checkpoint, as after a kill: the log is cut back to step 3 and refilled.
+        let checkpoint = store.saved[0]
+        #expect(checkpoint.state.step == 3)
+        let config = try JSONDecoder().decode(LlamaConfig.self, from: Data(contentsOf: URL(fileURLWithPath: TrainFixtures.models + "/tiny-llama/config.json")))
+        let resumed = try Trainer(model: try TrainableLlama(config: config, tensors: checkpoint.model), train: data, heldOut: [],
+                                  options: options(), store: nil, log: log, resume: (checkpoint.state, checkpoint.optimizer))
+        try resumed.run()
+        let records = try log.records()
+        #expect(records.map(\.step) == [1, 2, 3, 4, 5, 6])
+        #expect(records.map(\.loss) == uninterrupted)
+    }
+}
