@@ -74,3 +74,16 @@ func validate(_ batch: [TrainingBlock], vocabulary: Int, maxLength: Int) throws 
     }
     return t
 }
+
+/// Activation and gradient buffers kept from one step to the next, by name and shape, so that steps do not
+/// allocate (and page-fault in) hundreds of megabytes each. Contents are undefined when handed out.
+final class BufferPool: @unchecked Sendable {
+    private var buffers: [String: Tensor] = [:]
+
+    func get(_ key: String, _ shape: [Int]) -> Tensor {
+        if let t = buffers[key], t.shape == shape { return t }
+        let t = Tensor(zeros: shape)
+        buffers[key] = t
+        return t
+    }
+}

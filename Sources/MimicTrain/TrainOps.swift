@@ -140,27 +140,42 @@ public enum TrainOps {
 
     // MARK: rotary embedding
 
-    /// Rotates the first `rot` dims of each head of x (N, heads·dim) by angle positions[r] · invFreq[i] in HF's
-    /// half-split layout; `inverse` rotates back (the backward of a rotation is the opposite rotation).
-    public static func rope(_ x: UnsafeMutablePointer<Float>, n: Int, heads: Int, dim: Int, positions: [Int],
-                            invFreq: [Float], inverse: Bool = false) {
+    /// cos and sin of positions[r] · invFreq[i], each (N, invFreq.count).
+    public static func ropeTables(positions: [Int], invFreq: [Float]) -> (cos: [Float], sin: [Float]) {
         let half = invFreq.count
-        var c = [Float](repeating: 0, count: half), s = c
-        for r in 0..<n {
+        var c = [Float](repeating: 0, count: positions.count * half), s = c
+        for (r, p) in positions.enumerated() {
             for i in 0..<half {
-                let angle = Double(Float(positions[r]) * invFreq[i])
-                c[i] = Float(cos(angle))
-                s[i] = inverse ? -Float(sin(angle)) : Float(sin(angle))
+                let angle = Double(Float(p) * invFreq[i])
+                c[r * half + i] = Float(cos(angle))
+                s[r * half + i] = Float(sin(angle))
             }
+        }
+        return (c, s)
+    }
+
+    /// Rotates the first 2·half dims of each head of x (N, heads·dim) by the tables' angles in HF's half-split
+    /// layout; `inverse` rotates back (the backward of a rotation is the opposite rotation).
+    public static func rope(_ x: UnsafeMutablePointer<Float>, n: Int, heads: Int, dim: Int, cos c: [Float], sin s: [Float],
+                            inverse: Bool = false) {
+        let half = c.count / max(n, 1), sign: Float = inverse ? -1 : 1
+        for r in 0..<n {
             for h in 0..<heads {
                 let v = x + r * heads * dim + h * dim
                 for i in 0..<half {
-                    let a = v[i], b = v[i + half]
-                    v[i] = a * c[i] - b * s[i]
-                    v[i + half] = a * s[i] + b * c[i]
+                    let a = v[i], b = v[i + half], cr = c[r * half + i], sr = sign * s[r * half + i]
+                    v[i] = a * cr - b * sr
+                    v[i + half] = a * sr + b * cr
                 }
             }
         }
+    }
+
+    /// `rope` with tables computed from positions and inverse frequencies.
+    public static func rope(_ x: UnsafeMutablePointer<Float>, n: Int, heads: Int, dim: Int, positions: [Int],
+                            invFreq: [Float], inverse: Bool = false) {
+        let (c, s) = ropeTables(positions: positions, invFreq: invFreq)
+        rope(x, n: n, heads: heads, dim: dim, cos: c, sin: s, inverse: inverse)
     }
 
     // MARK: cross-entropy

@@ -9,6 +9,7 @@ import MimicTensor
 public final class TrainableGPT2: TrainableModel, @unchecked Sendable {
     public let config: GPT2Config
     public let parameters: [Parameter]
+    let pool = BufferPool()
     let prefix: String
     let wte, wpe, lnfW, lnfB: Parameter
     let layers: [Layer]
@@ -109,39 +110,41 @@ public final class TrainableGPT2: TrainableModel, @unchecked Sendable {
         let d = AttentionDims(blocks: batch.count, length: t, heads: config.nHead, kvHeads: config.nHead, headDim: C / config.nHead)
         let N = d.rows, tokens = batch.flatMap(\.tokens), positions = batch.flatMap(\.positions)
         let starts = documentStarts(batch.flatMap(\.documents), length: t)
-        var x = Tensor(zeros: [N, C])
+        let tag = ""
+        var x = pool.get("x" + tag, [N, C])
         for r in 0..<N {
             x.row(r).update(from: wte.value.row(tokens[r]), count: C)
             Kernels.add(x.row(r), wpe.value.row(positions[r]), n: C)
         }
         var saved: [Saved] = []
-        for layer in layers {
-            let h1 = Tensor(zeros: [N, C]), mean1 = Tensor(zeros: [N]), rstd1 = Tensor(zeros: [N])
+        for (li, layer) in layers.enumerated() {
+            let tag = "\(li)"
+            let h1 = pool.get("h1" + tag, [N, C]), mean1 = pool.get("mean1" + tag, [N]), rstd1 = pool.get("rstd1" + tag, [N])
             TrainOps.layerNorm(x.data, layer.ln1W.value.data, layer.ln1B.value.data, h1.data, mean: mean1.data, rstd: rstd1.data,
                                n: N, c: C, eps: eps)
-            let qkv = Tensor(zeros: [N, 3 * C])
+            let qkv = pool.get("qkv" + tag, [N, 3 * C])
             TrainOps.linear(h1.data, layer.qkv.value.data, qkv.data, n: N, inFeatures: C, outFeatures: 3 * C)
             addBias(qkv.data, layer.qkvB, rows: N)
-            let q = Tensor(zeros: [N, C]), k = Tensor(zeros: [N, C]), v = Tensor(zeros: [N, C])
+            let q = pool.get("q" + tag, [N, C]), k = pool.get("k" + tag, [N, C]), v = pool.get("v" + tag, [N, C])
             for r in 0..<N {
                 q.row(r).update(from: qkv.row(r), count: C)
                 k.row(r).update(from: qkv.row(r) + C, count: C)
                 v.row(r).update(from: qkv.row(r) + 2 * C, count: C)
             }
-            let att = Tensor(zeros: [N, C]), probs = Tensor(zeros: [d.probsCount])
+            let att = pool.get("att" + tag, [N, C]), probs = pool.get("probs" + tag, [d.probsCount])
             TrainAttention.forward(q: q.data, k: k.data, v: v.data, out: att.data, probs: probs.data, starts: starts, dims: d)
-            let xMid = Tensor(zeros: [N, C])
+            let xMid = pool.get("xMid" + tag, [N, C])
             TrainOps.linear(att.data, layer.proj.value.data, xMid.data, n: N, inFeatures: C, outFeatures: C)
             addBias(xMid.data, layer.projB, rows: N)
             Kernels.add(xMid.data, x.data, n: N * C)
-            let h2 = Tensor(zeros: [N, C]), mean2 = Tensor(zeros: [N]), rstd2 = Tensor(zeros: [N])
+            let h2 = pool.get("h2" + tag, [N, C]), mean2 = pool.get("mean2" + tag, [N]), rstd2 = pool.get("rstd2" + tag, [N])
             TrainOps.layerNorm(xMid.data, layer.ln2W.value.data, layer.ln2B.value.data, h2.data, mean: mean2.data, rstd: rstd2.data,
                                n: N, c: C, eps: eps)
-            let f = Tensor(zeros: [N, F]), a = Tensor(zeros: [N, F])
+            let f = pool.get("f" + tag, [N, F]), a = pool.get("a" + tag, [N, F])
             TrainOps.linear(h2.data, layer.fc.value.data, f.data, n: N, inFeatures: C, outFeatures: F)
             addBias(f.data, layer.fcB, rows: N)
             TrainOps.gelu(f.data, a.data, n: N * F)
-            let xOut = Tensor(zeros: [N, C])
+            let xOut = pool.get("xOut" + tag, [N, C])
             TrainOps.linear(a.data, layer.fcProj.value.data, xOut.data, n: N, inFeatures: F, outFeatures: C)
             addBias(xOut.data, layer.fcProjB, rows: N)
             Kernels.add(xOut.data, xMid.data, n: N * C)
@@ -151,9 +154,9 @@ public final class TrainableGPT2: TrainableModel, @unchecked Sendable {
             }
             x = xOut
         }
-        let hf = Tensor(zeros: [N, C]), meanF = Tensor(zeros: [N]), rstdF = Tensor(zeros: [N])
+        let hf = pool.get("hf" + tag, [N, C]), meanF = pool.get("meanF" + tag, [N]), rstdF = pool.get("rstdF" + tag, [N])
         TrainOps.layerNorm(x.data, lnfW.value.data, lnfB.value.data, hf.data, mean: meanF.data, rstd: rstdF.data, n: N, c: C, eps: eps)
-        let logits = Tensor(zeros: [N, config.vocabSize])
+        let logits = pool.get("logits" + tag, [N, config.vocabSize])
         TrainOps.linear(hf.data, wte.value.data, logits.data, n: N, inFeatures: C, outFeatures: config.vocabSize)
         return Forward(saved: saved, xOut: x, hf: hf, meanF: meanF, rstdF: rstdF, logits: logits, targets: batch.flatMap(\.targets))
     }
@@ -161,15 +164,15 @@ public final class TrainableGPT2: TrainableModel, @unchecked Sendable {
     private func backward(_ batch: [TrainingBlock], _ fw: Forward) {
         let C = config.nEmbd, F = config.innerSize, t = batch[0].count
         let d = AttentionDims(blocks: batch.count, length: t, heads: config.nHead, kvHeads: config.nHead, headDim: C / config.nHead)
-        let N = d.rows
-        let dh = Tensor(zeros: [N, C]), dx = Tensor(zeros: [N, C])
+        let N = d.rows, tag = "b"
+        let dh = pool.get("dh" + tag, [N, C]), dx = pool.get("dx" + tag, [N, C])
         TrainOps.linearBackward(x: fw.hf.data, w: wte.value.data, dy: fw.logits.data, dx: dh.data, dw: wte.grad.data,
                                 n: N, inFeatures: C, outFeatures: config.vocabSize)
         TrainOps.layerNormBackward(x: fw.xOut.data, w: lnfW.value.data, mean: fw.meanF.data, rstd: fw.rstdF.data, dy: dh.data,
                                    dx: dx.data, dw: lnfW.grad.data, db: lnfB.grad.data, n: N, c: C, accumulate: false)
         let scratch = Scratch()
-        let da = Tensor(zeros: [N, F]), df = Tensor(zeros: [N, F]), datt = Tensor(zeros: [N, C])
-        let dq = Tensor(zeros: [N, C]), dk = Tensor(zeros: [N, C]), dv = Tensor(zeros: [N, C]), dqkv = Tensor(zeros: [N, 3 * C])
+        let da = pool.get("da" + tag, [N, F]), df = pool.get("df" + tag, [N, F]), datt = pool.get("datt" + tag, [N, C])
+        let dq = pool.get("dq" + tag, [N, C]), dk = pool.get("dk" + tag, [N, C]), dv = pool.get("dv" + tag, [N, C]), dqkv = pool.get("dqkv" + tag, [N, 3 * C])
         for (l, layer) in layers.enumerated().reversed() {
             let s = fw.saved[l]
             biasBackward(dx.data, layer.fcProjB, rows: N)

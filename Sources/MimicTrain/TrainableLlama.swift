@@ -9,6 +9,7 @@ import MimicTensor
 public final class TrainableLlama: TrainableModel, @unchecked Sendable {
     public let config: LlamaConfig
     public let parameters: [Parameter]
+    let pool = BufferPool()
     let embed, norm: Parameter
     let lmHead: Parameter?   // nil when tied to the embedding
     let layers: [Layer]
@@ -67,6 +68,7 @@ public final class TrainableLlama: TrainableModel, @unchecked Sendable {
         let saved: [Saved]
         let xOut, hf, rstdF, logits: Tensor
         let targets: [Int]
+        let ropeCos, ropeSin: [Float]
         var trained: Int { targets.filter { $0 != ignoreLabel }.count }
     }
 
@@ -94,31 +96,34 @@ public final class TrainableLlama: TrainableModel, @unchecked Sendable {
         let c = config, C = c.hiddenSize, F = c.intermediateSize, d = dims(batch, t), N = d.rows
         let tokens = batch.flatMap(\.tokens), positions = batch.flatMap(\.positions)
         let starts = documentStarts(batch.flatMap(\.documents), length: t)
-        var x = Tensor(zeros: [N, C])                                               // (N, C)
+        let tag = ""
+        let (ropeCos, ropeSin) = TrainOps.ropeTables(positions: positions, invFreq: invFreq)
+        var x = pool.get("x" + tag, [N, C])                                               // (N, C)
         for (r, tok) in tokens.enumerated() { x.row(r).update(from: embed.value.row(tok), count: C) }
         var saved: [Saved] = []
         let eps = Float(c.rmsNormEps)
-        for layer in layers {
-            let h1 = Tensor(zeros: [N, C]), rstd1 = Tensor(zeros: [N])
+        for (li, layer) in layers.enumerated() {
+            let tag = "\(li)"
+            let h1 = pool.get("h1" + tag, [N, C]), rstd1 = pool.get("rstd1" + tag, [N])
             TrainOps.rmsNorm(x.data, layer.attnNorm.value.data, h1.data, rstd: rstd1.data, n: N, c: C, eps: eps)
-            let q = Tensor(zeros: [N, d.qWidth]), k = Tensor(zeros: [N, d.kvWidth]), v = Tensor(zeros: [N, d.kvWidth])
+            let q = pool.get("q" + tag, [N, d.qWidth]), k = pool.get("k" + tag, [N, d.kvWidth]), v = pool.get("v" + tag, [N, d.kvWidth])
             TrainOps.linear(h1.data, layer.q.value.data, q.data, n: N, inFeatures: C, outFeatures: d.qWidth)
             TrainOps.linear(h1.data, layer.k.value.data, k.data, n: N, inFeatures: C, outFeatures: d.kvWidth)
             TrainOps.linear(h1.data, layer.v.value.data, v.data, n: N, inFeatures: C, outFeatures: d.kvWidth)
-            TrainOps.rope(q.data, n: N, heads: d.heads, dim: d.headDim, positions: positions, invFreq: invFreq)
-            TrainOps.rope(k.data, n: N, heads: d.kvHeads, dim: d.headDim, positions: positions, invFreq: invFreq)
-            let att = Tensor(zeros: [N, d.qWidth]), probs = Tensor(zeros: [d.probsCount])
+            TrainOps.rope(q.data, n: N, heads: d.heads, dim: d.headDim, cos: ropeCos, sin: ropeSin)
+            TrainOps.rope(k.data, n: N, heads: d.kvHeads, dim: d.headDim, cos: ropeCos, sin: ropeSin)
+            let att = pool.get("att" + tag, [N, d.qWidth]), probs = pool.get("probs" + tag, [d.probsCount])
             TrainAttention.forward(q: q.data, k: k.data, v: v.data, out: att.data, probs: probs.data, starts: starts, dims: d)
-            let xMid = Tensor(zeros: [N, C])
+            let xMid = pool.get("xMid" + tag, [N, C])
             TrainOps.linear(att.data, layer.o.value.data, xMid.data, n: N, inFeatures: d.qWidth, outFeatures: C)
             Kernels.add(xMid.data, x.data, n: N * C)
-            let h2 = Tensor(zeros: [N, C]), rstd2 = Tensor(zeros: [N])
+            let h2 = pool.get("h2" + tag, [N, C]), rstd2 = pool.get("rstd2" + tag, [N])
             TrainOps.rmsNorm(xMid.data, layer.ffnNorm.value.data, h2.data, rstd: rstd2.data, n: N, c: C, eps: eps)
-            let g = Tensor(zeros: [N, F]), u = Tensor(zeros: [N, F]), a = Tensor(zeros: [N, F])
+            let g = pool.get("g" + tag, [N, F]), u = pool.get("u" + tag, [N, F]), a = pool.get("a" + tag, [N, F])
             TrainOps.linear(h2.data, layer.gate.value.data, g.data, n: N, inFeatures: C, outFeatures: F)
             TrainOps.linear(h2.data, layer.up.value.data, u.data, n: N, inFeatures: C, outFeatures: F)
             TrainOps.swiglu(g.data, u.data, a.data, n: N * F)
-            let xOut = Tensor(zeros: [N, C])
+            let xOut = pool.get("xOut" + tag, [N, C])
             TrainOps.linear(a.data, layer.down.value.data, xOut.data, n: N, inFeatures: F, outFeatures: C)
             Kernels.add(xOut.data, xMid.data, n: N * C)
             if keep {
@@ -127,28 +132,28 @@ public final class TrainableLlama: TrainableModel, @unchecked Sendable {
             }
             x = xOut
         }
-        let hf = Tensor(zeros: [N, C]), rstdF = Tensor(zeros: [N])
+        let hf = pool.get("hf" + tag, [N, C]), rstdF = pool.get("rstdF" + tag, [N])
         TrainOps.rmsNorm(x.data, norm.value.data, hf.data, rstd: rstdF.data, n: N, c: C, eps: eps)
-        let logits = Tensor(zeros: [N, c.vocabSize])
+        let logits = pool.get("logits" + tag, [N, c.vocabSize])
         TrainOps.linear(hf.data, (lmHead ?? embed).value.data, logits.data, n: N, inFeatures: C, outFeatures: c.vocabSize)
-        return Forward(saved: saved, xOut: x, hf: hf, rstdF: rstdF, logits: logits, targets: batch.flatMap(\.targets))
+        return Forward(saved: saved, xOut: x, hf: hf, rstdF: rstdF, logits: logits, targets: batch.flatMap(\.targets),
+                       ropeCos: ropeCos, ropeSin: ropeSin)
     }
 
     /// Adds the gradients of the loss into every parameter; `f.logits` already holds dL/dlogits (N, V).
     private func backward(_ batch: [TrainingBlock], _ f: Forward) {
         let c = config, C = c.hiddenSize, F = c.intermediateSize, d = dims(batch, batch[0].count), N = d.rows
-        let head = lmHead ?? embed
-        let dh = Tensor(zeros: [N, C])
+        let head = lmHead ?? embed, tag = "b"
+        let dh = pool.get("dh" + tag, [N, C])
         TrainOps.linearBackward(x: f.hf.data, w: head.value.data, dy: f.logits.data, dx: dh.data, dw: head.grad.data,
                                 n: N, inFeatures: C, outFeatures: c.vocabSize)
-        let dx = Tensor(zeros: [N, C])   // gradient flowing down the residual stream
+        let dx = pool.get("dx" + tag, [N, C])   // gradient flowing down the residual stream
         TrainOps.rmsNormBackward(x: f.xOut.data, w: norm.value.data, rstd: f.rstdF.data, dy: dh.data, dx: dx.data,
                                  dw: norm.grad.data, n: N, c: C, accumulate: false)
-        let positions = batch.flatMap(\.positions)
         let scratch = Scratch()
-        let da = Tensor(zeros: [N, F]), dg = Tensor(zeros: [N, F]), du = Tensor(zeros: [N, F])
-        let datt = Tensor(zeros: [N, d.qWidth]), dq = Tensor(zeros: [N, d.qWidth])
-        let dk = Tensor(zeros: [N, d.kvWidth]), dv = Tensor(zeros: [N, d.kvWidth])
+        let da = pool.get("da" + tag, [N, F]), dg = pool.get("dg" + tag, [N, F]), du = pool.get("du" + tag, [N, F])
+        let datt = pool.get("datt" + tag, [N, d.qWidth]), dq = pool.get("dq" + tag, [N, d.qWidth])
+        let dk = pool.get("dk" + tag, [N, d.kvWidth]), dv = pool.get("dv" + tag, [N, d.kvWidth])
         for (l, layer) in layers.enumerated().reversed() {
             let s = f.saved[l]
             // MLP: xOut = xMid + down(silu(gate(h2)) ⊙ up(h2)), h2 = rmsnorm(xMid)
@@ -166,8 +171,8 @@ public final class TrainableLlama: TrainableModel, @unchecked Sendable {
                                     n: N, inFeatures: d.qWidth, outFeatures: C)
             TrainAttention.backward(q: s.q.data, k: s.k.data, v: s.v.data, probs: s.probs.data, dout: datt.data, dq: dq.data,
                                     dk: dk.data, dv: dv.data, dims: d, scratch: scratch)
-            TrainOps.rope(dq.data, n: N, heads: d.heads, dim: d.headDim, positions: positions, invFreq: invFreq, inverse: true)
-            TrainOps.rope(dk.data, n: N, heads: d.kvHeads, dim: d.headDim, positions: positions, invFreq: invFreq, inverse: true)
+            TrainOps.rope(dq.data, n: N, heads: d.heads, dim: d.headDim, cos: f.ropeCos, sin: f.ropeSin, inverse: true)
+            TrainOps.rope(dk.data, n: N, heads: d.kvHeads, dim: d.headDim, cos: f.ropeCos, sin: f.ropeSin, inverse: true)
             TrainOps.linearBackward(x: s.h1.data, w: layer.q.value.data, dy: dq.data, dx: dh.data, dw: layer.q.grad.data,
                                     n: N, inFeatures: C, outFeatures: d.qWidth)
             TrainOps.linearBackward(x: s.h1.data, w: layer.k.value.data, dy: dk.data, dx: dh.data, dw: layer.k.grad.data,
