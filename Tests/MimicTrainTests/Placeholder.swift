@@ -1,2 +1,0 @@
-// MimicTrain tests.
-import Testing
