@@ -222,7 +222,8 @@ public struct ConversationFile: Sendable {
     }
 
     static func reason(_ error: Error) -> String {
-        (error as NSError).localizedFailureReason ?? error.localizedDescription
+        let text = (error as NSError).localizedFailureReason ?? error.localizedDescription
+        return text.hasSuffix(".") ? String(text.dropLast()) : text
     }
 }
 
@@ -265,6 +266,9 @@ public enum ConversationFileError: LocalizedError, Equatable, Sendable {
         case .unreadable(let file, let reason):
             return "\(file): cannot be read (\(reason)). Check the path; conversations are JSON Lines, one object per line."
         case .badLine(let source, let field, let problem):
+            if field == "meta", case .wrongType = problem {
+                return "\(source): meta: must be an object of provenance ({\"teacher\":\"…\",\"seed\":1}) or absent."
+            }
             return "\(source): \(field): \(Self.explain(problem))"
         }
     }
