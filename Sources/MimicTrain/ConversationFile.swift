@@ -169,7 +169,8 @@ public struct ConversationFile: Sendable {
         }
         var metaJSON: String?
         if let meta = root["meta"], !(meta is NSNull) {
-            guard meta is [String: Any], let data = try? JSONSerialization.data(withJSONObject: meta, options: [.sortedKeys])
+            let options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
+            guard meta is [String: Any], let data = try? JSONSerialization.data(withJSONObject: meta, options: options)
             else { throw bad("meta", .wrongType(expected: "an object")) }
             metaJSON = String(decoding: data, as: UTF8.self)
         }

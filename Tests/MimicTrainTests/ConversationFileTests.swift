@@ -21,6 +21,9 @@ struct ConversationFileTests {
         #expect(conversations[1].trainedTurns == [false, false, true, false, true])
         #expect(conversations[2].trainedTurns == [false, false, false, true])  // the first reply has weight 0
         #expect(conversations[4].messages[1].content == "Yes, and the reader drops the CR.")
+        let line = #"{"messages":[{"role":"user","content":"Hi"}],"meta":{"source":"data/a.jsonl","t":0.5,"n":null}}"#
+        let parsed = try ConversationFile.parse(line: Array(line.utf8), source: SourceLine(file: "m", line: 1))
+        #expect(parsed.metaJSON == #"{"n":null,"source":"data/a.jsonl","t":0.5}"#)
     }
 
     @Test("bad lines are skipped and reported with their line and field")
