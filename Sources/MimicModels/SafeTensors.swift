@@ -103,6 +103,15 @@ public final class SafeTensorsSource: WeightSource, @unchecked Sendable {
         self.location = location
     }
 
+    /// A source over already opened files (`path` names them in errors).
+    public init(files: [SafeTensorsFile], path: String) {
+        self.path = path
+        self.files = files
+        var location: [String: (SafeTensorsFile, SafeTensorInfo)] = [:]
+        for f in files { for (name, info) in f.tensors { location[name] = (f, info) } }
+        self.location = location
+    }
+
     public func has(_ name: String) -> Bool { location[name] != nil }
 
     /// Names of every tensor.
