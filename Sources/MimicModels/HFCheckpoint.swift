@@ -152,11 +152,14 @@ public enum HFCheckpoint {
     static func configJSON(_ config: HFModelConfig, untiedGPT2Head: Bool) throws -> Data {
         let encoded: Data, extra: [String: Any]
         switch config {
-        case .llama(let c):
+        case .llama(var c):
+            c.rmsNormEps = shortestFloat32(c.rmsNormEps)
+            c.ropeTheta = shortestFloat32(c.ropeTheta)
             encoded = try JSONEncoder().encode(c)
             extra = ["architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_act": "silu",
                      "attention_bias": false, "mlp_bias": false]
-        case .gpt2(let c):
+        case .gpt2(var c):
+            c.layerNormEpsilon = shortestFloat32(c.layerNormEpsilon)
             encoded = try JSONEncoder().encode(c)
             extra = ["architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "tie_word_embeddings": !untiedGPT2Head]
         }
@@ -164,6 +167,14 @@ public enum HFCheckpoint {
         object.merge(extra) { _, new in new }
         object["torch_dtype"] = "float32"
         return try jsonData(object)
+    }
+
+    /// A value that is exactly a float32 (GGUF metadata is) as the shortest decimal that reads back as that
+    /// float32, so that config.json says 1e-05 rather than 9.999999747378752e-06; other values are unchanged.
+    static func shortestFloat32(_ x: Double) -> Double {
+        let f = Float(x)
+        guard f.isFinite, Double(f) == x, let shortest = Double("\(f)") else { return x }
+        return shortest
     }
 
     /// generation_config.json.

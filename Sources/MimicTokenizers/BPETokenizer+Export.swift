@@ -32,7 +32,7 @@ extension BPETokenizer {
     /// A Hugging Face `tokenizer_config.json`: `bos_token`, `eos_token`, `add_bos_token`, `chat_template`
     /// (`chatTemplate`, else the one this tokenizer came with), `model_max_length` when given, and
     /// `tokenizer_class` "PreTrainedTokenizerFast" (`clean_up_tokenization_spaces` false, so that decoding
-    /// returns the bytes of the tokens as Mimic's `decode` does).
+    /// returns the bytes of the tokens as Mimic's `decode` does; `model_input_names` input_ids and attention_mask).
     public func tokenizerConfigJSON(chatTemplate: String? = nil, modelMaxLength: Int? = nil) -> Data {
         func tokenText(_ id: Int?) -> OrderedJSON { id.flatMap(token).map(OrderedJSON.string) ?? .null }
         var members: [(String, OrderedJSON)] = [
@@ -43,6 +43,8 @@ extension BPETokenizer {
             ("eos_token", tokenText(eosTokenID)),
         ]
         if let modelMaxLength { members.append(("model_max_length", .int(modelMaxLength))) }
+        // Without this, PreTrainedTokenizerFast also returns token_type_ids, which causal LMs' generate() rejects.
+        members.append(("model_input_names", .inlineArray([.string("input_ids"), .string("attention_mask")])))
         members.append(("tokenizer_class", .string("PreTrainedTokenizerFast")))
         if let template = chatTemplate ?? self.chatTemplate { members.append(("chat_template", .string(template))) }
         return OrderedJSON.object(members).data

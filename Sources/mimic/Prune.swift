@@ -8,10 +8,12 @@ struct Prune: ParsableCommand {
         abstract: "Keep some decoder layers of a model and write it as a Hugging Face checkpoint (dense FP32).")
 
     @Argument(help: "A GGUF file, a Hugging Face model folder, or a built-in name.") var model: String
-    @Option(help: "The checkpoint folder to write (an existing checkpoint there is replaced).") var out: String
+    @Option(help: ArgumentHelp("The checkpoint folder to write (an existing checkpoint there is replaced).", valueName: "DIR"))
+    var out: String
     @Flag(help: "Keep layers 0, 2, 4, …") var everyOther = false
-    @Option(help: "Keep the first K layers.") var first: Int?
-    @Option(help: "Keep these layers: indices from 0, comma-separated, increasing (0,3,5).") var layers: String?
+    @Option(help: ArgumentHelp("Keep the first K layers.", valueName: "K")) var first: Int?
+    @Option(help: ArgumentHelp("Keep these layers: indices from 0, comma-separated, increasing (0,3,5).", valueName: "LIST"))
+    var layers: String?
 
     func run() throws {
         let selection = try layerSelection()

@@ -77,6 +77,7 @@ import Testing
         #expect(config["add_bos_token"] as? Bool == false && config["model_max_length"] as? Int == 8192)
         #expect(config["chat_template"] as? String == "{{ messages }}")
         #expect(config["tokenizer_class"] as? String == "PreTrainedTokenizerFast")
+        #expect(config["model_input_names"] as? [String] == ["input_ids", "attention_mask"])
         let own = try JSONSerialization.jsonObject(with: tokenizer.tokenizerConfigJSON()) as! [String: Any]
         #expect(own["chat_template"] as? String == tokenizer.chatTemplate && own["model_max_length"] == nil)
     }
