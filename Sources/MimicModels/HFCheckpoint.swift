@@ -103,7 +103,12 @@ public enum HFCheckpoint {
         let config: HFModelConfig, tensors: [String: Tensor]
         switch opened.model {
         case let model as LlamaModel:
-            var c = try model.hfConfig()
+            var c: LlamaConfig
+            do {
+                c = try model.hfConfig()
+            } catch CheckpointError.unsupportedModel(_, let reason) {
+                throw CheckpointError.unsupportedModel(path: opened.path, reason: reason)
+            }
             c.numHiddenLayers = keep.count
             c.bosTokenId = c.bosTokenId ?? tokenizer?.bosTokenID
             if c.eosTokenId.isEmpty, let eos = tokenizer?.eosTokenID { c.eosTokenId = [eos] }
