@@ -84,10 +84,11 @@ struct GPT2Names {
         return "blk.\(i).\(map[base]!).\(kind)"
     }, conv1D: false)
 
-    /// `prefix` is "transformer." for GPT2LMHeadModel checkpoints and "" for GPT2Model ones.
-    static func hf(prefix: String) -> GPT2Names {
+    /// `prefix` is "transformer." for GPT2LMHeadModel checkpoints and "" for GPT2Model ones; `untiedHead` (config
+    /// `tie_word_embeddings` false) reads the output projection from `lm_head.weight` where there is one.
+    static func hf(prefix: String, untiedHead: Bool = false) -> GPT2Names {
         GPT2Names(wte: prefix + "wte.weight", wpe: prefix + "wpe.weight", lnfW: prefix + "ln_f.weight", lnfB: prefix + "ln_f.bias",
-                  output: nil, layer: { i, p in
+                  output: untiedHead ? "lm_head.weight" : nil, layer: { i, p in
             let map = ["ln1": "ln_1", "qkv": "attn.c_attn", "proj": "attn.c_proj", "ln2": "ln_2", "fc": "mlp.c_fc",
                        "fcproj": "mlp.c_proj"]
             let (base, kind) = splitPart(p)

@@ -45,7 +45,8 @@ public enum HFModelFolder {
             case "gpt2":
                 let config = try JSONDecoder().decode(GPT2Config.self, from: data)
                 let prefix = source.has("transformer.wte.weight") ? "transformer." : ""
-                return try GPT2Model(config: config, source: source, names: .hf(prefix: prefix))
+                let untied = json["tie_word_embeddings"] as? Bool == false
+                return try GPT2Model(config: config, source: source, names: .hf(prefix: prefix, untiedHead: untied))
             default:
                 throw ModelError.unsupportedArchitecture(file: configPath, architecture: type)
             }

@@ -18,6 +18,14 @@ struct MergeTable: Sendable {
         table[key] = value
     }
 
+    /// Every merge as (left, right, merged, rank), lowest rank first (ties by left id, then right id).
+    var entries: [(left: Int, right: Int, merged: Int, rank: Int)] {
+        table.map { key, value in
+            (left: Int(UInt32(truncatingIfNeeded: key >> 32)), right: Int(UInt32(truncatingIfNeeded: key)),
+             merged: Int(UInt32(truncatingIfNeeded: value)), rank: Int(UInt32(truncatingIfNeeded: value >> 32)))
+        }.sorted { ($0.rank, $0.left, $0.right) < ($1.rank, $1.left, $1.right) }
+    }
+
     /// (rank, merged id) for a pair, if it merges.
     @inline(__always)
     func lookup(_ left: Int32, _ right: Int32) -> (rank: UInt32, merged: Int32)? {

@@ -42,15 +42,15 @@ public final class BPETokenizer: Tokenizer, Sendable {
 
     private let tokenBytesByID: [[UInt8]]
     private let tokenStrings: [String]
-    private let vocab: [String: Int]
+    let vocab: [String: Int]
     private let addedByContent: [String: Int]
     private let specialFlags: [Bool]
-    private let merges: MergeTable
+    let merges: MergeTable
     private let byteIDs: [Int32]
-    private let pipeline: PreTokenizerPipeline
+    let pipeline: PreTokenizerPipeline
     private let matcher: AddedTokenMatcher
-    private let ignoreMerges: Bool
-    private let nfc: Bool
+    let ignoreMerges: Bool
+    let nfc: Bool
 
     init(parts: Parts) {
         vocabularySize = parts.tokenBytes.count

@@ -73,7 +73,29 @@ enum PreTokenizerStep: Equatable, Sendable {
             return .llama3(foldLongS: false)
         case #"\p{N}"#: return .isolateNumbers(individually: true)
         case #"\p{N}+"#: return .isolateNumbers(individually: false)
+        case punctuationRunsRegex: return .isolatePunctuationRuns
+        case asciiDigitTriplesRegex: return .isolateASCIIDigitTriples
         default: return nil
+        }
+    }
+
+    /// llama.cpp's `default` punctuation-run regex, as a tokenizer.json `Split` writes it.
+    static let punctuationRunsRegex = #"[\p{P}\$\+<=>\^~\|]+"#
+    /// llama.cpp's `default` digit-triple regex.
+    static let asciiDigitTriplesRegex = "[0-9][0-9][0-9]"
+
+    /// The regex of a tokenizer.json `Split` (behavior Isolated) that cuts text as this step does; the
+    /// contraction-case spelling of the Llama-3 regex follows `foldLongS` as `fromRegex` reads it.
+    var splitRegex: String {
+        switch self {
+        case .gpt2: #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
+        case .llama3(foldLongS: true):
+            #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+        case .llama3(foldLongS: false):
+            #"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+        case .isolateNumbers(let individually): individually ? #"\p{N}"# : #"\p{N}+"#
+        case .isolatePunctuationRuns: Self.punctuationRunsRegex
+        case .isolateASCIIDigitTriples: Self.asciiDigitTriplesRegex
         }
     }
 

@@ -21,6 +21,8 @@ public enum TokenizerError: LocalizedError, Equatable {
     case invalidRankLine(file: String, line: Int, text: String)
     /// A vocabulary handed over in arrays (GGUF keys) is inconsistent.
     case invalidVocabulary(source: String, reason: String)
+    /// The tokenizer cannot be written as a Hugging Face tokenizer.json that tokenizes the same way.
+    case cannotExport(reason: String)
 
     /// A readable explanation with a hint.
     public var errorDescription: String? {
@@ -47,6 +49,8 @@ public enum TokenizerError: LocalizedError, Equatable {
             return "\(file):\(line): expected \"BASE64 RANK\", found \"\(text.prefix(60))\". Is this a .tiktoken file?"
         case .invalidVocabulary(let source, let reason):
             return "\(source): \(reason)."
+        case .cannotExport(let reason):
+            return "Cannot write this tokenizer as a Hugging Face tokenizer.json: \(reason)."
         }
     }
 }

@@ -1,10 +1,23 @@
-// Shared helpers for the training-data tests: fixtures, a tiny byte-level tokenizer built in code, conversations.
+// Shared helpers for the training tests: fixtures, scratch folders, a tiny byte-level tokenizer built in code,
+// conversations.
 import Foundation
 import MimicTokenizers
 import MimicTrain
 import Testing
 
 enum Fixtures {
+    /// The test bundle's Resources folder.
+    static var resources: String { Bundle.module.bundlePath + "/Resources" }
+
+    /// A fixture path under Resources/.
+    static func path(_ relative: String) -> String { resources + "/" + relative }
+
+    /// The tokenizer corpus every tokenizer golden covers.
+    static func corpus() throws -> [String] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path("tokenizers/tokenizer_corpus.json")))
+        return try JSONDecoder().decode([String].self, from: data)
+    }
+
     /// A file under the test target's Resources/ folder.
     static func url(_ name: String, _ ext: String, in folder: String) throws -> URL {
         try #require(Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Resources/\(folder)"))
@@ -49,4 +62,19 @@ func byteTokenizer(merges: [(String, String)] = []) throws -> BPETokenizer {
 /// A conversation at `test:line`.
 func conversation(_ turns: [(String, String)], line: Int = 1) -> Conversation {
     Conversation(messages: turns.map { ChatMessage(role: $0.0, content: $0.1) }, source: SourceLine(file: "test", line: line))
+}
+
+/// A fresh, empty scratch folder, removed when the value goes away.
+final class ScratchFolder {
+    let path: String
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-ckpt-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// A path inside the folder.
+    func file(_ name: String) -> String { path + "/" + name }
 }

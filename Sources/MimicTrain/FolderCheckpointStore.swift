@@ -1,0 +1,57 @@
+// Checkpoints on disk: the model as a Hugging Face folder (which transformers, vLLM and `mimic generate` load),
+// with the optimizer moments (optimizer.safetensors) and the trainer state (trainer_state.json) inside it,
+// all replaced in one rename so an interrupted save leaves the previous checkpoint whole.
+import Foundation
+import MimicModels
+import MimicTensor
+import MimicTokenizers
+
+/// Saves checkpoints into one folder, replacing the previous one atomically.
+public final class FolderCheckpointStore: CheckpointStore {
+    public let folder: String
+    let config: HFModelConfig
+    let tokenizer: BPETokenizer?
+    let chatTemplate: String?
+    let generation: HFGenerationConfig
+
+    public init(folder: String, config: HFModelConfig, tokenizer: BPETokenizer?, chatTemplate: String?,
+                generation: HFGenerationConfig) {
+        self.folder = folder
+        self.config = config
+        self.tokenizer = tokenizer
+        self.chatTemplate = chatTemplate
+        self.generation = generation
+    }
+
+    public static let optimizerFile = "optimizer.safetensors"
+    public static let stateFile = "trainer_state.json"
+
+    public func save(model: TrainableModel, optimizer: AdamW, state: TrainerState) throws {
+        // Write the HF folder first into a staging folder, add the trainer files, then swap it into place.
+        let staging = folder + ".saving"
+        try? FileManager.default.removeItem(atPath: staging)
+        try HFCheckpoint.write(folder: staging, config: config, tensors: model.huggingFaceTensors(), tokenizer: tokenizer,
+                               chatTemplate: chatTemplate, generation: generation)
+        try SafeTensorsWriter.write(optimizer.stateTensors().mapValues(TensorValues.init), to: staging + "/" + Self.optimizerFile)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(state).write(to: URL(fileURLWithPath: staging + "/" + Self.stateFile), options: .atomic)
+        let old = folder + ".old"
+        try? FileManager.default.removeItem(atPath: old)
+        if FileManager.default.fileExists(atPath: folder) { try FileManager.default.moveItem(atPath: folder, toPath: old) }
+        try FileManager.default.moveItem(atPath: staging, toPath: folder)
+        try? FileManager.default.removeItem(atPath: old)
+    }
+
+    /// The trainer state and optimizer moments of a checkpoint folder, if it holds them.
+    public static func resumeState(folder: String) throws -> (state: TrainerState, optimizer: [String: Tensor])? {
+        let statePath = folder + "/" + stateFile
+        guard let data = FileManager.default.contents(atPath: statePath) else { return nil }
+        let state = try JSONDecoder().decode(TrainerState.self, from: data)
+        let file = try SafeTensorsFile(path: folder + "/" + optimizerFile)
+        var moments: [String: Tensor] = [:]
+        let source = try SafeTensorsSource(files: [file], path: folder)
+        for name in source.names { moments[name] = try source.floats(name, count: source.tensorInfo(name)!.elementCount) }
+        return (state, moments)
+    }
+}
