@@ -50,6 +50,7 @@ public enum TrainError: LocalizedError, Equatable {
     case tokenOutOfRange(token: Int, vocabulary: Int)
     case missingParameter(String)
     case blockTooLong(length: Int, limit: Int)
+    case notEnoughData(blocks: Int, batchSize: Int)
 
     public var errorDescription: String? {
         switch self {
@@ -57,6 +58,8 @@ public enum TrainError: LocalizedError, Equatable {
         case .tokenOutOfRange(let t, let v): "token id \(t) is outside the model's vocabulary (0..<\(v)); the data was tokenized for another model."
         case .missingParameter(let n): "the model has no parameter '\(n)'."
         case .blockTooLong(let l, let limit): "a block of \(l) tokens is longer than the model's \(limit) positions; use a smaller --block-size."
+        case .notEnoughData(let b, let batch):
+            "the data makes \(b) training blocks, fewer than one batch of \(batch); use more data, a smaller --batch-size or --block-size."
         }
     }
 }

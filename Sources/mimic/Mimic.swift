@@ -6,6 +6,6 @@ struct Mimic: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mimic",
         abstract: "Study model imitation: collect, curate, train, evaluate.",
-        subcommands: [Generate.self, Chat.self, Tokenize.self, Inspect.self, Perplexity.self, Prune.self, Bench.self,
+        subcommands: [Generate.self, Chat.self, Tokenize.self, Inspect.self, Perplexity.self, Prune.self, Train.self, Bench.self,
                       TrainBench.self])
 }
