@@ -8,12 +8,16 @@ public final class Parameter: @unchecked Sendable {
     public let shape: [Int]
     public let value: Tensor
     public let grad: Tensor
+    /// Whether the value is stored transposed relative to its Hugging Face tensor (GPT-2's Conv1D weights are
+    /// kept (out, in) here, (in, out) there).
+    public let transposedFromHF: Bool
 
-    public init(name: String, value: Tensor) {
+    public init(name: String, value: Tensor, transposedFromHF: Bool = false) {
         self.name = name
         shape = value.shape
         self.value = value
         grad = Tensor(zeros: value.shape)
+        self.transposedFromHF = transposedFromHF
     }
 
     public var count: Int { value.count }

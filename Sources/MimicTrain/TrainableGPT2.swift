@@ -35,7 +35,7 @@ public final class TrainableGPT2: TrainableModel, @unchecked Sendable {
             } else {
                 copy.data.update(from: t.data, count: t.count)
             }
-            let p = Parameter(name: prefix + name, value: copy)
+            let p = Parameter(name: prefix + name, value: copy, transposedFromHF: conv)
             all.append(p)
             return p
         }
@@ -81,6 +81,9 @@ public final class TrainableGPT2: TrainableModel, @unchecked Sendable {
         let targets: [Int]
         var trained: Int { targets.filter { $0 != ignoreLabel }.count }
     }
+
+    /// Logits (N, V) of every position of the batch.
+    public func logits(_ batch: [TrainingBlock]) throws -> Tensor { try forward(batch, keep: false).logits }
 
     public func evaluate(_ batch: [TrainingBlock]) throws -> (lossSum: Double, trained: Int) {
         let f = try forward(batch, keep: false)

@@ -72,6 +72,9 @@ public final class TrainableLlama: TrainableModel, @unchecked Sendable {
         var trained: Int { targets.filter { $0 != ignoreLabel }.count }
     }
 
+    /// Logits (N, V) of every position of the batch.
+    public func logits(_ batch: [TrainingBlock]) throws -> Tensor { try forward(batch, keep: false).logits }
+
     public func evaluate(_ batch: [TrainingBlock]) throws -> (lossSum: Double, trained: Int) {
         let f = try forward(batch, keep: false)
         let loss = TrainOps.crossEntropyInPlace(f.logits.data, targets: f.targets, vocab: config.vocabSize, normalizer: f.trained)
