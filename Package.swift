@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "MimicTensor", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "MimicTokenizers"),
         .target(name: "MimicModels", dependencies: ["MimicTensor", "MimicTokenizers"]),
-        .target(name: "MimicTrain", dependencies: ["MimicModels", "MimicTokenizers", "MimicTensor"]),
+        .target(name: "MimicTrain", dependencies: ["MimicModels", "MimicTokenizers", "MimicTensor", "CKernels"]),
         .executableTarget(
             name: "mimic",
             dependencies: [

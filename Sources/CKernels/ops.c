@@ -165,3 +165,36 @@ __attribute__((target_clones("avx512f", "avx2", "default")))
 void ck_add(float *y, const float *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] += x[i];
 }
+
+double ck_cross_entropy_row(float *x, int64_t n, int64_t target, float scale) {
+    float mx = -INFINITY;
+    for (int64_t i = 0; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+    const float xt = x[target];
+    const float s = exp_sum(x, x, n, 1.0f, mx);   // x = exp(x - max)
+    const float k = scale / s;
+    for (int64_t i = 0; i < n; i++) x[i] *= k;
+    x[target] -= scale;
+    return (double)mx + log((double)s) - (double)xt;
+}
+
+void ck_swiglu(const float *g, const float *u, float *a, int64_t n) {
+    float e[256];
+    for (int64_t i = 0; i < n; i += 256) {
+        const int64_t len = n - i < 256 ? n - i : 256;
+        exp_sum(g + i, e, len, -1.0f, 0.0f);   // exp(-g)
+        for (int64_t j = 0; j < len; j++) a[i + j] = g[i + j] / (1.0f + e[j]) * u[i + j];
+    }
+}
+
+void ck_swiglu_backward(const float *g, const float *u, const float *da, float *dg, float *du, int64_t n) {
+    float e[256];
+    for (int64_t i = 0; i < n; i += 256) {
+        const int64_t len = n - i < 256 ? n - i : 256;
+        exp_sum(g + i, e, len, -1.0f, 0.0f);
+        for (int64_t j = 0; j < len; j++) {
+            const float gj = g[i + j], sig = 1.0f / (1.0f + e[j]);
+            dg[i + j] = da[i + j] * u[i + j] * sig * (1.0f + gj * (1.0f - sig));
+            du[i + j] = da[i + j] * gj * sig;
+        }
+    }
+}

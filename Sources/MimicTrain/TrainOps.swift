@@ -1,5 +1,6 @@
 // Training operations: each forward beside its backward, on FP32 row-major buffers. Shapes are in comments
 // as (rows, cols); N is the number of token rows in a batch, C the model width.
+import CKernels
 import Foundation
 import MimicTensor
 
@@ -107,17 +108,13 @@ public enum TrainOps {
 
     /// a = silu(g) ⊙ u.  g, u, a: (N, F) as n elements.
     public static func swiglu(_ g: UnsafePointer<Float>, _ u: UnsafePointer<Float>, _ a: UnsafeMutablePointer<Float>, n: Int) {
-        for i in 0..<n { a[i] = g[i] / (1 + exp(-g[i])) * u[i] }
+        ck_swiglu(g, u, a, Int64(n))
     }
 
     /// dg = da ⊙ u ⊙ silu′(g);  du = da ⊙ silu(g).
     public static func swigluBackward(g: UnsafePointer<Float>, u: UnsafePointer<Float>, da: UnsafePointer<Float>,
                                       dg: UnsafeMutablePointer<Float>, du: UnsafeMutablePointer<Float>, n: Int) {
-        for i in 0..<n {
-            let sig = 1 / (1 + exp(-g[i])), silu = g[i] * sig
-            dg[i] = da[i] * u[i] * sig * (1 + g[i] * (1 - sig))
-            du[i] = da[i] * silu
-        }
+        ck_swiglu_backward(g, u, da, dg, du, Int64(n))
     }
 
     /// y = gelu_tanh(x) (GPT-2's gelu_new).
@@ -192,14 +189,7 @@ public enum TrainOps {
                 row.update(repeating: 0, count: v)
                 continue
             }
-            var m = -Float.infinity
-            for i in 0..<v { m = max(m, row[i]) }
-            var sum: Double = 0
-            for i in 0..<v { sum += Double(exp(row[i] - m)) }
-            total += Double(m) + log(sum) - Double(row[t])
-            let inv = Float(1 / sum)
-            for i in 0..<v { row[i] = exp(row[i] - m) * inv * scale }
-            row[t] -= scale
+            total += ck_cross_entropy_row(row, Int64(v), Int64(t), scale)
         }
         return total
     }

@@ -92,3 +92,12 @@ int ck_q8_path(int type, int64_t K);
 /// ck_matmul_rows with activations already quantized: xq holds M rows of K/32 blocks.
 void ck_matmul_rows_q8(int type, const void *w, int64_t K, const ck_xblock *xq, int64_t M, float *y, int64_t ldy,
                        int64_t n0, int64_t n1);
+
+// Training kernels (vectorised exp): see MimicTrain.TrainOps for the plain Swift definitions.
+/// Cross-entropy of one row of logits against `target`: returns logsumexp(x) - x[target] and overwrites x
+/// with (softmax(x) - onehot(target)) * scale.
+double ck_cross_entropy_row(float *x, int64_t n, int64_t target, float scale);
+/// a = silu(g) * u, n elements.
+void ck_swiglu(const float *g, const float *u, float *a, int64_t n);
+/// dg = da * u * silu'(g); du = da * silu(g), n elements.
+void ck_swiglu_backward(const float *g, const float *u, const float *da, float *dg, float *du, int64_t n);
