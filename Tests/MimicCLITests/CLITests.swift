@@ -114,3 +114,70 @@ let hasSmolLM2 = (try? ModelCache.resolve("smollm2-135m-instruct")) != nil
         #expect(i.stdout.contains("Q4_1") && i.stdout.contains("chatml") && i.stdout.contains("30 layers"))
     }
 }
+
+/// `mimic prune` then `mimic train` on the built-in model, killed with SIGKILL after its first checkpoint and run
+/// again: the resumed run's log equals an uninterrupted run's, and `mimic generate` runs the result.
+@Suite(.enabled(if: hasSmolLM2), .serialized) struct TrainCLITests {
+    static let data = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("examples/tiny-conversations.jsonl").path
+
+    func scratch(_ name: String) -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-train-cli-\(getpid())/\(name)").path
+        try? FileManager.default.removeItem(atPath: dir)
+        return dir
+    }
+
+    func trainArgs(student: String, out: String) -> [String] {
+        ["train", "--model", student, "--data", Self.data, "--out", out, "--batch-size", "2", "--block-size", "64",
+         "--max-steps", "4", "--checkpoint-every", "1", "--eval-every", "2", "--lr", "1e-3", "--seed", "3"]
+    }
+
+    func losses(_ out: String) throws -> [Double] {
+        try String(contentsOfFile: out + "/log.jsonl", encoding: .utf8).split(separator: "\n").map {
+            (try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["loss"] as! Double
+        }
+    }
+
+    @Test func pruneTrainKillResumeGenerate() throws {
+        let student = scratch("student")
+        let p = try mimic(["prune", "smollm2-135m-instruct", "--out", student, "--first", "1"])
+        #expect(p.status == 0, "\(p.stderr)")
+
+        let straight = scratch("straight")
+        let s = try mimic(trainArgs(student: student, out: straight))
+        #expect(s.status == 0, "\(s.stderr)")
+        let reference = try losses(straight)
+        #expect(reference.count == 4)
+
+        // Start a run, kill -9 it once a checkpoint exists, then run the same command again.
+        let killed = scratch("killed")
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let proc = Process()
+        proc.executableURL = [dir.appendingPathComponent("mimic"), dir.deletingLastPathComponent().appendingPathComponent("mimic")]
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+        proc.arguments = trainArgs(student: student, out: killed)
+        proc.standardError = FileHandle.nullDevice
+        proc.standardOutput = FileHandle.nullDevice
+        try proc.run()
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: killed + "/model/trainer_state.json") && Date() < deadline && proc.isRunning {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        kill(proc.processIdentifier, SIGKILL)
+        proc.waitUntilExit()
+        #expect(proc.terminationReason == .uncaughtSignal, "the run was killed, not finished")
+        #expect(try losses(killed).count < 4, "it was interrupted before its last step")
+        let resumed = try mimic(trainArgs(student: student, out: killed))
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try losses(killed) == reference)
+
+        let g = try mimic(["generate", killed + "/model", "-p", "What color is a red cat?", "-n", "8"])
+        #expect(g.status == 0, "\(g.stderr)")
+        #expect(FileManager.default.fileExists(atPath: killed + "/model/tokenizer.json"))
+    }
+
+    @Test func badTrainingInputIsOneLine() throws {
+        let r = try mimic(["train", "--data", "/no/such.jsonl", "--out", scratch("bad")])
+        #expect(r.status != 0 && r.stderr.contains("/no/such.jsonl"))
+    }
+}
