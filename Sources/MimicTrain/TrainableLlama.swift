@@ -10,6 +10,9 @@ public final class TrainableLlama: TrainableModel, @unchecked Sendable {
     public let config: LlamaConfig
     public let parameters: [Parameter]
     let pool = BufferPool()
+    /// Keep only each layer's input in the forward and recompute the rest in the backward: activation memory
+    /// of one layer instead of all, for about a third more compute.
+    public var recomputeActivations = false
     let embed, norm: Parameter
     let lmHead: Parameter?   // nil when tied to the embedding
     let layers: [Layer]
@@ -66,9 +69,11 @@ public final class TrainableLlama: TrainableModel, @unchecked Sendable {
     /// The forward pass's results: per-layer activations, the final hidden state before and after the norm.
     struct Forward {
         let saved: [Saved]
+        /// Each layer's input, when activations are recomputed in the backward instead of kept.
+        let inputs: [Tensor]
+        let context: Context
         let xOut, hf, rstdF, logits: Tensor
         let targets: [Int]
-        let ropeCos, ropeSin: [Float]
         var trained: Int { targets.filter { $0 != ignoreLabel }.count }
     }
 
@@ -93,54 +98,69 @@ public final class TrainableLlama: TrainableModel, @unchecked Sendable {
                       headDim: config.headDim)
     }
 
-    /// Runs the batch, keeping each layer's activations when `keep`.
+    /// What every layer's forward needs besides its input: shapes, document starts, RoPE tables.
+    struct Context {
+        let d: AttentionDims
+        let starts: [Int]
+        let ropeCos, ropeSin: [Float]
+        let eps: Float
+    }
+
+    /// One decoder block on x (N, C): returns what the backward needs and the block's output, which lives in
+    /// the buffer `outKey`; the intermediates live in buffers tagged `tag` (shared by all layers when
+    /// activations are recomputed).
+    private func layerForward(_ layer: Layer, _ x: Tensor, _ ctx: Context, tag: String, outKey: String) -> (Saved, Tensor) {
+        let d = ctx.d, N = d.rows, C = config.hiddenSize, F = config.intermediateSize
+        let h1 = pool.get("h1" + tag, [N, C]), rstd1 = pool.get("rstd1" + tag, [N])
+        TrainOps.rmsNorm(x.data, layer.attnNorm.value.data, h1.data, rstd: rstd1.data, n: N, c: C, eps: ctx.eps)
+        let q = pool.get("q" + tag, [N, d.qWidth]), k = pool.get("k" + tag, [N, d.kvWidth]), v = pool.get("v" + tag, [N, d.kvWidth])
+        TrainOps.linear(h1.data, layer.q.value.data, q.data, n: N, inFeatures: C, outFeatures: d.qWidth)
+        TrainOps.linear(h1.data, layer.k.value.data, k.data, n: N, inFeatures: C, outFeatures: d.kvWidth)
+        TrainOps.linear(h1.data, layer.v.value.data, v.data, n: N, inFeatures: C, outFeatures: d.kvWidth)
+        TrainOps.rope(q.data, n: N, heads: d.heads, dim: d.headDim, cos: ctx.ropeCos, sin: ctx.ropeSin)
+        TrainOps.rope(k.data, n: N, heads: d.kvHeads, dim: d.headDim, cos: ctx.ropeCos, sin: ctx.ropeSin)
+        let att = pool.get("att" + tag, [N, d.qWidth]), probs = pool.get("probs" + tag, [d.probsCount])
+        TrainAttention.forward(q: q.data, k: k.data, v: v.data, out: att.data, probs: probs.data, starts: ctx.starts, dims: d)
+        let xMid = pool.get("xMid" + tag, [N, C])
+        TrainOps.linear(att.data, layer.o.value.data, xMid.data, n: N, inFeatures: d.qWidth, outFeatures: C)
+        Kernels.add(xMid.data, x.data, n: N * C)
+        let h2 = pool.get("h2" + tag, [N, C]), rstd2 = pool.get("rstd2" + tag, [N])
+        TrainOps.rmsNorm(xMid.data, layer.ffnNorm.value.data, h2.data, rstd: rstd2.data, n: N, c: C, eps: ctx.eps)
+        let g = pool.get("g" + tag, [N, F]), u = pool.get("u" + tag, [N, F]), a = pool.get("a" + tag, [N, F])
+        TrainOps.linear(h2.data, layer.gate.value.data, g.data, n: N, inFeatures: C, outFeatures: F)
+        TrainOps.linear(h2.data, layer.up.value.data, u.data, n: N, inFeatures: C, outFeatures: F)
+        TrainOps.swiglu(g.data, u.data, a.data, n: N * F)
+        let xOut = pool.get(outKey, [N, C])
+        TrainOps.linear(a.data, layer.down.value.data, xOut.data, n: N, inFeatures: F, outFeatures: C)
+        Kernels.add(xOut.data, xMid.data, n: N * C)
+        return (Saved(xIn: x, h1: h1, q: q, k: k, v: v, att: att, xMid: xMid, h2: h2, g: g, u: u, a: a,
+                      rstd1: rstd1, rstd2: rstd2, probs: probs), xOut)
+    }
+
+    /// Runs the batch, keeping what the backward needs when `keep`: every layer's activations, or with
+    /// `recomputeActivations` only each layer's input.
     private func forward(_ batch: [TrainingBlock], keep: Bool) throws -> Forward {
         let t = try validate(batch, vocabulary: config.vocabSize, maxLength: config.maxPositionEmbeddings)
-        let c = config, C = c.hiddenSize, F = c.intermediateSize, d = dims(batch, t), N = d.rows
+        let c = config, C = c.hiddenSize, d = dims(batch, t), N = d.rows
         let tokens = batch.flatMap(\.tokens), positions = batch.flatMap(\.positions)
-        let starts = documentStarts(batch.flatMap(\.documents), length: t)
-        let tag = ""
         let (ropeCos, ropeSin) = TrainOps.ropeTables(positions: positions, invFreq: invFreq)
-        var x = pool.get("x" + tag, [N, C])                                               // (N, C)
+        let ctx = Context(d: d, starts: documentStarts(batch.flatMap(\.documents), length: t), ropeCos: ropeCos, ropeSin: ropeSin,
+                          eps: Float(c.rmsNormEps))
+        var x = pool.get("x", [N, C])                                                       // (N, C)
         for (r, tok) in tokens.enumerated() { x.row(r).update(from: embed.value.row(tok), count: C) }
-        var saved: [Saved] = []
-        let eps = Float(c.rmsNormEps)
+        var saved: [Saved] = [], inputs: [Tensor] = []
         for (li, layer) in layers.enumerated() {
-            let tag = "\(li)"
-            let h1 = pool.get("h1" + tag, [N, C]), rstd1 = pool.get("rstd1" + tag, [N])
-            TrainOps.rmsNorm(x.data, layer.attnNorm.value.data, h1.data, rstd: rstd1.data, n: N, c: C, eps: eps)
-            let q = pool.get("q" + tag, [N, d.qWidth]), k = pool.get("k" + tag, [N, d.kvWidth]), v = pool.get("v" + tag, [N, d.kvWidth])
-            TrainOps.linear(h1.data, layer.q.value.data, q.data, n: N, inFeatures: C, outFeatures: d.qWidth)
-            TrainOps.linear(h1.data, layer.k.value.data, k.data, n: N, inFeatures: C, outFeatures: d.kvWidth)
-            TrainOps.linear(h1.data, layer.v.value.data, v.data, n: N, inFeatures: C, outFeatures: d.kvWidth)
-            TrainOps.rope(q.data, n: N, heads: d.heads, dim: d.headDim, cos: ropeCos, sin: ropeSin)
-            TrainOps.rope(k.data, n: N, heads: d.kvHeads, dim: d.headDim, cos: ropeCos, sin: ropeSin)
-            let att = pool.get("att" + tag, [N, d.qWidth]), probs = pool.get("probs" + tag, [d.probsCount])
-            TrainAttention.forward(q: q.data, k: k.data, v: v.data, out: att.data, probs: probs.data, starts: starts, dims: d)
-            let xMid = pool.get("xMid" + tag, [N, C])
-            TrainOps.linear(att.data, layer.o.value.data, xMid.data, n: N, inFeatures: d.qWidth, outFeatures: C)
-            Kernels.add(xMid.data, x.data, n: N * C)
-            let h2 = pool.get("h2" + tag, [N, C]), rstd2 = pool.get("rstd2" + tag, [N])
-            TrainOps.rmsNorm(xMid.data, layer.ffnNorm.value.data, h2.data, rstd: rstd2.data, n: N, c: C, eps: eps)
-            let g = pool.get("g" + tag, [N, F]), u = pool.get("u" + tag, [N, F]), a = pool.get("a" + tag, [N, F])
-            TrainOps.linear(h2.data, layer.gate.value.data, g.data, n: N, inFeatures: C, outFeatures: F)
-            TrainOps.linear(h2.data, layer.up.value.data, u.data, n: N, inFeatures: C, outFeatures: F)
-            TrainOps.swiglu(g.data, u.data, a.data, n: N * F)
-            let xOut = pool.get("xOut" + tag, [N, C])
-            TrainOps.linear(a.data, layer.down.value.data, xOut.data, n: N, inFeatures: F, outFeatures: C)
-            Kernels.add(xOut.data, xMid.data, n: N * C)
-            if keep {
-                saved.append(Saved(xIn: x, h1: h1, q: q, k: k, v: v, att: att, xMid: xMid, h2: h2, g: g, u: u, a: a,
-                                   rstd1: rstd1, rstd2: rstd2, probs: probs))
-            }
+            let shared = recomputeActivations || !keep
+            let (s, xOut) = layerForward(layer, x, ctx, tag: shared ? "r" : "\(li)", outKey: "xOut\(li)")
+            if keep { if recomputeActivations { inputs.append(x) } else { saved.append(s) } }
             x = xOut
         }
-        let hf = pool.get("hf" + tag, [N, C]), rstdF = pool.get("rstdF" + tag, [N])
-        TrainOps.rmsNorm(x.data, norm.value.data, hf.data, rstd: rstdF.data, n: N, c: C, eps: eps)
-        let logits = pool.get("logits" + tag, [N, c.vocabSize])
+        let hf = pool.get("hf", [N, C]), rstdF = pool.get("rstdF", [N])
+        TrainOps.rmsNorm(x.data, norm.value.data, hf.data, rstd: rstdF.data, n: N, c: C, eps: ctx.eps)
+        let logits = pool.get("logits", [N, c.vocabSize])
         TrainOps.linear(hf.data, (lmHead ?? embed).value.data, logits.data, n: N, inFeatures: C, outFeatures: c.vocabSize)
-        return Forward(saved: saved, xOut: x, hf: hf, rstdF: rstdF, logits: logits, targets: batch.flatMap(\.targets),
-                       ropeCos: ropeCos, ropeSin: ropeSin)
+        return Forward(saved: saved, inputs: inputs, context: ctx, xOut: x, hf: hf, rstdF: rstdF, logits: logits,
+                       targets: batch.flatMap(\.targets))
     }
 
     /// Adds the gradients of the loss into every parameter; `f.logits` already holds dL/dlogits (N, V).
@@ -158,7 +178,7 @@ public final class TrainableLlama: TrainableModel, @unchecked Sendable {
         let datt = pool.get("datt" + tag, [N, d.qWidth]), dq = pool.get("dq" + tag, [N, d.qWidth])
         let dk = pool.get("dk" + tag, [N, d.kvWidth]), dv = pool.get("dv" + tag, [N, d.kvWidth])
         for (l, layer) in layers.enumerated().reversed() {
-            let s = f.saved[l]
+            let s = recomputeActivations ? layerForward(layer, f.inputs[l], f.context, tag: "r", outKey: "xOutR").0 : f.saved[l]
             // MLP: xOut = xMid + down(silu(gate(h2)) ⊙ up(h2)), h2 = rmsnorm(xMid)
             TrainOps.linearBackward(x: s.a.data, w: layer.down.value.data, dy: dx.data, dx: da.data, dw: layer.down.grad.data,
                                     n: N, inFeatures: F, outFeatures: C)
@@ -174,8 +194,8 @@ public final class TrainableLlama: TrainableModel, @unchecked Sendable {
                                     n: N, inFeatures: d.qWidth, outFeatures: C)
             TrainAttention.backward(q: s.q.data, k: s.k.data, v: s.v.data, probs: s.probs.data, dout: datt.data, dq: dq.data,
                                     dk: dk.data, dv: dv.data, dims: d, scratch: scratch)
-            TrainOps.rope(dq.data, n: N, heads: d.heads, dim: d.headDim, cos: f.ropeCos, sin: f.ropeSin, inverse: true)
-            TrainOps.rope(dk.data, n: N, heads: d.kvHeads, dim: d.headDim, cos: f.ropeCos, sin: f.ropeSin, inverse: true)
+            TrainOps.rope(dq.data, n: N, heads: d.heads, dim: d.headDim, cos: f.context.ropeCos, sin: f.context.ropeSin, inverse: true)
+            TrainOps.rope(dk.data, n: N, heads: d.kvHeads, dim: d.headDim, cos: f.context.ropeCos, sin: f.context.ropeSin, inverse: true)
             TrainOps.linearBackward(x: s.h1.data, w: layer.q.value.data, dy: dq.data, dx: dh.data, dw: layer.q.grad.data,
                                     n: N, inFeatures: C, outFeatures: d.qWidth)
             TrainOps.linearBackward(x: s.h1.data, w: layer.k.value.data, dy: dk.data, dx: dh.data, dw: layer.k.grad.data,

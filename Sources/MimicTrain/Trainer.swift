@@ -21,6 +21,8 @@ public struct TrainOptions: Codable, Sendable, Equatable {
     public var seed: UInt64 = 0
     /// Stop after this many steps (0: run all epochs).
     public var maxSteps = 0
+    /// Recompute activations in the backward instead of keeping them (Llama family): less memory, more time.
+    public var recomputeActivations = false
 
     public init() {}
 

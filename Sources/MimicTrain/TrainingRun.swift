@@ -61,6 +61,7 @@ public enum TrainingRun {
         let opened = try OpenedModel(resume == nil ? o.model : o.modelFolder)
         if let resume { log("resuming from step \(resume.state.step) in \(o.modelFolder)") }
         let (model, config) = try trainable(opened)
+        (model as? TrainableLlama)?.recomputeActivations = (resume?.state.options ?? o.train).recomputeActivations
         let tokenizer = try opened.requireTokenizer()
         let format = try opened.chatFormat(template: o.template)
         let options = resume?.state.options ?? o.train

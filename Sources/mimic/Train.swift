@@ -29,6 +29,8 @@ struct Train: ParsableCommand {
     @Option(help: "Checkpoint every N steps.") var checkpointEvery: Int?
     @Option(help: "Seed for data order and splits.") var seed: UInt64 = 0
     @Flag(help: "One example per block (no packing).") var noPacking = false
+    @Flag(help: "Recompute activations in the backward pass (less memory for long blocks, about a third more time).")
+    var recompute = false
     @Option(help: "Conversations that cannot be used: skip (count and report) or fail.") var onBadExample = "skip"
     @Option(help: "Chat template (default: the model's own).") var template: String?
     @Option(name: .shortAndLong, help: "Threads (default: all cores).") var threads: Int?
@@ -61,6 +63,7 @@ struct Train: ParsableCommand {
         if let evalEvery { t.evalEvery = evalEvery }
         if let checkpointEvery { t.checkpointEvery = checkpointEvery }
         t.seed = seed
+        t.recomputeActivations = recompute
         o.train = t
         o.template = template
         o.blockSize = blockSize

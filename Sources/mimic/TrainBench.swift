@@ -15,6 +15,7 @@ struct TrainBench: ParsableCommand {
     @Option(help: "Timed steps.") var steps = 3
     @Option(help: "Untimed warm-up steps.") var warmup = 1
     @Option(name: .shortAndLong, help: "Threads (default: all cores).") var threads: Int?
+    @Flag(help: "Recompute activations in the backward pass.") var recompute = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -23,6 +24,7 @@ struct TrainBench: ParsableCommand {
                                  numAttentionHeads: 9, numKeyValueHeads: 3, maxPositionEmbeddings: 8192, rmsNormEps: 1e-5,
                                  ropeTheta: 100000, tieWordEmbeddings: true)
         let model = try TrainableLlama(config: config, tensors: TrainBenchmark.randomLlamaTensors(config, seed: 1))
+        model.recomputeActivations = recompute
         let rate = try TrainBenchmark.run(model: model, batch: batch, length: seq, steps: steps, warmup: warmup)
         let peak = peakResidentMB()
         if json {

@@ -44,3 +44,20 @@ func sampleBatch(vocab: Int, rows: Int, length: Int, seed: UInt64) -> [TrainingB
         #expect(checked == 2 * model.parameters.count)
     }
 }
+
+@Suite struct RecomputeTests {
+    /// Recomputing activations in the backward gives the same gradients as keeping them.
+    @Test func recomputedGradientsEqualKeptOnes() throws {
+        let batch = sampleBatch(vocab: 512, rows: 2, length: 9, seed: 8)
+        let trained = batch.reduce(0) { $0 + $1.trainedCount }
+        let kept = try TrainFixtures.tinyLlama(), recomputed = try TrainFixtures.tinyLlama()
+        recomputed.recomputeActivations = true
+        for m in [kept, recomputed] {
+            m.zeroGradients()
+            _ = try m.accumulateGradients(batch, normalizer: trained)
+        }
+        for (a, b) in zip(kept.parameters, recomputed.parameters) {
+            #expect(a.grad.array == b.grad.array, "\(a.name)")
+        }
+    }
+}

@@ -93,6 +93,8 @@ func blocks(ids: [[Int]], targets: [[Int]]) -> [TrainingBlock] {
                                   positions: golden["positions"] as! [Int], documents: golden["documents"] as! [Int])
         let logits = try m.logits([block])
         let want = golden["logits"] as! [[Double]]
+        let loss = try m.evaluate([block]), goldenLoss = golden["loss"] as! Double
+        #expect(abs(loss.lossSum / Double(loss.trained) - goldenLoss) <= 1e-5 * goldenLoss)
         for (t, row) in want.enumerated() {
             let got = UnsafeBufferPointer(start: logits.row(t), count: row.count)
             #expect(zip(got, row).allSatisfy { abs(Double($0) - $1) < 1e-4 }, "position \(t)")
