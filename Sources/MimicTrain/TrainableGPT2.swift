@@ -82,8 +82,13 @@ public final class TrainableGPT2: TrainableModel, @unchecked Sendable {
         var trained: Int { targets.filter { $0 != ignoreLabel }.count }
     }
 
-    /// Logits (N, V) of every position of the batch.
-    public func logits(_ batch: [TrainingBlock]) throws -> Tensor { try forward(batch, keep: false).logits }
+    /// Logits (N, V) of every position of the batch (a copy: the model's own buffers are reused by later calls).
+    public func logits(_ batch: [TrainingBlock]) throws -> Tensor {
+        let l = try forward(batch, keep: false).logits
+        let copy = Tensor(zeros: l.shape)
+        copy.data.update(from: l.data, count: l.count)
+        return copy
+    }
 
     public func evaluate(_ batch: [TrainingBlock]) throws -> (lossSum: Double, trained: Int) {
         let f = try forward(batch, keep: false)
