@@ -50,7 +50,7 @@ public final class FolderCheckpointStore: CheckpointStore {
         let state = try JSONDecoder().decode(TrainerState.self, from: data)
         let file = try SafeTensorsFile(path: folder + "/" + optimizerFile)
         var moments: [String: Tensor] = [:]
-        let source = try SafeTensorsSource(files: [file], path: folder)
+        let source = SafeTensorsSource(files: [file], path: folder)
         for name in source.names { moments[name] = try source.floats(name, count: source.tensorInfo(name)!.elementCount) }
         return (state, moments)
     }

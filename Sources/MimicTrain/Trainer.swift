@@ -189,7 +189,7 @@ public final class StepLog {
     public func append(_ record: StepRecord) throws {
         var line = try encoder.encode(record)
         line.append(UInt8(ascii: "\n"))
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
         try handle.seekToEnd()
