@@ -10,8 +10,9 @@ public struct TrainOptions: Codable, Sendable, Equatable {
     public var batchSize = 4
     /// Blocks per forward/backward pass (a step accumulates batchSize / microBatch passes).
     public var microBatch = 4
-    public var optimizer = AdamWOptions()
-    public var warmupSteps = 0
+    /// The default recipe fine-tunes gently (AdamW 1e-4 after 10 warm-up steps); `paper` is section 4.1's.
+    public var optimizer = AdamWOptions(learningRate: 1e-4)
+    public var warmupSteps = 10
     /// "constant", "linear" or "cosine" (after the warm-up).
     public var decay = "constant"
     /// Evaluate held-out loss every N steps (0: only at the end).
