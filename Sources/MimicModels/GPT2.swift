@@ -167,7 +167,7 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
     public var summary: String {
         let c = config
         return "gpt2: \(c.nLayer) layers, hidden \(c.nEmbd), \(c.nHead) heads, MLP \(c.innerSize), "
-            + "vocabulary \(c.vocabSize), context \(c.nPositions), tied embeddings"
+            + "vocabulary \(c.vocabSize), context \(c.nPositions), \(output.bytes == wte.bytes ? "tied" : "untied") embeddings"
     }
 
     public func makeCache(capacity: Int? = nil) -> KVCache {
