@@ -5,13 +5,19 @@ import MimicTensor
 
 /// One benchmark figure.
 public struct BenchmarkResult: Codable, Sendable {
+    /// Test name in llama-bench's terms: "pp512" (prompt processing) or "tg128" (generation).
     public var test: String
+    /// Tokens processed per repetition.
     public var tokens: Int
+    /// Mean throughput over the repetitions, in tokens/s.
     public var tokensPerSecond: Double
+    /// Sample standard deviation of the throughput, in tokens/s (0 with one repetition).
     public var stddev: Double
+    /// Throughput of each timed repetition, in tokens/s.
     public var samples: [Double]
 }
 
+/// llama-bench-style throughput measurements of a LanguageModel on random tokens.
 public enum Benchmark {
     /// Runs pp`prompt` and tg`generate` `repetitions` times each after one warm-up run.
     public static func run(model: any LanguageModel, prompt: Int, generate: Int, repetitions: Int,

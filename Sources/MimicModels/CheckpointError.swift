@@ -16,6 +16,7 @@ public enum CheckpointError: LocalizedError, Equatable {
     /// A layer selection that does not fit the model.
     case badLayerSelection(String)
 
+    /// A message naming the file, tensor or option, and what to do.
     public var errorDescription: String? {
         switch self {
         case .cannotWrite(let path, let reason):

@@ -7,6 +7,7 @@ import MimicTensor
 public enum GGUFValue: Sendable, Equatable {
     case uint(UInt64), int(Int64), float(Double), bool(Bool), string(String), array([GGUFValue])
 
+    /// The value as an Int, for unsigned or signed integers that fit; nil otherwise.
     public var intValue: Int? {
         switch self {
         case .uint(let v): v <= UInt64(Int.max) ? Int(v) : nil
@@ -14,6 +15,7 @@ public enum GGUFValue: Sendable, Equatable {
         default: nil
         }
     }
+    /// The value as a Double, for floats and integers; nil otherwise.
     public var doubleValue: Double? {
         switch self {
         case .float(let v): v
@@ -21,31 +23,43 @@ public enum GGUFValue: Sendable, Equatable {
         default: nil
         }
     }
+    /// The string, if the value is one.
     public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
+    /// The Bool, if the value is one.
     public var boolValue: Bool? { if case .bool(let b) = self { b } else { nil } }
+    /// The elements, if the value is an array.
     public var arrayValue: [GGUFValue]? { if case .array(let a) = self { a } else { nil } }
 }
 
 /// One tensor's description: name, dimensions in ggml order (fastest first), type and data range.
 public struct GGUFTensorInfo: Sendable {
+    /// Tensor name as stored (e.g. `blk.0.attn_q.weight`).
     public let name: String
     /// ggml order: `dims[0]` is the row length (columns), `dims[1]` the row count.
     public let dims: [Int]
+    /// Element or block type of the data.
     public let type: GGMLType
     /// Byte offset from the start of the file.
     public let offset: Int
+    /// Size of the tensor's data in bytes.
     public let byteCount: Int
+    /// Number of elements (product of `dims`).
     public var elementCount: Int { dims.reduce(1, *) }
 }
 
 /// A parsed GGUF file; tensor data stays in the memory map.
 public final class GGUFFile: @unchecked Sendable {
+    /// Path the file was opened from.
     public let path: String
+    /// GGUF format version (2 or 3).
     public let version: Int
+    /// Metadata values by key.
     public let metadata: [String: GGUFValue]
     /// Metadata keys in file order.
     public let keys: [String]
+    /// Tensor infos in file order.
     public let tensors: [GGUFTensorInfo]
+    /// The memory map that holds the tensor data.
     public let map: MappedFile
     private let index: [String: Int]
 
@@ -125,11 +139,17 @@ public final class GGUFFile: @unchecked Sendable {
     }
 
     // Typed metadata access.
+    /// A string metadata value, or nil if the key is absent or of another type.
     public func string(_ key: String) -> String? { metadata[key]?.stringValue }
+    /// An integer metadata value, or nil if the key is absent or not an integer that fits in Int.
     public func int(_ key: String) -> Int? { metadata[key]?.intValue }
+    /// A numeric metadata value as Double, or nil if the key is absent or not a number.
     public func double(_ key: String) -> Double? { metadata[key]?.doubleValue }
+    /// A Bool metadata value, or nil if the key is absent or of another type.
     public func bool(_ key: String) -> Bool? { metadata[key]?.boolValue }
+    /// The string elements of an array metadata value (non-strings skipped), or nil if it is not an array.
     public func strings(_ key: String) -> [String]? { metadata[key]?.arrayValue?.compactMap(\.stringValue) }
+    /// The integer elements of an array metadata value (non-integers skipped), or nil if it is not an array.
     public func ints(_ key: String) -> [Int]? { metadata[key]?.arrayValue?.compactMap(\.intValue) }
 
     /// A required integer key.

@@ -5,15 +5,25 @@ import MimicTensor
 
 /// A GPT-2 configuration with Hugging Face `config.json` key names.
 public struct GPT2Config: Codable, Sendable, Equatable {
+    /// Vocabulary size (`vocab_size`).
     public var vocabSize: Int
+    /// Number of learned positions, the context length (`n_positions`; 1024 when absent).
     public var nPositions: Int
+    /// Hidden size (`n_embd`).
     public var nEmbd: Int
+    /// Number of transformer blocks (`n_layer`).
     public var nLayer: Int
+    /// Number of attention heads (`n_head`); must divide `nEmbd`.
     public var nHead: Int
+    /// MLP hidden size (`n_inner`); nil means 4 × `nEmbd`.
     public var nInner: Int?
+    /// LayerNorm epsilon (`layer_norm_epsilon`; 1e-5 when absent).
     public var layerNormEpsilon: Double
+    /// MLP activation (`activation_function`); the tanh GELUs (`gelu_new`, the default) are supported.
     public var activationFunction: String
+    /// Beginning-of-sequence id (`bos_token_id`), if any.
     public var bosTokenId: Int?
+    /// End-of-sequence ids (`eos_token_id`, a number or a list in the JSON).
     public var eosTokenId: [Int]
 
     enum CodingKeys: String, CodingKey {
@@ -23,6 +33,7 @@ public struct GPT2Config: Codable, Sendable, Equatable {
         case modelType = "model_type"
     }
 
+    /// A configuration with GPT-2's defaults for the optional fields.
     public init(vocabSize: Int, nPositions: Int, nEmbd: Int, nLayer: Int, nHead: Int, nInner: Int? = nil,
                 layerNormEpsilon: Double = 1e-5, activationFunction: String = "gelu_new",
                 bosTokenId: Int? = nil, eosTokenId: [Int] = []) {
@@ -38,6 +49,7 @@ public struct GPT2Config: Codable, Sendable, Equatable {
         self.eosTokenId = eosTokenId
     }
 
+    /// Decodes `config.json`, filling Hugging Face's defaults for absent optional keys.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
@@ -49,6 +61,7 @@ public struct GPT2Config: Codable, Sendable, Equatable {
             bosTokenId: try c.decodeIfPresent(Int.self, forKey: .bosTokenId), eosTokenId: try decodeIntOrList(c, .eosTokenId))
     }
 
+    /// Encodes as `config.json` keys, with `model_type` "gpt2".
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode("gpt2", forKey: .modelType)
@@ -112,6 +125,7 @@ struct GPT2Layer {
 
 /// A GPT-2-family causal language model.
 public final class GPT2Model: LanguageModel, @unchecked Sendable {
+    /// The model's configuration.
     public let config: GPT2Config
     let wte: WeightMatrix     // (V, C)
     let output: WeightMatrix  // (V, C): `output.weight` in GGUF files that have one, else wte (tied)
@@ -160,16 +174,21 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
         shape = AttentionShape(heads: c.nHead, kvHeads: c.nHead, headDim: C / c.nHead)
     }
 
+    /// Keep activations FP32 in products with 4- and 8-bit weights (see `LanguageModel.exactActivations`).
     public var exactActivations = false
+    /// Vocabulary size of the logits (`vocabSize`).
     public var vocabularySize: Int { config.vocabSize }
+    /// The context length (`nPositions`).
     public var contextLength: Int { config.nPositions }
 
+    /// One line: layers, hidden size, heads, MLP size, vocabulary and context.
     public var summary: String {
         let c = config
         return "gpt2: \(c.nLayer) layers, hidden \(c.nEmbd), \(c.nHead) heads, MLP \(c.innerSize), "
             + "vocabulary \(c.vocabSize), context \(c.nPositions), \(output.bytes == wte.bytes ? "tied" : "untied") embeddings"
     }
 
+    /// A cache of `capacity` positions (default and maximum: `nPositions`).
     public func makeCache(capacity: Int? = nil) -> KVCache {
         KVCache(layers: config.nLayer, width: config.nEmbd, capacity: min(capacity ?? config.nPositions, config.nPositions))
     }
@@ -179,6 +198,8 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
         for r in 0..<rows { Kernels.add(y + r * n, bias.data, n: n) }
     }
 
+    /// Runs `tokens` at positions cache.length…, appending their keys and values; returns (rows, vocab) logits
+    /// per `mode`; throws ModelError if the cache does not fit, the context overflows or a token is out of range.
     public func forward(_ tokens: [Int], cache: KVCache, logits mode: LogitsMode) throws -> Tensor {
         let T = tokens.count, C = config.nEmbd, F = config.innerSize, V = config.vocabSize
         guard T > 0 else { return Tensor(zeros: [0, V]) }

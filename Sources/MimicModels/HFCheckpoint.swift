@@ -7,7 +7,9 @@ import MimicTokenizers
 
 /// The architecture part of a checkpoint's `config.json`.
 public enum HFModelConfig: Sendable, Equatable {
+    /// A Llama-family model (`model_type` llama).
     case llama(LlamaConfig)
+    /// A GPT-2 model (`model_type` gpt2).
     case gpt2(GPT2Config)
 
     /// The longest context (max_position_embeddings, n_positions).
@@ -21,10 +23,14 @@ public enum HFModelConfig: Sendable, Equatable {
 
 /// The contents of `generation_config.json`.
 public struct HFGenerationConfig: Sendable, Equatable {
+    /// `bos_token_id`, if any.
     public var bosTokenID: Int?
+    /// `eos_token_id`: written as a number when there is one, a list when several, left out when empty.
     public var eosTokenIDs: [Int]
+    /// `max_new_tokens`, if set.
     public var maxNewTokens: Int?
 
+    /// A generation config; absent fields are left out of the file.
     public init(bosTokenID: Int? = nil, eosTokenIDs: [Int] = [], maxNewTokens: Int? = nil) {
         self.bosTokenID = bosTokenID
         self.eosTokenIDs = eosTokenIDs

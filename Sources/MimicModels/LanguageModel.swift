@@ -42,14 +42,18 @@ public protocol LanguageModel: AnyObject, Sendable {
 
 /// Keys and values of every layer for positions 0..<length. Layout per layer: (capacity, kvHeads·headDim).
 public final class KVCache: @unchecked Sendable {
+    /// Number of layers.
     public let layers: Int
+    /// Floats per position per layer (kvHeads·headDim).
     public let width: Int
+    /// Most positions the cache can hold.
     public let capacity: Int
     /// Positions filled so far.
     public var length = 0
     private let keys: [Tensor]
     private let values: [Tensor]
 
+    /// A zero-filled, empty cache of `layers` × (capacity, width) keys and as many values.
     public init(layers: Int, width: Int, capacity: Int) {
         self.layers = layers
         self.width = width

@@ -5,22 +5,36 @@ import MimicTensor
 
 /// A Llama configuration with Hugging Face `config.json` key names.
 public struct LlamaConfig: Codable, Sendable, Equatable {
+    /// Vocabulary size (`vocab_size`).
     public var vocabSize: Int
+    /// Hidden size (`hidden_size`).
     public var hiddenSize: Int
+    /// SwiGLU MLP hidden size (`intermediate_size`).
     public var intermediateSize: Int
+    /// Number of decoder layers (`num_hidden_layers`).
     public var numHiddenLayers: Int
+    /// Number of query heads (`num_attention_heads`).
     public var numAttentionHeads: Int
+    /// Number of key/value heads (`num_key_value_heads`; defaults to the query heads); must divide them.
     public var numKeyValueHeads: Int
+    /// Dimensions per head (`head_dim`; defaults to hiddenSize / numAttentionHeads).
     public var headDim: Int
+    /// Context length (`max_position_embeddings`; 2048 when absent).
     public var maxPositionEmbeddings: Int
+    /// RMSNorm epsilon (`rms_norm_eps`; 1e-6 when absent).
     public var rmsNormEps: Double
+    /// RoPE base (`rope_theta`; 10000 when absent).
     public var ropeTheta: Double
+    /// RoPE frequency scaling (`rope_scaling`), if any.
     public var ropeScaling: RopeScaling?
+    /// Whether the output head shares the token embedding (`tie_word_embeddings`; false when absent).
     public var tieWordEmbeddings: Bool
     /// Dimensions of each head that RoPE rotates (HF `partial_rotary_factor` × head_dim; GGUF
     /// `rope.dimension_count`); the rest pass through unrotated.
     public var rotaryDim: Int
+    /// Beginning-of-sequence id (`bos_token_id`), if any.
     public var bosTokenId: Int?
+    /// End-of-sequence ids (`eos_token_id`, a number or a list in the JSON).
     public var eosTokenId: [Int]
 
     enum CodingKeys: String, CodingKey {
@@ -33,6 +47,7 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         case mlpBias = "mlp_bias", modelType = "model_type", partialRotaryFactor = "partial_rotary_factor"
     }
 
+    /// A configuration; `headDim` defaults to hiddenSize / numAttentionHeads and `rotaryDim` to `headDim`.
     public init(vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int, numAttentionHeads: Int,
                 numKeyValueHeads: Int, headDim: Int? = nil, maxPositionEmbeddings: Int, rmsNormEps: Double,
                 ropeTheta: Double, ropeScaling: RopeScaling? = nil, tieWordEmbeddings: Bool, rotaryDim: Int? = nil,
@@ -86,6 +101,7 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
             eosTokenId: try decodeIntOrList(c, .eosTokenId))
     }
 
+    /// Encodes as `config.json` keys, with `model_type` "llama".
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode("llama", forKey: .modelType)
@@ -150,6 +166,7 @@ struct LlamaLayer {
 
 /// A Llama-family causal language model.
 public final class LlamaModel: LanguageModel, @unchecked Sendable {
+    /// The model's configuration.
     public let config: LlamaConfig
     let embed: WeightMatrix   // (V, C)
     let output: WeightMatrix  // (V, C)
@@ -197,10 +214,14 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         shape = AttentionShape(heads: c.numAttentionHeads, kvHeads: c.numKeyValueHeads, headDim: c.headDim)
     }
 
+    /// Keep activations FP32 in products with 4- and 8-bit weights (see `LanguageModel.exactActivations`).
     public var exactActivations = false
+    /// Vocabulary size of the logits (`vocabSize`).
     public var vocabularySize: Int { config.vocabSize }
+    /// The context length (`maxPositionEmbeddings`).
     public var contextLength: Int { config.maxPositionEmbeddings }
 
+    /// One line: layers, hidden size, heads and KV heads, FFN size, vocabulary, RoPE, embeddings and context.
     public var summary: String {
         let c = config
         return "llama: \(c.numHiddenLayers) layers, hidden \(c.hiddenSize), \(c.numAttentionHeads) heads / "
@@ -209,10 +230,13 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
             + "\(c.tieWordEmbeddings ? "tied" : "untied") embeddings, context \(c.maxPositionEmbeddings)"
     }
 
+    /// A cache of `capacity` positions (default: `maxPositionEmbeddings`).
     public func makeCache(capacity: Int? = nil) -> KVCache {
         KVCache(layers: config.numHiddenLayers, width: shape.kvWidth, capacity: capacity ?? config.maxPositionEmbeddings)
     }
 
+    /// Runs `tokens` at positions cache.length…, appending their keys and values; returns (rows, vocab) logits
+    /// per `mode`. Throws ModelError if the cache does not fit the model, is full, or a token is out of range.
     public func forward(_ tokens: [Int], cache: KVCache, logits mode: LogitsMode) throws -> Tensor {
         let T = tokens.count, C = config.hiddenSize, F = config.intermediateSize, V = config.vocabSize
         guard T > 0 else { return Tensor(zeros: [0, V]) }

@@ -6,10 +6,14 @@ import Glibc
 
 /// A file mapped read-only into memory for as long as this object lives.
 public final class MappedFile: @unchecked Sendable {
+    /// Path of the mapped file.
     public let path: String
+    /// Start of the mapping.
     public let base: UnsafeRawPointer
+    /// Length of the file and of the mapping, in bytes.
     public let size: Int
 
+    /// Maps a regular, non-empty file; throws ModelError (fileNotFound, unreadable, truncated) otherwise.
     public init(path: String) throws {
         self.path = path
         let fd = open(path, O_RDONLY)

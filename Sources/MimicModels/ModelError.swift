@@ -3,22 +3,38 @@ import Foundation
 
 /// A problem with a model file or a model call, with a one-line description that names where it is.
 public enum ModelError: LocalizedError, Equatable {
+    /// The path does not exist.
     case fileNotFound(String)
+    /// The file cannot be opened or mapped (path, reason).
     case unreadable(String, String)
+    /// The file ends at `offset` while reading `what`.
     case truncated(file: String, offset: Int, what: String)
+    /// The file does not start with "GGUF".
     case badMagic(file: String, found: String)
+    /// A GGUF version other than 2 or 3.
     case unsupportedVersion(file: String, version: Int)
+    /// A field (metadata key, tensor, config value) holds a bad value.
     case invalid(file: String, field: String, problem: String)
+    /// A tensor in a type Mimic cannot read.
     case unknownTensorType(file: String, tensor: String, type: String)
+    /// A tensor's data range ends at byte `end`, past the end of the file.
     case tensorOutOfBounds(file: String, tensor: String, end: Int, fileSize: Int)
+    /// A tensor the model needs is not in the file.
     case missingTensor(file: String, tensor: String)
+    /// A required metadata key is absent.
     case missingKey(file: String, key: String)
+    /// A tensor's shape differs from the one the configuration implies.
     case shapeMismatch(file: String, tensor: String, expected: [Int], found: [Int])
+    /// A model family Mimic does not implement.
     case unsupportedArchitecture(file: String, architecture: String)
+    /// The sequence needs more positions than the cache or context holds.
     case contextOverflow(needed: Int, capacity: Int)
+    /// A token id outside 0..<vocabulary.
     case tokenOutOfRange(token: Int, vocabulary: Int)
+    /// A name that is neither a path nor a built-in model.
     case unknownModel(String)
 
+    /// A message naming the file (and tensor, key or position), and what to do.
     public var errorDescription: String? {
         switch self {
         case .fileNotFound(let f):

@@ -3,6 +3,7 @@ import Foundation
 
 /// Where Mimic keeps fetched models: `$MIMIC_CACHE`, else `./.cache` if it exists, else `~/.cache/mimic`.
 public enum ModelCache {
+    /// The cache folder, chosen from the environment and working directory each time it is read.
     public static var directory: String {
         let env = ProcessInfo.processInfo.environment
         if let dir = env["MIMIC_CACHE"], !dir.isEmpty { return dir }

@@ -29,6 +29,7 @@ extension GGUFFile {
 
 /// How a chat is turned into a prompt for a model.
 public struct ChatFormat: Sendable {
+    /// The template chats are rendered with.
     public let template: ChatTemplate
     /// The system prompt the model's own template inserts when a chat has none (SmolLM2 does).
     public let defaultSystemPrompt: String?

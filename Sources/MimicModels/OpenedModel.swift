@@ -5,7 +5,9 @@ import MimicTokenizers
 
 /// A model opened from a GGUF file, a Hugging Face folder, or a built-in name.
 public struct OpenedModel: Sendable {
+    /// The resolved path of the GGUF file or model folder.
     public let path: String
+    /// The loaded model.
     public let model: any LanguageModel
     /// The GGUF file, when the model came from one.
     public let gguf: GGUFFile?

@@ -4,10 +4,15 @@ import Foundation
 
 /// `rope_scaling` of a Hugging Face config.
 public struct RopeScaling: Codable, Sendable, Equatable {
+    /// `rope_type` (or the older `type`): "default", "linear" or "llama3" are supported.
     public var ropeType: String
+    /// Scaling factor (`factor`; 1 when absent).
     public var factor: Double
+    /// Llama-3 `low_freq_factor` (1 when nil).
     public var lowFreqFactor: Double?
+    /// Llama-3 `high_freq_factor` (4 when nil).
     public var highFreqFactor: Double?
+    /// Llama-3 `original_max_position_embeddings` (8192 when nil).
     public var originalMaxPositionEmbeddings: Int?
 
     enum CodingKeys: String, CodingKey {
@@ -16,6 +21,7 @@ public struct RopeScaling: Codable, Sendable, Equatable {
         case originalMaxPositionEmbeddings = "original_max_position_embeddings"
     }
 
+    /// A scaling rule with the given fields.
     public init(ropeType: String, factor: Double, lowFreqFactor: Double? = nil, highFreqFactor: Double? = nil,
                 originalMaxPositionEmbeddings: Int? = nil) {
         self.ropeType = ropeType
@@ -25,6 +31,7 @@ public struct RopeScaling: Codable, Sendable, Equatable {
         self.originalMaxPositionEmbeddings = originalMaxPositionEmbeddings
     }
 
+    /// Decodes `rope_scaling`, reading `rope_type` or the older `type` ("default" when neither is present).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         ropeType = try c.decodeIfPresent(String.self, forKey: .ropeType) ?? c.decodeIfPresent(String.self, forKey: .type) ?? "default"
@@ -34,6 +41,7 @@ public struct RopeScaling: Codable, Sendable, Equatable {
         originalMaxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .originalMaxPositionEmbeddings)
     }
 
+    /// Encodes with `rope_type`, leaving out absent optional fields.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(ropeType, forKey: .ropeType)
@@ -50,6 +58,7 @@ public struct RotaryEmbedding: Sendable {
     public let invFreq: [Float]
     /// Whether pairs are (2i, 2i+1) (GGUF) rather than (i, i + d/2) (Hugging Face).
     public let interleaved: Bool
+    /// Dimensions of each head that are rotated (twice the number of frequencies).
     public var rotaryDim: Int { invFreq.count * 2 }
 
     /// Frequencies as Hugging Face computes them: base^(−2i/d), then the scaling rule.

@@ -5,24 +5,34 @@ import MimicTensor
 
 /// One tensor entry of a safetensors header.
 public struct SafeTensorInfo: Sendable {
+    /// Tensor name as stored.
     public let name: String
+    /// safetensors dtype string ("F32", "F16", "BF16", "I64", …).
     public let dtype: String
+    /// Dimensions, slowest first.
     public let shape: [Int]
     /// Byte offset from the start of the file.
     public let offset: Int
+    /// Size of the tensor's data in bytes.
     public let byteCount: Int
+    /// Number of elements (product of `shape`).
     public var elementCount: Int { shape.reduce(1, *) }
 }
 
 /// A parsed safetensors file.
 public final class SafeTensorsFile: @unchecked Sendable {
+    /// Path the file was opened from.
     public let path: String
+    /// Header entries by tensor name.
     public let tensors: [String: SafeTensorInfo]
+    /// The header's `__metadata__` strings (empty if absent).
     public let metadata: [String: String]
     let map: MappedFile
 
     static let dtypeSizes = ["F32": 4, "F16": 2, "BF16": 2, "F64": 8, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1]
 
+    /// Maps the file and validates its JSON header: dtypes, shapes and that every data range lies in the file.
+    /// Throws ModelError if the file is truncated or the header is malformed.
     public init(path: String) throws {
         let map = try MappedFile(path: path)
         guard map.size >= 8 else { throw ModelError.truncated(file: path, offset: map.size, what: "the header length") }
@@ -73,10 +83,13 @@ public final class SafeTensorsFile: @unchecked Sendable {
 
 /// The weights of a Hugging Face model folder: `model.safetensors`, or shards named by the index.
 public final class SafeTensorsSource: WeightSource, @unchecked Sendable {
+    /// The folder, for error messages.
     public let path: String
     let files: [SafeTensorsFile]
     let location: [String: (file: SafeTensorsFile, info: SafeTensorInfo)]
 
+    /// Opens `model.safetensors` in `folder`, or every shard named by `model.safetensors.index.json`;
+    /// throws ModelError.fileNotFound if neither exists.
     public init(folder: String) throws {
         path = folder
         let fm = FileManager.default
@@ -112,6 +125,7 @@ public final class SafeTensorsSource: WeightSource, @unchecked Sendable {
         self.location = location
     }
 
+    /// Whether any of the files has a tensor of this name.
     public func has(_ name: String) -> Bool { location[name] != nil }
 
     /// Names of every tensor.
@@ -135,12 +149,14 @@ public final class SafeTensorsSource: WeightSource, @unchecked Sendable {
         }
     }
 
+    /// A 2-D F32, F16 or BF16 weight of exactly `shape` [rows, cols], kept in its stored type (not copied).
     public func matrix(_ name: String, shape: [Int]) throws -> WeightMatrix {
         let e = try entry(name)
         guard e.info.shape == shape else { throw ModelError.shapeMismatch(file: e.file.path, tensor: name, expected: shape, found: e.info.shape) }
         return WeightMatrix(type: try type(of: e), rows: shape[0], cols: shape[1], bytes: e.file.map.base + e.info.offset, owner: e.file.map)
     }
 
+    /// A tensor of `count` elements converted to FP32; throws if it is missing, another size or not F32/F16/BF16.
     public func floats(_ name: String, count: Int) throws -> Tensor {
         let e = try entry(name)
         guard e.info.elementCount == count else {

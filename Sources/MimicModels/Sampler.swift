@@ -17,8 +17,10 @@ public struct SamplingOptions: Codable, Sendable, Equatable {
     public var repetitionPenalty: Double = 1
     /// How many recent tokens the penalty looks at (-1: all of them).
     public var repeatLastN: Int = 64
+    /// Seed of the generator that draws tokens (the same seed gives the same tokens).
     public var seed: UInt64 = 0
 
+    /// Sampling settings; every default leaves its stage off, so `SamplingOptions()` is greedy.
     public init(temperature: Double = 0, topK: Int = 0, topP: Double = 1, minP: Double = 0,
                 repetitionPenalty: Double = 1, repeatLastN: Int = 64, seed: UInt64 = 0) {
         self.temperature = temperature
@@ -33,9 +35,11 @@ public struct SamplingOptions: Codable, Sendable, Equatable {
 
 /// Draws tokens from logits under `SamplingOptions`, deterministically for a seed.
 public struct Sampler: Sendable {
+    /// The settings this sampler applies.
     public let options: SamplingOptions
     private var rng: SeededGenerator
 
+    /// A sampler whose generator is seeded with `options.seed`.
     public init(_ options: SamplingOptions) {
         self.options = options
         rng = SeededGenerator(seed: options.seed)

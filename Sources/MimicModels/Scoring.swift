@@ -5,16 +5,23 @@ import MimicTensor
 
 /// The log-probability a model gives a continuation, and whether greedy decoding would produce it.
 public struct LogLikelihood: Sendable, Equatable {
+    /// Natural-log probability of the continuation, summed over its tokens.
     public var logProbability: Double
+    /// Whether every continuation token is the model's most likely one (argmax) at its position.
     public var isGreedy: Bool
+    /// Number of continuation tokens scored.
     public var tokenCount: Int
 }
 
 /// A perplexity run: the final estimate and the running estimate after each chunk (as llama.cpp prints them).
 public struct PerplexityResult: Sendable {
+    /// exp(mean negative log-likelihood) over all scored tokens: the last of `chunkEstimates`.
     public var perplexity: Double
+    /// The running perplexity after each chunk.
     public var chunkEstimates: [Double]
+    /// Number of tokens scored (the second half of each chunk, less its last position).
     public var scoredTokens: Int
+    /// Summed negative natural-log likelihood of the scored tokens.
     public var negativeLogLikelihood: Double
 }
 

@@ -14,20 +14,30 @@ public enum FinishReason: String, Codable, Sendable {
 
 /// What a generation produced, with timings.
 public struct GenerationResult: Codable, Sendable {
+    /// The generated text (prompt excluded), cut before the first stop string.
     public var text: String
+    /// The generated token ids (stop token excluded).
     public var tokens: [Int]
+    /// Number of tokens the prompt encoded to.
     public var promptTokens: Int
+    /// Why generation ended.
     public var finishReason: FinishReason
+    /// Seconds from the start until the first new token (prompt processing and the first sample).
     public var promptSeconds: Double
+    /// Seconds from the first new token to the end.
     public var generateSeconds: Double
 }
 
 /// Settings of one generation.
 public struct GenerationOptions: Codable, Sendable {
+    /// Most tokens to generate (also bounded by the cache's free positions).
     public var maxTokens: Int = 256
+    /// How each token is drawn (greedy by default).
     public var sampling = SamplingOptions()
+    /// Strings that end generation when they appear in the output; they are not included in the text.
     public var stopStrings: [String] = []
 
+    /// Settings with the given limits, sampling and stop strings.
     public init(maxTokens: Int = 256, sampling: SamplingOptions = SamplingOptions(), stopStrings: [String] = []) {
         self.maxTokens = maxTokens
         self.sampling = sampling
@@ -37,11 +47,15 @@ public struct GenerationOptions: Codable, Sendable {
 
 /// Generates text from a model and its tokenizer.
 public struct TextGenerator {
+    /// The model that produces logits.
     public let model: any LanguageModel
+    /// The tokenizer that encodes prompts and decodes output.
     public let tokenizer: any Tokenizer
     /// Token ids that end a turn (EOS, and the template's end-of-turn tokens).
     public let stopTokens: Set<Int>
 
+    /// A generator that stops at the tokenizer's EOS and at `extraStopTokens` (token texts such as "<|im_end|>";
+    /// those not in the vocabulary are ignored).
     public init(model: any LanguageModel, tokenizer: any Tokenizer, extraStopTokens: [String] = []) {
         self.model = model
         self.tokenizer = tokenizer

@@ -14,5 +14,6 @@ public protocol WeightSource {
 }
 
 extension GGUFFile: WeightSource {
+    /// Whether the file has a tensor of this name.
     public func has(_ name: String) -> Bool { tensor(name) != nil }
 }

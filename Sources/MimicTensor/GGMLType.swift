@@ -19,6 +19,7 @@ public enum GGMLType: Int, Sendable, CaseIterable, CustomStringConvertible {
         return overflow ? nil : bytes
     }
 
+    /// ggml's name of the type ("F32", "Q4_K", …).
     public var description: String {
         switch self {
         case .f32: "F32"

@@ -3,6 +3,7 @@ import Foundation
 
 /// Straightforward implementations in Double or Float arithmetic, for tests only.
 public enum ReferenceKernels {
+    /// RMSNorm of each row of x (rows, n): x / sqrt(mean(x²) + eps) × weight (n), accumulated in Double.
     public static func rmsNorm(_ x: [Float], weight: [Float], rows: Int, n: Int, eps: Float) -> [Float] {
         var out = [Float](repeating: 0, count: rows * n)
         for r in 0..<rows {
@@ -14,6 +15,7 @@ public enum ReferenceKernels {
         return out
     }
 
+    /// LayerNorm of each row of x (rows, n): (x − mean) / sqrt(variance + eps) × weight + bias, in Double.
     public static func layerNorm(_ x: [Float], weight: [Float], bias: [Float], rows: Int, n: Int, eps: Float) -> [Float] {
         var out = [Float](repeating: 0, count: rows * n)
         for r in 0..<rows {
@@ -27,6 +29,7 @@ public enum ReferenceKernels {
         return out
     }
 
+    /// softmax(x · scale) over the whole array, computed in Double with the maximum subtracted.
     public static func softmax(_ x: [Float], scale: Float = 1) -> [Float] {
         let m = x.map { Double($0 * scale) }.max() ?? 0
         let e = x.map { exp(Double($0 * scale) - m) }
@@ -34,8 +37,10 @@ public enum ReferenceKernels {
         return e.map { Float($0 / s) }
     }
 
+    /// SiLU: x · sigmoid(x), computed in Double.
     public static func silu(_ x: Float) -> Float { Float(Double(x) / (1 + exp(-Double(x)))) }
 
+    /// GELU, tanh approximation (GPT-2's `gelu_new`), computed in Double.
     public static func geluTanh(_ x: Float) -> Float {
         let v = Double(x)
         return Float(0.5 * v * (1 + tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))))

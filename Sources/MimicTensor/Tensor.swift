@@ -46,6 +46,7 @@ public final class Scratch: @unchecked Sendable {
     private var buffer: UnsafeMutablePointer<Float>
     private var capacity: Int
 
+    /// An empty buffer; it grows on first use.
     public init() {
         capacity = 0
         buffer = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64).bindMemory(to: Float.self, capacity: 16)

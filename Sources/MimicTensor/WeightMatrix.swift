@@ -6,15 +6,21 @@ import CKernels
 /// A row-major weight matrix W of shape (rows, cols) = (out_features, in_features), as HF and GGUF store it.
 /// The bytes stay in their file format (memory-mapped); `owner` keeps the mapping alive.
 public struct WeightMatrix: @unchecked Sendable {
+    /// Element or block type of the stored bytes.
     public let type: GGMLType
+    /// Number of rows (output features).
     public let rows: Int
+    /// Number of columns (input features); a whole number of the type's blocks.
     public let cols: Int
+    /// The first row's bytes; rows follow each other without padding.
     public let bytes: UnsafeRawPointer
+    /// The object that keeps `bytes` valid (a MappedFile or Tensor), if any.
     public let owner: AnyObject?
     /// Whether small-batch products may round activations to 8 bits (false keeps them FP32: the output
     /// projection always does, since rounding the final hidden state moves logits by tenths).
     public var allowsQuantizedActivations = true
 
+    /// A view of `rows` × `cols` elements of `type` at `bytes`; `cols` must be a whole number of blocks.
     public init(type: GGMLType, rows: Int, cols: Int, bytes: UnsafeRawPointer, owner: AnyObject?) {
         precondition(cols % type.blockElements == 0, "cols \(cols) not a multiple of \(type) blocks")
         self.type = type

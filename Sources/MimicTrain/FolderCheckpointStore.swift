@@ -8,12 +8,15 @@ import MimicTokenizers
 
 /// Saves checkpoints into one folder, replacing the previous one atomically.
 public final class FolderCheckpointStore: CheckpointStore {
+    /// The checkpoint folder each save replaces.
     public let folder: String
     let config: HFModelConfig
     let tokenizer: BPETokenizer?
     let chatTemplate: String?
     let generation: HFGenerationConfig
 
+    /// A store writing to `folder` with the given architecture config, tokenizer files, Jinja chat template
+    /// and generation config.
     public init(folder: String, config: HFModelConfig, tokenizer: BPETokenizer?, chatTemplate: String?,
                 generation: HFGenerationConfig) {
         self.folder = folder
@@ -23,9 +26,13 @@ public final class FolderCheckpointStore: CheckpointStore {
         self.generation = generation
     }
 
+    /// Name of the file holding the AdamW moments inside a checkpoint folder.
     public static let optimizerFile = "optimizer.safetensors"
+    /// Name of the JSON file holding the TrainerState inside a checkpoint folder.
     public static let stateFile = "trainer_state.json"
 
+    /// Writes the model, optimizer moments and state into `folder.saving`, then swaps it in for `folder`;
+    /// rethrows write errors (CheckpointError and file system errors).
     public func save(model: TrainableModel, optimizer: AdamW, state: TrainerState) throws {
         // Write the HF folder first into a staging folder, add the trainer files, then swap it into place.
         let staging = folder + ".saving"

@@ -5,10 +5,15 @@ import MimicTensor
 
 /// AdamW settings.
 public struct AdamWOptions: Codable, Sendable, Equatable {
+    /// Base (peak) learning rate, which the schedule multiplies.
     public var learningRate: Double = 2e-3
+    /// Decay rate of the first-moment (mean) estimate.
     public var beta1: Double = 0.9
+    /// Decay rate of the second-moment (uncentred variance) estimate.
     public var beta2: Double = 0.999
+    /// Added to the square root of the second moment to avoid division by zero.
     public var epsilon: Double = 1e-8
+    /// Decoupled weight decay: each update first multiplies weights by 1 − lr × weightDecay (0: off).
     public var weightDecay: Double = 0.0
     /// Global-norm clipping threshold (0: off).
     public var clipNorm: Double = 1.0
@@ -16,6 +21,7 @@ public struct AdamWOptions: Codable, Sendable, Equatable {
     /// paper's "gradients re-scaled by the magnitude of each weight" (PaLM / Flan-T5 recipe). Off by default.
     public var scaleByWeightRMS = false
 
+    /// Settings with PyTorch's AdamW defaults except `learningRate` (2e-3), `weightDecay` (0) and clipping at 1.
     public init(learningRate: Double = 2e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
                 weightDecay: Double = 0, clipNorm: Double = 1, scaleByWeightRMS: Bool = false) {
         self.learningRate = learningRate
@@ -57,12 +63,15 @@ public enum Schedule: Codable, Sendable, Equatable {
 
 /// AdamW over a model's parameters. Its state (moments, step) can be saved and restored for resuming.
 public final class AdamW: @unchecked Sendable {
+    /// The settings (the learning rate itself is given to each update).
     public let options: AdamWOptions
+    /// Updates applied so far (used for bias correction).
     public private(set) var step = 0
     let m: [Tensor]
     let v: [Tensor]
     let parameters: [Parameter]
 
+    /// An optimizer with zero moments for `parameters` (updated in place).
     public init(parameters: [Parameter], options: AdamWOptions) {
         self.parameters = parameters
         self.options = options

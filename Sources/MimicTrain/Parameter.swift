@@ -4,14 +4,19 @@ import MimicTensor
 
 /// One named FP32 parameter with its gradient, in Hugging Face name and shape.
 public final class Parameter: @unchecked Sendable {
+    /// Hugging Face tensor name (e.g. `model.layers.0.self_attn.q_proj.weight`).
     public let name: String
+    /// Shape of `value` and `grad`.
     public let shape: [Int]
+    /// The FP32 weights, updated in place by the optimizer.
     public let value: Tensor
+    /// The gradient accumulated since the last `zeroGradients()`, same shape as `value`.
     public let grad: Tensor
     /// Whether the value is stored transposed relative to its Hugging Face tensor (GPT-2's Conv1D weights are
     /// kept (out, in) here, (in, out) there).
     public let transposedFromHF: Bool
 
+    /// A parameter owning `value`, with a zero gradient of the same shape.
     public init(name: String, value: Tensor, transposedFromHF: Bool = false) {
         self.name = name
         shape = value.shape
@@ -20,6 +25,7 @@ public final class Parameter: @unchecked Sendable {
         self.transposedFromHF = transposedFromHF
     }
 
+    /// Number of scalars.
     public var count: Int { value.count }
 }
 
@@ -50,12 +56,18 @@ extension TrainableModel {
 
 /// Problems with a training batch or model.
 public enum TrainError: LocalizedError, Equatable {
+    /// Blocks of one batch differ in length.
     case unevenBlocks(expected: Int, found: Int)
+    /// A token or target id outside 0..<vocabulary.
     case tokenOutOfRange(token: Int, vocabulary: Int)
+    /// A parameter (or its optimizer state) is absent or has the wrong size.
     case missingParameter(String)
+    /// A block uses positions beyond the model's context.
     case blockTooLong(length: Int, limit: Int)
+    /// The data makes fewer blocks than one batch.
     case notEnoughData(blocks: Int, batchSize: Int)
 
+    /// A message naming the problem and, where there is one, the option to change.
     public var errorDescription: String? {
         switch self {
         case .unevenBlocks(let e, let f): "blocks of a batch must have one length: \(e) and \(f) found; pad them to the block size."

@@ -3,6 +3,7 @@ import Foundation
 import MimicModels
 import MimicTensor
 
+/// Synthetic training-throughput benchmarks on randomly initialised models.
 public enum TrainBenchmark {
     /// Tensors of the given Llama configuration, normal(0, std) from the seed (norm weights 1), HF names.
     public static func randomLlamaTensors(_ c: LlamaConfig, seed: UInt64, std: Float = 0.02) -> [String: Tensor] {

@@ -7,7 +7,9 @@ import MimicTensor
 
 /// A GPT-2 model with trainable FP32 parameters.
 public final class TrainableGPT2: TrainableModel, @unchecked Sendable {
+    /// The model's configuration.
     public let config: GPT2Config
+    /// Every parameter in a fixed order, Conv1D weights kept (out, in).
     public let parameters: [Parameter]
     let pool = BufferPool()
     let prefix: String
@@ -57,8 +59,10 @@ public final class TrainableGPT2: TrainableModel, @unchecked Sendable {
         conv1D = transposed
     }
 
+    /// Vocabulary size of the logits (`vocabSize`).
     public var vocabularySize: Int { config.vocabSize }
 
+    /// The parameters by Hugging Face name, Conv1D weights transposed back to (in, out); others share storage.
     public func huggingFaceTensors() -> [String: Tensor] {
         var out: [String: Tensor] = [:]
         for p in parameters {
@@ -90,11 +94,14 @@ public final class TrainableGPT2: TrainableModel, @unchecked Sendable {
         return copy
     }
 
+    /// Summed token loss and trained-token count of a batch, without gradients; throws TrainError on a bad batch.
     public func evaluate(_ batch: [TrainingBlock]) throws -> (lossSum: Double, trained: Int) {
         let f = try forward(batch, keep: false)
         return (TrainOps.crossEntropyInPlace(f.logits.data, targets: f.targets, vocab: config.vocabSize, normalizer: f.trained), f.trained)
     }
 
+    /// Adds gradients of (summed loss / `normalizer`) into each parameter's `grad`; returns the summed loss and
+    /// trained-token count. Throws TrainError on a bad batch.
     public func accumulateGradients(_ batch: [TrainingBlock], normalizer: Int) throws -> (lossSum: Double, trained: Int) {
         let f = try forward(batch, keep: true)
         let loss = TrainOps.crossEntropyInPlace(f.logits.data, targets: f.targets, vocab: config.vocabSize, normalizer: normalizer)

@@ -7,7 +7,9 @@ import MimicTensor
 
 /// A Llama model with trainable FP32 parameters.
 public final class TrainableLlama: TrainableModel, @unchecked Sendable {
+    /// The model's configuration.
     public let config: LlamaConfig
+    /// Every parameter in a fixed order, in Hugging Face names and layouts.
     public let parameters: [Parameter]
     let pool = BufferPool()
     /// Keep only each layer's input in the forward and recompute the rest in the backward: activation memory
@@ -53,8 +55,10 @@ public final class TrainableLlama: TrainableModel, @unchecked Sendable {
         invFreq = try RotaryEmbedding(dim: c.rotaryDim, base: c.ropeTheta, scaling: c.ropeScaling, interleaved: false).invFreq
     }
 
+    /// Vocabulary size of the logits (`vocabSize`).
     public var vocabularySize: Int { config.vocabSize }
 
+    /// The parameters by Hugging Face name (sharing storage with the model, not copies).
     public func huggingFaceTensors() -> [String: Tensor] {
         Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.value) })
     }
@@ -85,12 +89,15 @@ public final class TrainableLlama: TrainableModel, @unchecked Sendable {
         return copy
     }
 
+    /// Summed token loss and trained-token count of a batch, without gradients; throws TrainError on a bad batch.
     public func evaluate(_ batch: [TrainingBlock]) throws -> (lossSum: Double, trained: Int) {
         let f = try forward(batch, keep: false)
         let loss = TrainOps.crossEntropyInPlace(f.logits.data, targets: f.targets, vocab: config.vocabSize, normalizer: f.trained)
         return (loss, f.trained)
     }
 
+    /// Adds gradients of (summed loss / `normalizer`) into each parameter's `grad`; returns the summed loss and
+    /// trained-token count. Throws TrainError on a bad batch.
     public func accumulateGradients(_ batch: [TrainingBlock], normalizer: Int) throws -> (lossSum: Double, trained: Int) {
         let f = try forward(batch, keep: true)
         let loss = TrainOps.crossEntropyInPlace(f.logits.data, targets: f.targets, vocab: config.vocabSize, normalizer: normalizer)

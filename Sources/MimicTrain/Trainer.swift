@@ -5,6 +5,7 @@ import MimicTensor
 
 /// Settings of one training run.
 public struct TrainOptions: Codable, Sendable, Equatable {
+    /// Passes over the training blocks.
     public var epochs = 1
     /// Blocks per optimizer step (the batch size in blocks).
     public var batchSize = 4
@@ -12,6 +13,7 @@ public struct TrainOptions: Codable, Sendable, Equatable {
     public var microBatch = 4
     /// The default recipe fine-tunes gently (AdamW 1e-4 after 10 warm-up steps); `paper` is section 4.1's.
     public var optimizer = AdamWOptions(learningRate: 1e-4)
+    /// Optimizer steps of linear warm-up from 0 to the base learning rate.
     public var warmupSteps = 10
     /// "constant", "linear" or "cosine" (after the warm-up).
     public var decay = "constant"
@@ -19,12 +21,14 @@ public struct TrainOptions: Codable, Sendable, Equatable {
     public var evalEvery = 50
     /// Write a checkpoint every N steps (0: only at the end).
     public var checkpointEvery = 100
+    /// Seed of every shuffle: each epoch's block order (and, in TrainingRun, the held-out split and packing).
     public var seed: UInt64 = 0
     /// Stop after this many steps (0: run all epochs).
     public var maxSteps = 0
     /// Recompute activations in the backward instead of keeping them (Llama family): less memory, more time.
     public var recomputeActivations = false
 
+    /// The default recipe: one epoch, batch 4, AdamW 1e-4 after 10 warm-up steps, then constant.
     public init() {}
 
     /// The paper's section 4.1 recipe: AdamW at 2e-3 with 1000 linear warm-up steps from 0, then constant,
@@ -43,41 +47,59 @@ public struct TrainOptions: Codable, Sendable, Equatable {
 
 /// Where the trainer is; saved with each checkpoint.
 public struct TrainerState: Codable, Sendable, Equatable {
+    /// Optimizer steps taken.
     public var step = 0
+    /// The current epoch, from 0.
     public var epoch = 0
     /// Batches of the current epoch already consumed.
     public var batchInEpoch = 0
+    /// Tokens (trained or not) in all batches stepped on so far.
     public var tokensSeen = 0
+    /// The options the run was started with (kept on resume).
     public var options: TrainOptions
 }
 
 /// One line of the training log.
 public struct StepRecord: Codable, Sendable, Equatable {
+    /// Optimizer steps taken, counting this one (from 1).
     public var step: Int
+    /// Epoch of the step, from 0.
     public var epoch: Int
+    /// Mean loss per trained token of the step's batch.
     public var loss: Double
+    /// The learning rate the step used, after the schedule.
     public var learningRate: Double
+    /// Global gradient L2 norm before clipping.
     public var gradNorm: Double
+    /// Tokens in the step's batch (trained or not).
     public var tokens: Int
+    /// Tokens per second of wall time for the step.
     public var tokensPerSecond: Double
+    /// Mean held-out loss per trained token, on steps where it was evaluated.
     public var evalLoss: Double?
 }
 
 /// Saves and loads what a run needs to resume: the model, the optimizer moments, the trainer state.
 public protocol CheckpointStore {
+    /// Writes a checkpoint of the model, optimizer moments and trainer state.
     func save(model: TrainableModel, optimizer: AdamW, state: TrainerState) throws
 }
 
 /// Runs training over fixed train and held-out blocks.
 public final class Trainer {
+    /// The model being trained (its parameters change in place).
     public let model: TrainableModel
+    /// AdamW over the model's parameters.
     public let optimizer: AdamW
+    /// Progress so far; saved with each checkpoint.
     public private(set) var state: TrainerState
     let train: [TrainingBlock]
     let heldOut: [TrainingBlock]
     let store: CheckpointStore?
     let log: StepLog?
 
+    /// A trainer over fixed blocks; `store` and `log` are optional. With `resume` (a checkpoint's state and
+    /// optimizer moments) it continues from there, dropping log lines after that step; throws if they do not fit.
     public init(model: TrainableModel, train: [TrainingBlock], heldOut: [TrainingBlock], options: TrainOptions,
                 store: CheckpointStore?, log: StepLog?, resume: (state: TrainerState, optimizer: [String: Tensor])? = nil) throws {
         precondition(options.batchSize > 0 && options.microBatch > 0, "batch sizes must be positive")
@@ -178,15 +200,18 @@ public final class Trainer {
 
 /// The JSON Lines log of every step, appended as the run goes; on resume, lines after the checkpoint are dropped.
 public final class StepLog {
+    /// Path of the log file.
     public let path: String
     private let encoder: JSONEncoder
 
+    /// A log at `path` (created on the first append).
     public init(path: String) {
         self.path = path
         encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
     }
 
+    /// Appends `record` as one line of sorted-key JSON, creating the file if needed.
     public func append(_ record: StepRecord) throws {
         var line = try encoder.encode(record)
         line.append(UInt8(ascii: "\n"))

@@ -8,19 +8,28 @@ import MimicTokenizers
 
 /// Everything a run is configured by; written beside the output as train_config.json.
 public struct TrainRunOptions: Codable, Sendable {
+    /// The student: a GGUF file, a Hugging Face folder or a built-in name.
     public var model: String
+    /// Path of the conversation JSON Lines file.
     public var data: String
+    /// Output folder: checkpoint in `model/`, plus `log.jsonl` and `train_config.json`.
     public var out: String
+    /// Chat template name to use instead of the model's own (nil: the model's).
     public var template: String?
+    /// Tokens per training block.
     public var blockSize = 512
+    /// Whether several examples are packed into one block (else one example per block, padded).
     public var packing = true
+    /// Fraction of examples held out for evaluation, 0 to 1.
     public var heldOutFraction = 0.05
     /// Keep only the first N tokens of the shuffled training set (the paper's data-size axis).
     public var maxTokens: Int?
     /// "skip" or "fail" for conversations that cannot be used.
     public var onBadExample = "skip"
+    /// Optimizer, schedule and loop settings (a resumed run keeps those saved in its checkpoint).
     public var train = TrainOptions()
 
+    /// Options with the defaults above for the given model, data file and output folder.
     public init(model: String, data: String, out: String) {
         self.model = model
         self.data = data
@@ -33,14 +42,21 @@ public struct TrainRunOptions: Codable, Sendable {
 
 /// What a run did.
 public struct TrainRunSummary: Sendable {
+    /// The step the run resumed from, nil if it started fresh.
     public var resumedFromStep: Int?
+    /// Counts of conversations, examples and tokens read from the data.
     public var examples: ChatExampleSummary
+    /// Number of training blocks.
     public var trainBlocks: Int
+    /// Number of held-out blocks.
     public var heldOutBlocks: Int
+    /// Optimizer steps done by the end (including any before a resume).
     public var steps: Int
+    /// Held-out loss after the last step of this call (nil if no step ran or nothing was held out).
     public var finalEvalLoss: Double?
 }
 
+/// `mimic train`'s pipeline as a library call.
 public enum TrainingRun {
     /// A trainable copy of an opened model and its checkpoint config.
     public static func trainable(_ opened: OpenedModel) throws -> (TrainableModel, HFModelConfig) {
