@@ -7,9 +7,19 @@ struct Perplexity: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Perplexity of a text file in llama-perplexity's way (windows of --ctx tokens, second halves scored).")
 
-    @OptionGroup var modelOptions: ModelOptions
-    @Argument(help: "The text file.") var file: String
+    @Argument(help: "[MODEL] FILE: the model (default smollm2-135m-instruct) and the text file.") var paths: [String]
+    @Option(name: .shortAndLong, help: "Threads for kernels and BLAS (default: all cores).") var threads: Int?
     @Option(help: "Window size in tokens.") var ctx = 512
+
+    func validate() throws {
+        guard (1...2).contains(paths.count) else { throw ValidationError("give the text file, optionally after the model") }
+    }
+
+    var file: String { paths[paths.count - 1] }
+    /// The model options the two forms name (parsed, so that their defaults apply).
+    func modelOptions() throws -> ModelOptions {
+        try ModelOptions.parse((paths.count == 2 ? [paths[0]] : []) + (threads.map { ["--threads", String($0)] } ?? []))
+    }
 
     func run() throws {
         guard ctx >= 4 else { throw ValidationError("--ctx must be at least 4") }
@@ -18,7 +28,7 @@ struct Perplexity: ParsableCommand {
         }
         var text = String(decoding: data, as: UTF8.self)
         if text.hasSuffix("\n") { text.removeLast() }  // as llama-perplexity reads -f
-        let opened = try modelOptions.open()
+        let opened = try modelOptions().open()
         let tokenizer = try opened.requireTokenizer()
         guard ctx <= opened.model.contextLength else {
             throw ValidationError("--ctx \(ctx) is larger than the model's context (\(opened.model.contextLength))")

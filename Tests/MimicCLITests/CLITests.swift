@@ -107,6 +107,19 @@ let hasSmolLM2 = (try? ModelCache.resolve("smollm2-135m-instruct")) != nil
         #expect(r.stdout.contains("Paris") && r.stdout.contains("Rome"))
     }
 
+    /// `mimic perplexity [MODEL] FILE`: with or without the model, the llama-perplexity figure (40.1771 at ctx 256 on
+    /// the F32 copy with an F32 KV cache; Tests/MimicModelsTests/Resources/smollm2_perplexity.json).
+    @Test(.enabled(if: hasSmolLM2)) func perplexityWithAndWithoutTheModelArgument() throws {
+        let text = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("MimicModelsTests/Resources/perplexity.txt").path
+        for args in [[text], ["smollm2-135m-instruct", text]] {
+            let r = try mimic(["perplexity"] + args + ["--ctx", "256"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let value = r.stdout.split(separator: "=").last.flatMap { Double($0.split(separator: " ").first ?? "") }
+            #expect(value.map { abs($0 / 40.1771 - 1) < 0.005 } == true, "\(r.stdout)")
+        }
+    }
+
     @Test(.enabled(if: hasSmolLM2)) func tokenizeAndInspect() throws {
         let t = try mimic(["tokenize", "-p", "<|im_start|>user", "--ids"])
         #expect(t.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[1, 4093]")
