@@ -28,6 +28,13 @@ public final class Tensor: @unchecked Sendable {
 
     deinit { data.deallocate() }
 
+    /// A new tensor with the same shape and elements (its own storage).
+    public func copy() -> Tensor {
+        let t = Tensor(zeros: shape)
+        t.data.update(from: data, count: count)
+        return t
+    }
+
     /// The elements as an array.
     public var array: [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }
 

@@ -88,10 +88,7 @@ public final class TrainableGPT2: TrainableModel, @unchecked Sendable {
 
     /// Logits (N, V) of every position of the batch (a copy: the model's own buffers are reused by later calls).
     public func logits(_ batch: [TrainingBlock]) throws -> Tensor {
-        let l = try forward(batch, keep: false).logits
-        let copy = Tensor(zeros: l.shape)
-        copy.data.update(from: l.data, count: l.count)
-        return copy
+        try forward(batch, keep: false).logits.copy()
     }
 
     /// Summed token loss and trained-token count of a batch, without gradients; throws TrainError on a bad batch.

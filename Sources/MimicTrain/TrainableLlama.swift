@@ -31,9 +31,7 @@ public final class TrainableLlama: TrainableModel, @unchecked Sendable {
         func take(_ name: String, _ shape: [Int]) throws -> Parameter {
             guard let t = tensors[name] else { throw TrainError.missingParameter(name) }
             guard t.shape == shape || (t.count == shape.reduce(1, *)) else { throw TrainError.missingParameter("\(name) \(shape)") }
-            let copy = Tensor(zeros: shape)
-            copy.data.update(from: t.data, count: t.count)
-            let p = Parameter(name: name, value: copy)
+            let p = Parameter(name: name, value: t.shape == shape ? t.copy() : Tensor(shape: shape, values: t.array))
             all.append(p)
             return p
         }
@@ -83,10 +81,7 @@ public final class TrainableLlama: TrainableModel, @unchecked Sendable {
 
     /// Logits (N, V) of every position of the batch (a copy: the model's own buffers are reused by later calls).
     public func logits(_ batch: [TrainingBlock]) throws -> Tensor {
-        let l = try forward(batch, keep: false).logits
-        let copy = Tensor(zeros: l.shape)
-        copy.data.update(from: l.data, count: l.count)
-        return copy
+        try forward(batch, keep: false).logits.copy()
     }
 
     /// Summed token loss and trained-token count of a batch, without gradients; throws TrainError on a bad batch.
