@@ -50,8 +50,13 @@ public final class FolderCheckpointStore: CheckpointStore {
         try? FileManager.default.removeItem(atPath: old)
     }
 
-    /// The trainer state and optimizer moments of a checkpoint folder, if it holds them.
+    /// The trainer state and optimizer moments of a checkpoint folder, if it holds them. A save interrupted
+    /// between moving the old checkpoint aside and moving the new one in is undone first (the old one comes back).
     public static func resumeState(folder: String) throws -> (state: TrainerState, optimizer: [String: Tensor])? {
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: folder) && fm.fileExists(atPath: folder + ".old") {
+            try fm.moveItem(atPath: folder + ".old", toPath: folder)
+        }
         let statePath = folder + "/" + stateFile
         guard let data = FileManager.default.contents(atPath: statePath) else { return nil }
         let state = try JSONDecoder().decode(TrainerState.self, from: data)

@@ -57,6 +57,9 @@ public struct TrainerState: Codable, Sendable, Equatable {
     public var tokensSeen = 0
     /// The options the run was started with (kept on resume).
     public var options: TrainOptions
+
+    /// The state at the start of a run with `options`.
+    public init(options: TrainOptions) { self.options = options }
 }
 
 /// One line of the training log.
@@ -126,12 +129,10 @@ public final class Trainer {
         return options.maxSteps > 0 ? min(all, options.maxSteps) : all
     }
 
-    /// The block order of an epoch: a shuffle seeded by (seed, epoch).
+    /// The block order of an epoch: the project's seeded permutation, seeded by (seed, epoch).
     func order(epoch: Int) -> [Int] {
         var rng = SeededGenerator(seed: options.seed &+ UInt64(epoch) &* 0x9E37_79B9)
-        var idx = Array(train.indices)
-        for i in stride(from: idx.count - 1, to: 0, by: -1) { idx.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
-        return idx
+        return seededPermutation(train.count, &rng)
     }
 
     func learningRate(step: Int) -> Double {
@@ -177,12 +178,14 @@ public final class Trainer {
 
     /// Trains to the end (or `maxSteps`), calling `progress` after each step.
     public func run(progress: (StepRecord, TrainerState, Int) -> Void = { _, _, _ in }) throws {
+        var epochOrder: (epoch: Int, order: [Int])?   // drawn once per epoch, not once per step
         while state.step < totalSteps {
             if state.batchInEpoch >= batchesPerEpoch {
                 state.epoch += 1
                 state.batchInEpoch = 0
             }
-            let order = order(epoch: state.epoch)
+            if epochOrder?.epoch != state.epoch { epochOrder = (state.epoch, order(epoch: state.epoch)) }
+            let order = epochOrder!.order
             let b = state.batchInEpoch * options.batchSize
             let blocks = order[b..<(b + options.batchSize)].map { train[$0] }
             var record = try step(blocks)

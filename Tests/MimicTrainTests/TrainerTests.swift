@@ -11,11 +11,7 @@ final class MemoryStore: CheckpointStore {
     var saved: [(model: [String: Tensor], optimizer: [String: Tensor], state: TrainerState)] = []
 
     func copy(_ t: [String: Tensor]) -> [String: Tensor] {
-        t.mapValues { src in
-            let c = Tensor(zeros: src.shape)
-            c.data.update(from: src.data, count: src.count)
-            return c
-        }
+        t.mapValues { $0.copy() }
     }
 
     func save(model: TrainableModel, optimizer: AdamW, state: TrainerState) throws {
@@ -68,5 +64,26 @@ final class MemoryStore: CheckpointStore {
         let records = try log.records()
         #expect(records.map(\.step) == [1, 2, 3, 4, 5, 6])
         #expect(records.map(\.loss) == uninterrupted)
+    }
+}
+
+@Suite struct FolderCheckpointTests {
+    /// A save killed after the old checkpoint was moved aside and before the new one was moved in: the next
+    /// resume finds the old checkpoint again instead of silently starting over.
+    @Test func interruptedSwapIsUndoneOnResume() throws {
+        let scratch = try ScratchFolder()
+        let model = try TrainFixtures.tinyLlama()
+        let config = try JSONDecoder().decode(LlamaConfig.self, from: Data(contentsOf: URL(fileURLWithPath: TrainFixtures.models + "/tiny-llama/config.json")))
+        let folder = scratch.file("model")
+        let store = FolderCheckpointStore(folder: folder, config: .llama(config), tokenizer: nil, chatTemplate: nil,
+                                          generation: HFGenerationConfig())
+        var state = TrainerState(options: TrainOptions())
+        state.step = 7
+        try store.save(model: model, optimizer: AdamW(parameters: model.parameters, options: AdamWOptions()), state: state)
+        try FileManager.default.moveItem(atPath: folder, toPath: folder + ".old")   // the crash window
+        let resumed = try #require(try FolderCheckpointStore.resumeState(folder: folder))
+        #expect(resumed.state.step == 7)
+        #expect(resumed.optimizer.count == 2 * model.parameters.count)
+        #expect(FileManager.default.fileExists(atPath: folder + "/model.safetensors"))
     }
 }
