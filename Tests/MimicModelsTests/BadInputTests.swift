@@ -17,8 +17,9 @@ import Testing
         var bytes = GGUFBuilder.tinyLlama().build()
         bytes[3] = UInt8(ascii: "G")
         let path = try temporaryFile(bytes, name: "magic.gguf")
-        #expect(throws: ModelError.badMagic(file: path, found: "'GGUG'")) { try GGUFFile(path: path) }
-        let message = (try? GGUFFile(path: path)).map { _ in "" } ?? ModelError.badMagic(file: path, found: "'GGUG'").errorDescription!
+        let error = #expect(throws: ModelError.self) { try GGUFFile(path: path) }
+        #expect(error == ModelError.badMagic(file: path, found: "'GGUG'"))
+        let message = error?.errorDescription ?? ""   // the message of the error actually thrown: one line, file first
         #expect(message.hasPrefix(path) && !message.contains("\n"))
     }
 

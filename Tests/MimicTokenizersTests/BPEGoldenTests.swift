@@ -4,6 +4,14 @@ import Foundation
 import Testing
 @testable import MimicTokenizers
 
+/// The golden ids of one corpus string, with special-token parsing on and off.
+func expectIDs(_ tokenizer: BPETokenizer, _ item: GoldenFile.Case, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(tokenizer.encode(item.text, addBOS: false, parseSpecial: true) == item.ids, "\(item.text.debugDescription)",
+            sourceLocation: sourceLocation)
+    #expect(tokenizer.encode(item.text, addBOS: false, parseSpecial: false) == item.idsNoSpecial,
+            "no special: \(item.text.debugDescription)", sourceLocation: sourceLocation)
+}
+
 @Suite("BPE against Hugging Face tokenizers")
 struct HuggingFaceGoldenTests {
     static let styles = ["gpt2", "llama3", "smollm"]
@@ -14,10 +22,7 @@ struct HuggingFaceGoldenTests {
         let golden = try Fixtures.load(GoldenFile.self, "golden", in: "bpe-\(style)")
         #expect(golden.cases.count == (try Fixtures.corpus()).count)
         for item in golden.cases {
-            #expect(tokenizer.encode(item.text, addBOS: false, parseSpecial: true) == item.ids, "\(item.text.debugDescription)")
-            #expect(
-                tokenizer.encode(item.text, addBOS: false, parseSpecial: false) == item.idsNoSpecial,
-                "no special: \(item.text.debugDescription)")
+            expectIDs(tokenizer, item)
             if let withBOS = item.idsWithBos {
                 #expect(tokenizer.encode(item.text) == withBOS, "with BOS: \(item.text.debugDescription)")
             }
@@ -133,10 +138,7 @@ struct TiktokenGoldenTests {
         let golden = try Fixtures.load(GoldenFile.self, "tiktoken_gpt2_golden")
         #expect(golden.cases.count == (try Fixtures.corpus()).count)
         for item in golden.cases {
-            #expect(tokenizer.encode(item.text, addBOS: false, parseSpecial: true) == item.ids, "\(item.text.debugDescription)")
-            #expect(
-                tokenizer.encode(item.text, addBOS: false, parseSpecial: false) == item.idsNoSpecial,
-                "no special: \(item.text.debugDescription)")
+            expectIDs(tokenizer, item)
             #expect(Array(tokenizer.decode(item.ids).utf8) == Array(item.text.utf8))
         }
     }
