@@ -93,6 +93,34 @@ func characterTokenizer() throws -> BPETokenizer {
         return (0..<n).map { _ in s.sample(logits, count: logits.count, history: []) }
     }
 
+    /// The partial-sort `pick` is held to the plain full-sort version on random logits (with ties and a long tail),
+    /// every filter combination and many draws; draws within 1e-9 of a cumulative boundary are skipped, since the
+    /// two sum the normaliser in different orders.
+    @Test func fastPickEqualsTheFullSortReference() {
+        var rng = SeededGenerator(seed: 12)
+        var compared = 0
+        for trial in 0..<20 {
+            let n = 1000
+            var l = (0..<n).map { _ in Float(rng.nextUnit() * 12 - 6) }
+            for i in 0..<20 { l[(i * 131 + trial) % n] = 4 }   // ties near the top
+            if trial % 5 == 0 { l[7] = 30 }                     // one dominant token
+            for options in [SamplingOptions(temperature: 1), SamplingOptions(temperature: 0.7, topK: 40),
+                            SamplingOptions(temperature: 1.3, topP: 0.9), SamplingOptions(temperature: 1, minP: 0.05),
+                            SamplingOptions(temperature: 0.9, topK: 200, topP: 0.95, minP: 0.01),
+                            SamplingOptions(temperature: 2, topK: n + 5)] {
+                for _ in 0..<15 {
+                    let u = rng.nextUnit()
+                    let want = Sampler.pickReference(l, options: options, u: u)
+                    guard Sampler.pickReference(l, options: options, u: max(0, u - 1e-9)) == want,
+                          Sampler.pickReference(l, options: options, u: min(0.999999999, u + 1e-9)) == want else { continue }
+                    #expect(Sampler.pick(l, options: options, u: u) == want, "trial \(trial), \(options), u \(u)")
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared > 1500)
+    }
+
     @Test func greedyAndTopKOneTakeTheMostLikely() {
         #expect(Set(draws(SamplingOptions(), 50)) == [0])
         #expect(Set(draws(SamplingOptions(temperature: 1, topK: 1), 50)) == [0])
