@@ -13,9 +13,15 @@ let package = Package(
         .library(name: "MimicTokenizers", targets: ["MimicTokenizers"]),
         .library(name: "MimicTensor", targets: ["MimicTensor"]),
         .library(name: "MimicTrain", targets: ["MimicTrain"]),
+        .library(name: "MimicTeacher", targets: ["MimicTeacher"]),
+        .library(name: "MimicData", targets: ["MimicData"]),
+        .library(name: "MimicServer", targets: ["MimicServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(
@@ -26,10 +32,24 @@ let package = Package(
         .target(name: "MimicTokenizers"),
         .target(name: "MimicModels", dependencies: ["MimicTensor", "MimicTokenizers"]),
         .target(name: "MimicTrain", dependencies: ["MimicModels", "MimicTokenizers", "MimicTensor", "CKernels"]),
+        .target(
+            name: "MimicTeacher",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
+        .target(name: "MimicData", dependencies: ["MimicTeacher", "MimicTokenizers"]),
+        .target(
+            name: "MimicServer",
+            dependencies: [
+                "MimicTeacher", "MimicModels", "MimicTokenizers", "MimicTensor",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
         .executableTarget(
             name: "mimic",
             dependencies: [
-                "MimicModels", "MimicTokenizers", "MimicTensor", "MimicTrain",
+                "MimicModels", "MimicTokenizers", "MimicTensor", "MimicTrain", "MimicTeacher", "MimicData",
+                "MimicServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(
@@ -44,7 +64,20 @@ let package = Package(
         .testTarget(
             name: "MimicTrainTests", dependencies: ["MimicTrain", "MimicModels", "MimicTokenizers", "MimicTensor"],
             resources: [.copy("Resources")]),
-        .testTarget(name: "MimicCLITests", dependencies: ["mimic", "MimicModels"]),
+        .testTarget(
+            name: "MimicTeacherTests",
+            dependencies: [
+                "MimicTeacher",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
+        .testTarget(name: "MimicDataTests", dependencies: ["MimicData", "MimicTeacher", "MimicTokenizers"]),
+        .testTarget(
+            name: "MimicServerTests",
+            dependencies: [
+                "MimicServer", "MimicTeacher", "MimicModels",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
+        .testTarget(name: "MimicCLITests", dependencies: ["mimic", "MimicModels", "MimicTeacher"]),
     ],
     swiftLanguageModes: [.v5]
 )

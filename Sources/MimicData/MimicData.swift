@@ -1,0 +1,2 @@
+// Conversation datasets: formats, importers, synthetic generators, curation.
+import MimicTeacher

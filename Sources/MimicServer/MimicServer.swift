@@ -1,0 +1,3 @@
+// An OpenAI-compatible HTTP server over local models.
+import Hummingbird
+import MimicTeacher
