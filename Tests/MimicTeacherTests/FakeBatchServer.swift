@@ -2,6 +2,7 @@
 // uploaded JSONL, answers each request line with a deterministic response and puts one line in an error file.
 import Foundation
 import Hummingbird
+import Logging
 import MimicTeacher
 import NIOCore
 
@@ -137,8 +138,11 @@ func withFakeBatchServer<T: Sendable>(_ state: FakeBatchState,
         return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
     let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+    var logger = Logger(label: "fake-batch-server")
+    logger.logLevel = .critical  // shutdown by cancellation logs errors that are expected here
     let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                          onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) })
+                          onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) },
+                          logger: logger)
     return try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask {
             try await app.runService(gracefulShutdownSignals: [])
