@@ -1,0 +1,150 @@
+// A `Teacher` with a request cache, a cost ledger and a budget: a stored answer is returned without sending or
+// billing; a new request is sent only if its worst-case cost fits in what is left of the budget; each answer is
+// committed to the store as it arrives; the same request asked twice at once is sent once.
+import Foundation
+
+/// Sends chat requests through a `ChatClient`, answering from and recording into a `RequestStore`.
+///
+/// The budget applies to everything the store has billed to `run` — earlier interrupted attempts of the same run
+/// included — so resuming a run does not reset it. Before sending, the request's worst-case cost is reserved:
+/// estimated prompt tokens × input price + `max_tokens` (or `defaultMaxTokens`) × `n` × output price. If what was
+/// spent plus what is reserved by requests in flight plus this would pass the budget, nothing is sent and
+/// `TeacherError.budgetExhausted` is thrown. The completion side of the reservation is a true upper bound; the
+/// prompt side is an estimate (UTF-8 bytes / 3 plus per-message overhead, more than real tokenizers give for
+/// ordinary text), so billed spend stays within the budget unless the estimate undercounts a prompt.
+public actor CachedTeacher: Teacher {
+    /// Counters of this teacher's life (not of earlier runs).
+    public struct Stats: Sendable, Hashable {
+        /// Requests sent to the client.
+        public var sent = 0
+        /// Requests answered from the store (or by joining an identical request in flight).
+        public var cached = 0
+        /// Requests that failed (recorded in the store's failures).
+        public var failed = 0
+        /// Dollars billed by this teacher.
+        public var spentUSD: Double = 0
+        /// Dollars billed to the run in total, earlier attempts included.
+        public var runSpentUSD: Double = 0
+        /// Models that the price table does not know (billed as free): show a warning once for each.
+        public var unpricedModels: Set<String> = []
+    }
+
+    /// Counts the prompt tokens of a request's messages, for the budget's reservation.
+    public typealias TokenEstimator = @Sendable ([APIMessage]) -> Int
+
+    public nonisolated let model: String
+    public nonisolated let endpoint: String
+    public nonisolated let run: String
+    public nonisolated let budget: Double?
+    let client: any ChatClient
+    let store: RequestStore
+    let prices: PriceTable
+    let defaultMaxTokens: Int
+    let estimatePromptTokens: TokenEstimator
+
+    private var reservedUSD: Double = 0
+    private var inFlight: [String: Task<TeacherOutcome, Error>] = [:]
+    /// The counters so far.
+    public private(set) var stats = Stats()
+
+    /// - Parameters:
+    ///   - endpoint: the base URL that goes into every request key (answers of different servers never mix).
+    ///   - model: the teacher's model name, for provenance (each request names its own model for the API).
+    ///   - run: the ledger's run name; the budget counts everything billed under it.
+    ///   - budget: dollars; nil for no limit.
+    ///   - defaultMaxTokens: the completion length assumed for the budget when a request sets no `max_tokens`.
+    public init(client: any ChatClient, endpoint: String, model: String, store: RequestStore,
+                prices: PriceTable = .default, run: String, budget: Double? = nil, defaultMaxTokens: Int = 1024,
+                estimatePromptTokens: @escaping TokenEstimator = CachedTeacher.estimateTokens) throws {
+        self.client = client
+        self.endpoint = endpoint
+        self.model = model
+        self.store = store
+        self.prices = prices
+        self.run = run
+        self.budget = budget
+        self.defaultMaxTokens = defaultMaxTokens
+        self.estimatePromptTokens = estimatePromptTokens
+        stats.runSpentUSD = try store.spent(run: run)
+    }
+
+    /// A generous prompt-token estimate: UTF-8 bytes / 3, rounded up, plus 4 per message and 3 for the reply.
+    public static let estimateTokens: TokenEstimator = { messages in
+        messages.reduce(3) { $0 + 4 + ($1.role.utf8.count + $1.content.utf8.count + 2) / 3 }
+    }
+
+    /// The answer to `request` for sample `sampleIndex`: from the store, or sent and then stored.
+    /// Throws `TeacherError.budgetExhausted` (nothing sent) or `CancellationError`; other failures are `.failed`.
+    public func chat(_ request: ChatCompletionRequest, sampleIndex: Int) async throws -> TeacherOutcome {
+        let key = RequestKey.chat(endpoint: endpoint, request: request, sampleIndex: sampleIndex)
+        if let running = inFlight[key] {
+            // The same request is already on its way: share its answer, send nothing.
+            let outcome = try await running.value
+            if case .answered(let response, _, _) = outcome {
+                stats.cached += 1
+                return .answered(response, key: key, cached: true)
+            }
+            return outcome
+        }
+        let task = Task { try await self.resolve(request, key: key) }
+        inFlight[key] = task
+        defer { inFlight[key] = nil }
+        return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+    }
+
+    private func resolve(_ request: ChatCompletionRequest, key: String) async throws -> TeacherOutcome {
+        if let stored = try await store.lookupAsync(key) {
+            stats.cached += 1
+            return .answered(try stored.chatResponse(), key: key, cached: true)
+        }
+        try Task.checkCancellation()
+        let reservation = worstCaseCost(request)
+        if let budget, stats.runSpentUSD + reservedUSD + reservation > budget {
+            throw TeacherError.budgetExhausted(spent: stats.runSpentUSD, budget: budget)
+        }
+        reservedUSD += reservation
+        defer { reservedUSD -= reservation }
+        stats.sent += 1
+        let response: ChatCompletionResponse
+        do {
+            response = try await client.chat(request)
+        } catch {
+            if error is CancellationError || Task.isCancelled { throw CancellationError() }
+            let reason = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            stats.failed += 1
+            try await store.recordFailureAsync(key: key, run: run, reason: reason)
+            return .failed(key: key, reason: reason)
+        }
+        let cost = billedCost(request: request, response: response)
+        let row = try StoredResponse.chat(key: key, endpoint: endpoint, run: run, request: request, response: response,
+                                          costUSD: cost)
+        if try await store.recordAsync(row) {
+            stats.spentUSD += cost
+            stats.runSpentUSD += cost
+        }
+        return .answered(response, key: key, cached: false)
+    }
+
+    /// The most `request` can cost: estimated prompt plus its whole completion allowance for every choice.
+    public func worstCaseCost(_ request: ChatCompletionRequest) -> Double {
+        let price = priceMatch(request.model).price
+        let completion = (request.maxTokens ?? defaultMaxTokens) * max(1, request.n ?? 1)
+        return price.cost(promptTokens: estimatePromptTokens(request.messages), completionTokens: completion)
+    }
+
+    private func billedCost(request: ChatCompletionRequest, response: ChatCompletionResponse) -> Double {
+        var match = priceMatch(request.model)
+        if case .unknown = match, response.model != request.model {
+            match = prices.match(response.model)
+            if case .unknown = match {} else { stats.unpricedModels.remove(request.model) }
+        }
+        return match.price.cost(promptTokens: response.usage?.promptTokens ?? 0,
+                                completionTokens: response.usage?.completionTokens ?? 0)
+    }
+
+    private func priceMatch(_ model: String) -> PriceMatch {
+        let match = prices.match(model)
+        if case .unknown = match { stats.unpricedModels.insert(model) }
+        return match
+    }
+}
