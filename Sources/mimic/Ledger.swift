@@ -11,7 +11,7 @@ struct LedgerCommand: ParsableCommand {
         commandName: "ledger",
         abstract: "Show teacher spend per model, run or day from the request cache (or re-price it).")
 
-    @Option(help: "The request cache (default: ~/.cache/mimic/teacher.sqlite).") var db: String?
+    @Option(help: "The request cache (default: teacher.sqlite in the cache folder: $MIMIC_CACHE, ./.cache or ~/.cache/mimic).") var db: String?
     @Option(help: "Group by model, run, day (UTC) or source (online|batch).") var by: LedgerGrouping = .model
     @Option(name: .customLong("run"), help: "Only this run.") var runName: String?
     @Flag(help: "Print JSON instead of a table.") var json = false
@@ -35,7 +35,7 @@ struct LedgerCommand: ParsableCommand {
             print("wrote the built-in price table to \(writePrices); edit it and pass it with --prices")
             return
         }
-        let path = db ?? RequestStore.defaultPath()
+        let path = db ?? defaultTeacherCache()
         guard path == ":memory:" || FileManager.default.fileExists(atPath: path) else {
             throw ValidationError("no request cache at \(path) (`mimic collect` writes one; pass --db PATH)")
         }
