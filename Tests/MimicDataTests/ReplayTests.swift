@@ -121,5 +121,32 @@ import Testing
         // Only what was missing went out again: the finished answers came from the cache.
         #expect(hung >= 1 && result.report.cached == sentBefore - hung)
         #expect(teacher.sent.count - sentBefore == 40 - result.report.cached)
+        // A later run stopped early does not replace the complete output with a shorter one.
+        let more = prompts + (40..<80).map { Self.conversation("\($0)", ["prompt \($0)"]) }
+        teacher.respond = { request, _ in
+            if request.lastUser == "prompt 50" { try await Task.sleep(nanoseconds: 30_000_000_000) }
+            return "answer to \(request.lastUser)"
+        }
+        let third = Task { try await ReplayGenerator(teacher: teacher, settings: CollectionSettings(maxInFlight: 1, output: output, checkpointSeconds: 0)).run(more) }
+        while !teacher.sent.contains(where: { $0.0.lastUser == "prompt 50" }) { try await Task.sleep(nanoseconds: 5_000_000) }
+        third.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await third.value }
+        let (after, _) = try ConversationJSONL.read(output)
+        #expect(after.count == 50 && Array(after.prefix(40)) == records)
+        // A run with new settings (nothing cached) stopped after 10 records leaves those 50 in place.
+        teacher.respond = { request, _ in
+            if request.lastUser == "prompt 10" { try await Task.sleep(nanoseconds: 30_000_000_000) }
+            return "warmer answer to \(request.lastUser)"
+        }
+        let fourth = Task {
+            try await ReplayGenerator(teacher: teacher, options: ReplayOptions(temperature: 0.9),
+                                      settings: CollectionSettings(maxInFlight: 1, output: output, checkpointSeconds: 0)).run(more)
+        }
+        while !teacher.sent.contains(where: { $0.0.lastUser == "prompt 10" && $0.0.temperature == 0.9 }) {
+            try await Task.sleep(nanoseconds: 5_000_000)
+        }
+        fourth.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await fourth.value }
+        #expect(try ConversationJSONL.read(output).0 == after)
     }
 }

@@ -114,7 +114,7 @@ public enum NQSynthetic {
         }
         let text = String(decoding: data, as: UTF8.self)
         let pairs: [QAPair]
-        if text.drop { $0.isWhitespace }.first == "{" {
+        if text.drop(while: { $0.isWhitespace }).first == "{" {
             pairs = try jsonlPairs(text, file: url.path)
         } else {
             pairs = parse(text).pairs

@@ -111,7 +111,7 @@ public enum SelfInstruct {
         }
         let text = String(decoding: data, as: UTF8.self)
         var tasks: [String] = []
-        let isJSONL = text.drop { $0.isWhitespace }.first == "{"
+        let isJSONL = text.drop(while: { $0.isWhitespace }).first == "{"
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             guard !trimmed.isEmpty else { continue }
