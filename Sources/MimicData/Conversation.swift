@@ -240,6 +240,16 @@ public enum ConversationJSONL {
 
 /// Atomic file replacement: write a temporary file in the same folder, flush it, rename it over the target.
 public enum AtomicWrite {
+    /// Removes temporary files that an earlier write to `url` left when its process was killed mid-write.
+    public static func removeStaleTemporaries(for url: URL) {
+        let folder = url.deletingLastPathComponent()
+        let prefix = ".\(url.lastPathComponent).tmp-"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        for name in names where name.hasPrefix(prefix) {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+        }
+    }
+
     /// Replaces `url`'s content with `data` atomically.
     public static func write(_ data: Data, to url: URL) throws {
         let folder = url.deletingLastPathComponent()

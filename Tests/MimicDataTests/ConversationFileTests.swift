@@ -61,6 +61,10 @@ import Testing
         try ConversationJSONL.write(Array(repeating: Self.sample, count: 5), to: url)
         try ConversationJSONL.write([Self.sample], to: url)
         #expect(try ConversationJSONL.read(url).0.count == 1)
+        let stale = folder.appendingPathComponent(".out.jsonl.tmp-1234")
+        try Data("half a rec".utf8).write(to: stale)
+        AtomicWrite.removeStaleTemporaries(for: url)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["out.jsonl"])
         let missing = folder.appendingPathComponent("no-such-folder/out.jsonl")
         #expect(throws: RecordFileError.self) { try ConversationJSONL.write([Self.sample], to: missing) }
     }

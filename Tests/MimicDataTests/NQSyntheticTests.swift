@@ -133,6 +133,18 @@ import Testing
         }
     }
 
+    @Test func splitMixIsTheReferenceSequenceAndSamplesAreDistinct() {
+        var rng = SplitMix64(seed: 0)  // the reference C implementation's first outputs for seed 0
+        #expect([rng.next(), rng.next(), rng.next()] == [0xE220_A839_7B1D_CDAF, 0x6E78_9E6A_A1B9_65F4, 0x06C4_5D18_8009_454F])
+        for stream in 0..<50 {
+            var r = SplitMix64(seed: 9, stream: UInt64(stream))
+            let picks = r.sampleIndices(12, count: 5)
+            #expect(picks.count == 5 && Set(picks).count == 5 && picks.allSatisfy { (0..<12).contains($0) })
+        }
+        var r = SplitMix64(seed: 1)
+        #expect(Set(r.sampleIndices(4, count: 9)) == [0, 1, 2, 3])
+    }
+
     @Test func numberedPlaceholdersFillThePapersForm() {
         let pairs = [QAPair(question: "q1", answer: "a1"), QAPair(question: "q2", answer: "a2")]
         let text = NQSynthetic.render(pairs, template: "Q: {question_1} A: {answer_1} Q: {question_2} A: {answer_2} {other}")

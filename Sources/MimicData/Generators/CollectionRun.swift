@@ -194,11 +194,18 @@ final class Checkpointer {
         output = settings.output
         interval = settings.checkpointSeconds
         floor = settings.output.map(Self.lineCount) ?? 0
+        if let output { AtomicWrite.removeStaleTemporaries(for: output) }
     }
 
+    /// Newlines in the file at `url` (0 if there is none), read in chunks.
     static func lineCount(_ url: URL) -> Int {
-        guard let data = try? Data(contentsOf: url) else { return 0 }
-        return data.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return 0 }
+        defer { try? handle.close() }
+        var count = 0
+        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            count += chunk.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        }
+        return count
     }
 
     /// Writes `records()` if a checkpoint is due and it holds more than the output had.
