@@ -80,6 +80,27 @@ import Testing
         #expect(generation.hasSuffix("\n4.") && generation.contains("\n1. ") && generation.contains("\n3. "))
     }
 
+    @Test func sameSeedSameOutputDifferentSeedDifferentPrompts() async throws {
+        func run(_ seed: UInt64, inFlight: Int) async throws -> ([ConversationRecord], [String]) {
+            let teacher = MemoryTeacher { request, sampleIndex in
+                let prompt = request.lastUser
+                guard prompt.contains("Continue the numbered list") else { return "answer \(prompt.count)" }
+                // New instructions derived from the prompt's first listed task, so they depend on what was drawn.
+                let first = prompt.components(separatedBy: "\n1. ").dropFirst().first?.prefix(30) ?? ""
+                return (0..<3).map { "\($0 + 9). Variation \($0) \(sampleIndex) on topic \(first) with detail \(prompt.count % 97)" }
+                    .joined(separator: "\n")
+            }
+            let options = SelfInstructOptions(count: 9, similarityThreshold: 0.99, seed: seed, maxRequests: 12)
+            let result = try await SelfInstructGenerator(teacher: teacher, options: options, settings: CollectionSettings(maxInFlight: inFlight))
+                .run(seeds: SelfInstruct.defaultSeeds)
+            return (result.records, teacher.sent.map(\.0.lastUser).filter { $0.contains("Continue the numbered list") }.sorted())
+        }
+        let a = try await run(5, inFlight: 8), b = try await run(5, inFlight: 1), c = try await run(6, inFlight: 8)
+        #expect(a.0.count == 9 && a.1.count >= 3 && a.0 == b.0 && a.1 == b.1)
+        #expect(a.1.contains { $0.contains("Variation") })  // later rounds show generated instructions
+        #expect(a.1 != c.1)
+    }
+
     @Test func defaultSeedsAndTheirFile() throws {
         #expect(SelfInstruct.defaultSeeds.count >= 20)
         let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -63,6 +63,25 @@ import Testing
         #expect(result.report.malformedDropped == 1 && result.report.requested == 6 && result.report.records == 4)
     }
 
+    @Test func budgetStopWritesTheFinishedRecords() async throws {
+        let folder = try temporaryFolder()
+        defer { cleanUp(folder) }
+        let output = folder.appendingPathComponent("tldr.jsonl")
+        let posts = (0..<8).map { PromptConversation(id: "\($0)", source: "p:\($0)", messages: [ChatMessage(role: "user", content: "post \($0)")]) }
+        let teacher = MemoryTeacher { request, _ in
+            if request.lastUser.hasSuffix("post 4\nSummary:") { throw TeacherError.budgetExhausted(spent: 1, budget: 1) }
+            return "short"
+        }
+        let settings = CollectionSettings(maxInFlight: 1, output: output, checkpointSeconds: 3600)
+        await #expect(throws: TeacherError.budgetExhausted(spent: 1, budget: 1)) {
+            _ = try await TLDRSyntheticGenerator(teacher: teacher, options: Self.options(context: 100_000), settings: settings)
+                .run(posts: posts, examples: Self.examples)
+        }
+        let (records, _) = try ConversationJSONL.read(output)
+        #expect(records.map { $0.meta.source } == ["p:0", "p:1", "p:2", "p:3"])
+        #expect(teacher.sent.count == 5)  // nothing after the budget stop
+    }
+
     @Test func defaultExamplesAndTheirFile() throws {
         #expect(TLDRSynthetic.defaultExamples.count == 4)
         let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
