@@ -103,13 +103,23 @@ struct BitLCS {
 }
 
 /// A pool of texts (tokenised once) answering "does this text score ROUGE-L above a threshold against any of them?".
+/// An inverted index gives, for each pool text sharing a token with the query, the size of the multiset
+/// intersection, an upper bound on the LCS; texts are scored best bound first and the scan stops once no bound
+/// can beat the best score so far, so most of a large pool is never scored.
 public struct RougeLIndex: Sendable {
     private var vocabulary: [String: Int] = [:]
     private var entries: [Entry] = []
+    /// For each token id, the pool texts holding it and how often.
+    private var postings: [Int: [Posting]] = [:]
 
     struct Entry: Sendable {
         let count: Int
         let matcher: BitLCS
+    }
+
+    struct Posting: Sendable {
+        let entry: Int32
+        let count: Int32
     }
 
     /// An empty pool.
@@ -121,26 +131,43 @@ public struct RougeLIndex: Sendable {
     /// Adds `text` to the pool.
     public mutating func add(_ text: String) {
         let ids = RougeL.ids(RougeL.tokens(text), &vocabulary)
+        let entry = Int32(entries.count)
+        for (id, count) in Self.counts(ids) { postings[id, default: []].append(Posting(entry: entry, count: Int32(count))) }
         entries.append(Entry(count: ids.count, matcher: BitLCS(ids)))
     }
 
-    /// The highest ROUGE-L F of `text` against the pool, stopping early once one exceeds `threshold`;
-    /// pool entries whose length alone bounds F at or below the best so far are not scored.
+    /// The highest ROUGE-L F of `text` against the pool, stopping early once one exceeds `threshold`.
     public func maxScore(_ text: String, stopAbove threshold: Double = .infinity) -> Double {
         let tokens = RougeL.tokens(text)
         guard !tokens.isEmpty else { return 0 }
         let ids = tokens.map { vocabulary[$0] ?? -1 }  // unseen tokens match nothing
         let n = ids.count
+        var shared = [Int32](repeating: 0, count: entries.count)
+        var touched: [Int] = []
+        for (id, count) in Self.counts(ids) where id >= 0 {
+            for posting in postings[id] ?? [] {
+                let e = Int(posting.entry)
+                if shared[e] == 0 { touched.append(e) }
+                shared[e] += min(Int32(count), posting.count)
+            }
+        }
+        func bound(_ e: Int) -> Double { 2 * Double(shared[e]) / Double(entries[e].count + n) }
+        touched.sort { bound($0) > bound($1) }
         var best = 0.0
-        for entry in entries where entry.count > 0 {
-            let bound = 2 * Double(min(entry.count, n)) / Double(entry.count + n)
-            guard bound > best else { continue }
-            let score = RougeL.fMeasure(lcs: entry.matcher.lcs(with: ids), entry.count, n)
+        for e in touched {
+            guard bound(e) > best else { break }
+            let score = RougeL.fMeasure(lcs: entries[e].matcher.lcs(with: ids), entries[e].count, n)
             if score > best {
                 best = score
                 if best > threshold { return best }
             }
         }
         return best
+    }
+
+    static func counts(_ ids: [Int]) -> [Int: Int] {
+        var counts: [Int: Int] = [:]
+        for id in ids { counts[id, default: 0] += 1 }
+        return counts
     }
 }

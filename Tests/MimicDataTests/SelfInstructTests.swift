@@ -34,6 +34,25 @@ import Testing
         #expect(index.maxScore("completely unrelated words here") == 0)
     }
 
+    @Test func indexAgreesWithScoringEveryText() {
+        var rng = SplitMix64(seed: 8)
+        let words = ["the", "a", "write", "poem", "list", "sea", "mars", "facts", "explain", "why", "how", "city", "dawn", "of"]
+        func sentence() -> String { (0..<(1 + rng.below(12))).map { _ in words[rng.below(words.count)] }.joined(separator: " ") }
+        var index = RougeLIndex()
+        var pool: [String] = []
+        for _ in 0..<150 {
+            let text = sentence()
+            pool.append(text)
+            index.add(text)
+        }
+        for _ in 0..<100 {
+            let query = sentence() + (rng.below(3) == 0 ? " unseen" : "")
+            let brute = pool.map { RougeL.f($0, query) }.max() ?? 0
+            #expect(abs(index.maxScore(query) - brute) < 1e-12, "\(query)")
+            #expect((index.maxScore(query, stopAbove: 0.7) > 0.7) == (brute > 0.7))
+        }
+    }
+
     @Test func parsesNumberedLists() {
         let text = """
             Explain tides to a child.
