@@ -1,0 +1,58 @@
+// SplitMix64: the small seeded random source of the generators (MimicData does not import MimicTensor), with
+// per-request streams and version-stable uniform draws, so the same seed asks the same requests on every run.
+
+/// A seedable 64-bit generator (Steele, Lea and Flood's SplitMix64). `below` and `sample` use only its own
+/// arithmetic, not the standard library's range algorithms, so their results never change with the toolchain.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    /// The internal state.
+    public private(set) var state: UInt64
+
+    /// A generator starting from `seed`.
+    public init(seed: UInt64) { state = seed }
+
+    /// Stream `stream` of `seed`: request i of a run draws from `SplitMix64(seed: seed, stream: i)`, so it does not
+    /// depend on how many draws earlier requests made.
+    public init(seed: UInt64, stream: UInt64) {
+        state = Self.mix(seed ^ Self.mix(stream &+ 0x632B_E59B_D9B4_E019))
+    }
+
+    /// The next 64 random bits.
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        return Self.mix(state)
+    }
+
+    /// A uniform integer in `0..<n` (`n > 0`), by rejection (no modulo bias).
+    public mutating func below(_ n: Int) -> Int {
+        precondition(n > 0, "below(n) needs n > 0")
+        let bound = UInt64(n)
+        let limit = UInt64.max - UInt64.max % bound
+        while true {
+            let x = next()
+            if x < limit { return Int(x % bound) }
+        }
+    }
+
+    /// `count` distinct indices of `0..<n` in random order (Floyd's algorithm, then a shuffle); all of them if `count >= n`.
+    public mutating func sampleIndices(_ n: Int, count: Int) -> [Int] {
+        let k = min(max(count, 0), n)
+        var chosen = Set<Int>()
+        var order: [Int] = []
+        for j in (n - k)..<n {
+            let t = below(j + 1)
+            let pick = chosen.contains(t) ? j : t
+            chosen.insert(pick)
+            order.append(pick)
+        }
+        // Floyd's order is not a uniform permutation: shuffle the few picks (Fisher-Yates).
+        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, below(i + 1)) }
+        return order
+    }
+
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
