@@ -127,6 +127,13 @@ public final class OpenAIClient: ChatClient {
             let response = try await http.execute(makeRequest(.POST, "/chat/completions", body: body, streaming: true),
                                                   deadline: .distantFuture)
             try await checkStatus(response, label: label)
+            if let type = response.headers.first(name: "Content-Type"), type.lowercased().contains("application/json") {
+                // A server that ignores `stream: true` answers with one JSON object: pass it on as chunks.
+                let buffer = try await response.body.collect(upTo: maxResponseBytes)
+                let whole = try decode(ChatCompletionResponse.self, from: Data(buffer.readableBytesView), label: label)
+                Self.chunks(of: whole).forEach(emit)
+                return
+            }
             var parser = ServerSentEvents()
             var received = 0
             for try await buffer in response.body {
@@ -245,6 +252,16 @@ public final class OpenAIClient: ChatClient {
     }
 
     // MARK: Helpers
+
+    /// A whole answer as the chunks a stream would have carried: one per choice, then the usage.
+    static func chunks(of answer: ChatCompletionResponse) -> [ChatCompletionChunk] {
+        answer.choices.map {
+            ChatCompletionChunk(id: answer.id, created: answer.created, model: answer.model, choices: [
+                .init(index: $0.index, delta: .init(role: $0.message.role, content: $0.message.content),
+                      finishReason: $0.finishReason)])
+        } + [ChatCompletionChunk(id: answer.id, created: answer.created, model: answer.model, choices: [],
+                                 usage: answer.usage)]
+    }
 
     /// `Retry-After` as delay-seconds (`"2"`, `"1.5"`) or an HTTP-date; seconds from now, never negative.
     public static func parseRetryAfter(_ value: String, now: Date = Date()) -> Double? {

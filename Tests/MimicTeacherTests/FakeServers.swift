@@ -2,6 +2,7 @@
 // HTTP/1.1 server that can misbehave in ways a framework will not (drop the connection, cut a stream).
 import Foundation
 import Hummingbird
+import Logging
 import MimicTeacher
 #if canImport(Glibc)
 import Glibc
@@ -13,8 +14,11 @@ import Darwin
 func withHummingbird<T: Sendable>(_ router: Router<BasicRequestContext>,
                                   _ body: @escaping @Sendable (Int) async throws -> T) async throws -> T {
     let port = PortBox()
+    var logger = Logger(label: "fake-teacher")
+    logger.logLevel = .critical  // the test ends the server by cancelling it, which Hummingbird logs as errors
     let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                          onServerRunning: { channel in await port.set(channel.localAddress?.port ?? -1) })
+                          onServerRunning: { channel in await port.set(channel.localAddress?.port ?? -1) },
+                          logger: logger)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await app.runService(gracefulShutdownSignals: []) }
         let value = await port.wait()

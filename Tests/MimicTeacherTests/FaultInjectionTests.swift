@@ -186,18 +186,23 @@ func withinSeconds<T: Sendable>(_ seconds: Double, _ operation: @escaping @Senda
         #expect(answer.usage?.completionTokens == fakeAnswer(prompt).split(separator: " ").count)
     }
 
-    @Test func streamFailingBeforeFirstChunkIsRetried() async throws {
+    @Test func streamFailingBeforeFirstChunkIsRetriedAndPlainJSONIsAccepted() async throws {
         try await withFaultServer(timeout: 1) { endpoint, log in
             let client = try OpenAIClient(endpoint: endpoint, timeout: 1)
             defer { Task { try? await client.shutdown() } }
             let throttled = try ThrottledClient(wrapping: client, policy: TrafficPolicy(maxAttempts: 3, baseDelay: 0.01))
-            // dropOnce answers with JSON, not a stream, the second time: the retry reaches the server and the
-            // stream then fails as malformed (no events, no [DONE]).
+            // dropOnce drops the first connection, then answers with plain JSON (a server ignoring `stream`).
+            let answer = try await throttled.chatByStreaming(userChat("dropOnce s"))
+            #expect(answer.choices.first?.message.content == fakeAnswer("dropOnce s"))
+            #expect(answer.usage?.promptTokens == 3)
+            #expect(log.count("dropOnce s") == 2)
+            #expect(throttled.stats.retriesByReason == ["transport": 1])
+            // Not JSON and not events: the stream is cut, retried, and given up on.
             let error = await #expect(throws: TeacherError.self) {
-                try await throttled.chatByStreaming(userChat("dropOnce s"))
+                try await throttled.chatByStreaming(userChat("malformed s"))
             }
-            #expect(log.count("dropOnce s") == 3)
-            #expect(error?.localizedDescription.contains("stream cut") == true)
+            #expect(log.count("malformed s") == 3)
+            #expect(error?.localizedDescription.contains("gave up after 3") == true)
         }
     }
 }

@@ -13,13 +13,16 @@ final class VirtualClock: @unchecked Sendable {
     var sleeps: [Double] { lock.lock(); defer { lock.unlock() }; return sleepsTaken }
     var now: Double { lock.lock(); defer { lock.unlock() }; return time }
 
+    private func advance(_ seconds: Double) {
+        lock.lock(); defer { lock.unlock() }
+        sleepsTaken.append(seconds)
+        time += max(0, seconds)
+    }
+
     var clock: TrafficClock {
         TrafficClock(now: { self.now }, sleep: { seconds in
             try Task.checkCancellation()
-            self.lock.lock()
-            self.sleepsTaken.append(seconds)
-            self.time += max(0, seconds)
-            self.lock.unlock()
+            self.advance(seconds)
             await Task.yield()
         })
     }
@@ -44,12 +47,15 @@ final class CountingClient: ChatClient, @unchecked Sendable {
     var count: Int { lock.lock(); defer { lock.unlock() }; return calls }
     var startTimes: [Double] { lock.lock(); defer { lock.unlock() }; return starts }
 
-    func chat(_ request: ChatCompletionRequest) async throws -> ChatCompletionResponse {
-        lock.lock()
+    private func begin() -> Int {
+        lock.lock(); defer { lock.unlock() }
         calls += 1
-        let n = calls
         starts.append(clock?.now ?? 0)
-        lock.unlock()
+        return calls
+    }
+
+    func chat(_ request: ChatCompletionRequest) async throws -> ChatCompletionResponse {
+        let n = begin()
         let text = try await respond(n, request)
         return ChatCompletionResponse(id: "x", created: 0, model: request.model,
                                       choices: [.init(index: 0, message: APIMessage(role: "assistant", content: text),
