@@ -50,6 +50,8 @@ public final class OpenAIClient: ChatClient {
             var configuration = HTTPClient.Configuration(
                 timeout: .init(connect: .nanoseconds(Self.nanos(min(timeout, 30))), read: .nanoseconds(Self.nanos(timeout))))
             configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, maxConnections)
+            // A refused connection fails at once; ThrottledClient decides about retrying, with back-off.
+            configuration.connectionPool.retryConnectionEstablishment = false
             http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             ownsHTTP = true
         }

@@ -15,6 +15,7 @@ public struct TrafficPolicy: Sendable, Hashable {
     public var maxAttempts: Int
     /// Back-off before retry k is up to `baseDelay * 2^(k-1)` seconds, at most `maxDelay`.
     public var baseDelay: Double
+    /// The longest back-off, in seconds (a longer `Retry-After` is still honoured, up to `maxRetryAfter`).
     public var maxDelay: Double
     /// Full jitter: the back-off is drawn uniformly from [0, cap] (true) or is the cap itself (false).
     public var jitter: Bool
@@ -98,13 +99,15 @@ public struct TrafficStats: Sendable, Hashable {
     public var retries = 0
     /// Retries by the reason of the failure before them: "http 429", "http 5xx", "transport", "timeout", …
     public var retriesByReason: [String: Int] = [:]
-    /// Calls that ended with an answer, and with an error.
+    /// Calls that ended with an answer.
     public var succeeded = 0
+    /// Calls that ended with an error (cancelled ones included).
     public var failed = 0
     /// The most attempts in flight at once.
     public var peakInFlight = 0
-    /// Seconds spent waiting for the rate limits, and for back-off, summed over requests.
+    /// Seconds spent waiting for the rate limits (and a server's `Retry-After` pause), summed over requests.
     public var rateWaitSeconds = 0.0
+    /// Seconds of back-off before retries, summed over requests.
     public var backoffSeconds = 0.0
 
     public init() {}
@@ -161,17 +164,20 @@ public final class ThrottledClient: ChatClient {
 
     // MARK: ChatClient
 
+    /// The wrapped client's `chat`, admitted by the policy and retried on retryable errors.
     public func chat(_ request: ChatCompletionRequest) async throws -> ChatCompletionResponse {
         let estimate = Self.estimateTokens(request, defaultCompletion: policy.defaultCompletionTokens)
         return try await withRetries(estimate: estimate, usage: { $0.usage }) { try await self.base.chat(request) }
     }
 
+    /// The wrapped client's `complete`, admitted by the policy and retried on retryable errors.
     public func complete(_ request: CompletionRequest) async throws -> CompletionResponse {
         let chars = request.prompt.texts.reduce(0) { $0 + $1.count }
         let estimate = chars / 4 + (request.maxTokens ?? policy.defaultCompletionTokens) * max(1, request.n ?? 1)
         return try await withRetries(estimate: estimate, usage: { $0.usage }) { try await self.base.complete(request) }
     }
 
+    /// The wrapped client's stream, admitted by the policy; retried only if it fails before its first chunk.
     public func streamChat(_ request: ChatCompletionRequest) -> AsyncThrowingStream<ChatCompletionChunk, Error> {
         let estimate = Self.estimateTokens(request, defaultCompletion: policy.defaultCompletionTokens)
         return AsyncThrowingStream { continuation in

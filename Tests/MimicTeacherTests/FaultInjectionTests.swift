@@ -167,6 +167,18 @@ func withinSeconds<T: Sendable>(_ seconds: Double, _ operation: @escaping @Senda
         }
     }
 
+    @Test func refusedConnectionFailsFastAsTransport() async throws {
+        let closed = try RawHTTPServer { _ in .drop }
+        closed.stop()  // the port is now free: nothing listens there
+        let client = try OpenAIClient(endpoint: TeacherEndpoint(baseURL: "http://127.0.0.1:\(closed.port)/v1"),
+                                      timeout: 20)
+        defer { Task { try? await client.shutdown() } }
+        let start = Date()
+        let error = await #expect(throws: TeacherError.self) { try await client.chat(userChat("anyone?")) }
+        guard case .transport = error else { Issue.record("expected .transport, got \(String(describing: error))"); return }
+        #expect(Date().timeIntervalSince(start) < 5)
+    }
+
     @Test func streamSplitAcrossReadsWithCRLFAssembles() async throws {
         let log = ServerLog()
         let server = try RawHTTPServer { request in
