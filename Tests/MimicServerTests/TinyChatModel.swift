@@ -75,13 +75,13 @@ enum TinyChatModel {
     static let characters = (32...126).map { Character(UnicodeScalar(UInt8($0))) } + ["\n"]
     static let contextLength = 512
 
-    /// The GGUF bytes of a 2-layer Llama (hidden 32, 4 heads / 2 KV heads, FFN 64) over that vocabulary, its
+    /// The GGUF bytes of a 2-layer Llama (hidden 128, 4 heads / 2 KV heads, FFN 256) over that vocabulary, its
     /// layer products in Q8_0 (so generation takes the 8-bit-activation kernels, as real quantized models do).
     static func gguf(seed: UInt64 = 11) -> [UInt8] {
         var w = GGUFWriter()
         var rng = SeededGenerator(seed: seed)
         let tokens = specials + characters.map { ByteLevel.encode(Array(String($0).utf8)) }
-        let V = tokens.count, C = 32, F = 64, kv = 16, layers = 2
+        let V = tokens.count, C = 128, F = 256, kv = 64, layers = 2
         let template = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
         w.kv = [("general.architecture", .str("llama")), ("llama.context_length", .u32(UInt32(contextLength))),
                 ("llama.embedding_length", .u32(UInt32(C))), ("llama.block_count", .u32(UInt32(layers))),
