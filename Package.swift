@@ -74,8 +74,9 @@ let package = Package(
         .testTarget(
             name: "MimicServerTests",
             dependencies: [
-                "MimicServer", "MimicTeacher", "MimicModels",
+                "MimicServer", "MimicTeacher", "MimicModels", "MimicTokenizers", "MimicTensor",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
         .testTarget(name: "MimicCLITests", dependencies: ["mimic", "MimicModels", "MimicTeacher"]),
     ],

@@ -108,23 +108,24 @@ public struct TextGenerator {
 /// Decoded text of a token stream, cut at the first stop string, handed out in pieces that can no longer change:
 /// whole Unicode scalars (a combining mark arriving later is its own piece, not lost), and never the start of
 /// what may become a stop string.
-struct StopStringStream {
+public struct StopStringStream: Sendable {
     let stops: [[Unicode.Scalar]]
     var decoder: StreamingDecoder
     private var scalars: [Unicode.Scalar] = []
     private var emitted = 0
     private var stopped = false
 
-    init(stops: [String], decoder: StreamingDecoder) {
+    /// A stream that decodes with `decoder` and cuts at the first of `stops` (empty strings are ignored).
+    public init(stops: [String], decoder: StreamingDecoder) {
         self.stops = stops.filter { !$0.isEmpty }.map { Array($0.unicodeScalars) }
         self.decoder = decoder
     }
 
     /// All the text so far, cut at a stop string.
-    var text: String { String(String.UnicodeScalarView(scalars)) }
+    public var text: String { String(String.UnicodeScalarView(scalars)) }
 
     /// Adds a token; returns the new final text and whether a stop string was reached.
-    mutating func append(_ id: Int) -> (String, Bool) {
+    public mutating func append(_ id: Int) -> (String, Bool) {
         guard !stopped else { return ("", true) }
         scalars.append(contentsOf: decoder.append(id).unicodeScalars)
         if let cut = firstStop() {
@@ -136,7 +137,7 @@ struct StopStringStream {
     }
 
     /// The rest once generation ends without a stop string.
-    mutating func finish() -> String {
+    public mutating func finish() -> String {
         guard !stopped else { return "" }
         scalars.append(contentsOf: decoder.flush().unicodeScalars)
         if let cut = firstStop() { scalars.removeSubrange(cut...) }

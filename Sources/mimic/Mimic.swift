@@ -2,10 +2,10 @@
 import ArgumentParser
 
 @main
-struct Mimic: ParsableCommand {
+struct Mimic: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mimic",
         abstract: "Study model imitation: collect, curate, train, evaluate.",
         subcommands: [Generate.self, Chat.self, Tokenize.self, Inspect.self, Perplexity.self, Prune.self, Train.self, Bench.self,
-                      TrainBench.self, LedgerCommand.self])
+                      TrainBench.self, Serve.self, Collect.self, LedgerCommand.self])
 }

@@ -1,0 +1,110 @@
+// One running sequence in the engine: its own KV cache, sampler, stop-string stream and output, fed one logits
+// row at a time; and the per-request sink its events go to.
+import Foundation
+import MimicModels
+import MimicTensor
+import MimicTokenizers
+
+/// Where the events of one request's choices go; cancelled when the client goes away.
+final class RequestSink: @unchecked Sendable {
+    private let lock = NSLock()
+    private let continuation: AsyncStream<(Int, EngineEvent)>.Continuation
+    private var remaining: Int
+    private var cancelledFlag = false
+
+    init(choices: Int, continuation: AsyncStream<(Int, EngineEvent)>.Continuation) {
+        remaining = choices
+        self.continuation = continuation
+    }
+
+    var isCancelled: Bool { lock.withLock { cancelledFlag } }
+
+    func cancel() { lock.withLock { cancelledFlag = true } }
+
+    func send(_ choice: Int, _ event: EngineEvent) { continuation.yield((choice, event)) }
+
+    /// Sends the last event of a choice; the stream ends after the last choice's.
+    func end(_ choice: Int, _ event: EngineEvent) {
+        continuation.yield((choice, event))
+        let last = lock.withLock { remaining -= 1; return remaining == 0 }
+        if last { continuation.finish() }
+    }
+}
+
+/// The state of one sequence; touched only by the engine thread.
+final class EngineSlot {
+    let job: GenerationJob
+    let choice: Int
+    let sink: RequestSink
+    private(set) var cache: KVCache?
+    private var sampler: Sampler
+    private var history: [Int]
+    private var stream: StopStringStream
+    private var generated = 0
+    /// The token to feed at the next decode step.
+    private(set) var nextToken = 0
+    private(set) var isDone = false
+
+    init(job: GenerationJob, choice: Int, sink: RequestSink, tokenizer: any Tokenizer) {
+        self.job = job
+        self.choice = choice
+        self.sink = sink
+        sampler = Sampler(job.sampling)
+        history = job.prompt
+        stream = StopStringStream(stops: job.stopStrings, decoder: StreamingDecoder(tokenizer: tokenizer))
+    }
+
+    /// Runs the prompt and draws the first token. The slot is done afterwards if it only scored the prompt,
+    /// the first token ended it, or it failed. Echo scoring runs all but the last prompt token in one pass, as
+    /// `LanguageModel.loglikelihood` does (so the two agree to rounding), then the last token when generating.
+    func prefill(_ model: any LanguageModel) {
+        if sink.isCancelled { return finish(.failed("cancelled")) }
+        do {
+            let cache = model.makeCache(capacity: job.prompt.count + job.maxTokens)
+            self.cache = cache
+            let V = model.vocabularySize
+            var pending = job.prompt[...]
+            if job.promptLogprobs {
+                var scored: [TokenLogprob?] = [nil]
+                if job.prompt.count > 1 {
+                    let logits = try model.forward(Array(job.prompt.dropLast()), cache: cache, logits: .all)
+                    for i in 1..<job.prompt.count {
+                        scored.append(logprobs(logits.row(i - 1), vocab: V, token: job.prompt[i], top: job.topLogprobs ?? 0))
+                    }
+                    pending = job.prompt.suffix(1)
+                }
+                sink.send(choice, .prompt(scored))
+            }
+            if job.maxTokens == 0 { return finish(.finished(rest: "", reason: .length)) }
+            let logits = try model.forward(Array(pending), cache: cache, logits: .last)
+            accept(logits.data, vocab: V)
+        } catch {
+            finish(.failed("The model failed on the prompt: \(error.localizedDescription)"))
+        }
+    }
+
+    /// Draws the next token from its logits and reports it; ends the slot at a stop token, stop string or limit.
+    func accept(_ row: UnsafePointer<Float>, vocab: Int) {
+        if sink.isCancelled { return finish(.failed("cancelled")) }
+        let token = sampler.sample(row, count: vocab, history: history)
+        if job.stopTokens.contains(token) { return finish(.finished(rest: stream.finish(), reason: .stop)) }
+        let logprob = job.topLogprobs.map { logprobs(row, vocab: vocab, token: token, top: $0) }
+        generated += 1
+        history.append(token)
+        let (piece, hitStop) = stream.append(token)
+        sink.send(choice, .token(id: token, text: piece, logprob: logprob))
+        if hitStop { return finish(.finished(rest: "", reason: .stop)) }
+        if generated >= job.maxTokens { return finish(.finished(rest: stream.finish(), reason: .length)) }
+        nextToken = token
+    }
+
+    /// Ends the slot with a model error.
+    func fail(_ message: String) { finish(.failed(message)) }
+
+    private func finish(_ event: EngineEvent) {
+        guard !isDone else { return }
+        isDone = true
+        cache = nil
+        sink.end(choice, event)
+    }
+}

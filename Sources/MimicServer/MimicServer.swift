@@ -1,3 +1,0 @@
-// An OpenAI-compatible HTTP server over local models.
-import Hummingbird
-import MimicTeacher

@@ -1,0 +1,59 @@
+// Settings of a `mimic serve` server: address, served model name, API key and limits.
+import Foundation
+
+/// How a server listens and what it accepts.
+public struct ServerConfiguration: Sendable {
+    /// Host to bind (default 127.0.0.1, this machine only).
+    public var host: String
+    /// Port to bind; 0 picks a free one (read it from `LocalServer.port`).
+    public var port: Int
+    /// The model name clients must send in `model` (and `/v1/models` lists).
+    public var modelName: String
+    /// When set, every `/v1` request must carry `Authorization: Bearer <key>`.
+    public var apiKey: String?
+    /// Largest request body accepted, in bytes (larger ones get 413).
+    public var maxBodyBytes: Int
+    /// Most sequences decoded together; further requests wait in a queue.
+    public var parallel: Int
+    /// Tokens generated when a request gives no `max_tokens` (bounded by the context left).
+    public var defaultMaxTokens: Int
+
+    /// Settings with the given values; the defaults serve on 127.0.0.1:8080 with 4 MB bodies and 16 sequences.
+    public init(host: String = "127.0.0.1", port: Int = 8080, modelName: String, apiKey: String? = nil,
+                maxBodyBytes: Int = 4 << 20, parallel: Int = 16, defaultMaxTokens: Int = 2048) {
+        self.host = host
+        self.port = port
+        self.modelName = modelName
+        self.apiKey = apiKey.flatMap { $0.isEmpty ? nil : $0 }
+        self.maxBodyBytes = maxBodyBytes
+        self.parallel = parallel
+        self.defaultMaxTokens = defaultMaxTokens
+    }
+
+    /// Throws ServerSetupError when a value is out of range.
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ServerSetupError.invalid("port \(port) is not in 0...65535") }
+        guard maxBodyBytes >= 1024 else { throw ServerSetupError.invalid("the body limit must be at least 1024 bytes") }
+        guard (1...256).contains(parallel) else { throw ServerSetupError.invalid("--parallel must be in 1...256") }
+        guard defaultMaxTokens >= 1 else { throw ServerSetupError.invalid("the default max_tokens must be at least 1") }
+        guard !modelName.isEmpty else { throw ServerSetupError.invalid("the model name is empty") }
+    }
+}
+
+/// Why a server could not be started.
+public enum ServerSetupError: LocalizedError, Equatable {
+    /// A configuration value is out of range.
+    case invalid(String)
+    /// The model cannot be served (no tokenizer, no chat template…).
+    case model(String)
+    /// The listening socket could not be opened.
+    case bind(String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .invalid(let what): return "mimic serve: \(what)"
+        case .model(let what): return "mimic serve: the model cannot be served: \(what)"
+        case .bind(let what): return "mimic serve: cannot listen: \(what)"
+        }
+    }
+}
