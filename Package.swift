@@ -78,7 +78,9 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
-        .testTarget(name: "MimicCLITests", dependencies: ["mimic", "MimicModels", "MimicTeacher"]),
+        .testTarget(
+            name: "MimicCLITests",
+            dependencies: ["mimic", "MimicModels", "MimicTeacher", .product(name: "Hummingbird", package: "hummingbird")]),
     ],
     swiftLanguageModes: [.v5]
 )

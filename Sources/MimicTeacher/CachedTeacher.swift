@@ -8,8 +8,9 @@ import Foundation
 /// The budget applies to everything the store has billed to `run` — earlier interrupted attempts of the same run
 /// included — so resuming a run does not reset it. Before sending, the request's worst-case cost is reserved:
 /// estimated prompt tokens × input price + `max_tokens` (or `defaultMaxTokens`) × `n` × output price. If what was
-/// spent plus what is reserved by requests in flight plus this would pass the budget, nothing is sent and
-/// `TeacherError.budgetExhausted` is thrown. The completion side of the reservation is a true upper bound; the
+/// spent plus what is reserved by requests in flight plus this would pass the budget, the request waits for those in
+/// flight to finish (their real cost is usually below their reservation) and looks again; once nothing is in
+/// flight and it still does not fit, nothing is sent and `TeacherError.budgetExhausted` is thrown. The completion side of the reservation is a true upper bound; the
 /// prompt side is an estimate (UTF-8 bytes / 3 plus per-message overhead, more than real tokenizers give for
 /// ordinary text), so billed spend stays within the budget unless the estimate undercounts a prompt.
 public actor CachedTeacher: Teacher {
@@ -43,6 +44,7 @@ public actor CachedTeacher: Teacher {
     let estimatePromptTokens: TokenEstimator
 
     private var reservedUSD: Double = 0
+    private var releaseWaiters: [CheckedContinuation<Void, Never>] = []
     private var inFlight: [String: Task<TeacherOutcome, Error>] = [:]
     /// The counters so far.
     public private(set) var stats = Stats()
@@ -99,11 +101,21 @@ public actor CachedTeacher: Teacher {
         }
         try Task.checkCancellation()
         let reservation = worstCaseCost(request)
-        if let budget, stats.runSpentUSD + reservedUSD + reservation > budget {
-            throw TeacherError.budgetExhausted(spent: stats.runSpentUSD, budget: budget)
+        while let budget, stats.runSpentUSD + reservedUSD + reservation > budget {
+            // Requests in flight hold reservations that their real cost may not use up: wait for one to finish
+            // and look again. With nothing in flight, this request cannot fit.
+            if reservedUSD <= 0 { throw TeacherError.budgetExhausted(spent: stats.runSpentUSD, budget: budget) }
+            await withCheckedContinuation { releaseWaiters.append($0) }
+            try Task.checkCancellation()
         }
         reservedUSD += reservation
-        defer { reservedUSD -= reservation }
+        defer {
+            reservedUSD -= reservation
+            if reservedUSD < 1e-12 { reservedUSD = 0 }
+            let waiters = releaseWaiters
+            releaseWaiters = []
+            for waiter in waiters { waiter.resume() }
+        }
         stats.sent += 1
         let response: ChatCompletionResponse
         do {

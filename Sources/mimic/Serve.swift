@@ -5,7 +5,7 @@ import Foundation
 import MimicModels
 import MimicServer
 
-struct Serve: ParsableCommand {
+struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve a model over an OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/models).")
 
@@ -24,27 +24,16 @@ struct Serve: ParsableCommand {
         guard (1...256).contains(parallel) else { throw ValidationError("--parallel must be in 1...256") }
     }
 
-    func run() throws {
+    func run() async throws {
         let opened = try modelOptions.open()
         let name = modelName ?? defaultName(modelOptions.model)
         let key = apiKey ?? ProcessInfo.processInfo.environment["MIMIC_SERVER_API_KEY"]
         let configuration = ServerConfiguration(host: host, port: port, modelName: name, apiKey: key,
                                                 maxBodyBytes: Int(maxBodyMb * 1_048_576), parallel: parallel)
-        let outcome = Outcome()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            do {
-                let server = try await LocalServer.start(model: opened, configuration: configuration, handleSignals: true)
-                print("mimic serve: \(server.modelName) at \(server.baseURL)\(configuration.apiKey == nil ? "" : " (API key required)")")
-                fflush(stdout)
-                try await server.wait()
-            } catch {
-                outcome.set(error)
-            }
-            done.signal()
-        }
-        done.wait()
-        if let error = outcome.error { throw error }
+        let server = try await LocalServer.start(model: opened, configuration: configuration, handleSignals: true)
+        print("mimic serve: \(server.modelName) at \(server.baseURL)\(configuration.apiKey == nil ? "" : " (API key required)")")
+        fflush(stdout)
+        try await server.wait()
     }
 
     /// The built-in name as given, else the file or folder name without its extension.
@@ -53,12 +42,4 @@ struct Serve: ParsableCommand {
         let last = URL(fileURLWithPath: model).lastPathComponent
         return last.hasSuffix(".gguf") ? String(last.dropLast(5)) : last
     }
-}
-
-/// The error a background task ended with, read after it signalled.
-private final class Outcome: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Error?
-    var error: Error? { lock.withLock { stored } }
-    func set(_ error: Error) { lock.withLock { stored = error } }
 }

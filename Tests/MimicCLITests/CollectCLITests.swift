@@ -1,0 +1,197 @@
+// `mimic collect` as a user runs it against a loopback fake teacher: killed with SIGKILL mid-run and run again,
+// the output holds every prompt exactly once and the ledger's totals equal an uninterrupted run's; Ctrl-C stops
+// cleanly with whole records only; a budget stops before it is exceeded.
+import Foundation
+import Hummingbird
+import Logging
+import MimicTeacher
+import Testing
+
+/// A fake OpenAI teacher on 127.0.0.1: answers "answer to: PROMPT" after `delay`, counting what it answered.
+final class FakeTeacher: @unchecked Sendable {
+    private let lock = NSLock()
+    private var served = 0
+    var answered: Int { lock.withLock { served } }
+
+    func router(delay: Duration) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.post("/v1/chat/completions") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let chat = try JSONDecoder().decode(ChatCompletionRequest.self, from: Data(body.readableBytesView))
+            try await Task.sleep(for: delay)
+            let prompt = chat.messages.last?.content ?? ""
+            let answer = ChatCompletionResponse(
+                id: "fake", created: 0, model: chat.model,
+                choices: [.init(index: 0, message: APIMessage(role: "assistant", content: "answer to: " + prompt),
+                                finishReason: "stop")],
+                usage: Usage(promptTokens: 8 + prompt.utf8.count / 4, completionTokens: 500))
+            self.lock.withLock { self.served += 1 }
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(answer))))
+        }
+        return router
+    }
+
+    /// Runs the fake for the duration of `body`, which gets the base URL.
+    func serve<T: Sendable>(delay: Duration, _ body: @escaping @Sendable (String) async throws -> T) async throws -> T {
+        let port = CLIPortBox()
+        var logger = Logger(label: "fake-teacher")
+        logger.logLevel = .critical
+        let app = Application(router: router(delay: delay), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { await port.set($0.localAddress?.port ?? -1) }, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            let value = await port.wait()
+            defer { group.cancelAll() }
+            return try await body("http://127.0.0.1:\(value)/v1")
+        }
+    }
+}
+
+actor CLIPortBox {
+    private var port: Int?
+    private var waiters: [CheckedContinuation<Int, Never>] = []
+    func set(_ value: Int) {
+        port = value
+        for waiter in waiters { waiter.resume(returning: value) }
+        waiters = []
+    }
+    func wait() async -> Int {
+        if let port { return port }
+        return await withCheckedContinuation { waiters.append($0) }
+    }
+}
+
+/// `mimic(args)` off the cooperative pool, so a server in this process keeps running while the binary does.
+func mimicAsync(_ args: [String]) async throws -> RunResult {
+    try await withCheckedThrowingContinuation { done in
+        DispatchQueue.global().async { done.resume(with: Result { try mimic(args) }) }
+    }
+}
+
+/// Starts the `mimic` binary without waiting for it.
+func startMimic(_ args: [String]) throws -> Process {
+    let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    let candidates = [dir.appendingPathComponent("mimic"), dir.deletingLastPathComponent().appendingPathComponent("mimic")]
+    let p = Process()
+    p.executableURL = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) })
+    p.arguments = args
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    return p
+}
+
+@Suite(.serialized) struct CollectCLITests {
+    let prompts = (0..<120).map { "question number \($0): what is \($0) plus \($0)?" }
+
+    func scratch() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-collect-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try prompts.joined(separator: "\n").write(toFile: dir + "/prompts.txt", atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    func args(_ dir: String, url: String, out: String, cache: String, extra: [String] = []) -> [String] {
+        ["collect", "replay", "--teacher", "openai:gpt-4o-mini@" + url, "--prompts", dir + "/prompts.txt",
+         "--out", out, "--cache", cache, "--run", "r", "--concurrency", "4", "--checkpoint", "0.2"] + extra
+    }
+
+    /// The user prompts of an output file, in order, with its assistant answers checked against the fake's rule.
+    func prompts(in path: String) throws -> [String] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return try text.split(separator: "\n").map { line in
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let messages = try #require(object["messages"] as? [[String: String]])
+            #expect(messages.count == 2 && messages[1]["content"] == "answer to: " + (messages[0]["content"] ?? ""))
+            return messages[0]["content"] ?? ""
+        }
+    }
+
+    /// Whether `saved` holds prompts of the input, each at most once, in input order (what a stopped run writes:
+    /// the records finished so far).
+    func isInOrderOnce(_ saved: [String]) -> Bool {
+        let position = Dictionary(uniqueKeysWithValues: prompts.enumerated().map { ($1, $0) })
+        let indices = saved.compactMap { position[$0] }
+        return indices.count == saved.count && zip(indices, indices.dropFirst()).allSatisfy { $0 < $1 }
+    }
+
+    func waitForAnswers(_ cache: String, atLeast n: Int, while process: Process) async throws {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline && process.isRunning {
+            if FileManager.default.fileExists(atPath: cache),
+               let store = try? RequestStore(path: cache), let totals = try? store.totals(run: "r"), totals.requests >= n {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    @Test func killedMidRunThenRerunHoldsEveryPromptOnceAndTheSameLedger() async throws {
+        let dir = try scratch()
+        let fake = FakeTeacher()
+        try await fake.serve(delay: .milliseconds(25)) { url in
+            // The uninterrupted reference run.
+            let reference = try await mimicAsync(self.args(dir, url: url, out: dir + "/ref.jsonl", cache: dir + "/ref.sqlite"))
+            #expect(reference.status == 0, "\(reference.stderr)")
+            #expect(try self.prompts(in: dir + "/ref.jsonl") == self.prompts)
+
+            // kill -9 once about a third of the answers are in, then the same command again.
+            let victim = try startMimic(self.args(dir, url: url, out: dir + "/out.jsonl", cache: dir + "/out.sqlite"))
+            try await self.waitForAnswers(dir + "/out.sqlite", atLeast: 40, while: victim)
+            kill(victim.processIdentifier, SIGKILL)
+            victim.waitUntilExit()
+            #expect(victim.terminationReason == .uncaughtSignal, "the run was killed, not finished")
+            let partial = try RequestStore(path: dir + "/out.sqlite").totals(run: "r").requests
+            #expect(partial >= 40 && partial < self.prompts.count, "killed mid-run: \(partial) answers stored")
+            try await Task.sleep(for: .milliseconds(200))  // the killed run's requests in flight finish at the fake
+            let before = fake.answered
+            let resumed = try await mimicAsync(self.args(dir, url: url, out: dir + "/out.jsonl", cache: dir + "/out.sqlite"))
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            #expect(fake.answered - before == self.prompts.count - partial, "the rerun sends only what is missing")
+            #expect(try self.prompts(in: dir + "/out.jsonl") == self.prompts)
+
+            let ledger = try RequestStore(path: dir + "/out.sqlite").totals(run: "r")
+            let expected = try RequestStore(path: dir + "/ref.sqlite").totals(run: "r")
+            #expect(ledger.requests == expected.requests && ledger.promptTokens == expected.promptTokens
+                    && ledger.completionTokens == expected.completionTokens)
+            #expect(abs(ledger.costUSD - expected.costUSD) < 1e-12 && expected.costUSD > 0)
+        }
+    }
+
+    @Test func ctrlCStopsWithWholeRecordsAndTheRerunFinishes() async throws {
+        let dir = try scratch()
+        let fake = FakeTeacher()
+        try await fake.serve(delay: .milliseconds(25)) { url in
+            let out = dir + "/out.jsonl", cache = dir + "/out.sqlite"
+            let run = try startMimic(self.args(dir, url: url, out: out, cache: cache))
+            try await self.waitForAnswers(cache, atLeast: 30, while: run)
+            kill(run.processIdentifier, SIGINT)
+            run.waitUntilExit()
+            #expect(run.terminationReason == .exit && run.terminationStatus == 130)
+            let saved = try self.prompts(in: out)  // every line whole
+            #expect(!saved.isEmpty && self.isInOrderOnce(saved))
+            let rerun = try await mimicAsync(self.args(dir, url: url, out: out, cache: cache))
+            #expect(rerun.status == 0, "\(rerun.stderr)")
+            #expect(try self.prompts(in: out) == self.prompts)
+            #expect(!FileManager.default.fileExists(atPath: out + ".tmp"))
+        }
+    }
+
+    @Test func budgetStopsBeforeItIsExceeded() async throws {
+        let dir = try scratch()
+        let fake = FakeTeacher()
+        try await fake.serve(delay: .milliseconds(1)) { url in
+            // Each answer bills ~18 prompt and 500 completion tokens of gpt-4o-mini (about $0.0003); the teacher
+            // reserves its worst case (a generous prompt estimate + 600 completion tokens) before sending.
+            let out = dir + "/out.jsonl", cache = dir + "/out.sqlite"
+            let result = try await mimicAsync(self.args(dir, url: url, out: out, cache: cache,
+                                                        extra: ["--budget", "0.01", "--max-tokens", "600"]))
+            #expect(result.status != 0 && result.stderr.contains("budget"), "\(result.stderr)")
+            let spent = try RequestStore(path: cache).totals(run: "r").costUSD
+            #expect(spent <= 0.01 && spent > 0.005, "spent \(spent)")
+            let saved = try self.prompts(in: out)
+            #expect(self.isInOrderOnce(saved) && saved.count < self.prompts.count)
+        }
+    }
+}
