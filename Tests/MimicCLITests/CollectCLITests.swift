@@ -194,4 +194,23 @@ func startMimic(_ args: [String]) throws -> Process {
             #expect(self.isInOrderOnce(saved) && saved.count < self.prompts.count)
         }
     }
+
+    @Test(.enabled(if: hasSmolLM2)) func localTeacherNeedsNoKeyAndRerunsFromTheCache() async throws {
+        let dir = try scratch()
+        let out = dir + "/local.jsonl", cache = dir + "/local.sqlite"
+        try ["What is the capital of France?", "Name a primary colour."].joined(separator: "\n")
+            .write(toFile: dir + "/two.txt", atomically: true, encoding: .utf8)
+        let args = ["collect", "replay", "--teacher", "local:smollm2-135m-instruct", "--prompts", dir + "/two.txt",
+                    "--out", out, "--cache", cache, "--max-tokens", "12", "--temperature", "0"]
+        let first = try await mimicAsync(args)
+        #expect(first.status == 0, "\(first.stderr)")
+        let firstText = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(firstText.split(separator: "\n").count == 2 && firstText.contains("local:smollm2-135m-instruct"))
+        #expect(first.stderr.contains("2 sent"), "\(first.stderr)")
+        let again = try await mimicAsync(args)
+        #expect(again.status == 0 && again.stderr.contains("2 from the cache, 0 sent"), "\(again.stderr)")
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == firstText)
+        let ledger = try await mimicAsync(["ledger", "--db", cache, "--as-model", "gpt-4o-mini", "--json"])
+        #expect(ledger.status == 0 && ledger.stdout.contains("local:smollm2-135m-instruct"), "\(ledger.stderr)")
+    }
 }

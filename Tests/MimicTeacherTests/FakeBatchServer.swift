@@ -25,6 +25,8 @@ actor FakeBatchState {
 
     func setPollsBeforeDone(_ n: Int) { pollsBeforeDone = n }
 
+    func setFailingIndex(_ n: Int) { failingIndex = n }
+
     func upload(body: String, authorization: String) -> String {
         authorizations.append(authorization)
         // Crude multipart parsing: the purpose field's value and the file part's content, between boundaries.
