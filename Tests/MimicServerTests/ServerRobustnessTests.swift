@@ -93,6 +93,21 @@ import Testing
         }
     }
 
+    @Test func aPortInUseIsASetupErrorAndBadSettingsAreRefused() async throws {
+        try await withServer { s in
+            let opened = s.opened
+            await #expect(throws: ServerSetupError.self) {
+                let other = try await LocalServer.start(model: opened, configuration: ServerConfiguration(port: s.server.port, modelName: "x"))
+                await other.stop()
+            }
+            await #expect(throws: ServerSetupError.invalid("--parallel must be in 1...256")) {
+                _ = try await LocalServer.start(model: opened, configuration: ServerConfiguration(port: 0, modelName: "x", parallel: 0))
+            }
+            let answer = try await s.chat("still serving")
+            #expect(answer.choices.count == 1)
+        }
+    }
+
     @Test func streamingClientThatLeavesDoesNotStopOthers() async throws {
         try await withServer { s in
             // Many streamed requests abandoned at once (the client task is cancelled), then a normal one.
