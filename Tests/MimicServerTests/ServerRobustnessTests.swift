@@ -55,6 +55,10 @@ import Testing
             expectError(try await s.post(completions, json: #"{"model": "tiny", "prompt": "hi", "logprobs": 50}"#), 400, param: "logprobs",
                         "logprobs 50")
             expectError(try await s.post(completions, json: #"{"model": "tiny", "prompt": ""}"#), 400, param: "prompt", "empty prompt")
+            let stops = (0..<17).map { "\"s\($0)\"" }.joined(separator: ", ")
+            expectError(try await s.post(completions, json: #"{"model": "tiny", "prompt": "hi", "stop": [\#(stops)]}"#), 400, param: "stop",
+                        "17 stop strings")
+            expectError(try await s.post(completions, json: #"{"model": "tiny", "prompt": "hi", "stop": 3}"#), 400, param: "stop", "stop: 3")
             expectError(try await s.send("/v1/nothing", method: .POST, body: Data("{}".utf8)), 404, code: "unknown_route", "unknown route")
             expectError(try await s.send("/", method: .GET), 404, "root")
             expectError(try await s.send(chat, method: .GET), 405, "GET on chat")
