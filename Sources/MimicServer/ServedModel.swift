@@ -70,10 +70,10 @@ struct ServedModel: Sendable {
         return n
     }
 
-    /// Stop strings from the request: at most 4, none empty.
+    /// Stop strings from the request: at most 16 (OpenAI allows 4; evaluation harnesses send more), empty ones dropped.
     func stopStrings(_ stop: StopSequences?) throws -> [String] {
         let values = stop?.values ?? []
-        guard values.count <= 4 else { throw APIError.badRequest("stop may hold at most 4 sequences.", param: "stop") }
+        guard values.count <= 16 else { throw APIError.badRequest("stop may hold at most 16 sequences.", param: "stop") }
         return values.filter { !$0.isEmpty }
     }
 

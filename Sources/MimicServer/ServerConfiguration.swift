@@ -49,6 +49,7 @@ public enum ServerSetupError: LocalizedError, Equatable {
     /// The listening socket could not be opened.
     case bind(String)
 
+    /// What went wrong and what to change.
     public var errorDescription: String? {
         switch self {
         case .invalid(let what): return "mimic serve: \(what)"

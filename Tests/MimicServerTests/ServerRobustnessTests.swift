@@ -55,6 +55,10 @@ import Testing
             expectError(try await s.post(completions, json: #"{"model": "tiny", "prompt": "hi", "logprobs": 50}"#), 400, param: "logprobs",
                         "logprobs 50")
             expectError(try await s.post(completions, json: #"{"model": "tiny", "prompt": ""}"#), 400, param: "prompt", "empty prompt")
+            let stops = (0..<17).map { "\"s\($0)\"" }.joined(separator: ", ")
+            expectError(try await s.post(completions, json: #"{"model": "tiny", "prompt": "hi", "stop": [\#(stops)]}"#), 400, param: "stop",
+                        "17 stop strings")
+            expectError(try await s.post(completions, json: #"{"model": "tiny", "prompt": "hi", "stop": 3}"#), 400, param: "stop", "stop: 3")
             expectError(try await s.send("/v1/nothing", method: .POST, body: Data("{}".utf8)), 404, code: "unknown_route", "unknown route")
             expectError(try await s.send("/", method: .GET), 404, "root")
             expectError(try await s.send(chat, method: .GET), 405, "GET on chat")
@@ -90,6 +94,21 @@ import Testing
             #expect(try await s.send("/v1/models", method: .GET, key: "sekrit-key").status == 200)
             #expect(try await s.send("/health", method: .GET).status == 200)
             #expect(!(try await s.post("/v1/chat/completions", json: body, key: "wrong").text.contains("sekrit")))
+        }
+    }
+
+    @Test func aPortInUseIsASetupErrorAndBadSettingsAreRefused() async throws {
+        try await withServer { s in
+            let opened = s.opened
+            await #expect(throws: ServerSetupError.self) {
+                let other = try await LocalServer.start(model: opened, configuration: ServerConfiguration(port: s.server.port, modelName: "x"))
+                await other.stop()
+            }
+            await #expect(throws: ServerSetupError.invalid("--parallel must be in 1...256")) {
+                _ = try await LocalServer.start(model: opened, configuration: ServerConfiguration(port: 0, modelName: "x", parallel: 0))
+            }
+            let answer = try await s.chat("still serving")
+            #expect(answer.choices.count == 1)
         }
     }
 

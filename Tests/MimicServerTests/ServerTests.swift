@@ -68,6 +68,21 @@ func exactFixture() throws -> OpenedModel {
         }
     }
 
+    @Test func stopStringsCutTheAnswer() async throws {
+        try await withServer { s in
+            let free = try await s.post("/v1/completions", json: #"{"model": "tiny", "prompt": "abc", "max_tokens": 30, "temperature": 0}"#)
+                .decode(CompletionResponse.self).choices[0].text
+            try #require(free.count >= 12)
+            let stop = String(Array(free)[8..<11])
+            let cut = try await s.post("/v1/completions", CompletionRequest(model: "tiny", prompt: .text("abc"), maxTokens: 30,
+                                                                              temperature: 0, stop: ["zzzz", stop]))
+                .decode(CompletionResponse.self).choices[0]
+            let expected = free.range(of: stop).map { String(free[..<$0.lowerBound]) } ?? free
+            #expect(cut.text == expected)
+            #expect(cut.finishReason == "stop")
+        }
+    }
+
     @Test func streamingEqualsNonStreaming() async throws {
         try await withServer() { s in
             let whole = try await s.chat("Tell me a story.", maxTokens: 30)
