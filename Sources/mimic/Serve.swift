@@ -17,6 +17,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The model name clients send (default: the built-in name or the file name).") var modelName: String?
     @Option(help: "Largest request body, in MB.") var maxBodyMb = 4.0
     @Option(help: "Most sequences decoded together; more requests wait.") var parallel = 16
+    @Flag(help: "Serve no model: answer every chat completion with its last user message at once (for measuring clients).")
+    var echo = false
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
@@ -25,6 +27,12 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if echo {
+            let server = try await EchoServer.start(host: host, port: port, handleSignals: true)
+            print("mimic serve: echo at \(server.baseURL)")
+            fflush(stdout)
+            return try await server.wait()
+        }
         let opened = try modelOptions.open()
         let name = modelName ?? defaultName(modelOptions.model)
         let key = apiKey ?? ProcessInfo.processInfo.environment["MIMIC_SERVER_API_KEY"]

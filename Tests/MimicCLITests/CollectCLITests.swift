@@ -74,7 +74,8 @@ func startMimic(_ args: [String]) throws -> Process {
     let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     let candidates = [dir.appendingPathComponent("mimic"), dir.deletingLastPathComponent().appendingPathComponent("mimic")]
     let p = Process()
-    p.executableURL = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) })
+    let binary: URL = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) })
+    p.executableURL = binary
     p.arguments = args
     p.standardOutput = FileHandle.nullDevice
     p.standardError = FileHandle.nullDevice

@@ -1,6 +1,9 @@
 // A misbehaving loopback teacher (raw sockets): 429s, 500s, dropped connections, slow answers, bad JSON and
 // cut streams; every request must end as an answer or as an error that names its fault, never a hang.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import MimicTeacher
 
@@ -168,10 +171,24 @@ func withinSeconds<T: Sendable>(_ seconds: Double, _ operation: @escaping @Senda
     }
 
     @Test func refusedConnectionFailsFastAsTransport() async throws {
-        let closed = try RawHTTPServer { _ in .drop }
-        closed.stop()  // the port is now free: nothing listens there
-        let client = try OpenAIClient(endpoint: TeacherEndpoint(baseURL: "http://127.0.0.1:\(closed.port)/v1"),
-                                      timeout: 20)
+        // A socket bound but not listening: connecting is refused, and no other test can take the port meanwhile
+        // (a port merely freed could be reused by a server of a test running in parallel).
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        #expect(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let client = try OpenAIClient(endpoint: TeacherEndpoint(baseURL: "http://127.0.0.1:\(port)/v1"), timeout: 20)
         defer { Task { try? await client.shutdown() } }
         let start = Date()
         let error = await #expect(throws: TeacherError.self) { try await client.chat(userChat("anyone?")) }
