@@ -201,7 +201,9 @@ enum ShareGPTReader {
                 report.items += 1
                 try body(prompt)
             } catch let PromptSource.PromptLineError.bad(problem) {
-                if policy == .fail { throw RecordFileError.badFormat(file: url.path, problem: "\(where_): \(problem)") }
+                if policy == .fail {
+                    throw RecordFileError.badFormat(file: url.path, problem: "element \(index) (byte \(offset)): \(problem)")
+                }
                 report.note("\(where_): \(problem)")
             }
         }

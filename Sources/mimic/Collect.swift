@@ -42,6 +42,10 @@ enum CollectRunner {
     static func run(_ name: String, teacher args: TeacherArguments, output: CollectOutput, config: [String: JSONValue],
                     generate: @escaping Generate) async throws {
         let run = output.runName(args)
+        let folder = URL(fileURLWithPath: output.out).deletingLastPathComponent()
+        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw ValidationError("cannot create the folder of --out \(output.out): \(error.localizedDescription)")
+        }
         let stack = try await TeacherStack.open(args, run: run)
         let progress = CollectProgress(stage: name)
         let settings = CollectionSettings(maxInFlight: output.inFlight, output: URL(fileURLWithPath: output.out),

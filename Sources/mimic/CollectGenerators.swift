@@ -28,7 +28,8 @@ struct CollectReplay: AsyncParsableCommand {
     @Option(help: "Replay only the first N conversations.") var limit: Int?
     @Option(help: "Sampling temperature (default: the server's).") var temperature: Double?
     @Option(help: "Answer length limit in tokens.") var maxTokens: Int? = 1024
-    @Flag(help: "Skip malformed input records (reported) instead of stopping at the first.") var skipBad = false
+    @Flag(help: "Stop at the first malformed input record (by default they are counted, reported and skipped).")
+    var strict = false
 
     func run() async throws {
         let url = URL(fileURLWithPath: prompts)
@@ -41,9 +42,11 @@ struct CollectReplay: AsyncParsableCommand {
         case "sharegpt": promptFormat = .shareGPT
         default: throw ValidationError("--format must be auto, messages, field, text or sharegpt")
         }
-        var (items, readReport) = try PromptSource.read(url, format: promptFormat, policy: skipBad ? .skipAndReport : .fail)
+        var (items, readReport) = try PromptSource.read(url, format: promptFormat, policy: strict ? .fail : .skipAndReport)
         if readReport.truncated { printError("\(prompts) is cut off (\(readReport.stoppedAt ?? "at its end")); every whole record before it is used") }
-        if readReport.malformed > 0 { printError("\(prompts): \(readReport.malformed) malformed records skipped; first: \(readReport.problems.first ?? "")") }
+        if readReport.malformed > 0 {
+            printError("\(prompts): \(readReport.malformed) records skipped (--strict stops instead); first: \(readReport.problems.first ?? "")")
+        }
         if let limit { items = Array(items.prefix(max(0, limit))) }
         let options = ReplayOptions(mode: turns, temperature: temperature, maxTokens: maxTokens, seed: output.seed)
         let config: [String: JSONValue] = ["prompts": .string(prompts), "turns": .string(turns.rawValue),
