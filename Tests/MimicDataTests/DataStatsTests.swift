@@ -57,7 +57,7 @@ import Testing
         let stats = try DataStats.compute(file)
         #expect(stats.conversations == 5)
         #expect(stats.input?.format == "conversation-jsonl")
-        #expect(stats.messagesPerRole == ["system": 1, "user": 5, "assistant": 5])
+        #expect(stats.messagesPerRole == ["system": 1, "user": 5, "assistant": 6])
         #expect(stats.turns.total == 11 && stats.turns.max == 4 && stats.turns.median == 2)
         let words = records.map { $0.messages.reduce(0) { $0 + DataStats.wordCount($1.content) } }
         #expect(stats.tokensPerConversation.total == words.reduce(0, +))
@@ -65,7 +65,7 @@ import Testing
         #expect(stats.tokensPerQuery.count == 4)
         #expect(stats.tokensPerQuery.min == 7)
         #expect(stats.tokensPerUserMessage.count == 5 && stats.tokensPerUserMessage.min == 2)
-        #expect(stats.tokensPerAnswer.count == 5 && stats.tokensPerAnswer.min == 0)
+        #expect(stats.tokensPerAnswer.count == 6 && stats.tokensPerAnswer.min == 0)
         #expect(stats.withoutQuery == 1)
         #expect(stats.distinctQueries == 3 && stats.duplicateQueries == 1)
         #expect(abs(stats.duplicateRate - 0.25) < 1e-12)
