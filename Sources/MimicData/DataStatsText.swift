@@ -17,8 +17,8 @@ extension DataStats {
         let roles = messagesPerRole.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         out.append(row("messages per role", roles.isEmpty ? "-" : roles))
         out.append("")
-        out.append(String(format: "%-28@ %9@ %9@ %9@ %9@ %12@", "" as NSString, "mean" as NSString, "median" as NSString,
-                          "p90" as NSString, "max" as NSString, "total" as NSString))
+        out.append(pad("", 28) + " " + ["mean", "median", "p90", "max"].map { pad($0, 9, left: true) }.joined(separator: " ")
+                   + " " + pad("total", 12, left: true))
         out.append(summaryRow("turns per conversation", turns))
         out.append(summaryRow("tokens per conversation", tokensPerConversation))
         out.append(summaryRow("tokens per query", tokensPerQuery))
@@ -38,11 +38,11 @@ extension DataStats {
         out.append("languages (CLD2, user turns)")
         out.append(contentsOf: languageLines(top: topLanguages))
         out.append("")
-        out.append(String(format: "%-16@ %8@ %8@ %8@", "category (rules)" as NSString, "count" as NSString,
-                          "share" as NSString, "paper" as NSString))
+        out.append(pad("category (rules)", 16) + " " + ["count", "share", "paper"].map { pad($0, 8, left: true) }.joined(separator: " "))
         for item in categories {
-            out.append(String(format: "%-16@ %8d %7.1f%% %8@", item.category as NSString, item.count, item.percent,
-                              (item.paperPercent.map { "\($0)%" } ?? "-") as NSString))
+            out.append(pad(item.category, 16) + " " + pad("\(item.count)", 8, left: true) + " "
+                       + pad(String(format: "%.1f%%", item.percent), 8, left: true) + " "
+                       + pad(item.paperPercent.map { "\($0)%" } ?? "-", 8, left: true))
         }
         out.append(String(format: "\n%.1f s", seconds))
         return out.joined(separator: "\n")
@@ -60,12 +60,12 @@ extension DataStats {
     }
 
     func row(_ label: String, _ value: String) -> String {
-        String(format: "%-28@ %@", label as NSString, value as NSString)
+        pad(label, 28) + " " + value
     }
 
     func summaryRow(_ label: String, _ summary: CountSummary) -> String {
-        String(format: "%-28@ %9.1f %9.1f %9d %9d %12d", label as NSString, summary.mean, summary.median, summary.p90,
-               summary.max, summary.total)
+        pad(label, 28) + String(format: " %9.1f %9.1f %9d %9d %12d", summary.mean, summary.median, summary.p90,
+                                summary.max, summary.total)
     }
 
     func histogramLines(barWidth: Int) -> [String] {
@@ -73,21 +73,27 @@ extension DataStats {
         return lengthHistogram.map { bucket in
             let label = bucket.upper - bucket.lower == 1 ? "\(bucket.lower)" : "\(bucket.lower)-\(bucket.upper - 1)"
             let length = largest == 0 ? 0 : Int((Double(bucket.count) / Double(largest) * Double(barWidth)).rounded(.up))
-            return String(format: "  %13@ %7d %@", label as NSString, bucket.count,
-                          String(repeating: "#", count: length) as NSString)
+            return "  " + pad(label, 13, left: true) + String(format: " %7d ", bucket.count) + String(repeating: "#", count: length)
         }
     }
 
     func languageLines(top: Int) -> [String] {
         let sorted = languages.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
         var lines = sorted.prefix(top).map { code, count in
-            String(format: "  %-8@ %-16@ %7d %6.1f%%", code as NSString, LanguageID.name(ofCode: code) as NSString, count,
-                   conversations == 0 ? 0 : Double(count) * 100 / Double(conversations))
+            "  " + pad(code, 8) + " " + pad(LanguageID.name(ofCode: code), 16)
+                + String(format: " %7d %6.1f%%", count, conversations == 0 ? 0 : Double(count) * 100 / Double(conversations))
         }
         if sorted.count > top {
             let rest = sorted.dropFirst(top).reduce(0) { $0 + $1.value }
-            lines.append(String(format: "  %-25@ %7d (%d more languages)", "others" as NSString, rest, sorted.count - top))
+            lines.append("  " + pad("others", 25) + String(format: " %7d (%d more languages)", rest, sorted.count - top))
         }
         return lines
+    }
+
+    /// `text` padded with spaces to `width` characters (on the left when `left`); longer text is left as it is.
+    /// (Foundation's `%-20@` ignores the width on Linux.)
+    func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
+        let fill = String(repeating: " ", count: max(0, width - text.count))
+        return left ? fill + text : text + fill
     }
 }

@@ -126,8 +126,10 @@ public struct LanguageFilterReport: Codable, Sendable, Hashable {
         for (code, count) in detected.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }).prefix(top) {
             let share = seen > 0 ? Double(count) * 100 / Double(seen) : 0
             let gone = removedByLanguage[code] ?? 0
-            lines.append(String(format: "  %-8@ %-14@ %7d  %5.1f%%  removed %d", code as NSString,
-                                LanguageID.name(ofCode: code) as NSString, count, share, gone))
+            let name = LanguageID.name(ofCode: code)
+            lines.append("  " + code.padding(toLength: max(8, code.count), withPad: " ", startingAt: 0) + " "
+                         + name.padding(toLength: max(14, name.count), withPad: " ", startingAt: 0)
+                         + String(format: " %7d  %5.1f%%  removed %d", count, share, gone))
         }
         return lines.joined(separator: "\n")
     }
