@@ -47,8 +47,8 @@ public enum QueryCategory: String, Codable, Sendable, CaseIterable {
 /// 6. Chat: a greeting or small talk (hi, hello, thanks, how are you) or role play ("act as", "pretend",
 ///    "let's play", "you are a").
 /// 7. Brainstorming: ideas, brainstorm, suggest(ions), "give me N", "list of", "ways to", tips, names for.
-/// 8. Generation: write, compose, create, generate, draft, or a form (poem, story, essay, email, letter, blog,
-///    article, outline, song, lyrics, tweet, slogan, description, speech, cover letter).
+/// 8. Generation: write, compose, create, generate, draft, provide, "make/give (me) a", or a form (poem, story,
+///    essay, email, letter, blog, article, outline, song, lyrics, tweet, slogan, description, speech, cover letter).
 /// 9. General QA: opens with a question word (what, why, how, who, when, where, which, is, are, can, does, do,
 ///    should, explain, define, tell me, describe, compare) or contains a question mark.
 /// 10. Other.
@@ -89,7 +89,7 @@ public enum QueryCategorizer {
             "\\blist (of|some|\\d+)\\b", "\\bways to\\b", "\\b\\d+ (ideas|ways|names|examples|things)\\b",
         ])),
         (.generation, compile([
-            "\\b(write|compose|create|generate|draft|produce|craft)\\b",
+            "\\b(write|compose|create|generate|draft|produce|craft|provide)\\b", "\\b(make|give) (me )?(a|an|some|up)\\b",
             "\\b(poem|story|essay|e-?mail|letter|blog|article|outline|song|lyrics|tweet|slogan|description|speech|caption|script|post|haiku|limerick)\\b",
         ])),
         (.generalQA, compile([
