@@ -38,7 +38,10 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
-        .target(name: "MimicData", dependencies: ["MimicTeacher", "MimicTokenizers"]),
+        .target(
+            name: "CCLD2", path: "Sources/CCLD2",
+            linkerSettings: [.linkedLibrary("cld2")]),
+        .target(name: "MimicData", dependencies: ["MimicTeacher", "MimicTokenizers", "CCLD2"]),
         .target(
             name: "MimicServer",
             dependencies: [
@@ -70,7 +73,9 @@ let package = Package(
                 "MimicTeacher",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
-        .testTarget(name: "MimicDataTests", dependencies: ["MimicData", "MimicTeacher", "MimicTokenizers"]),
+        .testTarget(
+            name: "MimicDataTests", dependencies: ["MimicData", "MimicTeacher", "MimicTokenizers"],
+            resources: [.copy("Resources")]),
         .testTarget(
             name: "MimicServerTests",
             dependencies: [

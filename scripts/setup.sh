@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what Mimic needs on Debian/Ubuntu (OpenBLAS, pkg-config, SQLite headers for the request cache) and fetches the built-in model and
+# Installs what Mimic needs on Debian/Ubuntu (OpenBLAS, pkg-config, SQLite headers for the request cache, CLD2) and
+# fetches the built-in model and
 # tokenizer files into the git-ignored cache (scripts/fetch-assets.sh). Safe to run again.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -7,7 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 need=()
-for pkg in libopenblas-dev pkg-config libsqlite3-dev; do
+for pkg in libopenblas-dev pkg-config libsqlite3-dev libcld2-dev; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [[ ${#need[@]} -gt 0 ]]; then

@@ -1,0 +1,90 @@
+// `mimic data stats`: counts, turns, tokens, languages, a length histogram, the query duplicate rate and a
+// category breakdown of a conversation file, as a table or JSON.
+import ArgumentParser
+import Foundation
+import MimicData
+import MimicModels
+import MimicTokenizers
+
+struct DataStatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Statistics of a conversation file: counts, turns, tokens, languages, duplicates, categories.",
+        discussion: """
+            Reads conversation JSONL, ShareGPT JSON (a cut-off file up to its last whole conversation) or any layout \
+            `mimic collect replay` reads, in one streaming pass. Tokens are counted on message contents (no chat \
+            template) with --tokenizer: smollm2-135m-instruct (the built-in model's BPE), gpt2 (gpt2.tiktoken in the \
+            cache folder) or words (whitespace-separated words).
+            """)
+
+    @Argument(help: "The input file.") var file: String
+    @Flag(help: "Print JSON instead of a table.") var json = false
+    @Option(help: "How to count tokens: smollm2-135m-instruct, gpt2 or words.") var tokenizer = "smollm2-135m-instruct"
+    @Flag(help: "Also compute the self-BLEU diversity of the queries (not available yet: needs the diversity engine).")
+    var diversity = false
+    @Flag(help: "Stop at the first malformed record instead of skipping and reporting it.") var strict = false
+
+    func run() throws {
+        let counter = try Self.tokenCounter(tokenizer)
+        let progress = CountProgress(label: "read")
+        var stats = try DataStats.compute(URL(fileURLWithPath: file), tokenizer: tokenizer, countTokens: counter,
+                                          policy: strict ? .fail : .skipAndReport) { progress.update($0) }
+        progress.finish()
+        if diversity {
+            // TODO(diversity): call the diversity engine (Diversity.swift, being written on another branch) on the
+            // queries here and store its mean in `stats.diversity`; until it is merged the field stays null.
+            printError("--diversity: the diversity engine is not part of this build yet; `diversity` stays null")
+            stats.diversity = nil
+        }
+        if json {
+            print(String(decoding: try stats.jsonData(), as: UTF8.self))
+        } else {
+            print(stats.renderText())
+        }
+    }
+
+    /// A token counter for `name`: the built-in model's BPE, GPT-2's tiktoken ranks, or whitespace words.
+    static func tokenCounter(_ name: String) throws -> (String) -> Int {
+        switch name.lowercased() {
+        case "words":
+            return DataStats.wordCount
+        case "gpt2", "gpt-2":
+            let path = ModelCache.directory + "/tokenizers/gpt2.tiktoken"
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ValidationError("--tokenizer gpt2 needs \(path) (scripts/fetch-assets.sh fetches it)")
+            }
+            let bpe = try BPETokenizer(tiktokenRanks: URL(fileURLWithPath: path), specialTokens: ["<|endoftext|>": 50256], pattern: .gpt2)
+            return { bpe.encode($0, addBOS: false, parseSpecial: false).count }
+        default:
+            let bpe = try OpenedModel(name, loadTokenizer: true).requireTokenizer()
+            return { bpe.encode($0, addBOS: false, parseSpecial: false).count }
+        }
+    }
+}
+
+/// A live count of records handled: one rewritten line on a terminal, a line every 5 seconds otherwise.
+final class CountProgress {
+    private let label: String
+    private let tty = isatty(STDERR_FILENO) != 0
+    private let start = Date()
+    private var last = Date()
+    private var shown = false
+
+    init(label: String) { self.label = label }
+
+    func update(_ done: Int) {
+        let now = Date()
+        guard now.timeIntervalSince(last) >= (tty ? 0.2 : 5) else { return }
+        last = now
+        let elapsed = now.timeIntervalSince(start)
+        let line = String(format: "%@ %d  %.0f/s", label as NSString, done, elapsed > 0 ? Double(done) / elapsed : 0)
+        if tty {
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+            shown = true
+        } else {
+            printError(line)
+        }
+    }
+
+    func finish() { if tty && shown { FileHandle.standardError.write(Data("\n".utf8)) } }
+}
