@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Mimic needs on Debian/Ubuntu (OpenBLAS, pkg-config, SQLite headers for the request cache, CLD2) and
-# fetches the built-in model and
-# tokenizer files into the git-ignored cache (scripts/fetch-assets.sh). Safe to run again.
+# fetches the built-in model, tokenizer and data files into the git-ignored cache (scripts/fetch-assets.sh).
+# Safe to run again.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
