@@ -10,6 +10,7 @@ Planted: a fraction of the documents are copies of earlier ones with 1-3 words r
 and a smaller fraction are copies with many words replaced (Jaccard well below the threshold).
 """
 import argparse
+import itertools
 import json
 import random
 import re
@@ -21,7 +22,7 @@ def generate(n, seed, near_fraction, far_fraction):
     rng = random.Random(seed)
     letters = "abcdefghijklmnopqrstuvwxyz"
     vocab = ["".join(rng.choice(letters) for _ in range(rng.randint(2, 9))) for _ in range(20000)]
-    weights = [1.0 / (i + 1) ** 0.8 for i in range(len(vocab))]  # Zipf-like word frequencies
+    cumulative = list(itertools.accumulate(1.0 / (i + 1) ** 0.8 for i in range(len(vocab))))  # Zipf-like
     docs, planted_near, planted_far = [], 0, 0
     for i in range(n):
         r = rng.random()
@@ -36,7 +37,7 @@ def generate(n, seed, near_fraction, far_fraction):
                 words[rng.randrange(len(words))] = rng.choice(vocab)
             planted_far += 1
         else:
-            words = rng.choices(vocab, weights=weights, k=rng.randint(15, 80))
+            words = rng.choices(vocab, cum_weights=cumulative, k=rng.randint(15, 80))
         docs.append(" ".join(words))
     return docs, planted_near, planted_far
 
