@@ -23,19 +23,21 @@ def generate(n, seed, near_fraction, far_fraction):
     letters = "abcdefghijklmnopqrstuvwxyz"
     vocab = ["".join(rng.choice(letters) for _ in range(rng.randint(2, 9))) for _ in range(20000)]
     cumulative = list(itertools.accumulate(1.0 / (i + 1) ** 0.8 for i in range(len(vocab))))  # Zipf-like
-    docs, planted_near, planted_far = [], 0, 0
+    docs, planted_near, planted_far = [], [], []
     for i in range(n):
         r = rng.random()
         if i > 10 and r < near_fraction:
-            words = docs[rng.randrange(i)].split()
+            original = rng.randrange(i)
+            words = docs[original].split()
             for _ in range(rng.randint(1, 3)):
                 words[rng.randrange(len(words))] = rng.choice(vocab)
-            planted_near += 1
+            planted_near.append((i, original))
         elif i > 10 and r < near_fraction + far_fraction:
-            words = docs[rng.randrange(i)].split()
+            original = rng.randrange(i)
+            words = docs[original].split()
             for _ in range(len(words) // 2):
                 words[rng.randrange(len(words))] = rng.choice(vocab)
-            planted_far += 1
+            planted_far.append((i, original))
         else:
             words = rng.choices(vocab, cum_weights=cumulative, k=rng.randint(15, 80))
         docs.append(" ".join(words))
@@ -47,6 +49,23 @@ def shingles(text, n=5):
     if len(text) < n:
         return {text.encode()} if text else set()
     return {text[i:i + n].encode() for i in range(len(text) - n + 1)}
+
+
+def jaccard(a, b):
+    x, y = shingles(a), shingles(b)
+    return len(x & y) / len(x | y) if x or y else 0.0
+
+
+def check_planted(docs, near, far, kept, threshold):
+    """Planted copies at or above the threshold against their original must be removed (recall); planted far
+    copies below it must be kept unless they are close to some other document (not checked here)."""
+    above = [(c, o) for c, o in near if jaccard(docs[c], docs[o]) >= threshold]
+    missed = [c for c, _ in above if c in kept]
+    far_below = [(c, o) for c, o in far if jaccard(docs[c], docs[o]) < threshold]
+    far_removed = [c for c, _ in far_below if c not in kept]
+    print(f"  planted near-duplicates at Jaccard >= {threshold}: {len(above)} of {len(near)}; "
+          f"still kept (missed): {len(missed)}")
+    print(f"  planted far copies below {threshold}: {len(far_below)}; removed: {len(far_removed)}")
 
 
 def run_datasketch(docs, threshold, permutations):
@@ -82,8 +101,8 @@ def main():
         for i, doc in enumerate(docs):
             f.write(json.dumps({"messages": [{"role": "user", "content": doc}], "meta": {"source": f"bench#{i}"}}) + "\n")
     chars = sum(len(d) for d in docs)
-    print(f"{len(docs)} documents ({chars / len(docs):.0f} characters on average), {near} planted near-duplicates, "
-          f"{far} planted far copies -> {args.out}")
+    print(f"{len(docs)} documents ({chars / len(docs):.0f} characters on average), {len(near)} planted near-duplicates, "
+          f"{len(far)} planted far copies -> {args.out}")
 
     if args.mimic:
         start = time.time()
@@ -92,6 +111,11 @@ def main():
                              check=True, capture_output=True, text=True).stdout
         print(f"mimic data dedup: {time.time() - start:.2f} s wall")
         print("  " + out.strip().replace("\n", "\n  "))
+        kept = set()
+        with open(args.out + ".dedup.jsonl") as f:
+            for line in f:
+                kept.add(int(json.loads(line)["meta"]["source"].split("#")[1]))
+        check_planted(docs, near, far, kept, args.threshold)
     if args.datasketch:
         seconds, removed, b, r = run_datasketch(docs, args.threshold, args.permutations)
         print(f"datasketch MinHashLSH (query then insert, b={b}, r={r}): {seconds:.2f} s, {removed} removed")

@@ -158,9 +158,7 @@ public struct LSHParameters: Sendable, Hashable, Codable {
 
     /// The (b, r) with b·r ≤ `permutations` that minimises w·(false-positive area below `threshold`) +
     /// (1 − w)·(false-negative area above it), w = `falsePositiveWeight`, the areas under the candidate-probability
-    /// curve integrated numerically (datasketch's `_optimal_param`; its default is w = 0.5). Near-duplicate
-    /// removal verifies every candidate exactly, so a false positive costs only a comparison while a false
-    /// negative keeps a duplicate: `NearDedupOptions` uses w = 0.1.
+    /// curve integrated numerically (datasketch's `_optimal_param`; its default is w = 0.5).
     public static func optimal(threshold: Double, permutations: Int, falsePositiveWeight: Double = 0.5) -> LSHParameters {
         var best = LSHParameters(bands: 1, rows: permutations)
         var bestError = Double.infinity
@@ -177,6 +175,28 @@ public struct LSHParameters: Sendable, Hashable, Codable {
             }
         }
         return best
+    }
+
+    /// The (b, r) with b·r ≤ `permutations` whose false-positive area below `threshold` is smallest among those
+    /// that make a pair at exactly the threshold a candidate with probability at least `recall` (and so any pair
+    /// above it with more); the one with the highest such probability if none reaches `recall`. Near-duplicate
+    /// removal verifies every candidate exactly, so a false positive costs one comparison while a missed pair
+    /// keeps a duplicate: this is the rule `NearDedupOptions` uses, with recall 0.99.
+    public static func forRecall(threshold: Double, permutations: Int, recall: Double = 0.99) -> LSHParameters {
+        var best: (LSHParameters, Double)?
+        var fallback = (LSHParameters(bands: 1, rows: permutations), -1.0)
+        for b in 1...permutations {
+            for r in 1...(permutations / b) {
+                let p = LSHParameters(bands: b, rows: r)
+                let atThreshold = p.candidateProbability(threshold)
+                if atThreshold > fallback.1 { fallback = (p, atThreshold) }
+                guard atThreshold >= recall else { continue }
+                let fp = integrate(0, threshold) { p.candidateProbability($0) }
+                if let current = best, fp >= current.1 { continue }
+                best = (p, fp)
+            }
+        }
+        return best?.0 ?? fallback.0
     }
 
     static func integrate(_ lo: Double, _ hi: Double, steps: Int = 200, _ f: (Double) -> Double) -> Double {

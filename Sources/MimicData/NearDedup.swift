@@ -22,12 +22,11 @@ public struct NearDedupOptions: Sendable, Hashable {
     public var seed: UInt64 = 1
     /// Which text is compared.
     public var scope: Scope = .query
-    /// Fixed bands and rows; nil chooses them from `threshold` (`LSHParameters.optimal` with false positives
-    /// weighted `falsePositiveWeight`).
+    /// Fixed bands and rows; nil chooses them from `threshold` (`LSHParameters.forRecall` with
+    /// `recallAtThreshold`).
     public var lsh: LSHParameters?
-    /// The weight of false positives against false negatives when choosing the banding (0.1: favour recall,
-    /// since candidates are verified exactly).
-    public var falsePositiveWeight = 0.1
+    /// The probability that a pair at exactly the threshold becomes a candidate, when choosing the banding.
+    public var recallAtThreshold = 0.99
     /// Threads for the signatures; nil uses every core.
     public var threads: Int?
 
@@ -104,8 +103,8 @@ public enum NearDedup {
 
     /// Clusters `texts`: signatures in parallel, LSH buckets per band, verified pairs joined by union-find.
     public static func clusters(_ texts: [String], options: NearDedupOptions) -> NearDuplicateClusters {
-        let lsh = options.lsh ?? LSHParameters.optimal(threshold: options.threshold, permutations: options.permutations,
-                                                          falsePositiveWeight: options.falsePositiveWeight)
+        let lsh = options.lsh ?? LSHParameters.forRecall(threshold: options.threshold, permutations: options.permutations,
+                                                            recall: options.recallAtThreshold)
         precondition(lsh.bands * lsh.rows <= options.permutations, "bands × rows must not exceed the permutations")
         let start = Date()
         let hasher = MinHasher(permutations: options.permutations, seed: options.seed)

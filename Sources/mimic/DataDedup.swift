@@ -19,6 +19,7 @@ struct DataDedup: ParsableCommand {
     @Option(help: "Seed of the MinHash functions.") var seed: UInt64 = 1
     @Option(help: "Fixed LSH bands (with --rows); default: chosen from the threshold.") var bands: Int?
     @Option(help: "Fixed LSH rows per band (with --bands).") var rows: Int?
+    @Option(help: "Threads for the MinHash signatures (default: every core).") var threads: Int?
     @Flag(help: "Skip the exact pass (near-duplicates only).") var noExact = false
     @Option(help: "Write the removal report (JSON) here.") var report: String?
 
@@ -26,6 +27,7 @@ struct DataDedup: ParsableCommand {
         if let near, !(near > 0 && near <= 1) { throw ValidationError("--near must be in (0, 1]") }
         guard Shingling(name: shingles) != nil else { throw ValidationError("--shingles: use char5, word3 or another charN / wordN") }
         guard permutations > 0 else { throw ValidationError("--permutations must be > 0") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be >= 1") }
         guard (bands == nil) == (rows == nil) else { throw ValidationError("give both --bands and --rows, or neither") }
         if let bands, let rows, bands < 1 || rows < 1 || bands * rows > permutations {
             throw ValidationError("--bands × --rows must be between 1 and --permutations")
@@ -43,7 +45,8 @@ struct DataDedup: ParsableCommand {
             reports.append(exact.report)
         }
         if let near {
-            var options = NearDedupOptions(threshold: near, permutations: permutations, seed: seed, scope: scope)
+            var options = NearDedupOptions(threshold: near, permutations: permutations, seed: seed, scope: scope,
+                                           threads: threads)
             options.shingling = Shingling(name: shingles) ?? .characters(5)
             if let bands, let rows { options.lsh = LSHParameters(bands: bands, rows: rows) }
             let result = NearDedup.run(records, options: options)

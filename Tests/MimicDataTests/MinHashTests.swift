@@ -109,8 +109,13 @@ import Testing
         // datasketch 2.0.0's _optimal_param(t, 128, 0.5, 0.5) gives these (scripts/minhash_bench.py's reference).
         let reference: [(Double, Int, Int)] = [(0.5, 25, 5), (0.7, 14, 9), (0.8, 9, 13), (0.9, 5, 25)]
         for (t, b, r) in reference { #expect(LSHParameters.optimal(threshold: t, permutations: 128) == LSHParameters(bands: b, rows: r)) }
-        let recallFirst = LSHParameters.optimal(threshold: 0.8, permutations: 128, falsePositiveWeight: 0.1)
-        #expect(recallFirst.candidateProbability(0.9) > LSHParameters(bands: 9, rows: 13).candidateProbability(0.9))
+        for threshold in [0.5, 0.7, 0.8, 0.9] {
+            let recallFirst = LSHParameters.forRecall(threshold: threshold, permutations: 128)
+            #expect(recallFirst.bands * recallFirst.rows <= 128 && recallFirst.candidateProbability(threshold) >= 0.99)
+            // One band fewer (the next-cheaper choice with these rows) no longer reaches the recall.
+            let fewer = LSHParameters(bands: recallFirst.bands - 1, rows: recallFirst.rows)
+            #expect(fewer.bands == 0 || fewer.candidateProbability(threshold) < 0.99 || fewer.rows * (fewer.bands + 1) > 128)
+        }
         #expect(LSHParameters.optimal(threshold: 0.9, permutations: 128).rows > LSHParameters.optimal(threshold: 0.5, permutations: 128).rows)
     }
 
