@@ -12,7 +12,9 @@ import Foundation
 /// - `table`/`tr`/`th`/`td`: a Markdown table (a separator line after a header row);
 /// - `span`, `thead`, `tbody`, `svg`, `path`: removed, their text kept.
 /// Entities (`&lt;`, `&amp;`, `&#39;`, `&#x27;`, `&nbsp;`, …) are decoded. Outside `pre`, runs of white space
-/// collapse to one space when the text has block tags (HTML's rule); code keeps its spacing.
+/// collapse to one space (HTML's rule) only when the text is HTML: it opens with a recognised tag and has block
+/// tags; mixed Markdown-and-HTML text keeps its line breaks. Text between Markdown ``` fences, tags inside
+/// `backticks`, Markdown table rows (lines opening with `|`), and text with JSX-looking tags (`className`, `{…}` attributes) are never touched.
 public enum HTMLToMarkdown {
     static let known: Set<String> = ["p", "div", "blockquote", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong",
                                      "b", "em", "i", "code", "a", "ul", "ol", "li", "pre", "table", "tr", "th", "td",
@@ -28,13 +30,51 @@ public enum HTMLToMarkdown {
         var length: Int
     }
 
-    /// The Markdown form of `text`, or `text` itself when it holds no recognised tag.
+    /// The Markdown form of `text`, or `text` itself when it holds no recognised tag. Markdown code already in
+    /// the text (``` fences and `inline` spans) is left as it is: tags there are code, not markup.
     public static func convert(_ text: String) -> String {
+        guard text.contains("```") || text.contains("|") else { return convertSegment(text) }
+        var out: [String] = []
+        var outside: [Substring] = [], inside: [Substring] = []
+        var inFence = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let fence = line.trimmingCharacters(in: .whitespaces).hasPrefix("```")
+            if inFence {
+                inside.append(line)
+                if fence {
+                    out.append(inside.joined(separator: "\n"))
+                    inside = []
+                    inFence = false
+                }
+            } else if line.trimmingCharacters(in: .whitespaces).hasPrefix("|") {
+                // A Markdown table row: `<br>` is how its cells break lines; leave it.
+                if !outside.isEmpty { out.append(convertSegment(outside.joined(separator: "\n"))) }
+                outside = []
+                out.append(String(line))
+            } else if fence {
+                if !outside.isEmpty { out.append(convertSegment(outside.joined(separator: "\n"))) }
+                outside = []
+                inside = [line]
+                inFence = true
+            } else {
+                outside.append(line)
+            }
+        }
+        if !outside.isEmpty { out.append(convertSegment(outside.joined(separator: "\n"))) }
+        if !inside.isEmpty { out.append(inside.joined(separator: "\n")) }
+        return out.joined(separator: "\n")
+    }
+
+    /// Converts text without fences; tags inside `inline code` spans are kept as text.
+    static func convertSegment(_ text: String) -> String {
         let chars = Array(text.unicodeScalars)
         var tags = 0, blocks = 0
         var i = 0
+        var inCode = false
         while i < chars.count {
-            if chars[i] == "<", let tag = parseTag(chars, at: i) {
+            if chars[i] == "`" { inCode.toggle() }
+            if !inCode, chars[i] == "<", let tag = parseTag(chars, at: i) {
+                if tag.attributes.contains("{") || tag.attributes.contains("className") { return text }  // JSX: code
                 tags += 1
                 if blockTags.contains(tag.name) { blocks += 1 }
                 i += tag.length
@@ -43,11 +83,15 @@ public enum HTMLToMarkdown {
             }
         }
         guard tags > 0 else { return text }
-        var writer = MarkdownWriter(collapse: blocks > 0)
+        let first = chars.firstIndex { !$0.properties.isWhitespace }
+        let startsWithTag = first.map { chars[$0] == "<" && parseTag(chars, at: $0) != nil } ?? false
+        var writer = MarkdownWriter(collapse: blocks > 0 && startsWithTag)
         i = 0
+        inCode = false
         var textStart = 0
         while i < chars.count {
-            if chars[i] == "<", let tag = parseTag(chars, at: i) {
+            if chars[i] == "`" { inCode.toggle() }
+            if !inCode, chars[i] == "<", let tag = parseTag(chars, at: i) {
                 writer.text(String(String.UnicodeScalarView(chars[textStart..<i])))
                 writer.tag(tag)
                 i += tag.length
@@ -57,7 +101,9 @@ public enum HTMLToMarkdown {
             }
         }
         writer.text(String(String.UnicodeScalarView(chars[textStart..<chars.count])))
-        return writer.finish()
+        // Keep the segment's own leading and trailing white space (the converted text itself is trimmed).
+        let leading = text.prefix { $0.isWhitespace }, trailing = String(text.reversed().prefix { $0.isWhitespace }.reversed())
+        return leading.count == text.count ? text : leading + writer.finish() + trailing
     }
 
     /// The recognised tag starting at `chars[start]` ("<"), or nil.

@@ -186,6 +186,18 @@ import Testing
         }
     }
 
+    @Test func markdownCodeIsLeftAlone() {
+        let text = "Use this:\n```jsx\nreturn (\n  <div>\n    <p>hi</p>\n  </div>\n)\n```\nThen <strong>run</strong> `<br>` it."
+        #expect(HTMLToMarkdown.convert(text) == "Use this:\n```jsx\nreturn (\n  <div>\n    <p>hi</p>\n  </div>\n)\n```\nThen **run** `<br>` it.")
+    }
+
+    @Test func mixedMarkdownKeepsItsLinesAndJSXIsCode() {
+        let table = "Compare:\n\n| a | b |\n| --- | --- |\n| `x`<br>`y` | 2 |\n\nSee <strong>this</strong>."
+        #expect(HTMLToMarkdown.convert(table) == "Compare:\n\n| a | b |\n| --- | --- |\n| `x`<br>`y` | 2 |\n\nSee **this**.")
+        let jsx = "return (\n<div className={style.page}>\n<p>{name}</p>\n</div>\n)"
+        #expect(HTMLToMarkdown.convert(jsx) == jsx)
+    }
+
     @Test func entitiesDecode() {
         #expect(HTMLToMarkdown.decodeEntities("&lt;a&gt; &amp;amp; &#65;&#x42; &bogus; & alone") == "<a> &amp; AB &bogus; & alone")
     }
