@@ -1,9 +1,11 @@
-// `mimic data`: the curation commands over conversation JSONL (filters, statistics).
+// `mimic data`: curation of conversation JSONL (import, de-duplicate, filter by language and length, subset, split,
+// mix, statistics).
 import ArgumentParser
 
 struct DataCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
-        abstract: "Curate imitation data: filter conversations by language and read a file's statistics.",
-        subcommands: [DataLanguage.self, DataStatsCommand.self])
+        abstract: "Curate imitation data: import, de-duplicate, filter, subset, split, mix; statistics.",
+        subcommands: [DataImport.self, DataDedup.self, DataLanguage.self, DataFilter.self, DataSubset.self, DataSplit.self,
+                      DataMix.self, DataStatsCommand.self])
 }
