@@ -70,7 +70,9 @@ let package = Package(
                 "MimicTeacher",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
-        .testTarget(name: "MimicDataTests", dependencies: ["MimicData", "MimicTeacher", "MimicTokenizers"]),
+        .testTarget(
+            name: "MimicDataTests", dependencies: ["MimicData", "MimicTeacher", "MimicTokenizers"],
+            resources: [.copy("Resources")]),
         .testTarget(
             name: "MimicServerTests",
             dependencies: [
