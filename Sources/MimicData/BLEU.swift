@@ -99,18 +99,48 @@ public enum BLEU {
         }
         let hyp = ids(hypothesis)
         let refs = references.map(ids)
-        var refCounts: [[Int32]: Int] = [:]
-        for ref in refs {
-            for (gram, count) in ngramCounts(ref) { refCounts[gram] = max(refCounts[gram] ?? 0, count) }
+        return statistics(NGramCounts(hyp), refs.map(NGramCounts.init))
+    }
+
+    /// A segment's n-gram counts (orders 1...4) over token ids, and its length.
+    struct NGramCounts {
+        let length: Int
+        let counts: [[Int32]: Int]
+        init(_ ids: [Int32]) {
+            length = ids.count
+            counts = BLEU.ngramCounts(ids)
+        }
+    }
+
+    /// Statistics from counted segments (ids from one shared vocabulary).
+    static func statistics(_ hyp: NGramCounts, _ refs: [NGramCounts]) -> BLEUStatistics {
+        var refCounts: [[Int32]: Int] = refs.count == 1 ? refs[0].counts : [:]
+        if refs.count > 1 {
+            for ref in refs {
+                for (gram, count) in ref.counts { refCounts[gram] = max(refCounts[gram] ?? 0, count) }
+            }
         }
         var correct = [0, 0, 0, 0], total = [0, 0, 0, 0]
-        for (gram, count) in ngramCounts(hyp) {
+        for (gram, count) in hyp.counts {
             total[gram.count - 1] += count
             if let r = refCounts[gram] { correct[gram.count - 1] += min(count, r) }
         }
-        return BLEUStatistics(hypothesisLength: hyp.count,
-                              referenceLength: closestReferenceLength(hyp.count, refs.map(\.count)),
+        return BLEUStatistics(hypothesisLength: hyp.length,
+                              referenceLength: closestReferenceLength(hyp.length, refs.map(\.length)),
                               correct: correct, total: total)
+    }
+
+    /// `statistics` for many segments at once: each string tokenised and counted once, ids shared.
+    static func countedSegments(_ texts: [String]) -> [NGramCounts] {
+        var vocabulary: [[UInt32]: Int32] = [:]
+        return texts.map { text in
+            NGramCounts(tokens(text).map { token in
+                if let id = vocabulary[token] { return id }
+                let id = Int32(vocabulary.count)
+                vocabulary[token] = id
+                return id
+            })
+        }
     }
 
     /// sacrebleu's `_get_closest_ref_len`: the reference length closest to `hypothesis`, the shorter on a tie;
