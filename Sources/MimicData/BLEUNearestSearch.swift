@@ -89,15 +89,34 @@ extension BLEUNearestIndex {
         return Foundation.exp(logSum / Double(order))
     }
 
-    /// Accumulates the clipped matches of every reference sharing a token with `h` into the scratch.
+    /// Accumulates the clipped matches of every reference sharing a token with `h` into the scratch
+    /// (the hot loop: unchecked buffers).
     func accumulate(_ h: Hypothesis, _ s: inout NearestScratch) {
+        var touched: [Int32] = []
+        swap(&touched, &s.touched)  // moved out, so appending does not copy
+        defer { swap(&touched, &s.touched) }
         for order in 0..<4 {
+            let distinct = Self.distinctCounts(h.grams[order])
+            guard !distinct.isEmpty else { continue }
             let list = postings[order]
-            for (id, hc) in Self.distinctCounts(h.grams[order]) {
-                for p in list.start[Int(id)]..<list.start[Int(id) + 1] {
-                    let d = Int(list.docs[p])
-                    if order == 0, s.matches[0][d] == 0 { s.touched.append(Int32(d)) }
-                    s.matches[order][d] += min(hc, list.counts[p])
+            list.start.withUnsafeBufferPointer { start in
+                list.docs.withUnsafeBufferPointer { docs in
+                    list.counts.withUnsafeBufferPointer { counts in
+                        s.matches[order].withUnsafeMutableBufferPointer { m in
+                            for (id, hc) in distinct {
+                                let lo = start[Int(id)], hi = start[Int(id) + 1]
+                                if order == 0 {
+                                    for p in lo..<hi {
+                                        let d = Int(docs[p])
+                                        if m[d] == 0 { touched.append(docs[p]) }
+                                        m[d] &+= min(hc, counts[p])
+                                    }
+                                } else {
+                                    for p in lo..<hi { m[Int(docs[p])] &+= min(hc, counts[p]) }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -45,7 +45,7 @@ struct DataDiversity: ParsableCommand {
                 "without_user_message": input.queries.count - queries.count, "mean_self_bleu": report.mean,
                 "median_self_bleu": median, "queries_above_20": above20, "seconds": seconds, "threads": threads,
             ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))
         } else {
             print("file                 \(file)")
