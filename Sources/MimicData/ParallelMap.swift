@@ -23,39 +23,43 @@ enum ParallelMap {
         var done = 0
     }
 
+    /// The calling thread works too, plus `threads - 1` started `Thread`s (not Dispatch's pool, which the
+    /// caller's Swift-concurrency context shares); returns once all have finished.
     static func run<T, State>(_ count: Int, threads: Int, chunk: Int = 16,
                               progress: (@Sendable (Int, Int) -> Void)? = nil,
-                              state makeState: () -> State, _ body: (Int, inout State) -> T) -> [T] {
+                              state makeState: @escaping () -> State,
+                              _ body: @escaping (Int, inout State) -> T) -> [T] {
         guard count > 0 else { return [] }
         let results = Box<T>(count)
         let counter = Counter()
         let workers = max(1, min(threads, (count + chunk - 1) / chunk))
-        withoutActuallyEscaping(body) { body in
-            withoutActuallyEscaping(makeState) { makeState in
-                let work = { (_: Int) in
-                    var state = makeState()
-                    while true {
-                        counter.lock.lock()
-                        let start = counter.next
-                        counter.next += chunk
-                        counter.lock.unlock()
-                        guard start < count else { return }
-                        let end = min(count, start + chunk)
-                        for i in start..<end { results.buffer[i] = body(i, &state) }
-                        counter.lock.lock()
-                        counter.done += end - start
-                        let done = counter.done
-                        progress?(done, count)
-                        counter.lock.unlock()
-                    }
-                }
-                if workers == 1 {
-                    work(0)
-                } else {
-                    DispatchQueue.concurrentPerform(iterations: workers, execute: work)
-                }
+        let work = {
+            var state = makeState()
+            while true {
+                counter.lock.lock()
+                let start = counter.next
+                counter.next += chunk
+                counter.lock.unlock()
+                guard start < count else { return }
+                let end = min(count, start + chunk)
+                for i in start..<end { results.buffer[i] = body(i, &state) }
+                counter.lock.lock()
+                counter.done += end - start
+                progress?(counter.done, count)
+                counter.lock.unlock()
             }
         }
+        let finished = DispatchSemaphore(value: 0)
+        for _ in 1..<workers {
+            let thread = Thread {
+                work()
+                finished.signal()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        work()
+        for _ in 1..<workers { finished.wait() }
         return results.buffer.compactMap { $0 }  // every index was written
     }
 }
