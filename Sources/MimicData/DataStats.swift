@@ -126,8 +126,7 @@ public struct DataStats: Codable, Sendable, Hashable {
     public var duplicateRate: Double = 0
     /// Queries per `QueryCategory` (rules of `QueryCategorizer` on the first user message), in Table 6's order.
     public var categories: [CategoryCount] = []
-    /// Self-BLEU diversity of the queries. TODO(diversity): filled by the diversity engine (Diversity.swift,
-    /// another branch) when `--diversity` is given; always nil until it is merged.
+    /// The mean self-BLEU of the queries (0-100, lower is more diverse: `Diversity.selfBLEU`), when asked for.
     public var diversity: Double?
     /// Seconds the pass took.
     public var seconds: Double = 0

@@ -30,7 +30,7 @@ extension DataStats {
         out.append(row("distinct queries", "\(distinctQueries)"))
         out.append(row("duplicate queries", String(format: "%d (%.2f%%, after NFKC, lowercase, whitespace collapsed)",
                                                      duplicateQueries, duplicateRate * 100)))
-        out.append(row("diversity (self-BLEU)", diversity.map { String(format: "%.2f%%", $0 * 100) } ?? "not computed (TODO: --diversity)"))
+        out.append(row("diversity (self-BLEU)", diversity.map { String(format: "%.2f (mean self-BLEU, lower = more diverse)", $0) } ?? "not computed (--diversity)"))
         out.append("")
         out.append("tokens per conversation (log-spaced buckets)")
         out.append(contentsOf: histogramLines(barWidth: barWidth))
@@ -48,8 +48,7 @@ extension DataStats {
         return out.joined(separator: "\n")
     }
 
-    /// The statistics as pretty, key-sorted JSON; `diversity` is written as null when not computed (the hook
-    /// the diversity engine fills).
+    /// The statistics as pretty, key-sorted JSON; `diversity` is written as null when not computed.
     public func jsonData() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

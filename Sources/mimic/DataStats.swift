@@ -20,7 +20,7 @@ struct DataStatsCommand: ParsableCommand {
     @Argument(help: "The input file.") var file: String
     @Flag(help: "Print JSON instead of a table.") var json = false
     @Option(help: "How to count tokens: smollm2-135m-instruct, gpt2 or words.") var tokenizer = "smollm2-135m-instruct"
-    @Flag(help: "Also compute the self-BLEU diversity of the queries (not available yet: needs the diversity engine).")
+    @Flag(help: "Also compute the paper's self-BLEU diversity of the queries (as `mimic data diversity` does).")
     var diversity = false
     @Flag(help: "Stop at the first malformed record instead of skipping and reporting it.") var strict = false
 
@@ -31,10 +31,11 @@ struct DataStatsCommand: ParsableCommand {
                                           policy: strict ? .fail : .skipAndReport) { progress.update($0) }
         progress.finish()
         if diversity {
-            // TODO(diversity): call the diversity engine (Diversity.swift, being written on another branch) on the
-            // queries here and store its mean in `stats.diversity`; until it is merged the field stays null.
-            printError("--diversity: the diversity engine is not part of this build yet; `diversity` stays null")
-            stats.diversity = nil
+            let input = try BLEUQueryFile.read(file, limit: nil)
+            let queries = input.queries.compactMap { $0 }
+            let bar = QueryProgress(label: "diversity")
+            stats.diversity = Diversity.selfBLEU(queries, threads: 2) { done, total in bar.update(done, total) }.mean
+            bar.finish()
         }
         if json {
             print(String(decoding: try stats.jsonData(), as: UTF8.self))

@@ -1,5 +1,5 @@
 // `mimic data language` and `mimic data stats` as a user runs them: a filtered file with its report, statistics
-// as JSON (with the diversity hook) and as a table, and clear errors for a bad language code or tokenizer.
+// as JSON (with the diversity figure) and as a table, and clear errors for a bad language code or tokenizer.
 import Foundation
 import Testing
 
@@ -48,6 +48,15 @@ import Testing
         #expect(json["duplicateQueries"] as? Int == 1)
         #expect(json["diversity"] is NSNull)
         #expect(json["languages"] as? [String: Int] == ["en": 2, "fr": 1])
+
+        // --diversity gives the figure `mimic data diversity` reports for the same queries.
+        let withDiversity = try mimic(["data", "stats", file.path, "--json", "--tokenizer", "words", "--diversity"])
+        let stats = try #require(try JSONSerialization.jsonObject(with: Data(withDiversity.stdout.utf8)) as? [String: Any])
+        let alone = try mimic(["data", "diversity", file.path, "--json"])
+        let figure = try #require(try JSONSerialization.jsonObject(with: Data(alone.stdout.utf8)) as? [String: Any])
+        let mean = try #require(figure["mean_self_bleu"] as? Double)
+        #expect(mean > 20 && mean < 100)  // two of the three queries differ only in one letter's case
+        #expect(stats["diversity"] as? Double == mean)
 
         let table = try mimic(["data", "stats", file.path, "--tokenizer", "words"])
         #expect(table.status == 0 && table.stdout.contains("duplicate queries") && table.stdout.contains("Non-English"))
