@@ -35,14 +35,14 @@ public struct LanguageFilter: Sendable, Hashable {
     public func run(input: URL, output: URL, policy: MalformedLinePolicy = .skipAndReport,
                     progress: ((Int) -> Void)? = nil) throws -> LanguageFilterReport {
         var report = LanguageFilterReport(filter: self)
-        let writer = try StreamingLineWriter(output)
+        let writer = try JSONLWriter(url: output)
         let read = try ConversationInput.forEach(input, policy: policy) { record, position in
             let (kept, guess) = decide(record)
             report.count(guess, kept: kept, position: position, text: LanguageID.text(of: record.messages, scope: .firstUser))
-            if kept { try writer.append(record) }
+            if kept { try writer.write(record) }
             progress?(report.seen)
         }
-        try writer.commit()
+        try writer.finish()
         report.input = read
         return report
     }
