@@ -27,7 +27,7 @@ struct CollectReplay: AsyncParsableCommand {
     @Option(help: "first-turn or turn-by-turn (the teacher's own earlier answers as history).") var turns: ReplayMode = .firstTurn
     @Option(help: "Replay only the first N conversations.") var limit: Int?
     @Option(help: "Sampling temperature (default: the server's).") var temperature: Double?
-    @Option(help: "Answer length limit in tokens.") var maxTokens: Int? = 1024
+    @Option(help: "Answer length limit in tokens.") var maxTokens = 1024
     @Flag(help: "Stop at the first malformed input record (by default they are counted, reported and skipped).")
     var strict = false
 
@@ -72,7 +72,7 @@ struct CollectNQ: AsyncParsableCommand {
     @Option(help: "A prompt template file ({examples}, or {question_1}…{answer_5}).") var template: String?
     @Option(help: "Seed pairs per request.") var seedsPerRequest = 5
     @Option(help: "Sampling temperature.") var temperature = 1.0
-    @Option(help: "Answer length limit in tokens.") var maxTokens: Int? = 512
+    @Option(help: "Answer length limit in tokens.") var maxTokens = 512
     @Option(help: "Stop after this many requests (default: max(20, 2 × count)).") var maxRequests: Int?
 
     func run() async throws {
@@ -139,7 +139,7 @@ struct CollectSelfInstruct: AsyncParsableCommand {
     @Option(help: "A prompt template file.") var template: String?
     @Option(help: "Reject an instruction whose ROUGE-L F against an existing one exceeds this.") var threshold = 0.7
     @Option(help: "Sampling temperature of instruction generation.") var temperature = 0.7
-    @Option(help: "Answer length limit in tokens.") var maxTokens: Int? = 1024
+    @Option(help: "Answer length limit in tokens.") var maxTokens = 1024
 
     func run() async throws {
         guard count >= 1 else { throw ValidationError("--count must be at least 1") }
