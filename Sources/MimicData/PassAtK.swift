@@ -6,6 +6,14 @@ public struct PassAtKError: LocalizedError, Equatable {
     /// Samples, correct samples and k as given.
     public let n: Int, c: Int, k: Int
 
+    /// The error for these arguments.
+    public init(n: Int, c: Int, k: Int) {
+        self.n = n
+        self.c = c
+        self.k = k
+    }
+
+    /// What was wrong and what to pass instead.
     public var errorDescription: String? {
         "pass@k needs 0 <= c <= n and 1 <= k (got n=\(n), c=\(c), k=\(k)); pass the number of samples generated, "
             + "how many of them passed, and k >= 1"
