@@ -434,23 +434,6 @@ actor TokenBucket {
     }
 }
 
-/// SplitMix64: a small seeded generator for jitter (MimicTeacher does not depend on MimicTensor).
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A uniform draw in [0, 1).
-    mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
-}
-
 /// A value behind a lock, for counters touched from many tasks (never held across an `await`).
 final class TrafficLocked<Value>: @unchecked Sendable {
     private var value: Value

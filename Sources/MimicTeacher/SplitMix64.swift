@@ -1,5 +1,6 @@
-// SplitMix64: the small seeded random source of the generators (MimicData does not import MimicTensor), with
-// per-request streams and version-stable uniform draws, so the same seed asks the same requests on every run.
+// SplitMix64: the small seeded random source of the teacher's jitter and of MimicData's generators and filters
+// (neither imports MimicTensor), with per-request streams and version-stable uniform draws, so the same seed asks
+// the same requests on every run.
 
 /// A seedable 64-bit generator (Steele, Lea and Flood's SplitMix64). `below` and `sample` use only its own
 /// arithmetic, not the standard library's range algorithms, so their results never change with the toolchain.
@@ -21,6 +22,9 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         state &+= 0x9E37_79B9_7F4A_7C15
         return Self.mix(state)
     }
+
+    /// A uniform draw in [0, 1): the top 53 bits.
+    public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 
     /// A uniform integer in `0..<n` (`n > 0`), by rejection (no modulo bias).
     public mutating func below(_ n: Int) -> Int {
@@ -49,7 +53,8 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         return order
     }
 
-    static func mix(_ value: UInt64) -> UInt64 {
+    /// The SplitMix64 output function: a bijective 64-bit mix (also a cheap seeded hash of an integer).
+    public static func mix(_ value: UInt64) -> UInt64 {
         var z = value
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
