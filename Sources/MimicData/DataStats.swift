@@ -118,7 +118,7 @@ public struct DataStats: Codable, Sendable, Hashable {
     public var lengthHistogram: [LengthBucket] = []
     /// Conversations without a user message (no query).
     public var withoutQuery = 0
-    /// Distinct queries after `normalizeQuery`.
+    /// Distinct queries after `QueryNormalizer.normalize` (the normal form `mimic data dedup` compares).
     public var distinctQueries = 0
     /// Queries equal to an earlier one after normalisation.
     public var duplicateQueries = 0
@@ -130,12 +130,6 @@ public struct DataStats: Codable, Sendable, Hashable {
     public var diversity: Double?
     /// Seconds the pass took.
     public var seconds: Double = 0
-
-    /// A query as compared for duplicates: NFKC, lowercased, whitespace runs collapsed to one space, trimmed.
-    public static func normalizeQuery(_ query: String) -> String {
-        let folded = query.precomposedStringWithCompatibilityMapping.lowercased()
-        return folded.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
-    }
 
     /// Whitespace-separated words: the token count of the "words" tokenizer.
     public static func wordCount(_ text: String) -> Int {
@@ -204,7 +198,7 @@ struct DataStatsAccumulator {
             return
         }
         stats.tokensPerQuery.add(countTokens(query))
-        if !seenQueries.insert(QueryHash(DataStats.normalizeQuery(query))).inserted { stats.duplicateQueries += 1 }
+        if !seenQueries.insert(QueryHash(QueryNormalizer.normalize(query))).inserted { stats.duplicateQueries += 1 }
         let queryLanguage = LanguageID.detect(messages: record.messages, scope: .firstUser)
         categories[QueryCategorizer.categorize(query, language: queryLanguage), default: 0] += 1
     }

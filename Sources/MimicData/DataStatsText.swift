@@ -28,7 +28,7 @@ extension DataStats {
         out.append("")
         out.append(row("queries", "\(conversations - withoutQuery) (\(withoutQuery) conversations without one)"))
         out.append(row("distinct queries", "\(distinctQueries)"))
-        out.append(row("duplicate queries", String(format: "%d (%.2f%%, after NFKC, lowercase, whitespace collapsed)",
+        out.append(row("duplicate queries", String(format: "%d (%.2f%%, normalised as `mimic data dedup` does)",
                                                      duplicateQueries, duplicateRate * 100)))
         out.append(row("diversity (self-BLEU)", diversity.map { String(format: "%.2f (mean self-BLEU, lower = more diverse)", $0) } ?? "not computed (--diversity)"))
         out.append("")

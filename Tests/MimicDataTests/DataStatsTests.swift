@@ -30,11 +30,11 @@ import Testing
     }
 
     @Test func queryNormalisation() {
-        #expect(DataStats.normalizeQuery("  Hello\t\tWORLD \n") == "hello world")
-        #expect(DataStats.normalizeQuery("ｆｕｌｌ ｗｉｄｔｈ") == "full width")
-        #expect(DataStats.normalizeQuery("ﬁnd the ﬁle") == "find the file")
-        #expect(DataStats.normalizeQuery("Cafe\u{301}") == DataStats.normalizeQuery("café"))
-        #expect(DataStats.normalizeQuery("a b") != DataStats.normalizeQuery("ab"))
+        #expect(QueryNormalizer.normalize("  Hello\t\tWORLD \n") == "hello world")
+        #expect(QueryNormalizer.normalize("ｆｕｌｌ ｗｉｄｔｈ") == "full width")
+        #expect(QueryNormalizer.normalize("ﬁnd the ﬁle") == "find the file")
+        #expect(QueryNormalizer.normalize("Cafe\u{301}") == QueryNormalizer.normalize("café"))
+        #expect(QueryNormalizer.normalize("a b") != QueryNormalizer.normalize("ab"))
     }
 
     static func conversation(_ turns: [(String, String)]) -> ConversationRecord {
