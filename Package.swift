@@ -16,12 +16,14 @@ let package = Package(
         .library(name: "MimicTeacher", targets: ["MimicTeacher"]),
         .library(name: "MimicData", targets: ["MimicData"]),
         .library(name: "MimicServer", targets: ["MimicServer"]),
+        .library(name: "MimicEval", targets: ["MimicEval"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -43,6 +45,13 @@ let package = Package(
             linkerSettings: [.linkedLibrary("cld2")]),
         .target(name: "MimicData", dependencies: ["MimicTeacher", "MimicTokenizers", "CCLD2"]),
         .target(
+            name: "MimicEval",
+            dependencies: [
+                "MimicModels", "MimicTokenizers", "MimicTeacher", "MimicData",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
+        .target(
             name: "MimicServer",
             dependencies: [
                 "MimicTeacher", "MimicModels", "MimicTokenizers", "MimicTensor",
@@ -52,7 +61,7 @@ let package = Package(
             name: "mimic",
             dependencies: [
                 "MimicModels", "MimicTokenizers", "MimicTensor", "MimicTrain", "MimicTeacher", "MimicData",
-                "MimicServer",
+                "MimicServer", "MimicEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(
@@ -83,6 +92,13 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
+        .testTarget(
+            name: "MimicEvalTests",
+            dependencies: [
+                "MimicEval", "MimicServer", "MimicModels", "MimicTeacher", "MimicData", "MimicTokenizers",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            resources: [.copy("Resources")]),
         .testTarget(
             name: "MimicCLITests",
             dependencies: ["mimic", "MimicModels", "MimicTeacher", .product(name: "Hummingbird", package: "hummingbird")]),

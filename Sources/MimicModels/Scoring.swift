@@ -11,6 +11,12 @@ public struct LogLikelihood: Sendable, Equatable {
     public var isGreedy: Bool
     /// Number of continuation tokens scored.
     public var tokenCount: Int
+
+    public init(logProbability: Double, isGreedy: Bool, tokenCount: Int) {
+        self.logProbability = logProbability
+        self.isGreedy = isGreedy
+        self.tokenCount = tokenCount
+    }
 }
 
 /// A perplexity run: the final estimate and the running estimate after each chunk (as llama.cpp prints them).

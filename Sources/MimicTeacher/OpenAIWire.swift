@@ -209,21 +209,31 @@ public struct ChatCompletionChunk: Codable, Sendable, Hashable {
     }
 }
 
-/// A completions prompt: one string or a batch of strings.
+/// A completions prompt: one string, a batch of strings, or a batch of token-id lists (which servers such as vLLM
+/// and `mimic serve` score without tokenizing again).
 public enum PromptInput: Codable, Sendable, Hashable {
     case text(String)
     case batch([String])
+    case tokens([[Int]])
 
+    /// The prompts' texts (empty for token-id prompts).
     public var texts: [String] {
         switch self {
         case .text(let t): return [t]
         case .batch(let b): return b
+        case .tokens: return []
         }
     }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if let one = try? c.decode(String.self) { self = .text(one) } else { self = .batch(try c.decode([String].self)) }
+        if let one = try? c.decode(String.self) {
+            self = .text(one)
+        } else if let many = try? c.decode([String].self) {
+            self = .batch(many)
+        } else {
+            self = .tokens(try c.decode([[Int]].self))
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -231,6 +241,7 @@ public enum PromptInput: Codable, Sendable, Hashable {
         switch self {
         case .text(let t): try c.encode(t)
         case .batch(let b): try c.encode(b)
+        case .tokens(let ids): try c.encode(ids)
         }
     }
 }

@@ -1,0 +1,86 @@
+// The per-request cache of an evaluation: an append-only JSONL file of model answers keyed by a hash of the model,
+// the task and the request, so an interrupted `mimic eval` resumes and a rerun asks the model nothing.
+import Foundation
+import MimicTeacher
+
+/// One cached answer: a log-likelihood or a completion.
+public enum CachedAnswer: Codable, Sendable, Equatable {
+    case loglikelihood(Double, greedy: Bool)
+    case completion(String)
+}
+
+/// Answers keyed by request, kept in memory and appended to a JSONL file as they arrive.
+public final class ItemCache: @unchecked Sendable {
+    struct Line: Codable {
+        var key: String
+        var answer: CachedAnswer
+    }
+
+    /// The file, or nil for a cache in memory only.
+    public let path: String?
+    private var answers: [String: CachedAnswer] = [:]
+    private var handle: FileHandle?
+    private let lock = NSLock()
+
+    /// Opens (or creates) the cache at `path`; a line cut off by an interruption is ignored (and overwritten).
+    public init(path: String?) throws {
+        self.path = path
+        guard let path else { return }
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: path) {
+            try? fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            guard fm.createFile(atPath: path, contents: nil) else {
+                throw EvalError.invalidArgument("\(path): cannot create the evaluation cache; check the folder is writable")
+            }
+        }
+        guard let data = fm.contents(atPath: path) else { throw EvalError.invalidArgument("\(path): cannot read the evaluation cache") }
+        var validEnd = 0, offset = 0
+        let decoder = JSONDecoder()
+        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            let end = offset + line.count + 1
+            defer { offset = end }
+            if line.isEmpty { continue }
+            guard end <= data.count, let entry = try? decoder.decode(Line.self, from: Data(line)) else { break }
+            answers[entry.key] = entry.answer
+            validEnd = end
+        }
+        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle?.truncate(atOffset: UInt64(validEnd))
+        try handle?.seekToEnd()
+    }
+
+    deinit { try? handle?.close() }
+
+    /// Number of cached answers.
+    public var count: Int { lock.withLock { answers.count } }
+
+    /// The cached answer for a key.
+    public func answer(_ key: String) -> CachedAnswer? { lock.withLock { answers[key] } }
+
+    /// Stores answers and appends them to the file (one write, then synchronised to disk).
+    public func store(_ entries: [(String, CachedAnswer)]) throws {
+        guard !entries.isEmpty else { return }
+        try lock.withLock {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            var blob = Data()
+            for (key, answer) in entries {
+                answers[key] = answer
+                blob += try encoder.encode(Line(key: key, answer: answer)) + Data("\n".utf8)
+            }
+            if let handle {
+                try handle.write(contentsOf: blob)
+                try handle.synchronize()
+            }
+        }
+    }
+
+    /// The key of a request: SHA-256 of the model's identity, the task and version, and the request's JSON.
+    public static func key<R: Encodable>(model: String, task: String, version: Int, request: R) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = Data("\(model)\u{0}\(task)\u{0}\(version)\u{0}".utf8)
+        data += (try? encoder.encode(request)) ?? Data()
+        return SHA256.hex(data)
+    }
+}

@@ -1,0 +1,278 @@
+// Evaluation tasks declared as YAML (tasks/*.yaml): the typed configuration, `include:` merging and validation.
+import Foundation
+import Yams
+
+/// How a task asks the model: free generation until a stop string, or a choice among continuations by log-likelihood.
+public enum OutputType: String, Codable, Sendable {
+    case generateUntil = "generate_until"
+    case multipleChoice = "multiple_choice"
+}
+
+/// Which few-shot examples a document gets.
+public enum FewshotSelection: String, Codable, Sendable {
+    /// The first k of the pool (skipping the document itself).
+    case first
+    /// k drawn from the pool by a generator seeded with `fewshot_seed` and the document's index.
+    case random
+}
+
+/// Where a task's documents come from.
+public struct DatasetSpec: Codable, Sendable, Equatable {
+    /// The loader: mmlu, nq_open, gsm8k, humaneval, cnn_dailymail, realtoxicityprompts or jsonl.
+    public var format: String
+    /// The file or folder, relative to the data directory unless absolute.
+    public var path: String
+    /// The split scored (MMLU: the folder of CSVs).
+    public var split: String?
+    /// A file of few-shot examples in the dataset's format, relative to the task file.
+    public var fewshotPath: String?
+    /// MMLU: the split the few-shot examples come from (same subject).
+    public var fewshotSplit: String?
+}
+
+/// Generation limits and stop strings.
+public struct GenerationSpec: Codable, Sendable, Equatable {
+    /// Stop strings (not included in the completion).
+    public var until: [String]?
+    /// Most new tokens.
+    public var maxTokens: Int?
+    /// Sampling temperature (0: greedy).
+    public var temperature: Double?
+    /// Completions per item.
+    public var samples: Int?
+}
+
+/// One answer-extraction step of a filter pipeline.
+public struct FilterStepSpec: Codable, Sendable, Equatable {
+    public var function: String
+    public var pattern: String?
+    /// A group number, or "any" (the first group that matched).
+    public var group: String?
+    public var select: String?
+    public var fallback: String?
+    public var text: String?
+
+    public init(function: String, pattern: String? = nil, group: String? = nil, select: String? = nil,
+                fallback: String? = nil, text: String? = nil) {
+        self.function = function
+        self.pattern = pattern
+        self.group = group
+        self.select = select
+        self.fallback = fallback
+        self.text = text
+    }
+
+    enum CodingKeys: String, CodingKey { case function, pattern, group, select, fallback, text }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        function = try c.decode(String.self, forKey: .function)
+        pattern = try c.decodeIfPresent(String.self, forKey: .pattern)
+        if let n = try? c.decodeIfPresent(Int.self, forKey: .group) { group = String(n) } else {
+            group = try c.decodeIfPresent(String.self, forKey: .group)
+        }
+        select = try c.decodeIfPresent(String.self, forKey: .select)
+        fallback = try c.decodeIfPresent(String.self, forKey: .fallback)
+        text = try c.decodeIfPresent(String.self, forKey: .text)
+    }
+}
+
+/// A named pipeline of answer-extraction steps.
+public struct FilterPipelineSpec: Codable, Sendable, Equatable {
+    public var name: String
+    public var steps: [FilterStepSpec]
+}
+
+/// A metric a task reports.
+public struct MetricSpec: Codable, Sendable, Equatable {
+    public var metric: String
+    /// pass_at_k: the k.
+    public var k: Int?
+}
+
+/// The continuations of a multiple-choice task: a literal list, or a template naming a list field.
+public enum ChoiceSpec: Codable, Sendable, Equatable {
+    case list([String])
+    case field(String)
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let list = try? c.decode([String].self) { self = .list(list) } else { self = .field(try c.decode(String.self)) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .list(let l): try c.encode(l)
+        case .field(let f): try c.encode(f)
+        }
+    }
+}
+
+/// A task, as declared by its YAML file (after `include:` merging).
+public struct EvalTask: Codable, Sendable {
+    public var task: String
+    public var version: Int
+    public var description: String?
+    public var dataset: DatasetSpec
+    public var outputType: OutputType
+    public var numFewshot: Int?
+    public var fewshotSeed: UInt64?
+    public var fewshotSelection: FewshotSelection?
+    public var docToText: String
+    public var docToTarget: String?
+    public var targetDelimiter: String?
+    public var fewshotDelimiter: String?
+    public var docToChoice: ChoiceSpec?
+    public var gold: String?
+    public var goldAnswers: String?
+    public var promptFile: String?
+    public var chatTemplate: Bool?
+    public var groupBy: String?
+    public var generation: GenerationSpec?
+    public var filters: [FilterPipelineSpec]?
+    public var metricList: [MetricSpec]
+    public var unsafeCode: Bool?
+    /// The folder of the YAML file, for paths relative to it (not part of the YAML).
+    public var baseDirectory: String?
+}
+
+extension EvalTask {
+    /// Reads a task file, merging any `include:` chain (keys of the including file win, nested maps merge).
+    public static func load(path: String) throws -> EvalTask {
+        let merged = try loadMerged(path: path, seen: [])
+        do {
+            let data = try JSONSerialization.data(withJSONObject: merged)
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            var task = try decoder.decode(EvalTask.self, from: data)
+            task.baseDirectory = (path as NSString).deletingLastPathComponent
+            try task.validate(file: path)
+            return task
+        } catch let error as DecodingError {
+            throw EvalError.invalidTask(file: path, field: error.evalFieldPath, problem: error.evalDescription)
+        }
+    }
+
+    /// Finds a task by name in `directories` (`NAME.yaml`), or reads it when `nameOrPath` is a file.
+    public static func resolve(_ nameOrPath: String, directories: [String]) throws -> EvalTask {
+        if nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml") {
+            guard FileManager.default.fileExists(atPath: nameOrPath) else { throw EvalError.fileNotFound(nameOrPath, hint: "give a task file that exists") }
+            return try load(path: nameOrPath)
+        }
+        for dir in directories {
+            let candidate = dir + "/" + nameOrPath + ".yaml"
+            if FileManager.default.fileExists(atPath: candidate) { return try load(path: candidate) }
+        }
+        let known = directories.flatMap { dir in
+            ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".yaml") }
+                .map { String($0.dropLast(5)) }
+        }.sorted()
+        throw EvalError.unknownTask(nameOrPath, known: known)
+    }
+
+    private static func loadMerged(path: String, seen: [String]) throws -> [String: Any] {
+        let canonical = (path as NSString).standardizingPath
+        guard !seen.contains(canonical) else {
+            throw EvalError.invalidTask(file: path, field: "include", problem: "includes itself through \(seen.joined(separator: " -> "))")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw EvalError.fileNotFound(path, hint: "check the task path") }
+        let object: Any?
+        do { object = try Yams.load(yaml: String(decoding: data, as: UTF8.self)) } catch {
+            throw EvalError.invalidTask(file: path, field: "YAML", problem: "\(error)".split(separator: "\n").first.map(String.init) ?? "not YAML")
+        }
+        guard var dict = object as? [String: Any] else {
+            throw EvalError.invalidTask(file: path, field: "(top level)", problem: "is not a mapping of keys to values")
+        }
+        guard let include = dict.removeValue(forKey: "include") else { return dict }
+        guard let name = include as? String else {
+            throw EvalError.invalidTask(file: path, field: "include", problem: "must be a file name")
+        }
+        let base = name.hasPrefix("/") ? name : (path as NSString).deletingLastPathComponent + "/" + name
+        return merge(try loadMerged(path: base, seen: seen + [canonical]), dict)
+    }
+
+    /// `over`'s keys replace `base`'s; nested mappings merge key by key.
+    static func merge(_ base: [String: Any], _ over: [String: Any]) -> [String: Any] {
+        var out = base
+        for (key, value) in over {
+            if let inner = value as? [String: Any], let old = out[key] as? [String: Any] {
+                out[key] = merge(old, inner)
+            } else {
+                out[key] = value
+            }
+        }
+        return out
+    }
+
+    /// Checks the parts a decoder cannot: known metrics and filters, and what each output type needs.
+    func validate(file: String) throws {
+        func bad(_ field: String, _ problem: String) -> EvalError { .invalidTask(file: file, field: field, problem: problem) }
+        guard !metricList.isEmpty else { throw bad("metric_list", "is empty; name at least one metric") }
+        for (i, m) in metricList.enumerated() {
+            guard let kind = MetricKind(rawValue: m.metric) else {
+                throw bad("metric_list[\(i)].metric", "unknown metric '\(m.metric)'; known: \(MetricKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard kind.outputType == outputType else {
+                throw bad("metric_list[\(i)].metric", "'\(m.metric)' needs output_type \(kind.outputType.rawValue)")
+            }
+            if kind == .passAtK, (m.k ?? 0) < 1 { throw bad("metric_list[\(i)].k", "pass_at_k needs k of 1 or more") }
+        }
+        if outputType == .multipleChoice {
+            guard docToChoice != nil else { throw bad("doc_to_choice", "is required for multiple_choice") }
+            guard gold != nil else { throw bad("gold", "is required for multiple_choice") }
+        }
+        if let n = numFewshot, n < 0 { throw bad("num_fewshot", "must be 0 or more") }
+        if let g = generation {
+            if let m = g.maxTokens, m < 1 { throw bad("generation.max_tokens", "must be at least 1") }
+            if let s = g.samples, s < 1 { throw bad("generation.samples", "must be at least 1") }
+            if let t = g.temperature, t < 0 { throw bad("generation.temperature", "must be 0 or more") }
+        }
+        for (i, p) in (filters ?? []).enumerated() {
+            for (j, step) in p.steps.enumerated() {
+                do { _ = try FilterStep(step) } catch let e as EvalError {
+                    throw bad("filters[\(i)].steps[\(j)]", e.errorDescription ?? "invalid")
+                }
+            }
+        }
+        guard DatasetLoader.formats.contains(dataset.format) else {
+            throw bad("dataset.format", "unknown format '\(dataset.format)'; known: \(DatasetLoader.formats.sorted().joined(separator: ", "))")
+        }
+    }
+
+    /// Samples per item: the most any metric needs, at least the task's `generation.samples`.
+    public var samplesPerItem: Int {
+        let needed = metricList.map { MetricKind(rawValue: $0.metric) == .passAtK ? ($0.k ?? 1) : 1 }.max() ?? 1
+        return max(generation?.samples ?? 1, needed)
+    }
+}
+
+extension DecodingError {
+    /// The dotted path of the field a decoding error is about, in the YAML's snake_case.
+    var evalFieldPath: String {
+        let path: [CodingKey]
+        switch self {
+        case .keyNotFound(let key, let ctx): path = ctx.codingPath + [key]
+        case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx), .dataCorrupted(let ctx): path = ctx.codingPath
+        @unknown default: path = []
+        }
+        let names = path.map { key -> String in
+            if let i = key.intValue { return "[\(i)]" }
+            return key.stringValue.reduce(into: "") { out, ch in
+                if ch.isUppercase { out += "_" + ch.lowercased() } else { out.append(ch) }
+            }
+        }
+        return names.reduce("") { $0.isEmpty || $1.hasPrefix("[") ? $0 + $1 : $0 + "." + $1 }
+    }
+
+    /// A short description of a decoding error.
+    var evalDescription: String {
+        switch self {
+        case .keyNotFound: "is missing"
+        case .typeMismatch(let type, _): "has the wrong type (expected \(type))"
+        case .valueNotFound(let type, _): "is null (expected \(type))"
+        case .dataCorrupted(let ctx): ctx.debugDescription
+        @unknown default: "is invalid"
+        }
+    }
+}

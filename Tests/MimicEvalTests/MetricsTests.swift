@@ -1,0 +1,100 @@
+// Metrics and filters: SQuAD exact match against transformers' squad_metrics (golden file from
+// scripts/reference/squad_em_golden.py, exact), accuracy by log-likelihood, GSM8K's answer extraction, the bootstrap.
+import Foundation
+@testable import MimicEval
+import MimicData
+import Testing
+
+@Suite struct MetricsTests {
+    struct Golden: Decodable {
+        var prediction: String
+        var answers: [String]
+        var normalized_prediction: String
+        var normalized_answers: [String]
+        var exact: Int
+    }
+
+    @Test func exactMatchEqualsSquadScript() throws {
+        let text = try String(contentsOfFile: EvalPaths.resources + "/squad_em_golden.jsonl", encoding: .utf8)
+        let cases = try text.split(separator: "\n").map { try JSONDecoder().decode(Golden.self, from: Data($0.utf8)) }
+        #expect(cases.count >= 300)
+        for c in cases {
+            #expect(Array(SQuAD.normalize(c.prediction).unicodeScalars) == Array(c.normalized_prediction.unicodeScalars),
+                    "normalize(\(c.prediction.debugDescription))")
+            #expect(c.answers.map { Array(SQuAD.normalize($0).unicodeScalars) } == c.normalized_answers.map { Array($0.unicodeScalars) })
+            #expect(SQuAD.exactMatch(prediction: c.prediction, answers: c.answers) == Double(c.exact), "\(c.prediction.debugDescription) vs \(c.answers)")
+        }
+    }
+
+    @Test func accuracyAndLengthNormalisedAccuracy() {
+        #expect(ChoiceAccuracy.acc([-3, -1, -2], gold: 1) == 1)
+        #expect(ChoiceAccuracy.acc([-3, -1, -2], gold: 2) == 0)
+        #expect(ChoiceAccuracy.acc([-1, -1], gold: 0) == 1)                  // ties go to the first
+        // A long choice with a lower total but a higher per-character log-likelihood wins under acc_norm.
+        let lls = [-2.0, -6.0], choices = [" no", " absolutely yes"]
+        #expect(ChoiceAccuracy.acc(lls, gold: 1) == 0)
+        #expect(ChoiceAccuracy.accNorm(lls, choices: choices, gold: 1) == 1)
+    }
+
+    func pipeline(_ task: String, _ name: String) throws -> FilterPipeline {
+        let t = try EvalTask.resolve(task, directories: [EvalPaths.tasks])
+        return try FilterPipeline(try #require(t.filters?.first { $0.name == name }))
+    }
+
+    @Test func gsm8kStrictAndFlexibleExtraction() throws {
+        let strict = try pipeline("gsm8k_cot", "strict-match"), flexible = try pipeline("gsm8k_cot", "flexible-extract")
+        let cases: [(String, String, String)] = [
+            ("She pays 3*4 = 12 dollars. The answer is 12.", "12", "12"),
+            ("Total is 1,250 apples. The answer is 1,250.", "1250", "1250"),
+            ("He has 5 then 7, so 12 in all.", "[invalid]", "12"),
+            ("It costs $1,200. So the total is $1,450.", "[invalid]", "1450"),
+            ("The answer is -3.", "-3", "-3"),
+            ("no numbers here", "[invalid]", "[invalid]"),
+        ]
+        for (text, s, f) in cases {
+            #expect(strict.apply(text) == s, "strict \(text)")
+            #expect(flexible.apply(text) == f, "flexible \(text)")
+        }
+    }
+
+    @Test func filterStepsAndErrors() throws {
+        #expect(try FilterStep(FilterStepSpec(function: "first_line")).apply("a\nb") == "a")
+        #expect(try FilterStep(FilterStepSpec(function: "take_until", text: "###")).apply("x ### y") == "x ")
+        #expect(try FilterStep(FilterStepSpec(function: "regex", pattern: "(a)(b)?", group: "2")).apply("ac") == "[invalid]")
+        #expect(throws: EvalError.self) { try FilterStep(FilterStepSpec(function: "regex", pattern: "(a)", group: "3")) }
+        #expect(throws: EvalError.self) { try FilterStep(FilterStepSpec(function: "shout")) }
+    }
+
+    @Test func bootstrapIsSeededAndNearTheBinomialError() throws {
+        var task = try EvalTask.resolve("nq_open", directories: [EvalPaths.tasks])
+        task.filters = nil
+        var records: [ItemRecord] = []
+        for i in 0..<400 {
+            var r = ItemRecord(PreparedItem(index: i, doc: Document(fields: [:], source: "x"), prompt: ""))
+            r.metrics["exact_match,none"] = i % 4 == 0 ? 1 : 0
+            records.append(r)
+        }
+        let a = Aggregator(task: task, iterations: 2000, seed: 7).result(records: records, model: "m")
+        let b = Aggregator(task: task, iterations: 2000, seed: 7).result(records: records, model: "m")
+        let m = try #require(a.metrics["exact_match,none"])
+        #expect(m.value == 0.25)
+        #expect(m.stderr == b.metrics["exact_match,none"]?.stderr)
+        let binomial = (0.25 * 0.75 / 400).squareRoot()
+        #expect(abs(try #require(m.stderr) - binomial) < 0.15 * binomial)
+    }
+
+    @Test func missingScoresAreLeftOutNotZero() throws {
+        var task = try EvalTask.resolve("nq_open", directories: [EvalPaths.tasks])
+        task.filters = nil
+        var records: [ItemRecord] = []
+        for i in 0..<4 {
+            var r = ItemRecord(PreparedItem(index: i, doc: Document(fields: [:], source: "x"), prompt: ""))
+            if i < 2 { r.metrics["exact_match,none"] = 1 }
+            records.append(r)
+        }
+        let m = try #require(Aggregator(task: task, iterations: 100, seed: 1).result(records: records, model: "m").metrics["exact_match,none"])
+        #expect(m.value == 1)
+        #expect(m.n == 2)
+        #expect(m.missing == 2)
+    }
+}

@@ -1,0 +1,69 @@
+// Task files: every shipped task loads, include merges, and bad files get errors naming the file and field.
+import Foundation
+@testable import MimicEval
+import Testing
+
+@Suite struct TaskConfigTests {
+    @Test func everyShippedTaskLoads() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: EvalPaths.tasks).filter { $0.hasSuffix(".yaml") }
+        #expect(names.count >= 9)
+        for name in names {
+            let task = try EvalTask.load(path: EvalPaths.tasks + "/" + name)
+            #expect(task.version >= 1)
+            #expect(!task.metricList.isEmpty)
+        }
+        let expected = ["nq_open", "mmlu", "gsm8k_cot", "humaneval", "cnn_dailymail", "realtoxicityprompts"]
+        for name in expected { _ = try EvalTask.resolve(name, directories: [EvalPaths.tasks]) }
+        #expect(try EvalTask.resolve("humaneval", directories: [EvalPaths.tasks]).unsafeCode == true)
+    }
+
+    @Test func includeMergesAndOverrides() throws {
+        let base = try EvalTask.resolve("nq_open", directories: [EvalPaths.tasks])
+        let chat = try EvalTask.resolve("nq_open_chat", directories: [EvalPaths.tasks])
+        #expect(chat.task == "nq_open_chat")
+        #expect(chat.chatTemplate == true)
+        #expect(base.chatTemplate != true)
+        #expect(chat.dataset == base.dataset)
+        #expect(chat.docToText == base.docToText)
+
+        let dir = try EvalPaths.temporary()
+        try EvalPaths.write("task: a\nversion: 1\ndataset: {format: jsonl, path: x.jsonl, split: test}\noutput_type: generate_until\ndoc_to_text: '{{q}}'\nmetric_list: [{metric: exact_match}]\ngeneration: {max_tokens: 5, until: [x]}\n", dir, "a.yaml")
+        try EvalPaths.write("include: a.yaml\ntask: b\ndataset: {path: y.jsonl}\ngeneration: {max_tokens: 9}\n", dir, "b.yaml")
+        let b = try EvalTask.load(path: dir + "/b.yaml")
+        #expect(b.task == "b")
+        #expect(b.dataset.path == "y.jsonl")
+        #expect(b.dataset.format == "jsonl")        // nested maps merge key by key
+        #expect(b.dataset.split == "test")
+        #expect(b.generation?.maxTokens == 9)
+        #expect(b.generation?.until == ["x"])
+    }
+
+    @Test(arguments: [
+        ("task: a\nversion: 1\ndataset: {format: jsonl, path: x}\noutput_type: generate_until\nmetric_list: [{metric: exact_match}]\n", "doc_to_text"),
+        ("task: a\nversion: 1\ndataset: {format: jsonl, path: x}\noutput_type: generate_until\ndoc_to_text: q\nmetric_list: [{metric: accuracy}]\n", "metric_list[0].metric"),
+        ("task: a\nversion: 1\ndataset: {format: jsonl, path: x}\noutput_type: generate_until\ndoc_to_text: q\nmetric_list: [{metric: acc}]\n", "metric_list[0].metric"),
+        ("task: a\nversion: one\ndataset: {format: jsonl, path: x}\noutput_type: generate_until\ndoc_to_text: q\nmetric_list: [{metric: bleu}]\n", "version"),
+        ("task: a\nversion: 1\ndataset: {format: parquet, path: x}\noutput_type: generate_until\ndoc_to_text: q\nmetric_list: [{metric: bleu}]\n", "dataset.format"),
+        ("task: a\nversion: 1\ndataset: {format: jsonl, path: x}\noutput_type: multiple_choice\ndoc_to_text: q\nmetric_list: [{metric: acc}]\n", "doc_to_choice"),
+        ("task: a\nversion: 1\ndataset: {format: jsonl, path: x}\noutput_type: generate_until\ndoc_to_text: q\nmetric_list: [{metric: bleu}]\nfilters: [{name: f, steps: [{function: regex, pattern: '('}]}]\n", "filters[0].steps[0]"),
+        ("task: [a\n", "YAML"),
+    ])
+    func badTaskFilesNameTheField(yaml: String, field: String) throws {
+        let dir = try EvalPaths.temporary()
+        let path = try EvalPaths.write(yaml, dir, "bad.yaml")
+        #expect {
+            try EvalTask.load(path: path)
+        } throws: { error in
+            let text = (error as? LocalizedError)?.errorDescription ?? ""
+            return text.hasPrefix(path) && text.contains("'\(field)'")
+        }
+    }
+
+    @Test func includeCycleIsAnError() throws {
+        let dir = try EvalPaths.temporary()
+        try EvalPaths.write("include: b.yaml\ntask: a\n", dir, "a.yaml")
+        try EvalPaths.write("include: a.yaml\ntask: b\n", dir, "b.yaml")
+        #expect(throws: EvalError.self) { try EvalTask.load(path: dir + "/a.yaml") }
+        #expect(throws: EvalError.self) { try EvalTask.resolve("no_such_task", directories: [EvalPaths.tasks]) }
+    }
+}
