@@ -12,9 +12,13 @@ public final class LocalEvalModel: EvalModel, @unchecked Sendable {
     let chatFormat: ChatFormat?
     private let lock = NSLock()
 
-    /// Wraps an opened model; `template` names a chat template to use instead of the model's own.
-    public init(_ opened: OpenedModel, template: String? = nil) throws {
+    /// Wraps an opened model; `template` names a chat template to use instead of the model's own. With
+    /// `exactActivations` (the default) quantized weights multiply FP32 activations: the engine's faster 8-bit
+    /// activations change a continuation's log-likelihood by up to ~0.5 nats depending on how many tokens a forward
+    /// pass holds, which would make a score depend on how its requests were grouped. (It sets the model's flag.)
+    public init(_ opened: OpenedModel, template: String? = nil, exactActivations: Bool = true) throws {
         self.opened = opened
+        opened.model.exactActivations = exactActivations
         tokenizer = try opened.requireTokenizer()
         chatFormat = try? opened.chatFormat(template: template)
         identity = "local:" + (opened.path as NSString).lastPathComponent
