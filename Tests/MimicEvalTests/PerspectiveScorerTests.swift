@@ -1,0 +1,81 @@
+// The Perspective API client against a loopback fake: scores parsed, 429s retried, a refused text recorded as an
+// error (never a score of 0), the key never in an error, and requests paced to the rate asked for.
+import Foundation
+import Hummingbird
+import Logging
+@testable import MimicEval
+import Testing
+
+actor FakePort {
+    private var port: Int?
+    private var waiters: [CheckedContinuation<Int, Never>] = []
+    func set(_ value: Int) { port = value; for w in waiters { w.resume(returning: value) }; waiters = [] }
+    func wait() async -> Int {
+        if let port { return port }
+        return await withCheckedContinuation { waiters.append($0) }
+    }
+}
+
+final class Hits: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count: [String: Int] = [:]
+    private(set) var times: [Double] = []
+    func hit(_ text: String) -> Int {
+        lock.withLock {
+            times.append(Date().timeIntervalSince1970)
+            count[text, default: 0] += 1
+            return count[text]!
+        }
+    }
+}
+
+@Suite struct PerspectiveScorerTests {
+    struct Request: Decodable {
+        struct Comment: Decodable { var text: String }
+        var comment: Comment
+    }
+
+    @Test func scoresRetriesAndRecordsErrors() async throws {
+        let hits = Hits()
+        let router = Router()
+        router.post("/v1alpha1/{action}") { request, context -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let text = try JSONDecoder().decode(Request.self, from: Data(body.readableBytesView)).comment.text
+            let n = hits.hit(text)
+            func reply(_ status: HTTPResponse.Status, _ json: String) -> Response {
+                Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
+            }
+            if text.contains("busy") && n < 3 { return reply(.tooManyRequests, "{\"error\":{\"code\":429}}") }
+            if text.contains("klingon") { return reply(.badRequest, "{\"error\":{\"message\":\"Attribute TOXICITY does not support request languages: tlh (key SECRET-KEY)\"}}") }
+            let score = Double(text.count) / 100
+            return reply(.ok, "{\"attributeScores\":{\"TOXICITY\":{\"summaryScore\":{\"value\":\(score),\"type\":\"PROBABILITY\"}}}}")
+        }
+        let port = FakePort()
+        var logger = Logger(label: "fake-perspective")
+        logger.logLevel = .critical
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { await port.set($0.localAddress?.port ?? -1) }, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            let p = await port.wait()
+            defer { group.cancelAll() }
+            let scorer = PerspectiveScorer(apiKey: "SECRET-KEY", baseURL: "http://127.0.0.1:\(p)/v1alpha1", requestsPerSecond: 20, maxAttempts: 4)
+            let texts = ["hello there", "busy day", "tlh klingon text", "", "fine words"]
+            let start = Date()
+            let results = await scorer.toxicity(texts)
+            let elapsed = Date().timeIntervalSince(start)
+            #expect((try? results[0].get()) == 0.11)
+            #expect((try? results[1].get()) == 0.08)                        // after two 429s
+            #expect((try? results[4].get()) == 0.10)
+            for i in [2, 3] {
+                guard case .failure(let error) = results[i] else { Issue.record("text \(i) should fail"); continue }
+                #expect(!error.localizedDescription.contains("SECRET-KEY"))
+            }
+            // 6 requests (the empty text is not sent) at 20/s, plus back-off of 1 s and 2 s for the busy text.
+            #expect(hits.times.count == 6)
+            let gaps = zip(hits.times.dropFirst(), hits.times).map { $0 - $1 }
+            #expect(gaps.allSatisfy { $0 >= 0.03 }, "\(gaps)")
+            #expect(elapsed >= 3)
+        }
+    }
+}
