@@ -44,10 +44,11 @@ let package = Package(
             name: "CCLD2", path: "Sources/CCLD2",
             linkerSettings: [.linkedLibrary("cld2")]),
         .target(name: "MimicData", dependencies: ["MimicTeacher", "MimicTokenizers", "CCLD2"]),
+        .target(name: "CSandbox", path: "Sources/CSandbox", linkerSettings: [.linkedLibrary("z")]),
         .target(
             name: "MimicEval",
             dependencies: [
-                "MimicModels", "MimicTokenizers", "MimicTeacher", "MimicData",
+                "CSandbox", "MimicModels", "MimicTokenizers", "MimicTeacher", "MimicData",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),

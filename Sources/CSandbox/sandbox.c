@@ -1,0 +1,364 @@
+// sandbox.c: runs one untrusted program in a sandbox (namespaces, read-only mounts, rlimits, dropped uid).
+//
+// Process layout (Linux, as root):
+//   parent P (mimic)  -- fork -->  C1: own process group, unshare(net, mount, pid, ipc), read-only remount of
+//                                  every mount, private tmpfs over the work dir, reports isolation to P
+//   C1 -- fork --> C2: pid 1 of the new pid namespace; mounts a fresh /proc, reaps, reports the program's
+//                      wait status to P; when it exits the kernel SIGKILLs everything left in the namespace
+//   C2 -- fork --> C3: stdio, rlimits, setgroups/setgid/setuid to the sandbox uid, parent-death signal,
+//                      no_new_privs, seccomp filter (no unshare/setns/mount), chdir, execve
+// An unprivileged caller gets the same namespaces through a user namespace when the kernel allows it.
+// P captures stdout/stderr through pipes (bounded, the rest drained), enforces the wall clock, and at the end
+// always SIGKILLs the process group and, as root, every process of the sandbox uid (csandbox_kill_uid).
+// Children run only async-signal-safe code (no malloc, no stdio): the parent may be multithreaded.
+// Namespaces, mounts and seccomp live in isolation.c; the per-uid sweep and gzip reading in support.c.
+#define _GNU_SOURCE
+#include "sandbox_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#endif
+
+// MARK: - Child-side helpers (async-signal-safe)
+
+void csb_send_message(int32_t tag, int32_t a, int64_t b, int64_t c) {
+    csb_message m = {tag, a, b, c};
+    ssize_t n;
+    do { n = write(FD_STATUS, &m, sizeof m); } while (n < 0 && errno == EINTR);
+}
+
+void csb_fail_setup(int stage) {
+    csb_send_message(MSG_SETUP_ERROR, stage, errno, 0);
+    _exit(127);
+}
+
+int csb_write_all(int fd, const char *p, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+// Appends the decimal form of v to s (which has room); returns the new end.
+char *csb_append_number(char *s, long long v) {
+    char digits[24];
+    int n = 0;
+    unsigned long long u = v < 0 ? (unsigned long long)(-v) : (unsigned long long)v;
+    if (v < 0) *s++ = '-';
+    do { digits[n++] = (char)('0' + u % 10); u /= 10; } while (u > 0);
+    while (n > 0) *s++ = digits[--n];
+    *s = 0;
+    return s;
+}
+
+char *csb_append_text(char *s, const char *t) {
+    while (*t) *s++ = *t++;
+    *s = 0;
+    return s;
+}
+
+void csb_close_from(int lowest) {
+#if defined(__linux__) && defined(SYS_close_range)
+    if (syscall(SYS_close_range, (unsigned)lowest, ~0U, 0) == 0) return;
+#endif
+    struct rlimit rl;
+    long top = 65536;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur < top)
+        top = (long)rl.rlim_cur;
+    for (long fd = lowest; fd < top; fd++) close((int)fd);
+}
+
+int csb_set_limit(int resource, long long value) {
+    struct rlimit rl;
+    rl.rlim_cur = rl.rlim_max = value < 0 ? RLIM_INFINITY : (rlim_t)value;
+    return setrlimit(resource, &rl);
+}
+
+// MARK: - The three child processes
+
+static void run_program(const csb_context *ctx) __attribute__((noreturn));
+static void run_program(const csb_context *ctx) {
+    const csandbox_config *cfg = ctx->cfg;
+    if (dup2(FD_NULL, 0) < 0 || dup2(FD_OUT, 1) < 0 || dup2(FD_ERR, 2) < 0) csb_fail_setup(CSANDBOX_STAGE_STDIO);
+    if (fcntl(FD_STATUS, F_SETFD, FD_CLOEXEC) != 0) csb_fail_setup(CSANDBOX_STAGE_STDIO);
+    csb_close_from(FD_STATUS + 1);
+    for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (csb_set_limit(RLIMIT_CORE, 0) != 0 ||
+        csb_set_limit(RLIMIT_AS, cfg->memory_bytes > 0 ? cfg->memory_bytes : -1) != 0 ||
+        csb_set_limit(RLIMIT_FSIZE, cfg->file_bytes) != 0 ||
+        csb_set_limit(RLIMIT_NOFILE, cfg->open_files < 8 ? 8 : cfg->open_files) != 0 ||
+        (cfg->processes > 0 && csb_set_limit(RLIMIT_NPROC, cfg->processes) != 0))
+        csb_fail_setup(CSANDBOX_STAGE_RLIMIT);
+    if (cfg->cpu_seconds > 0) {
+        struct rlimit rl = {(rlim_t)cfg->cpu_seconds, (rlim_t)cfg->cpu_seconds + 1};
+        if (setrlimit(RLIMIT_CPU, &rl) != 0) csb_fail_setup(CSANDBOX_STAGE_RLIMIT);
+    }
+    if (ctx->drop) {
+        uid_t uid = (uid_t)cfg->run_uid;
+        if (setgroups(0, NULL) != 0) csb_fail_setup(CSANDBOX_STAGE_SETGROUPS);
+        if (setregid(uid, uid) != 0 || setgid(uid) != 0) csb_fail_setup(CSANDBOX_STAGE_SETGID);
+        if (setreuid(uid, uid) != 0 || setuid(uid) != 0) csb_fail_setup(CSANDBOX_STAGE_SETUID);
+        if (setuid(0) == 0 || geteuid() != uid) { errno = EPERM; csb_fail_setup(CSANDBOX_STAGE_SETUID); }
+    }
+#ifdef __linux__
+    // After the uid change, which clears the parent-death signal; then make sure C2 did not die meanwhile.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != ctx->init_pid) _exit(127);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) csb_fail_setup(CSANDBOX_STAGE_NO_NEW_PRIVS);
+    if (!cfg->no_namespaces && csb_install_syscall_filter() == 0) csb_send_message(MSG_ISOLATION, ISO_SECCOMP, 0, 0);
+#endif
+    if (chdir(cfg->workdir) != 0) csb_fail_setup(CSANDBOX_STAGE_CHDIR);
+    execve(cfg->path, (char *const *)cfg->argv, (char *const *)cfg->envp);
+    csb_fail_setup(CSANDBOX_STAGE_EXEC);
+    _exit(127);
+}
+
+// C2: pid 1 of the sandbox's pid namespace (or a plain waiter without one). Reports C3's wait status.
+static void run_init(const csb_context *ctx) __attribute__((noreturn));
+static void run_init(const csb_context *ctx) {
+#ifdef __linux__
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if ((ctx->isolation & ISO_PID) && (ctx->isolation & ISO_MOUNTNS))
+        (void)mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
+#endif
+    csb_context mine = *ctx;
+    mine.init_pid = getpid();
+    pid_t program = fork();
+    if (program < 0) csb_fail_setup(CSANDBOX_STAGE_FORK);
+    if (program == 0) run_program(&mine);
+    close(FD_OUT);
+    close(FD_ERR);
+    close(FD_NULL);
+    for (;;) {
+        int status = 0;
+        struct rusage ru;
+        pid_t w = wait4(-1, &status, 0, &ru);
+        if (w == program) {
+            int64_t usec = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
+                           (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+            csb_send_message(MSG_STATUS, status, usec, 0);
+            break;
+        }
+        if (w < 0 && errno != EINTR) break;
+    }
+    _exit(0);  // in a pid namespace the kernel now SIGKILLs whatever the program left behind
+}
+
+// C1: process group, namespaces, mounts; then forks C2 and waits for it.
+static void run_setup(csb_context *ctx, int status_w, int out_w, int err_w, int null_fd) __attribute__((noreturn));
+static void run_setup(csb_context *ctx, int status_w, int out_w, int err_w, int null_fd) {
+#ifdef __linux__
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != ctx->parent_pid) _exit(127);
+#endif
+    setpgid(0, 0);
+    // Move our four descriptors to 3..6, point 0..2 at /dev/null, close everything inherited from the parent.
+    int moved[4] = {fcntl(status_w, F_DUPFD, 64), fcntl(out_w, F_DUPFD, 64), fcntl(err_w, F_DUPFD, 64),
+                    fcntl(null_fd, F_DUPFD, 64)};
+    for (int i = 0; i < 4; i++)
+        if (moved[i] < 0 || dup2(moved[i], FD_STATUS + i) < 0) _exit(127);
+    dup2(FD_NULL, 0);
+    dup2(FD_NULL, 1);
+    dup2(FD_NULL, 2);
+    csb_close_from(FD_NULL + 1);
+    for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+#ifdef __linux__
+    if (!ctx->cfg->no_namespaces) ctx->isolation = csb_unshare_namespaces(ctx->scratch);
+    if (ctx->isolation & ISO_MOUNTNS) csb_isolate_filesystem(ctx);
+#endif
+    csb_send_message(MSG_ISOLATION, ctx->isolation, ctx->remount_failures, 0);
+    pid_t init = fork();
+    if (init < 0) csb_fail_setup(CSANDBOX_STAGE_FORK);
+    if (init == 0) run_init(ctx);
+    close(FD_STATUS);
+    close(FD_OUT);
+    close(FD_ERR);
+    close(FD_NULL);
+    int status;
+    while (waitpid(init, &status, 0) < 0 && errno == EINTR) {}
+    _exit(0);
+}
+
+// MARK: - Parent
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+typedef struct {
+    int fd;             // -1 once at end of file
+    char *keep;         // capture buffer
+    size_t cap, len, total;
+} stream;
+
+// Reads what is available (non-blocking); returns 0 at end of file, 1 when more may come.
+static int pump(stream *s, char *chunk, size_t chunk_cap) {
+    if (s->fd < 0) return 0;
+    for (int rounds = 0; rounds < 64; rounds++) {
+        ssize_t n = read(s->fd, chunk, chunk_cap);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return 1;  // EAGAIN: nothing right now
+        if (n == 0) { close(s->fd); s->fd = -1; return 0; }
+        size_t room = s->cap - s->len, take = (size_t)n < room ? (size_t)n : room;
+        memcpy(s->keep + s->len, chunk, take);
+        s->len += take;
+        s->total += (size_t)n;
+    }
+    return 1;
+}
+
+static int make_pipe(int fds[2]) {
+#ifdef __linux__
+    return pipe2(fds, O_CLOEXEC);
+#else
+    if (pipe(fds) != 0) return -1;
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    return 0;
+#endif
+}
+
+// Reads the status pipe's records into `res`; `timed_out` decides between TIMED_OUT and LOST.
+static void decode_messages(const char *bytes, size_t len, int timed_out, csandbox_result *res) {
+    int have_status = 0, status = 0, failed = 0;
+    for (size_t off = 0; off + sizeof(csb_message) <= len; off += sizeof(csb_message)) {
+        csb_message m;
+        memcpy(&m, bytes + off, sizeof m);
+        if (m.tag == MSG_ISOLATION && m.a == ISO_SECCOMP) {
+            res->syscall_filter = 1;
+        } else if (m.tag == MSG_ISOLATION) {
+            res->net_isolated = (m.a & ISO_NET) != 0;
+            res->fs_isolated = (m.a & ISO_FS) != 0;
+            res->pid_isolated = (m.a & ISO_PID) != 0;
+            res->scratch_private = (m.a & ISO_SCRATCH) != 0;
+            res->user_namespace = (m.a & ISO_USERNS) != 0;
+            res->remount_failures = (int)m.b;
+        } else if (m.tag == MSG_SETUP_ERROR && !failed) {
+            failed = 1;
+            res->setup_stage = m.a;
+            res->setup_errno = (int)m.b;
+        } else if (m.tag == MSG_STATUS) {
+            have_status = 1;
+            status = m.a;
+            res->cpu_seconds = (double)m.b * 1e-6;
+        }
+    }
+    if (failed) res->outcome = CSANDBOX_SETUP_FAILED;
+    else if (timed_out) res->outcome = CSANDBOX_TIMED_OUT;
+    else if (!have_status) res->outcome = CSANDBOX_LOST;
+    else if (WIFEXITED(status)) { res->outcome = CSANDBOX_EXITED; res->exit_code = WEXITSTATUS(status); }
+    else if (WIFSIGNALED(status)) { res->outcome = CSANDBOX_SIGNALED; res->signal = WTERMSIG(status); }
+    else res->outcome = CSANDBOX_LOST;
+}
+
+// Waits for C1 while pumping the pipes; kills the group on the wall-clock deadline. Returns 1 on time-out.
+static int supervise(pid_t pid, double deadline, stream *streams, char *chunk, size_t chunk_cap) {
+    for (;;) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) return 0;
+        double left = deadline - now_seconds();
+        if (left <= 0) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+            return 1;
+        }
+        struct pollfd pfd[3];
+        int n = 0, status_open = streams[2].fd >= 0;
+        for (int i = 0; i < 3; i++)
+            if (streams[i].fd >= 0) pfd[n++] = (struct pollfd){.fd = streams[i].fd, .events = POLLIN};
+        int wait_ms = (int)(left * 1000) + 1, cap_ms = status_open ? 50 : 2;
+        poll(pfd, (nfds_t)n, wait_ms < cap_ms ? wait_ms : cap_ms);
+        for (int i = 0; i < 3; i++) pump(&streams[i], chunk, chunk_cap);
+    }
+}
+
+int csandbox_run(const csandbox_config *cfg, csandbox_result *res) {
+    memset(res, 0, sizeof *res);
+    size_t cap = cfg->capture_bytes;
+    csb_context ctx = {.cfg = cfg, .parent_pid = getpid()};
+    ctx.drop = cfg->run_uid > 0 && geteuid() == 0;
+    ctx.scratch = malloc(SCRATCH_BYTES);
+    char *status_bytes = malloc(4096);
+    stream streams[3] = {{-1, malloc(cap + 1), cap, 0, 0}, {-1, malloc(cap + 1), cap, 0, 0},
+                         {-1, status_bytes, 4096, 0, 0}};
+    int out[2] = {-1, -1}, err[2] = {-1, -1}, st[2] = {-1, -1}, null_fd = -1, rc = 0;
+    if (!ctx.scratch || !status_bytes || !streams[0].keep || !streams[1].keep) { rc = -ENOMEM; goto done; }
+    if (make_pipe(out) != 0 || make_pipe(err) != 0 || make_pipe(st) != 0 ||
+        (null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) { rc = -errno; goto done; }
+    if (ctx.drop) (void)chown(cfg->workdir, (uid_t)cfg->run_uid, (gid_t)cfg->run_uid);
+    double start = now_seconds();
+    pid_t pid = fork();
+    if (pid < 0) { rc = -errno; goto done; }
+    if (pid == 0) run_setup(&ctx, st[1], out[1], err[1], null_fd);
+    setpgid(pid, pid);
+    close(out[1]); close(err[1]); close(st[1]); close(null_fd);
+    out[1] = err[1] = st[1] = null_fd = -1;
+    streams[0].fd = out[0]; streams[1].fd = err[0]; streams[2].fd = st[0];
+    out[0] = err[0] = st[0] = -1;
+    for (int i = 0; i < 3; i++) fcntl(streams[i].fd, F_SETFL, O_NONBLOCK);
+    int timed_out = supervise(pid, start + cfg->wall_seconds, streams, ctx.scratch, SCRATCH_BYTES);
+    // Always: the whole process group, then (as root) every process of the sandbox uid.
+    kill(-pid, SIGKILL);
+    if (ctx.drop) {
+        res->uid_dropped = 1;
+        (void)csandbox_kill_uid(cfg->run_uid);
+    }
+    for (int i = 0; i < 3; i++) pump(&streams[i], ctx.scratch, SCRATCH_BYTES);
+    res->wall_seconds = now_seconds() - start;
+    decode_messages(status_bytes, streams[2].len, timed_out, res);
+    if (res->outcome == CSANDBOX_SETUP_FAILED &&
+        (res->setup_stage <= CSANDBOX_STAGE_SETUID || res->setup_stage == CSANDBOX_STAGE_STAGE_FILES))
+        res->uid_dropped = 0;
+    res->out = streams[0].keep; res->out_len = streams[0].len; res->out_total = streams[0].total;
+    res->err = streams[1].keep; res->err_len = streams[1].len; res->err_total = streams[1].total;
+    streams[0].keep = streams[1].keep = NULL;
+done:
+    for (int i = 0; i < 3; i++) if (streams[i].fd >= 0) close(streams[i].fd);
+    int all[] = {out[0], out[1], err[0], err[1], st[0], st[1], null_fd};
+    for (int i = 0; i < 7; i++) if (all[i] >= 0) close(all[i]);
+    free(streams[0].keep);
+    free(streams[1].keep);
+    free(status_bytes);
+    free(ctx.scratch);
+    return rc;
+}
+
+void csandbox_result_free(csandbox_result *res) {
+    free(res->out);
+    free(res->err);
+    res->out = res->err = NULL;
+    res->out_len = res->err_len = 0;
+}
+
+const char *csandbox_stage_name(int stage) {
+    static const char *names[] = {"none", "fork", "stdio", "rlimit", "setgroups", "setgid", "setuid",
+                                  "no_new_privs", "chdir", "exec", "stage_files"};
+    return stage >= 0 && stage <= CSANDBOX_STAGE_STAGE_FILES ? names[stage] : "unknown";
+}

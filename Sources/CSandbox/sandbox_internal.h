@@ -1,0 +1,56 @@
+// sandbox_internal.h: what sandbox.c, isolation.c and support.c share (not part of the public C API).
+#ifndef CSANDBOX_INTERNAL_H
+#define CSANDBOX_INTERNAL_H
+
+#include "csandbox.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SCRATCH_BYTES (256 * 1024)
+#define MAX_STAGED 8
+// Fixed descriptor numbers inside C1/C2/C3.
+#define FD_STATUS 3
+#define FD_OUT 4
+#define FD_ERR 5
+#define FD_NULL 6
+
+// Records on the status pipe (one write each, atomic): isolation bits, a failed setup step, the wait status.
+enum { MSG_ISOLATION = 1, MSG_SETUP_ERROR = 2, MSG_STATUS = 3 };
+enum { ISO_NET = 1, ISO_FS = 2, ISO_PID = 4, ISO_SCRATCH = 8, ISO_USERNS = 16, ISO_MOUNTNS = 32, ISO_SECCOMP = 64 };
+
+typedef struct {
+    int32_t tag;
+    int32_t a;
+    int64_t b;
+    int64_t c;
+} csb_message;
+
+typedef struct {
+    const csandbox_config *cfg;
+    char *scratch;         // SCRATCH_BYTES, allocated by the parent before fork
+    pid_t parent_pid;
+    int drop;              // 1 when C3 switches to cfg->run_uid
+    int isolation;         // ISO_* bits, filled in C1
+    int remount_failures;
+    pid_t init_pid;        // C2's pid as C3 sees it (1 inside a pid namespace)
+} csb_context;
+
+// Child-side helpers (async-signal-safe: no malloc, no stdio). Hidden: not exported from the library.
+#define CSB_HIDDEN __attribute__((visibility("hidden")))
+CSB_HIDDEN void csb_send_message(int32_t tag, int32_t a, int64_t b, int64_t c);
+CSB_HIDDEN void csb_fail_setup(int stage) __attribute__((noreturn));
+CSB_HIDDEN int csb_write_all(int fd, const char *p, size_t n);
+CSB_HIDDEN char *csb_append_number(char *s, long long v);
+CSB_HIDDEN char *csb_append_text(char *s, const char *t);
+CSB_HIDDEN void csb_close_from(int lowest);
+CSB_HIDDEN int csb_set_limit(int resource, long long value);
+
+#ifdef __linux__
+// isolation.c (Linux): namespaces, read-only mounts and scratch tmpfs (in C1), the seccomp filter (in C3).
+CSB_HIDDEN int csb_unshare_namespaces(char *buf);
+CSB_HIDDEN void csb_isolate_filesystem(csb_context *ctx);
+CSB_HIDDEN int csb_install_syscall_filter(void);
+#endif
+
+#endif
