@@ -39,7 +39,8 @@ public enum Rouge {
         return plain.map { $0.utf8.count > 3 ? stemmer.stem($0) : $0 }
     }
 
-    /// All three scores of `prediction` against `target` (rouge-score's `score(target, prediction)`).
+    /// All three scores of `prediction` against `target` (rouge-score's `score(target, prediction)`). This is the
+    /// plain reference; `scoreAll(targets:predictions:stem:threads:)` is the fast batch path, tested against it.
     public static func score(target: String, prediction: String, stem: Bool = true) -> RougeScores {
         let t = tokens(target, stem: stem), p = tokens(prediction, stem: stem)
         return RougeScores(rouge1: rougeN(target: t, prediction: p, n: 1),
