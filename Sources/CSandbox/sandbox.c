@@ -119,10 +119,10 @@ static void run_program(const csb_context *ctx) {
     }
     if (ctx->drop) {
         uid_t uid = (uid_t)cfg->run_uid;
-        if (setgroups(0, NULL) != 0) csb_fail_setup(CSANDBOX_STAGE_SETGROUPS);
-        if (setregid(uid, uid) != 0 || setgid(uid) != 0) csb_fail_setup(CSANDBOX_STAGE_SETGID);
-        if (setreuid(uid, uid) != 0 || setuid(uid) != 0) csb_fail_setup(CSANDBOX_STAGE_SETUID);
-        if (setuid(0) == 0 || geteuid() != uid) { errno = EPERM; csb_fail_setup(CSANDBOX_STAGE_SETUID); }
+        if (csb_setgroups_none() != 0) csb_fail_setup(CSANDBOX_STAGE_SETGROUPS);
+        if (csb_setresgid(uid) != 0) csb_fail_setup(CSANDBOX_STAGE_SETGID);
+        if (csb_setresuid(uid) != 0) csb_fail_setup(CSANDBOX_STAGE_SETUID);
+        if (csb_setresuid(0) == 0 || geteuid() != uid) { errno = EPERM; csb_fail_setup(CSANDBOX_STAGE_SETUID); }
     }
 #ifdef __linux__
     // After the uid change, which clears the parent-death signal; then make sure C2 did not die meanwhile.
@@ -147,7 +147,7 @@ static void run_init(const csb_context *ctx) {
 #endif
     csb_context mine = *ctx;
     mine.init_pid = getpid();
-    pid_t program = fork();
+    pid_t program = csb_fork();
     if (program < 0) csb_fail_setup(CSANDBOX_STAGE_FORK);
     if (program == 0) run_program(&mine);
     close(FD_OUT);
@@ -191,7 +191,7 @@ static void run_setup(csb_context *ctx, int status_w, int out_w, int err_w, int 
     if (ctx->isolation & ISO_MOUNTNS) csb_isolate_filesystem(ctx);
 #endif
     csb_send_message(MSG_ISOLATION, ctx->isolation, ctx->remount_failures, 0);
-    pid_t init = fork();
+    pid_t init = csb_fork();
     if (init < 0) csb_fail_setup(CSANDBOX_STAGE_FORK);
     if (init == 0) run_init(ctx);
     close(FD_STATUS);
@@ -314,7 +314,7 @@ int csandbox_run(const csandbox_config *cfg, csandbox_result *res) {
         (null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) { rc = -errno; goto done; }
     if (ctx.drop) (void)chown(cfg->workdir, (uid_t)cfg->run_uid, (gid_t)cfg->run_uid);
     double start = now_seconds();
-    pid_t pid = fork();
+    pid_t pid = csb_fork();
     if (pid < 0) { rc = -errno; goto done; }
     if (pid == 0) run_setup(&ctx, st[1], out[1], err[1], null_fd);
     setpgid(pid, pid);

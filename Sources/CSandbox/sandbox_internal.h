@@ -38,6 +38,23 @@ typedef struct {
 
 // Child-side helpers (async-signal-safe: no malloc, no stdio). Hidden: not exported from the library.
 #define CSB_HIDDEN __attribute__((visibility("hidden")))
+
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+// fork() without glibc's pthread_atfork handlers: the clone system call with only SIGCHLD, which copies the
+// process as fork does. The handlers are the danger in a multithreaded parent: OpenBLAS's shuts down its thread
+// pool, and a matrix product running meanwhile in another thread of mimic then waits for it forever (seen: a
+// test's sgemm spinning while the sandbox forked). The children run only async-signal-safe code, which needs
+// none of what the handlers would reset.
+static inline pid_t csb_fork(void) { return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0); }
+
+// Credentials changed by the system calls themselves. glibc's setuid family would broadcast the change to every
+// thread it believes the process has, and after csb_fork the child still lists the parent's threads.
+static inline int csb_setgroups_none(void) { return (int)syscall(SYS_setgroups, 0, (void *)0); }
+static inline int csb_setresgid(gid_t g) { return (int)syscall(SYS_setresgid, g, g, g); }
+static inline int csb_setresuid(uid_t u) { return (int)syscall(SYS_setresuid, u, u, u); }
 CSB_HIDDEN void csb_send_message(int32_t tag, int32_t a, int64_t b, int64_t c);
 CSB_HIDDEN void csb_fail_setup(int stage) __attribute__((noreturn));
 CSB_HIDDEN int csb_write_all(int fd, const char *p, size_t n);

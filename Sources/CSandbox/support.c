@@ -54,14 +54,14 @@ int csandbox_count_uid_processes(long long uid, int include_zombies) {
 // One round: a helper that becomes `uid` and calls kill(-1, SIGKILL), which reaches every process of that uid
 // (kill(-1) returns 0 whenever any other process exists, so the parent counts survivors through /proc).
 static int kill_uid_round(long long uid) {
-    pid_t helper = fork();
+    pid_t helper = csb_fork();
     if (helper < 0) return -errno;
     if (helper == 0) {
 #ifdef __linux__
         prctl(PR_SET_PDEATHSIG, SIGKILL);
 #endif
-        if (setgroups(0, NULL) != 0 || setregid((gid_t)uid, (gid_t)uid) != 0 ||
-            setreuid((uid_t)uid, (uid_t)uid) != 0 || getuid() != (uid_t)uid) _exit(1);
+        if (csb_setgroups_none() != 0 || csb_setresgid((gid_t)uid) != 0 ||
+            csb_setresuid((uid_t)uid) != 0 || getuid() != (uid_t)uid) _exit(1);
         kill(-1, SIGKILL);
         kill(-1, SIGKILL);
         _exit(0);
