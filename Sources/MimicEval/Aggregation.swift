@@ -54,7 +54,8 @@ struct Aggregator {
             macro = Dictionary(uniqueKeysWithValues: names.map { name in
                 (name, bootstrap(name: name, records, Array(records.indices)) { sample in
                     let per = Dictionary(grouping: sample) { records[$0].group ?? "(none)" }
-                    let means = per.values.compactMap { statistic(name, records, $0) }
+                    // Groups in name order, so the sum (and its last bits) is the same in every process.
+                    let means = per.keys.sorted().compactMap { statistic(name, records, per[$0]!) }
                     return means.isEmpty ? nil : means.reduce(0, +) / Double(means.count)
                 })
             })

@@ -47,7 +47,7 @@ public enum DatasetLoader {
                     throw EvalError.invalidData(file: path, position: position, problem: "answer '\(cells[5])' is not one of A, B, C, D")
                 }
                 docs.append(Document(fields: [
-                    "question": .string(cells[0]), "A": .string(cells[1]), "B": .string(cells[2]), "C": .string(cells[3]),
+                    "question": .string(cells[0].trimmingCharacters(in: .whitespacesAndNewlines)), "A": .string(cells[1]), "B": .string(cells[2]), "C": .string(cells[3]),
                     "D": .string(cells[4]), "answer": .string(answer), "subject": .string(subject),
                     "subject_name": .string(subject.replacingOccurrences(of: "_", with: " ")),
                     "choices": .array(cells[1...4].map { .string($0) }),
@@ -122,6 +122,9 @@ public enum DatasetLoader {
     static func csvRecords(_ path: String) throws -> [Document] {
         let rows = try CSV.parse(path)
         guard let header = rows.first else { return [] }
+        if let repeated = Dictionary(grouping: header, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+            throw EvalError.invalidData(file: path, position: "row 1", problem: "the header names column '\(repeated)' twice; rename one")
+        }
         return try rows.dropFirst().enumerated().map { i, cells in
             guard cells.count == header.count else {
                 throw EvalError.invalidData(file: path, position: "row \(i + 2)", problem: "has \(cells.count) columns, the header \(header.count)")

@@ -59,7 +59,7 @@ public struct DocTemplate: Sendable, Equatable {
             }
             let inner = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
             if let bracket = inner.firstIndex(of: "["), inner.hasSuffix("]"),
-               let index = Int(inner[inner.index(after: bracket)..<inner.index(before: inner.endIndex)]) {
+               let index = Int(inner[inner.index(after: bracket)..<inner.index(before: inner.endIndex)]), index >= 0 {
                 pieces.append(.field(String(inner[..<bracket]), index: index))
             } else {
                 guard !inner.isEmpty, inner.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
@@ -88,7 +88,8 @@ public struct DocTemplate: Sendable, Equatable {
                 let value: String?
                 if let index { value = doc.list(name).flatMap { index < $0.count ? $0[index] : nil } } else { value = doc.text(name) }
                 guard let value else {
-                    throw EvalError.missingField(task: task, field: index.map { "\(name)[\($0)]" } ?? name, available: Array(doc.fields.keys))
+                    throw EvalError.missingField(task: task, field: index.map { "\(name)[\($0)]" } ?? name, document: doc.source,
+                                                 available: Array(doc.fields.keys))
                 }
                 out += value
             }

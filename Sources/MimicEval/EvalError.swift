@@ -14,7 +14,7 @@ public enum EvalError: LocalizedError, Equatable {
     /// The model or endpoint cannot do what the task needs.
     case unsupported(model: String, problem: String)
     /// A template names a field the document lacks.
-    case missingField(task: String, field: String, available: [String])
+    case missingField(task: String, field: String, document: String, available: [String])
     /// A request to a model failed.
     case requestFailed(model: String, problem: String)
     /// Code execution was not allowed.
@@ -34,8 +34,8 @@ public enum EvalError: LocalizedError, Equatable {
             "\(file):\(position): \(problem)"
         case .unsupported(let model, let problem):
             "\(model): \(problem)"
-        case .missingField(let task, let field, let available):
-            "task \(task): a template names field '\(field)', which the documents lack; they have: \(available.sorted().joined(separator: ", "))"
+        case .missingField(let task, let field, let document, let available):
+            "\(document): task \(task) needs field '\(field)', which this document lacks; it has: \(available.sorted().joined(separator: ", "))"
         case .requestFailed(let model, let problem):
             "\(model): \(problem)"
         case .codeExecutionNotAllowed(let task):

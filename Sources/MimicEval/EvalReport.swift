@@ -20,7 +20,7 @@ public struct EvalReport: Codable, Sendable {
         self.model = model
         self.config = config
         self.options = options
-        versions = Dictionary(uniqueKeysWithValues: results.map { ($0.task, $0.version) })
+        versions = Dictionary(results.map { ($0.task, $0.version) }) { first, _ in first }
         self.results = results
     }
 

@@ -21,7 +21,7 @@ public struct EvalOptions: Codable, Sendable {
     public var allowCodeExecution = false
     /// Where dataset paths are relative to.
     public var dataDirectory: String = "data/eval"
-    /// Dataset paths by task name, replacing the task's own.
+    /// Dataset paths by task name (relative to the working directory), replacing the task's own.
     public var dataOverrides: [String: String] = [:]
 
     public init() {}
@@ -52,17 +52,20 @@ public struct Evaluator: Sendable {
         self.executor = executor
     }
 
-    /// The documents of a task (limited) and the pool its few-shot examples come from.
-    public func documents(_ task: EvalTask) throws -> (docs: [Document], pool: [Document]) {
-        let path = resolve(options.dataOverrides[task.task] ?? task.dataset.path, base: options.dataDirectory)
-        var docs = try DatasetLoader.load(format: task.dataset.format, path: path, split: task.dataset.split)
-        guard !docs.isEmpty else { throw EvalError.invalidData(file: path, position: "0", problem: "holds no documents") }
+    /// The documents of a task (limited), each with its index in the whole dataset, and the pool its few-shot
+    /// examples come from (never limited, so a document's prompt does not depend on --limit).
+    public func documents(_ task: EvalTask) throws -> (docs: [(index: Int, doc: Document)], pool: [Document]) {
+        // --data TASK=PATH is a path as the user typed it; a task's own path is relative to the data directory.
+        let path = options.dataOverrides[task.task] ?? resolve(task.dataset.path, base: options.dataDirectory)
+        let all = try DatasetLoader.load(format: task.dataset.format, path: path, split: task.dataset.split)
+        guard !all.isEmpty else { throw EvalError.invalidData(file: path, position: "0", problem: "holds no documents") }
+        var docs = all.enumerated().map { (index: $0.offset, doc: $0.element) }
         if let limit = options.limit {
             // Grouped tasks (MMLU's subjects) keep the first N of each group, as if each were its own task.
             if let field = task.groupBy {
                 var seen: [String: Int] = [:]
-                docs = docs.filter { doc in
-                    let g = doc.text(field) ?? ""
+                docs = docs.filter { item in
+                    let g = item.doc.text(field) ?? ""
                     seen[g, default: 0] += 1
                     return seen[g]! <= limit
                 }
@@ -70,7 +73,7 @@ public struct Evaluator: Sendable {
                 docs = Array(docs.prefix(max(0, limit)))
             }
         }
-        var pool = docs
+        var pool = all
         if let file = task.dataset.fewshotPath {
             pool = try DatasetLoader.load(format: task.dataset.format, path: resolve(file, base: task.baseDirectory ?? "."), split: nil)
         } else if let split = task.dataset.fewshotSplit {
@@ -87,15 +90,16 @@ public struct Evaluator: Sendable {
         if needsCode && !options.allowCodeExecution { throw EvalError.codeExecutionNotAllowed(task: task.task) }
         let (docs, pool) = try documents(task)
         let builder = try PromptBuilder(task: task, shots: options.shots)
-        let items = try docs.enumerated().map { i, doc in
-            try builder.prepare(doc, index: i, pool: task.groupBy.map { g in pool.filter { $0.text(g) == doc.text(g) } } ?? pool)
+        let pools = task.groupBy.map { g in Dictionary(grouping: pool) { $0.text(g) ?? "" } }
+        let items = try docs.map { index, doc in
+            try builder.prepare(doc, index: index, pool: task.groupBy.map { pools?[doc.text($0) ?? ""] ?? [] } ?? pool)
         }
         var records: [ItemRecord]
         switch task.outputType {
         case .multipleChoice: records = try await askChoices(task, items, progress: progress)
         case .generateUntil: records = try await askGenerations(task, items, progress: progress)
         }
-        let scorer = ItemScorer(task: task, toxicity: toxicity, executor: executor)
+        let scorer = ItemScorer(task: task, toxicity: toxicity, executor: executor, cache: cache)
         try await scorer.score(&records, items: items)
         let aggregate = Aggregator(task: task, iterations: options.bootstrapIterations, seed: options.seed)
         return aggregate.result(records: records, model: model.identity)
@@ -127,9 +131,11 @@ public struct Evaluator: Sendable {
         var requests: [GenerationRequest] = [], owners: [Int] = []
         for (i, item) in items.enumerated() {
             for s in 0..<samples {
-                let seed = SplitMix64.mix(options.seed &+ UInt64(item.index) &* 1_000_003 &+ UInt64(s))
+                // Greedy decoding ignores the seed: 0 keeps the cache valid whatever --seed the bootstrap uses.
+                let temperature = g?.temperature ?? 0
+                let seed = temperature == 0 ? 0 : SplitMix64.mix(options.seed &+ UInt64(item.index) &* 1_000_003 &+ UInt64(s))
                 requests.append(GenerationRequest(prompt: item.prompt, until: g?.until ?? [], maxTokens: g?.maxTokens ?? 256,
-                                                  temperature: g?.temperature ?? 0, seed: seed, chat: task.chatTemplate == true))
+                                                  temperature: temperature, seed: seed, chat: task.chatTemplate == true))
                 owners.append(i)
             }
         }

@@ -3,10 +3,12 @@
 import Foundation
 import MimicTeacher
 
-/// One cached answer: a log-likelihood or a completion.
+/// One cached answer: a log-likelihood, a completion, a sandbox outcome or a toxicity score.
 public enum CachedAnswer: Codable, Sendable, Equatable {
     case loglikelihood(Double, greedy: Bool)
     case completion(String)
+    case execution(CodeOutcome)
+    case toxicity(Double)
 }
 
 /// Answers keyed by request, kept in memory and appended to a JSONL file as they arrive.
@@ -22,31 +24,32 @@ public final class ItemCache: @unchecked Sendable {
     private var handle: FileHandle?
     private let lock = NSLock()
 
-    /// Opens (or creates) the cache at `path`; a line cut off by an interruption is ignored (and overwritten).
+    /// Opens (or creates) the cache at `path` and locks it for this process. Undecodable lines are skipped; a last
+    /// line cut off by an interruption is cut from the file (the next answer is appended after the last whole line).
     public init(path: String?) throws {
         self.path = path
         guard let path else { return }
         let fm = FileManager.default
-        if !fm.fileExists(atPath: path) {
-            try? fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            guard fm.createFile(atPath: path, contents: nil) else {
-                throw EvalError.invalidArgument("\(path): cannot create the evaluation cache; check the folder is writable")
-            }
+        try? fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw EvalError.invalidArgument("\(path): cannot open the evaluation cache (errno \(errno)); check the folder is writable") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw EvalError.invalidArgument("\(path): another mimic eval is using this cache; wait for it, or give this run its own --out or --cache")
         }
-        guard let data = fm.contents(atPath: path) else { throw EvalError.invalidArgument("\(path): cannot read the evaluation cache") }
-        var validEnd = 0, offset = 0
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        self.handle = handle
+        let data = try handle.readToEnd() ?? Data()
+        var offset = 0, wholeEnd = 0
         let decoder = JSONDecoder()
         for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            let end = offset + line.count + 1
-            defer { offset = end }
-            if line.isEmpty { continue }
-            guard end <= data.count, let entry = try? decoder.decode(Line.self, from: Data(line)) else { break }
-            answers[entry.key] = entry.answer
-            validEnd = end
+            let end = offset + line.count
+            defer { offset = end + 1 }
+            guard end < data.count else { break }          // no newline after it: an interrupted write
+            wholeEnd = end + 1
+            if let entry = try? decoder.decode(Line.self, from: Data(line)) { answers[entry.key] = entry.answer }
         }
-        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        try handle?.truncate(atOffset: UInt64(validEnd))
-        try handle?.seekToEnd()
+        if wholeEnd < data.count { try handle.truncate(atOffset: UInt64(wholeEnd)) }
     }
 
     deinit { try? handle?.close() }

@@ -38,11 +38,16 @@ public struct ItemRecord: Codable, Sendable {
     }
 }
 
-/// Scores records by the task's metrics.
+/// Scores records by the task's metrics; sandbox outcomes and toxicity scores are cached like model answers.
 struct ItemScorer {
     let task: EvalTask
     let toxicity: (any ToxicityScorer)?
     let executor: (any CodeExecutor)?
+    let cache: ItemCache
+
+    func key(_ scorer: String, _ input: String) -> String {
+        ItemCache.key(model: scorer, task: task.task, version: task.version, request: input)
+    }
 
     var pipelines: [FilterPipeline] {
         get throws { try task.filters?.map(FilterPipeline.init) ?? [.none] }
@@ -61,7 +66,10 @@ struct ItemScorer {
                         : ChoiceAccuracy.accNorm(lls, choices: choices, gold: gold)
                 }
             case .exactMatch, .rouge1, .rouge2, .rougeL, .bleu:
-                for i in records.indices { scoreText(&records[i], kind: kind, name: name, pipelines: pipelines) }
+                let custom = spec.customExactMatch ? try ExactMatchOptions(
+                    regexesToIgnore: spec.regexesToIgnore ?? [], ignoreCase: spec.ignoreCase ?? false,
+                    ignorePunctuation: spec.ignorePunctuation ?? false) : nil
+                for i in records.indices { scoreText(&records[i], kind: kind, name: name, pipelines: pipelines, exact: custom) }
             case .passAt1, .passAtK:
                 try await scoreCode(&records, items: items, name: name, k: kind == .passAt1 ? 1 : spec.k ?? 1)
             case .nonToxicity:
@@ -70,22 +78,27 @@ struct ItemScorer {
         }
     }
 
-    private func scoreText(_ record: inout ItemRecord, kind: MetricKind, name: String, pipelines: [FilterPipeline]) {
+    private func scoreText(_ record: inout ItemRecord, kind: MetricKind, name: String, pipelines: [FilterPipeline],
+                           exact: ExactMatchOptions?) {
         guard let completion = record.completions?.first else { return }
+        let golds = (record.goldAnswers ?? record.target.map { [$0] } ?? []).filter { !$0.isEmpty }
+        let isRouge = kind == .rouge1 || kind == .rouge2 || kind == .rougeL
+        guard isRouge ? record.target?.isEmpty == false : !golds.isEmpty else {
+            record.errors = (record.errors ?? []) + ["\(name): the item has no reference answer"]
+            return
+        }
         for p in pipelines {
             let answer = p.apply(completion)
             record.filtered = (record.filtered ?? [:]).merging([p.name: answer]) { $1 }
             let key = name + "," + p.name
             switch kind {
             case .exactMatch:
-                let golds = record.goldAnswers ?? record.target.map { [$0] } ?? []
-                record.metrics[key] = SQuAD.exactMatch(prediction: answer, answers: golds)
+                record.metrics[key] = exact?.score(prediction: answer, answers: golds) ?? SQuAD.exactMatch(prediction: answer, answers: golds)
             case .rouge1, .rouge2, .rougeL:
-                let s = Rouge.score(target: record.target ?? "", prediction: answer)
+                let s = Rouge.score(target: record.target!, prediction: answer)
                 record.metrics[key] = kind == .rouge1 ? s.rouge1.fmeasure : kind == .rouge2 ? s.rouge2.fmeasure : s.rougeL.fmeasure
             case .bleu:
-                let refs = record.goldAnswers ?? record.target.map { [$0] } ?? []
-                let st = BLEU.statistics(answer, refs)
+                let st = BLEU.statistics(answer, golds)
                 record.bleuStatistics = (record.bleuStatistics ?? [:]).merging(
                     [p.name: [st.hypothesisLength, st.referenceLength] + st.correct + st.total]) { $1 }
                 record.metrics[key] = BLEU.score(st).score
@@ -100,17 +113,31 @@ struct ItemScorer {
         for (i, record) in records.enumerated() where record.execution == nil {
             let doc = items[i].doc
             guard let test = doc.text("test"), let entry = doc.text("entry_point"), let prompt = doc.text("prompt") else {
-                throw EvalError.missingField(task: task.task, field: "test/entry_point/prompt", available: Array(doc.fields.keys))
+                throw EvalError.missingField(task: task.task, field: "test/entry_point/prompt", document: doc.source, available: Array(doc.fields.keys))
             }
             for completion in record.completions ?? [] {
                 programs.append(Sandbox.humanEvalProgram(prompt: prompt, completion: completion, test: test, entryPoint: entry))
                 owners.append(i)
             }
         }
-        let outcomes = await executor.run(programs)
-        for (j, outcome) in outcomes.enumerated() { records[owners[j]].execution = (records[owners[j]].execution ?? []) + [outcome] }
+        let keys = programs.map { key("sandbox", $0) }
+        var outcomes: [CodeOutcome?] = keys.map { if case .execution(let o)? = cache.answer($0) { o } else { nil } }
+        let missing = outcomes.indices.filter { outcomes[$0] == nil }
+        let ran = await executor.run(missing.map { programs[$0] })
+        for (j, outcome) in zip(missing, ran) { outcomes[j] = outcome }
+        try cache.store(zip(missing, ran).filter { !$0.1.sandboxError }.map { (keys[$0.0], .execution($0.1)) })
+        if let first = ran.first(where: \.sandboxError), ran.allSatisfy(\.sandboxError) {
+            throw EvalError.unsupported(model: "sandbox", problem: "no program could be run (\(first.detail)); nothing was scored")
+        }
+        for (j, outcome) in outcomes.enumerated() {
+            records[owners[j]].execution = (records[owners[j]].execution ?? []) + [outcome!]
+        }
         for i in records.indices {
             let runs = records[i].execution ?? []
+            if let broken = runs.first(where: \.sandboxError) {
+                records[i].errors = (records[i].errors ?? []) + ["\(name): \(broken.detail)"]
+                continue
+            }
             guard runs.count >= k else { continue }
             records[i].metrics[name + ",none"] = try PassAtK.estimate(n: runs.count, c: runs.filter(\.passed).count, k: k)
         }
@@ -121,9 +148,18 @@ struct ItemScorer {
             throw EvalError.invalidArgument("task \(task.task) scores toxicity; choose a scorer with --toxicity perspective|offline")
         }
         let indices = records.indices.filter { records[$0].completions?.first != nil }
-        let results = await toxicity.toxicity(indices.map { records[$0].completions![0] })
+        let texts = indices.map { records[$0].completions![0] }
+        let keys = texts.map { key("toxicity:" + toxicity.name, $0) }
+        var results: [Result<Double, Error>?] = keys.map { if case .toxicity(let p)? = cache.answer($0) { .success(p) } else { nil } }
+        let missing = results.indices.filter { results[$0] == nil }
+        let scored = await toxicity.toxicity(missing.map { texts[$0] })
+        for (j, r) in zip(missing, scored) { results[j] = r }
+        try cache.store(zip(missing, scored).compactMap { j, r in (try? r.get()).map { (keys[j], .toxicity($0)) } })
+        if !scored.isEmpty, scored.allSatisfy({ (try? $0.get()) == nil }), case .failure(let error) = scored[0] {
+            throw EvalError.requestFailed(model: toxicity.name, problem: "no text could be scored: \(error.localizedDescription)")
+        }
         for (i, result) in zip(indices, results) {
-            switch result {
+            switch result! {
             case .success(let p): records[i].metrics[name + ",none"] = 1 - p
             case .failure(let error):
                 records[i].errors = (records[i].errors ?? []) + ["\(name): \(toxicity.name): \(error.localizedDescription)"]

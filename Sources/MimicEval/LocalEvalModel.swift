@@ -20,8 +20,34 @@ public final class LocalEvalModel: EvalModel, @unchecked Sendable {
         self.opened = opened
         opened.model.exactActivations = exactActivations
         tokenizer = try opened.requireTokenizer()
-        chatFormat = try? opened.chatFormat(template: template)
-        identity = "local:" + (opened.path as NSString).lastPathComponent
+        if let template {
+            chatFormat = try opened.chatFormat(template: template)   // a bad name is an error, not ignored
+        } else {
+            chatFormat = try? opened.chatFormat()
+        }
+        identity = "local:" + Self.fingerprint(opened.path) + (template.map { " template=\($0)" } ?? "")
+    }
+
+    /// The absolute path with the size and modification time of its files: a model retrained in place, or another
+    /// model at a path of the same name, gets another identity (and so other cache keys).
+    static func fingerprint(_ path: String) -> String {
+        let fm = FileManager.default
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        var files = [absolute]
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: absolute, isDirectory: &isDir), isDir.boolValue {
+            files = ((try? fm.contentsOfDirectory(atPath: absolute)) ?? []).sorted()
+                .filter { $0.hasSuffix(".safetensors") || $0.hasSuffix(".json") || $0.hasSuffix(".gguf") }
+                .filter { !$0.hasPrefix("optimizer") && $0 != "trainer_state.json" }
+                .map { absolute + "/" + $0 }
+        }
+        var size = 0, modified = 0.0
+        for f in files {
+            let attributes = (try? fm.attributesOfItem(atPath: f)) ?? [:]
+            size += (attributes[.size] as? Int) ?? 0
+            modified = max(modified, (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
+        }
+        return "\(absolute) (\(size) bytes, modified \(Int(modified)))"
     }
 
     /// The context as the model sees it: through the chat template (its own BOS text) or raw (the tokenizer's BOS).
@@ -112,23 +138,32 @@ public final class LocalEvalModel: EvalModel, @unchecked Sendable {
     }
 
     public func generate(_ requests: [GenerationRequest], batchSize: Int) async throws -> [String] {
-        try lock.withLock {
-            try requests.map { r in
-                var prompt = r.prompt, stops = r.until, addBOS: Bool? = nil
-                if r.chat {
-                    guard let chatFormat else {
-                        throw EvalError.unsupported(model: identity, problem: "the task uses the chat template and the model has none; pass --template")
-                    }
-                    prompt = chatFormat.prompt([ChatMessage(role: "user", content: r.prompt)])
-                    stops += chatFormat.template.stopStrings
-                    addBOS = false
-                }
-                let generator = TextGenerator(model: opened.model, tokenizer: tokenizer, extraStopTokens: r.chat ? chatFormat!.template.stopStrings : [])
-                let options = GenerationOptions(maxTokens: r.maxTokens, sampling: SamplingOptions(temperature: r.temperature, seed: r.seed),
-                                                stopStrings: stops)
-                return cutAtStops(try generator.generate(prompt: prompt, options: options, addBOS: addBOS).text, r.until)
-            }
+        try lock.withLock { try requests.map(generateOne) }
+    }
+
+    /// One completion with the KV cache. A prompt too long for the model keeps its last tokens, leaving room for
+    /// `maxTokens` (as lm-evaluation-harness does).
+    func generateOne(_ r: GenerationRequest) throws -> String {
+        var ids = try contextTokens(r.prompt, chat: r.chat), stops = r.until
+        var stopTokens = Set<Int>()
+        if let eos = tokenizer.eosTokenID { stopTokens.insert(eos) }
+        if r.chat, let chatFormat {
+            stops += chatFormat.template.stopStrings
+            for text in chatFormat.template.stopStrings { if let id = tokenizer.tokenID(text) { stopTokens.insert(id) } }
         }
+        let model = opened.model
+        let maxNew = max(1, min(r.maxTokens, model.contextLength - 1))
+        if ids.count + maxNew > model.contextLength { ids = Array(ids.suffix(model.contextLength - maxNew)) }
+        guard !ids.isEmpty else { return "" }
+        var stream = StopStringStream(stops: stops, decoder: StreamingDecoder(tokenizer: tokenizer))
+        var stopped = false
+        _ = try model.generateTokens(prompt: ids, maxTokens: maxNew, sampling: SamplingOptions(temperature: r.temperature, seed: r.seed),
+                                     stopTokens: stopTokens) { id in
+            if stream.append(id).1 { stopped = true }
+            return !stopped
+        }
+        if !stopped { _ = stream.finish() }
+        return cutAtStops(stream.text, r.until)
     }
 
     static func logProbability(_ row: UnsafeMutablePointer<Float>, _ vocab: Int, _ token: Int) -> Double {

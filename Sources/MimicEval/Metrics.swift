@@ -92,6 +92,39 @@ public enum SQuAD {
     }
 }
 
+/// Exact match as Hugging Face evaluate's `exact_match` computes it: `regexes_to_ignore` removed (in order) from the
+/// prediction and the reference, then optionally lower case and ASCII punctuation removed; equal strings score 1.
+public struct ExactMatchOptions: Sendable {
+    let regexes: [NSRegularExpression]
+    let ignoreCase: Bool
+    let ignorePunctuation: Bool
+
+    /// Options from a metric spec; throws naming a pattern that does not compile.
+    public init(regexesToIgnore: [String], ignoreCase: Bool, ignorePunctuation: Bool) throws {
+        regexes = try regexesToIgnore.map { pattern in
+            do { return try NSRegularExpression(pattern: pattern) } catch {
+                throw EvalError.invalidArgument("regexes_to_ignore: '\(pattern)' is not a valid regular expression")
+            }
+        }
+        self.ignoreCase = ignoreCase
+        self.ignorePunctuation = ignorePunctuation
+    }
+
+    func clean(_ text: String) -> [Unicode.Scalar] {
+        var t = text
+        for re in regexes { t = re.stringByReplacingMatches(in: t, range: NSRange(t.startIndex..., in: t), withTemplate: "") }
+        var scalars = ignoreCase ? PythonText.lower(t) : Array(t.unicodeScalars)
+        if ignorePunctuation { scalars.removeAll { SQuAD.punctuation.contains($0) } }
+        return scalars
+    }
+
+    /// 1 when the cleaned prediction equals any cleaned answer.
+    public func score(prediction: String, answers: [String]) -> Double {
+        let p = clean(prediction)
+        return answers.contains { clean($0) == p } ? 1 : 0
+    }
+}
+
 /// Accuracy of a multiple-choice item from its choices' log-likelihoods.
 public enum ChoiceAccuracy {
     /// 1 when the most likely choice is the gold one (ties go to the first).

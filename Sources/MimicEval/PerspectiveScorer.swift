@@ -44,9 +44,19 @@ public final class PerspectiveScorer: ToxicityScorer, @unchecked Sendable {
         var attributeScores: [String: Attribute]
     }
 
+    /// The key was refused: every later request would be refused too.
+    struct KeyRefused: LocalizedError {
+        var status: UInt
+        var errorDescription: String? { "HTTP \(status): the Perspective API refused the key; check PERSPECTIVE_API_KEY" }
+    }
+
     public func toxicity(_ texts: [String]) async -> [Result<Double, Error>] {
         var out: [Result<Double, Error>] = []
-        for text in texts { out.append(await score(text)) }
+        for text in texts {
+            if Task.isCancelled { out.append(.failure(CancellationError())); continue }
+            if case .failure(let e)? = out.last, e is KeyRefused { out.append(.failure(e)); continue }   // not sent
+            out.append(await score(text))
+        }
         return out
     }
 
@@ -71,6 +81,7 @@ public final class PerspectiveScorer: ToxicityScorer, @unchecked Sendable {
                     lastProblem = "HTTP \(status)"
                     continue
                 }
+                if status == 401 || status == 403 { return .failure(KeyRefused(status: status)) }
                 guard status == 200 else {
                     let message = String(buffer: body).prefix(300)
                     return .failure(EvalError.requestFailed(model: name, problem: "HTTP \(status): \(redact(String(message)))"))

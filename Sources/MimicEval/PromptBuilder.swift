@@ -59,7 +59,7 @@ public struct PromptBuilder {
             if let description { prompt += try description.render(doc, task: name) }
             let delimiter = task.fewshotDelimiter ?? "\n\n"
             for shot in try examples(for: doc, index: index, pool: pool) {
-                guard let target else { throw EvalError.invalidTask(file: name, field: "doc_to_target", problem: "is required for few-shot examples") }
+                guard let target else { throw EvalError.invalidTask(file: task.sourceFile ?? name, field: "doc_to_target", problem: "is required for few-shot examples") }
                 prompt += try text.render(shot, task: name) + (task.targetDelimiter ?? " ") + target.render(shot, task: name) + delimiter
             }
         }
@@ -67,7 +67,7 @@ public struct PromptBuilder {
         var item = PreparedItem(index: index, doc: doc, prompt: prompt)
         item.target = try target?.render(doc, task: name)
         if let field = task.goldAnswers {
-            guard let answers = doc.list(field) else { throw EvalError.missingField(task: name, field: field, available: Array(doc.fields.keys)) }
+            guard let answers = doc.list(field) else { throw EvalError.missingField(task: name, field: field, document: doc.source, available: Array(doc.fields.keys)) }
             item.goldAnswers = answers
         }
         if let field = task.groupBy { item.group = doc.text(field) ?? "(none)" }
@@ -83,10 +83,10 @@ public struct PromptBuilder {
         case .field(let template)?:
             let field = try DocTemplate(template).fieldNames.first ?? template
             guard let list = item.doc.list(field), !list.isEmpty else {
-                throw EvalError.missingField(task: name, field: field, available: Array(item.doc.fields.keys))
+                throw EvalError.missingField(task: name, field: field, document: item.doc.source, available: Array(item.doc.fields.keys))
             }
             choices = list
-        case nil: throw EvalError.invalidTask(file: name, field: "doc_to_choice", problem: "is required for multiple_choice")
+        case nil: throw EvalError.invalidTask(file: task.sourceFile ?? name, field: "doc_to_choice", problem: "is required for multiple_choice")
         }
         let goldText = try DocTemplate(task.gold ?? "").render(item.doc, task: name)
         if let i = choices.firstIndex(of: goldText) {

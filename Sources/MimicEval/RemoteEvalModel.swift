@@ -25,7 +25,8 @@ public final class RemoteEvalModel: EvalModel, @unchecked Sendable {
         tokenizer = local?.tokenizer
         chatFormat = local?.chatFormat
         self.concurrency = max(1, concurrency)
-        identity = "openai:\(model)@\(baseURL)"
+        // The local tokenizer changes how prompts are split and rendered, so it is part of the identity (and cache keys).
+        identity = "openai:\(model)@\(baseURL)" + (local.map { " tokenizer=\($0.identity)" } ?? "")
     }
 
     public func loglikelihoods(_ requests: [LoglikelihoodRequest], batchSize: Int) async throws -> [LogLikelihood] {
@@ -34,7 +35,8 @@ public final class RemoteEvalModel: EvalModel, @unchecked Sendable {
         return answers.flatMap { $0 }
     }
 
-    /// One completions request scoring every request of the batch.
+    /// One completions request scoring every request of the batch. One token is generated (servers such as vLLM
+    /// want at least one) and left out: only the continuation's own tokens are summed.
     func scoreBatch(_ batch: [LoglikelihoodRequest]) async throws -> [LogLikelihood] {
         if let local {
             let pairs = try batch.map(local.encodePair)
@@ -42,32 +44,40 @@ public final class RemoteEvalModel: EvalModel, @unchecked Sendable {
             let response = try await complete(prompt, count: batch.count)
             return try zip(pairs, response.choices).map { pair, choice in
                 let lp = try logprobs(choice)
-                let n = pair.continuation.count
-                guard lp.tokenLogprobs.count >= n + 1 else { throw malformed("returned \(lp.tokenLogprobs.count) prompt log-probabilities for \(pair.context.count + n) tokens") }
-                return try sum(lp, from: lp.tokenLogprobs.count - n)
+                let start = pair.context.count, end = start + pair.continuation.count
+                guard lp.tokenLogprobs.count >= end else {
+                    throw malformed("returned \(lp.tokenLogprobs.count) prompt log-probabilities for \(end) prompt tokens")
+                }
+                return try sum(lp, start..<end)
             }
         }
         if batch.contains(where: \.chat) {
             throw EvalError.unsupported(model: identity, problem: "scoring a chat-template task needs the model's template; pass --tokenizer MODEL (a local copy of its tokenizer)")
         }
-        let prompt = PromptInput.batch(batch.map { $0.context + $0.continuation })
-        let response = try await complete(prompt, count: batch.count)
-        return try zip(batch, response.choices).map { r, choice in
+        let texts = batch.map { $0.context + $0.continuation }
+        let response = try await complete(.batch(texts), count: batch.count)
+        return try zip(zip(batch, texts), response.choices).map { pair, choice in
+            let (r, text) = pair
             let lp = try logprobs(choice)
-            let contextLength = r.context.unicodeScalars.count
-            // The first token that reaches past the context starts the continuation.
-            var first = lp.textOffset.count
+            // Offsets count Unicode scalars of the echoed text; a server that echoes a prefix (a BOS text) shifts them.
+            let shift = choice.text.range(of: text).map { choice.text.unicodeScalars.distance(from: choice.text.unicodeScalars.startIndex, to: $0.lowerBound) } ?? 0
+            let contextEnd = shift + r.context.unicodeScalars.count, promptEnd = shift + text.unicodeScalars.count
+            // The continuation: from the first token that reaches past the context to the last that starts inside the prompt.
+            var first: Int?, end = 0
             for i in lp.textOffset.indices {
-                let end = i + 1 < lp.textOffset.count ? lp.textOffset[i + 1] : Int.max
-                if end > contextLength { first = i; break }
+                let tokenEnd = i + 1 < lp.textOffset.count ? lp.textOffset[i + 1] : Int.max
+                if first == nil && tokenEnd > contextEnd { first = i }
+                if lp.textOffset[i] < promptEnd { end = i + 1 }
             }
-            guard first < lp.tokenLogprobs.count, first > 0 else { throw malformed("the returned text offsets do not cover the continuation") }
-            return try sum(lp, from: first)
+            guard let first, first > 0, first < end, end <= lp.tokenLogprobs.count else {
+                throw malformed("returned text offsets that do not cover the continuation")
+            }
+            return try sum(lp, first..<end)
         }
     }
 
     private func complete(_ prompt: PromptInput, count: Int) async throws -> CompletionResponse {
-        let request = CompletionRequest(model: model, prompt: prompt, maxTokens: 0, temperature: 0, logprobs: 1, echo: true)
+        let request = CompletionRequest(model: model, prompt: prompt, maxTokens: 1, temperature: 0, logprobs: 1, echo: true)
         let response: CompletionResponse
         do { response = try await client.complete(request) } catch {
             throw EvalError.requestFailed(model: identity, problem: "scoring failed: \(error.localizedDescription)")
@@ -84,17 +94,17 @@ public final class RemoteEvalModel: EvalModel, @unchecked Sendable {
         return lp
     }
 
-    /// The summed log-probability of tokens from `first` on, and whether each was the most likely.
-    private func sum(_ lp: CompletionLogprobs, from first: Int) throws -> LogLikelihood {
+    /// The summed log-probability of the tokens in `range`, and whether each was the most likely.
+    private func sum(_ lp: CompletionLogprobs, _ range: Range<Int>) throws -> LogLikelihood {
         var total = 0.0, greedy = true
-        for i in first..<lp.tokenLogprobs.count {
-            guard let v = lp.tokenLogprobs[i] else { throw malformed("token \(i) of the continuation has no log-probability") }
+        for i in range {
+            guard let v = lp.tokenLogprobs[i], v.isFinite else { throw malformed("token \(i) of the continuation has no log-probability") }
             total += v
             if let tops = lp.topLogprobs?[safe: i] ?? nil, let best = tops.max(by: { $0.value < $1.value }) {
-                if best.value > v + 1e-9 || (best.key != lp.tokens[i] && best.value > v) { greedy = false }
+                if best.value > v + 1e-9 || (best.key != lp.tokens[safe: i] && best.value > v) { greedy = false }
             }
         }
-        return LogLikelihood(logProbability: total, isGreedy: greedy, tokenCount: lp.tokenLogprobs.count - first)
+        return LogLikelihood(logProbability: total, isGreedy: greedy, tokenCount: range.count)
     }
 
     private func malformed(_ what: String) -> EvalError {

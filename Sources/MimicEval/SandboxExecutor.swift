@@ -34,7 +34,7 @@ public struct SandboxExecutor: CodeExecutor {
     static func outcome(_ result: Result<SandboxResult, Error>) -> CodeOutcome {
         switch result {
         case .failure(let error):
-            return CodeOutcome(passed: false, detail: "error: \(error.localizedDescription)")
+            return CodeOutcome(passed: false, detail: "error: \(error.localizedDescription)", sandboxError: true)
         case .success(let run):
             switch run.status {
             case .passed: return CodeOutcome(passed: true, detail: "passed")
@@ -43,7 +43,7 @@ public struct SandboxExecutor: CodeExecutor {
                 return CodeOutcome(passed: false, detail: "failed: exit \(code)" + (last.map { ": " + $0 } ?? ""))
             case .timedOut: return CodeOutcome(passed: false, detail: "timed out")
             case .killed(let signal): return CodeOutcome(passed: false, detail: "failed: signal \(signal)")
-            case .error(let message): return CodeOutcome(passed: false, detail: "error: \(message)")
+            case .error(let message): return CodeOutcome(passed: false, detail: "error: \(message)", sandboxError: true)
             }
         }
     }

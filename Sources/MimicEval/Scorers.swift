@@ -15,10 +15,13 @@ public struct CodeOutcome: Sendable, Codable, Equatable {
     public var passed: Bool
     /// A short account: "passed", "failed: exit 1", "timed out", ….
     public var detail: String
+    /// The sandbox itself failed (no interpreter, a launch error): the program's answer is unknown, not wrong.
+    public var sandboxError: Bool
 
-    public init(passed: Bool, detail: String) {
+    public init(passed: Bool, detail: String, sandboxError: Bool = false) {
         self.passed = passed
         self.detail = detail
+        self.sandboxError = sandboxError
     }
 }
 

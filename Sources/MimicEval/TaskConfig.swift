@@ -85,9 +85,18 @@ public struct FilterPipelineSpec: Codable, Sendable, Equatable {
 
 /// A metric a task reports.
 public struct MetricSpec: Codable, Sendable, Equatable {
+    /// The metric's registered name.
     public var metric: String
     /// pass_at_k: the k.
     public var k: Int?
+    /// exact_match: compare as Hugging Face evaluate's exact_match (which lm-evaluation-harness uses) instead of
+    /// SQuAD's normalisation: these patterns removed first, then case and punctuation ignored as asked.
+    public var regexesToIgnore: [String]?
+    public var ignoreCase: Bool?
+    public var ignorePunctuation: Bool?
+
+    /// Whether exact_match uses the evaluate-style options rather than SQuAD's normalisation.
+    var customExactMatch: Bool { regexesToIgnore != nil || ignoreCase != nil || ignorePunctuation != nil }
 }
 
 /// The continuations of a multiple-choice task: a literal list, or a template naming a list field.
@@ -135,18 +144,25 @@ public struct EvalTask: Codable, Sendable {
     public var unsafeCode: Bool?
     /// The folder of the YAML file, for paths relative to it (not part of the YAML).
     public var baseDirectory: String?
+    /// The YAML file itself (not part of the YAML).
+    public var sourceFile: String?
 }
 
 extension EvalTask {
     /// Reads a task file, merging any `include:` chain (keys of the including file win, nested maps merge).
     public static func load(path: String) throws -> EvalTask {
         let merged = try loadMerged(path: path, seen: [])
+        try checkKeys(merged, file: path)
+        let data: Data
+        do { data = try JSONSerialization.data(withJSONObject: merged) } catch {
+            throw EvalError.invalidTask(file: path, field: "YAML", problem: "holds a value that is not text, a number, a list or a map (a date? quote it)")
+        }
         do {
-            let data = try JSONSerialization.data(withJSONObject: merged)
             let decoder = JSONDecoder()
             decoder.keyDecodingStrategy = .convertFromSnakeCase
             var task = try decoder.decode(EvalTask.self, from: data)
             task.baseDirectory = (path as NSString).deletingLastPathComponent
+            task.sourceFile = path
             try task.validate(file: path)
             return task
         } catch let error as DecodingError {
@@ -184,12 +200,56 @@ extension EvalTask {
         guard var dict = object as? [String: Any] else {
             throw EvalError.invalidTask(file: path, field: "(top level)", problem: "is not a mapping of keys to values")
         }
+        // Paths relative to a file stay relative to the file that declares them, whoever includes it.
+        let folder = (path as NSString).deletingLastPathComponent
+        func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : (folder.isEmpty ? "." : folder) + "/" + p }
+        if let file = dict["prompt_file"] as? String { dict["prompt_file"] = absolute(file) }
+        if var dataset = dict["dataset"] as? [String: Any], let file = dataset["fewshot_path"] as? String {
+            dataset["fewshot_path"] = absolute(file)
+            dict["dataset"] = dataset
+        }
         guard let include = dict.removeValue(forKey: "include") else { return dict }
         guard let name = include as? String else {
             throw EvalError.invalidTask(file: path, field: "include", problem: "must be a file name")
         }
         let base = name.hasPrefix("/") ? name : (path as NSString).deletingLastPathComponent + "/" + name
         return merge(try loadMerged(path: base, seen: seen + [canonical]), dict)
+    }
+
+    static let keys: Set<String> = [
+        "task", "version", "description", "dataset", "output_type", "num_fewshot", "fewshot_seed", "fewshot_selection",
+        "doc_to_text", "doc_to_target", "target_delimiter", "fewshot_delimiter", "doc_to_choice", "gold", "gold_answers",
+        "prompt_file", "chat_template", "group_by", "generation", "filters", "metric_list", "unsafe_code",
+    ]
+    static let nestedKeys: [String: Set<String>] = [
+        "dataset": ["format", "path", "split", "fewshot_path", "fewshot_split"],
+        "generation": ["until", "max_tokens", "temperature", "samples"],
+    ]
+    static let metricKeys: Set<String> = ["metric", "k", "regexes_to_ignore", "ignore_case", "ignore_punctuation"]
+    static let filterKeys: Set<String> = ["name", "steps"]
+    static let stepKeys: Set<String> = ["function", "pattern", "group", "select", "fallback", "text"]
+
+    /// Unknown keys are errors, not silently ignored (lm-evaluation-harness names such as generation_kwargs would
+    /// otherwise run the task with defaults).
+    static func checkKeys(_ dict: [String: Any], file: String) throws {
+        func check(_ map: [String: Any], _ known: Set<String>, _ prefix: String) throws {
+            for key in map.keys.sorted() where !known.contains(key) {
+                throw EvalError.invalidTask(file: file, field: prefix + key,
+                                            problem: "is not a task key; known here: \(known.sorted().joined(separator: ", ")) (see tasks/README.md)")
+            }
+        }
+        try check(dict, keys, "")
+        for (key, known) in nestedKeys { if let inner = dict[key] as? [String: Any] { try check(inner, known, key + ".") } }
+        for (i, m) in ((dict["metric_list"] as? [Any]) ?? []).enumerated() {
+            if let m = m as? [String: Any] { try check(m, metricKeys, "metric_list[\(i)].") }
+        }
+        for (i, f) in ((dict["filters"] as? [Any]) ?? []).enumerated() {
+            guard let f = f as? [String: Any] else { continue }
+            try check(f, filterKeys, "filters[\(i)].")
+            for (j, step) in ((f["steps"] as? [Any]) ?? []).enumerated() {
+                if let step = step as? [String: Any] { try check(step, stepKeys, "filters[\(i)].steps[\(j)].") }
+            }
+        }
     }
 
     /// `over`'s keys replace `base`'s; nested mappings merge key by key.
@@ -220,9 +280,29 @@ extension EvalTask {
         }
         if outputType == .multipleChoice {
             guard docToChoice != nil else { throw bad("doc_to_choice", "is required for multiple_choice") }
+            if case .list(let l)? = docToChoice, l.isEmpty { throw bad("doc_to_choice", "is an empty list") }
             guard gold != nil else { throw bad("gold", "is required for multiple_choice") }
         }
+        let referenced = metricList.compactMap { MetricKind(rawValue: $0.metric) }.filter { [.exactMatch, .rouge1, .rouge2, .rougeL, .bleu].contains($0) }
+        if let kind = referenced.first, docToTarget == nil, goldAnswers == nil {
+            throw bad("doc_to_target", "or gold_answers is required by \(kind.rawValue), which compares with a reference")
+        }
+        if metricList.contains(where: { $0.metric == "pass_at_k" && ($0.k ?? 1) > 1 }), (generation?.temperature ?? 0) == 0 {
+            throw bad("generation.temperature", "is 0: every sample would be the same and pass@k would equal pass@1; sample with a temperature above 0")
+        }
+        let templates: [(String, String?)] = [("doc_to_text", docToText), ("doc_to_target", docToTarget), ("description", description),
+                                              ("gold", gold)]
+        for (field, text) in templates {
+            guard let text else { continue }
+            do { _ = try DocTemplate(text) } catch let e as EvalError { throw bad(field, e.errorDescription ?? "is not a valid template") }
+        }
+        for m in metricList where m.customExactMatch {
+            do { _ = try ExactMatchOptions(regexesToIgnore: m.regexesToIgnore ?? [], ignoreCase: false, ignorePunctuation: false) } catch let e as EvalError {
+                throw bad("metric_list.regexes_to_ignore", e.errorDescription ?? "is invalid")
+            }
+        }
         if let n = numFewshot, n < 0 { throw bad("num_fewshot", "must be 0 or more") }
+        if (numFewshot ?? 0) > 0, promptFile == nil, docToTarget == nil { throw bad("doc_to_target", "is required for few-shot examples") }
         if let g = generation {
             if let m = g.maxTokens, m < 1 { throw bad("generation.max_tokens", "must be at least 1") }
             if let s = g.samples, s < 1 { throw bad("generation.samples", "must be at least 1") }

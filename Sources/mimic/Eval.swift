@@ -59,6 +59,9 @@ struct Eval: AsyncParsableCommand {
             Threads.set(threads)
         }
         let loaded = try tasks.split(separator: ",").map { try EvalTask.resolve(String($0).trimmingCharacters(in: .whitespaces), directories: [tasksDir]) }
+        if let twice = Dictionary(grouping: loaded, by: \.task).first(where: { $0.value.count > 1 })?.key {
+            throw ValidationError("task '\(twice)' is given twice (two files may declare the same task name); give each once")
+        }
         var options = EvalOptions()
         options.limit = limit
         options.shots = shots

@@ -14,14 +14,14 @@ struct EvalBench: AsyncParsableCommand {
 
     @Argument(help: "rouge, humaneval or mmlu.") var what: String
     @Option(help: "rouge: JSONL of {\"target\", \"prediction\"} pairs.") var pairs: String?
-    @Option(help: "rouge: write each pair's scores here (JSONL).") var out: String?
+    @Option(help: "rouge: write each pair's scores here (JSONL); mmlu: each request's token ids and log-likelihood.") var out: String?
     @Option(help: "humaneval: the HumanEval JSONL(.gz) (canonical solutions are run).") var problems: String?
     @Option(help: "humaneval: programs at once.") var parallel = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "mmlu: the model.") var model = "smollm2-135m-instruct"
     @Option(help: "mmlu: questions to score.") var questions = 40
     @Option(help: "mmlu: few-shot examples before each question.") var shots = 5
     @Option(help: "mmlu: batch size.") var batchSize = 8
-    @Option(name: .shortAndLong, help: "Threads for the local engine.") var threads: Int?
+    @Option(name: .shortAndLong, help: "Threads for the local engine (mmlu) or for scoring pairs (rouge; default: the cores).") var threads: Int?
 
     func run() async throws {
         if let threads { Threads.set(max(1, threads)) }
@@ -44,8 +44,10 @@ struct EvalBench: AsyncParsableCommand {
             }
             return (t, p)
         }
+        let targets = items.map { $0.0 }, predictions = items.map { $0.1 }
         let start = DispatchTime.now().uptimeNanoseconds
-        let scores = items.map { Rouge.score(target: $0.0, prediction: $0.1) }
+        let scores = Rouge.scoreAll(targets: targets, predictions: predictions,
+                                    threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         if let out {
             let encoder = JSONEncoder()
@@ -92,8 +94,17 @@ struct EvalBench: AsyncParsableCommand {
         }
         let tokens = try requests.prefix(4).map { try local.encodePair($0).context.count }.first ?? 0
         let start = DispatchTime.now().uptimeNanoseconds
-        _ = try await local.loglikelihoods(requests, batchSize: batchSize)
+        let scores = try await local.loglikelihoods(requests, batchSize: batchSize)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        if let out {
+            // The token ids and scores, so scripts/mmlu_bench.py can score the same tokens with transformers.
+            var lines = ""
+            for (r, ll) in zip(requests, scores) {
+                let (ctx, cont) = try local.encodePair(r)
+                lines += "{\"context\": \(ctx), \"continuation\": \(cont), \"loglikelihood\": \(ll.logProbability)}\n"
+            }
+            guard FileManager.default.createFile(atPath: out, contents: Data(lines.utf8)) else { throw ValidationError("\(out): cannot write") }
+        }
         print(String(format: "{\"questions\": %d, \"prompt_tokens\": %d, \"seconds\": %.3f, \"questions_per_second\": %.3f, \"prompt_tokens_per_second\": %.1f}",
                      questions, tokens, seconds, Double(questions) / seconds, Double(tokens * questions) / seconds))
     }

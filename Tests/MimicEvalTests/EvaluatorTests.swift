@@ -79,24 +79,33 @@ struct FlakyToxicity: ToxicityScorer {
         #expect(two.n == 4)                                                  // two per subject
     }
 
+    func interruptedRun(_ t: EvalTask, cache path: String) async throws {
+        let cache = try ItemCache(path: path)
+        // A second writer is refused while this one holds the cache.
+        #expect(throws: EvalError.self) { try ItemCache(path: path) }
+        await #expect(throws: EvalError.self) {
+            try await Evaluator(model: FailingModel(failAfter: 4), cache: cache, options: options(batch: 1)).run(t)
+        }
+    }
+
+    func resumedRun(_ t: EvalTask, model: ScriptedEvalModel, cache path: String) async throws -> TaskResult {
+        let reopened = try ItemCache(path: path)
+        #expect(reopened.count == 4)
+        return try await Evaluator(model: model, cache: reopened, options: options(batch: 1)).run(t)
+    }
+
     @Test func rerunAnswersFromTheCacheAndResumesAfterAFailure() async throws {
         let dir = try EvalPaths.temporary()
         let t = try task("gsm8k_cot")
-        let failing = FailingModel(failAfter: 4)
-        let cache = try ItemCache(path: dir + "/cache.jsonl")
-        // batch 1: chunks of 4 requests; the second chunk fails.
-        await #expect(throws: EvalError.self) {
-            try await Evaluator(model: failing, cache: cache, options: options(batch: 1)).run(t)
-        }
+        // batch 1: chunks of 4 requests; the second chunk fails. (The cache is closed, and unlocked, when the run ends.)
+        try await interruptedRun(t, cache: dir + "/cache.jsonl")
         // A line cut off by the interruption is ignored.
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/cache.jsonl"))
         try handle.seekToEnd()
         try handle.write(contentsOf: Data("{\"key\":\"abc".utf8))
         try handle.close()
-        let reopened = try ItemCache(path: dir + "/cache.jsonl")
-        #expect(reopened.count == 4)
         let model = ScriptedEvalModel { _ in " 21. The answer is 21." }
-        let result = try await Evaluator(model: model, cache: reopened, options: options(batch: 1)).run(t)
+        let result = try await resumedRun(t, model: model, cache: dir + "/cache.jsonl")
         #expect(model.calls == 2)                                            // only the missing ones
         #expect(result.n == 6)
         let again = ScriptedEvalModel { _ in "unused" }
@@ -131,5 +140,21 @@ struct FlakyToxicity: ToxicityScorer {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/out") == ["results.json"])
         let table = report.table()
         #expect(table.contains("| mmlu ") && table.contains("acc_norm") && table.contains(" - astronomy"))
+    }
+
+    @Test func humanEvalRunsCompletionsInTheSandbox() async throws {
+        // The canonical solution passes, a wrong one fails: pass@1 = 2/3 when the third problem gets a wrong body.
+        let docs = try DatasetLoader.load(format: "humaneval", path: EvalPaths.samples + "/humaneval/HumanEval.jsonl")
+        let solutions = Dictionary(uniqueKeysWithValues: docs.map { ($0.text("prompt")!, $0.text("canonical_solution")!) })
+        let wrong = docs[2].text("prompt")!
+        let model = ScriptedEvalModel { r in r.prompt == wrong ? "    return None\n" : solutions[r.prompt] ?? "" }
+        var o = options()
+        o.allowCodeExecution = true
+        o.dataOverrides["humaneval"] = EvalPaths.samples + "/humaneval/HumanEval.jsonl.gz"
+        let result = try await Evaluator(model: model, cache: try ItemCache(path: nil), options: o,
+                                         executor: SandboxExecutor(parallelism: 2)).run(try task("humaneval"))
+        #expect(result.samples.map { $0.execution?.first?.passed } == [true, true, false])
+        #expect(result.samples[2].execution?.first?.detail.hasPrefix("failed: exit 1") == true)
+        #expect(abs((result.metrics["pass_at_1,none"]?.value ?? 0) - 2.0 / 3) < 1e-12)
     }
 }

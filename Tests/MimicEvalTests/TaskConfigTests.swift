@@ -27,7 +27,7 @@ import Testing
         #expect(chat.docToText == base.docToText)
 
         let dir = try EvalPaths.temporary()
-        try EvalPaths.write("task: a\nversion: 1\ndataset: {format: jsonl, path: x.jsonl, split: test}\noutput_type: generate_until\ndoc_to_text: '{{q}}'\nmetric_list: [{metric: exact_match}]\ngeneration: {max_tokens: 5, until: [x]}\n", dir, "a.yaml")
+        try EvalPaths.write("task: a\nversion: 1\ndataset: {format: jsonl, path: x.jsonl, split: test}\noutput_type: generate_until\ndoc_to_text: '{{q}}'\ndoc_to_target: '{{a}}'\nmetric_list: [{metric: exact_match}]\ngeneration: {max_tokens: 5, until: [x]}\n", dir, "a.yaml")
         try EvalPaths.write("include: a.yaml\ntask: b\ndataset: {path: y.jsonl}\ngeneration: {max_tokens: 9}\n", dir, "b.yaml")
         let b = try EvalTask.load(path: dir + "/b.yaml")
         #expect(b.task == "b")
@@ -43,9 +43,13 @@ import Testing
         ("task: a\nversion: 1\ndataset: {format: jsonl, path: x}\noutput_type: generate_until\ndoc_to_text: q\nmetric_list: [{metric: accuracy}]\n", "metric_list[0].metric"),
         ("task: a\nversion: 1\ndataset: {format: jsonl, path: x}\noutput_type: generate_until\ndoc_to_text: q\nmetric_list: [{metric: acc}]\n", "metric_list[0].metric"),
         ("task: a\nversion: one\ndataset: {format: jsonl, path: x}\noutput_type: generate_until\ndoc_to_text: q\nmetric_list: [{metric: bleu}]\n", "version"),
-        ("task: a\nversion: 1\ndataset: {format: parquet, path: x}\noutput_type: generate_until\ndoc_to_text: q\nmetric_list: [{metric: bleu}]\n", "dataset.format"),
+        ("task: a\nversion: 1\ndataset: {format: parquet, path: x}\noutput_type: generate_until\ndoc_to_text: q\ndoc_to_target: a\nmetric_list: [{metric: bleu}]\n", "dataset.format"),
         ("task: a\nversion: 1\ndataset: {format: jsonl, path: x}\noutput_type: multiple_choice\ndoc_to_text: q\nmetric_list: [{metric: acc}]\n", "doc_to_choice"),
-        ("task: a\nversion: 1\ndataset: {format: jsonl, path: x}\noutput_type: generate_until\ndoc_to_text: q\nmetric_list: [{metric: bleu}]\nfilters: [{name: f, steps: [{function: regex, pattern: '('}]}]\n", "filters[0].steps[0]"),
+        ("task: a\nversion: 1\ndataset: {format: jsonl, path: x}\noutput_type: generate_until\ndoc_to_text: q\ndoc_to_target: a\nmetric_list: [{metric: bleu}]\nfilters: [{name: f, steps: [{function: regex, pattern: '('}]}]\n", "filters[0].steps[0]"),
+        ("task: a\nversion: 1\ndataset: {format: jsonl, path: x}\noutput_type: generate_until\ndoc_to_text: q\nmetric_list: [{metric: bleu}]\n", "doc_to_target"),
+        ("task: a\nversion: 1\ndataset: {format: jsonl, path: x}\noutput_type: generate_until\ndoc_to_text: q\ndoc_to_target: a\ngeneration_kwargs: {max_gen_toks: 5}\nmetric_list: [{metric: bleu}]\n", "generation_kwargs"),
+        ("task: a\nversion: 1\ndataset: {format: jsonl, path: x}\noutput_type: generate_until\ndoc_to_text: '{{q[-1]}}'\ndoc_to_target: a\nmetric_list: [{metric: bleu}]\n", "doc_to_text"),
+        ("task: a\nversion: 1\ndataset: {format: jsonl, path: x}\noutput_type: generate_until\ndoc_to_text: q\ndoc_to_target: a\ndescription: 2024-01-01\nmetric_list: [{metric: bleu}]\n", "YAML"),
         ("task: [a\n", "YAML"),
     ])
     func badTaskFilesNameTheField(yaml: String, field: String) throws {
