@@ -82,18 +82,31 @@ public struct Evaluator: Sendable {
         return (docs, pool)
     }
 
+    /// Loads a task's documents and builds its prompts without asking the model: a bad file, field or template is
+    /// reported before any work is done.
+    public func preflight(_ task: EvalTask) throws {
+        let needsCode = task.unsafeCode == true || task.metricList.contains { MetricKind(rawValue: $0.metric)?.executesCode == true }
+        if needsCode && !options.allowCodeExecution { throw EvalError.codeExecutionNotAllowed(task: task.task) }
+        _ = try prepare(task)
+    }
+
+    /// The prepared items of a task.
+    func prepare(_ task: EvalTask) throws -> [PreparedItem] {
+        let (docs, pool) = try documents(task)
+        let builder = try PromptBuilder(task: task, shots: options.shots)
+        let pools = task.groupBy.map { g in Dictionary(grouping: pool) { $0.text(g) ?? "" } }
+        return try docs.map { index, doc in
+            try builder.prepare(doc, index: index, pool: task.groupBy.map { pools?[doc.text($0) ?? ""] ?? [] } ?? pool)
+        }
+    }
+
     func resolve(_ path: String, base: String) -> String { path.hasPrefix("/") ? path : base + "/" + path }
 
     /// Evaluates one task; `progress` is called as answers arrive.
     public func run(_ task: EvalTask, progress: @Sendable (EvalProgress) -> Void = { _ in }) async throws -> TaskResult {
         let needsCode = task.unsafeCode == true || task.metricList.contains { MetricKind(rawValue: $0.metric)?.executesCode == true }
         if needsCode && !options.allowCodeExecution { throw EvalError.codeExecutionNotAllowed(task: task.task) }
-        let (docs, pool) = try documents(task)
-        let builder = try PromptBuilder(task: task, shots: options.shots)
-        let pools = task.groupBy.map { g in Dictionary(grouping: pool) { $0.text(g) ?? "" } }
-        let items = try docs.map { index, doc in
-            try builder.prepare(doc, index: index, pool: task.groupBy.map { pools?[doc.text($0) ?? ""] ?? [] } ?? pool)
-        }
+        let items = try prepare(task)
         var records: [ItemRecord]
         switch task.outputType {
         case .multipleChoice: records = try await askChoices(task, items, progress: progress)

@@ -201,8 +201,8 @@ extension EvalTask {
             throw EvalError.invalidTask(file: path, field: "(top level)", problem: "is not a mapping of keys to values")
         }
         // Paths relative to a file stay relative to the file that declares them, whoever includes it.
-        let folder = (path as NSString).deletingLastPathComponent
-        func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : (folder.isEmpty ? "." : folder) + "/" + p }
+        let folder = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path
+        func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : folder + "/" + p }
         if let file = dict["prompt_file"] as? String { dict["prompt_file"] = absolute(file) }
         if var dataset = dict["dataset"] as? [String: Any], let file = dataset["fewshot_path"] as? String {
             dataset["fewshot_path"] = absolute(file)

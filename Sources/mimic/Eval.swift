@@ -82,6 +82,8 @@ struct Eval: AsyncParsableCommand {
             evaluator.toxicity = try EvalModels.toxicityScorer(toxicity, rate: perspectiveRate)
         }
         if allowCodeExecution { evaluator.executor = SandboxExecutor(parallelism: sandboxParallel ?? ProcessInfo.processInfo.activeProcessorCount) }
+        // Every task's data and prompts are checked before the model is asked anything.
+        for task in loaded { try evaluator.preflight(task) }
         let config = ["model": model, "tasks": tasks, "command": CommandLine.arguments.joined(separator: " ")]
         let finalEvaluator = evaluator
         let report = try await runInterruptible {
