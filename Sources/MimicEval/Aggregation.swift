@@ -72,6 +72,7 @@ struct Aggregator {
             let name = kind.reportName(k: spec.k)
             switch kind {
             case .exactMatch, .rouge1, .rouge2, .rougeL, .bleu: return pipelines.map { name + "," + $0 }
+            case .passAt1, .passAtK: return [name + "," + (task.filters?.first?.name ?? "none")]
             default: return [name + ",none"]
             }
         }

@@ -53,6 +53,11 @@ struct ItemScorer {
         get throws { try task.filters?.map(FilterPipeline.init) ?? [.none] }
     }
 
+    /// The filter pipelines the task declares (none: the raw completion).
+    var declaredPipelines: [FilterPipeline] {
+        get throws { try task.filters?.map(FilterPipeline.init) ?? [] }
+    }
+
     func score(_ records: inout [ItemRecord], items: [PreparedItem]) async throws {
         let pipelines = try self.pipelines
         for spec in task.metricList {
@@ -116,7 +121,9 @@ struct ItemScorer {
                 throw EvalError.missingField(task: task.task, field: "test/entry_point/prompt", document: doc.source, available: Array(doc.fields.keys))
             }
             for completion in record.completions ?? [] {
-                programs.append(Sandbox.humanEvalProgram(prompt: prompt, completion: completion, test: test, entryPoint: entry))
+                // A task's first filter extracts the code (a chat model's fenced block); without filters, as written.
+                let code = try declaredPipelines.first?.apply(completion) ?? completion
+                programs.append(Sandbox.humanEvalProgram(prompt: prompt, completion: code, test: test, entryPoint: entry))
                 owners.append(i)
             }
         }
@@ -139,7 +146,8 @@ struct ItemScorer {
                 continue
             }
             guard runs.count >= k else { continue }
-            records[i].metrics[name + ",none"] = try PassAtK.estimate(n: runs.count, c: runs.filter(\.passed).count, k: k)
+            records[i].metrics[name + "," + (try declaredPipelines.first?.name ?? "none")] =
+                try PassAtK.estimate(n: runs.count, c: runs.filter(\.passed).count, k: k)
         }
     }
 
