@@ -42,6 +42,7 @@ public final class ItemCache: @unchecked Sendable {
         let data = try handle.readToEnd() ?? Data()
         var offset = 0, wholeEnd = 0
         let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             let end = offset + line.count
             defer { offset = end + 1 }
@@ -66,6 +67,7 @@ public final class ItemCache: @unchecked Sendable {
         try lock.withLock {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             var blob = Data()
             for (key, answer) in entries {
                 answers[key] = answer

@@ -157,4 +157,16 @@ struct FlakyToxicity: ToxicityScorer {
         #expect(result.samples[2].execution?.first?.detail.hasPrefix("failed: exit 1") == true)
         #expect(abs((result.metrics["pass_at_1,none"]?.value ?? 0) - 2.0 / 3) < 1e-12)
     }
+
+    @Test func promptsDoNotDependOnLimit() async throws {
+        let model = ScriptedEvalModel(score: { _ in -1 })
+        for name in ["mmlu", "nq_open", "gsm8k_cot"] {
+            let full = try await Evaluator(model: model, cache: try ItemCache(path: nil), options: options()).run(try task(name))
+            let one = try await Evaluator(model: model, cache: try ItemCache(path: nil), options: options(limit: 1)).run(try task(name))
+            for record in one.samples {
+                let same = try #require(full.samples.first { $0.docIndex == record.docIndex })
+                #expect(record.prompt == same.prompt, "\(name) #\(record.docIndex)")
+            }
+        }
+    }
 }

@@ -53,6 +53,9 @@ import Testing
             #expect(ll.tokenCount == cont.count)
         }
         #expect(got[0].logProbability > got[1].logProbability)
+        // Multi-token continuations that share a context: the same bits alone and in one batch.
+        let alone = try await requests.asyncMap { try await local.loglikelihoods([$0], batchSize: 1)[0] }
+        #expect(alone == got)
     }
 
     @Test func remoteThroughMimicServeScoresLikeLocal() async throws {
@@ -103,5 +106,31 @@ import Testing
         // Generation works and is cut at the stop strings.
         let out = try await remote.generate([GenerationRequest(prompt: "Q", until: ["\n"], maxTokens: 5)], batchSize: 1)
         #expect(out == [" B"])
+    }
+}
+
+extension Array where Element: Sendable {
+    func asyncMap<T>(_ f: (Element) async throws -> T) async rethrows -> [T] {
+        var out: [T] = []
+        for e in self { out.append(try await f(e)) }
+        return out
+    }
+}
+
+@Suite struct IdentityTests {
+    @Test func cacheIdentityFollowsPathTemplateAndTokenizer() throws {
+        guard let path = EvalPaths.smollm2 else { return }
+        let dir = try EvalPaths.temporary()
+        let copy = dir + "/copy.gguf"
+        try FileManager.default.createSymbolicLink(atPath: copy, withDestinationPath: path)
+        let a = try LocalEvalModel(OpenedModel(path)), b = try LocalEvalModel(OpenedModel(copy))
+        let c = try LocalEvalModel(OpenedModel(path), template: "chatml")
+        #expect(a.identity != b.identity && a.identity != c.identity)
+        #expect(a.identity == (try LocalEvalModel(OpenedModel(path))).identity)
+        let client = ScriptedChatClient { _ in "" }
+        let plain = RemoteEvalModel(client: client, model: "m", baseURL: "http://x/v1")
+        let tokenized = RemoteEvalModel(client: client, model: "m", baseURL: "http://x/v1", local: a)
+        #expect(plain.identity != tokenized.identity)
+        #expect(throws: (any Error).self) { try LocalEvalModel(OpenedModel(path), template: "no-such-template") }
     }
 }
