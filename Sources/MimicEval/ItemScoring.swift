@@ -4,16 +4,24 @@ import MimicData
 
 /// What one document gave: the prompt, the model's answers, the extracted answers and each metric's value.
 public struct ItemRecord: Codable, Sendable {
+    /// The document's position in the whole dataset.
     public var docIndex: Int
+    /// Where the document is (file:line).
     public var source: String
+    /// Its group_by value.
     public var group: String?
+    /// The prompt the model was given (before any chat template).
     public var prompt: String
+    /// The reference answer (doc_to_target).
     public var target: String?
+    /// The accepted answers (exact_match).
     public var goldAnswers: [String]?
+    /// multiple_choice: the choices, the right one's index, each choice's log-likelihood and whether it was greedy.
     public var choices: [String]?
     public var gold: Int?
     public var loglikelihoods: [Double]?
     public var isGreedy: [Bool]?
+    /// The model's completions (one per sample).
     public var completions: [String]?
     /// The first completion after each filter pipeline.
     public var filtered: [String: String]?

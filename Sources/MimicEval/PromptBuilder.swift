@@ -8,6 +8,7 @@ import MimicTeacher
 public struct PreparedItem: Sendable {
     /// Position in the dataset.
     public var index: Int
+    /// The document.
     public var doc: Document
     /// The context: description + few-shot examples + the document's text.
     public var prompt: String

@@ -44,12 +44,17 @@ public struct GenerationSpec: Codable, Sendable, Equatable {
 
 /// One answer-extraction step of a filter pipeline.
 public struct FilterStepSpec: Codable, Sendable, Equatable {
+    /// The step's registered name (regex, strip, …).
     public var function: String
+    /// regex: the pattern.
     public var pattern: String?
     /// A group number, or "any" (the first group that matched).
     public var group: String?
+    /// regex: "first" (default) or "last" match.
     public var select: String?
+    /// regex: the answer when nothing matches (default "[invalid]").
     public var fallback: String?
+    /// take_until: the text to cut at.
     public var text: String?
 
     public init(function: String, pattern: String? = nil, group: String? = nil, select: String? = nil,
@@ -79,7 +84,9 @@ public struct FilterStepSpec: Codable, Sendable, Equatable {
 
 /// A named pipeline of answer-extraction steps.
 public struct FilterPipelineSpec: Codable, Sendable, Equatable {
+    /// The name results are reported under.
     public var name: String
+    /// The steps, applied in order.
     public var steps: [FilterStepSpec]
 }
 
@@ -92,7 +99,9 @@ public struct MetricSpec: Codable, Sendable, Equatable {
     /// exact_match: compare as Hugging Face evaluate's exact_match (which lm-evaluation-harness uses) instead of
     /// SQuAD's normalisation: these patterns removed first, then case and punctuation ignored as asked.
     public var regexesToIgnore: [String]?
+    /// exact_match: compare in lower case.
     public var ignoreCase: Bool?
+    /// exact_match: remove ASCII punctuation before comparing.
     public var ignorePunctuation: Bool?
 
     /// Whether exact_match uses the evaluate-style options rather than SQuAD's normalisation.
@@ -119,28 +128,51 @@ public enum ChoiceSpec: Codable, Sendable, Equatable {
 }
 
 /// A task, as declared by its YAML file (after `include:` merging).
+/// (tasks/README.md describes each key; the YAML names are these in snake_case.)
 public struct EvalTask: Codable, Sendable {
+    /// The task's name, as results report it.
     public var task: String
+    /// Bumped when a change can move scores; results carry it.
     public var version: Int
+    /// A template before the few-shot examples.
     public var description: String?
+    /// Where the documents come from.
     public var dataset: DatasetSpec
+    /// Generation or multiple choice.
     public var outputType: OutputType
+    /// Few-shot examples per prompt.
     public var numFewshot: Int?
+    /// The seed of random few-shot selection.
     public var fewshotSeed: UInt64?
+    /// How the examples are chosen.
     public var fewshotSelection: FewshotSelection?
+    /// The template of a document's text.
     public var docToText: String
+    /// The template of a document's answer (few-shot examples, references).
     public var docToTarget: String?
+    /// Between a text and its answer (and before each choice).
     public var targetDelimiter: String?
+    /// Between few-shot examples.
     public var fewshotDelimiter: String?
+    /// The choices of a multiple-choice task.
     public var docToChoice: ChoiceSpec?
+    /// The template of the right choice (its text or index).
     public var gold: String?
+    /// The field holding the accepted answers of exact_match.
     public var goldAnswers: String?
+    /// A file whose text replaces the description and examples.
     public var promptFile: String?
+    /// Whether the prompt is one user turn in the model's chat template.
     public var chatTemplate: Bool?
+    /// The field whose values group the results (MMLU's subject).
     public var groupBy: String?
+    /// Generation limits and stops.
     public var generation: GenerationSpec?
+    /// Answer-extraction pipelines.
     public var filters: [FilterPipelineSpec]?
+    /// The metrics reported.
     public var metricList: [MetricSpec]
+    /// Whether the task runs model-written code.
     public var unsafeCode: Bool?
     /// The folder of the YAML file, for paths relative to it (not part of the YAML).
     public var baseDirectory: String?
