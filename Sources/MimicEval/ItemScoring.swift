@@ -114,7 +114,7 @@ struct ItemScorer {
                 let st = BLEU.statistics(answer, golds)
                 record.bleuStatistics = (record.bleuStatistics ?? [:]).merging(
                     [p.name: [st.hypothesisLength, st.referenceLength] + st.correct + st.total]) { $1 }
-                record.metrics[key] = BLEU.score(st).score
+                record.metrics[key] = BLEU.sentence(answer, golds).score   // the item's own: sacrebleu's sentence BLEU
             default: break
             }
         }

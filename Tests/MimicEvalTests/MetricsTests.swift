@@ -97,4 +97,22 @@ import Testing
         #expect(m.n == 2)
         #expect(m.missing == 2)
     }
+
+    @Test func bleuAggregatesAsSacrebleuCorpusBLEU() async throws {
+        // A task scored by bleu: the aggregate is corpus BLEU over the items (BLEU.corpus, pinned to sacrebleu).
+        let dir = try EvalPaths.temporary()
+        let rows = [("the cat sat on the mat", "the cat sat on a mat"), ("a quick brown fox", "the quick brown fox jumps"),
+                    ("hello world", "goodbye world"), ("numbers 1 2 3", "numbers 1 2 3 4")]
+        let lines = rows.map { "{\"q\": \"\($0.0)\", \"a\": \"\($0.1)\"}" }.joined(separator: "\n")
+        try EvalPaths.write(lines, dir, "data.jsonl")
+        try EvalPaths.write("task: echo\nversion: 1\ndataset: {format: jsonl, path: \(dir)/data.jsonl}\noutput_type: generate_until\ndoc_to_text: '{{q}}'\ndoc_to_target: '{{a}}'\nmetric_list: [{metric: bleu}]\n", dir, "echo.yaml")
+        let task = try EvalTask.load(path: dir + "/echo.yaml")
+        let model = ScriptedEvalModel { $0.prompt }          // answers with its prompt
+        var o = EvalOptions()
+        o.bootstrapIterations = 10
+        let result = try await Evaluator(model: model, cache: try ItemCache(path: nil), options: o).run(task)
+        let corpus = BLEU.corpus(rows.map(\.0), [rows.map(\.1)]).score
+        #expect(abs((result.metrics["bleu,none"]?.value ?? -1) - corpus) < 1e-12)
+        #expect(abs((result.samples[0].metrics["bleu,none"] ?? -1) - BLEU.sentence(rows[0].0, [rows[0].1]).score) < 1e-12)
+    }
 }
