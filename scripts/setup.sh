@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what Mimic needs on Debian/Ubuntu (OpenBLAS, pkg-config, SQLite headers for the request cache, CLD2) and
+# Installs what Mimic needs on Debian/Ubuntu (OpenBLAS, pkg-config, SQLite headers for the request cache, CLD2, zlib
+# for the evaluation sandbox's gzip reader) and
 # fetches the built-in model, tokenizer and data files into the git-ignored cache (scripts/fetch-assets.sh).
 # Safe to run again.
 set -euo pipefail
@@ -8,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 need=()
-for pkg in libopenblas-dev pkg-config libsqlite3-dev libcld2-dev; do
+for pkg in libopenblas-dev pkg-config libsqlite3-dev libcld2-dev zlib1g-dev; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [[ ${#need[@]} -gt 0 ]]; then
