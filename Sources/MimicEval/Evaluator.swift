@@ -21,6 +21,8 @@ public struct EvalOptions: Codable, Sendable {
     public var allowCodeExecution = false
     /// Where dataset paths are relative to.
     public var dataDirectory: String = "data/eval"
+    /// Wrap every task's prompts in the model's chat template (true) or none (false), whatever the tasks say.
+    public var chatTemplate: Bool?
     /// Dataset paths by task name (relative to the working directory), replacing the task's own.
     public var dataOverrides: [String: String] = [:]
 
@@ -103,7 +105,9 @@ public struct Evaluator: Sendable {
     func resolve(_ path: String, base: String) -> String { path.hasPrefix("/") ? path : base + "/" + path }
 
     /// Evaluates one task; `progress` is called as answers arrive.
-    public func run(_ task: EvalTask, progress: @Sendable (EvalProgress) -> Void = { _ in }) async throws -> TaskResult {
+    public func run(_ task: EvalTask, progress: @escaping @Sendable (EvalProgress) -> Void = { _ in }) async throws -> TaskResult {
+        var task = task
+        if let chat = options.chatTemplate { task.chatTemplate = chat }
         let needsCode = task.unsafeCode == true || task.metricList.contains { MetricKind(rawValue: $0.metric)?.executesCode == true }
         if needsCode && !options.allowCodeExecution { throw EvalError.codeExecutionNotAllowed(task: task.task) }
         let items = try prepare(task)
@@ -112,7 +116,7 @@ public struct Evaluator: Sendable {
         case .multipleChoice: records = try await askChoices(task, items, progress: progress)
         case .generateUntil: records = try await askGenerations(task, items, progress: progress)
         }
-        let scorer = ItemScorer(task: task, toxicity: toxicity, executor: executor, cache: cache)
+        let scorer = ItemScorer(task: task, toxicity: toxicity, executor: executor, cache: cache, progress: progress)
         try await scorer.score(&records, items: items)
         let aggregate = Aggregator(task: task, iterations: options.bootstrapIterations, seed: options.seed)
         return aggregate.result(records: records, model: model.identity)

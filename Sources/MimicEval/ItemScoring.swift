@@ -52,6 +52,23 @@ struct ItemScorer {
     let toxicity: (any ToxicityScorer)?
     let executor: (any CodeExecutor)?
     let cache: ItemCache
+    /// Reports scoring that takes long (the sandbox, a rate-limited toxicity API), as the task "TASK:what".
+    var progress: @Sendable (EvalProgress) -> Void = { _ in }
+
+    /// Runs `work` over `missing` (indices of inputs not yet cached), `chunk` at a time, reporting progress; `work`
+    /// stores each chunk's results in the cache before the next runs, so an interruption keeps them.
+    func inChunks(_ what: String, total: Int, missing: [Int], chunk: Int, _ work: ([Int]) async throws -> Void) async throws {
+        let label = task.task + " " + what, cached = total - missing.count
+        progress(EvalProgress(task: label, done: cached, total: total, cached: cached))
+        var start = 0
+        while start < missing.count {
+            try Task.checkCancellation()
+            let part = Array(missing[start..<min(start + chunk, missing.count)])
+            try await work(part)
+            start += part.count
+            progress(EvalProgress(task: label, done: cached + start, total: total, cached: cached))
+        }
+    }
 
     func key(_ scorer: String, _ input: String) -> String {
         ItemCache.key(model: scorer, task: task.task, version: task.version, request: input)
@@ -138,9 +155,13 @@ struct ItemScorer {
         let keys = programs.map { key("sandbox", $0) }
         var outcomes: [CodeOutcome?] = keys.map { if case .execution(let o)? = cache.answer($0) { o } else { nil } }
         let missing = outcomes.indices.filter { outcomes[$0] == nil }
-        let ran = await executor.run(missing.map { programs[$0] })
-        for (j, outcome) in zip(missing, ran) { outcomes[j] = outcome }
-        try cache.store(zip(missing, ran).filter { !$0.1.sandboxError }.map { (keys[$0.0], .execution($0.1)) })
+        var ran: [CodeOutcome] = []
+        try await inChunks("sandbox", total: programs.count, missing: missing, chunk: 32) { part in
+            let got = await executor.run(part.map { programs[$0] })
+            for (j, outcome) in zip(part, got) { outcomes[j] = outcome }
+            try cache.store(zip(part, got).filter { !$0.1.sandboxError }.map { (keys[$0.0], .execution($0.1)) })
+            ran += got
+        }
         if let first = ran.first(where: \.sandboxError), ran.allSatisfy(\.sandboxError) {
             throw EvalError.unsupported(model: "sandbox", problem: "no program could be run (\(first.detail)); nothing was scored")
         }
@@ -168,9 +189,13 @@ struct ItemScorer {
         let keys = texts.map { key("toxicity:" + toxicity.name, $0) }
         var results: [Result<Double, Error>?] = keys.map { if case .toxicity(let p)? = cache.answer($0) { .success(p) } else { nil } }
         let missing = results.indices.filter { results[$0] == nil }
-        let scored = await toxicity.toxicity(missing.map { texts[$0] })
-        for (j, r) in zip(missing, scored) { results[j] = r }
-        try cache.store(zip(missing, scored).compactMap { j, r in (try? r.get()).map { (keys[j], .toxicity($0)) } })
+        var scored: [Result<Double, Error>] = []
+        try await inChunks("toxicity", total: texts.count, missing: missing, chunk: 16) { part in
+            let got = await toxicity.toxicity(part.map { texts[$0] })
+            for (j, r) in zip(part, got) { results[j] = r }
+            try cache.store(zip(part, got).compactMap { j, r in (try? r.get()).map { (keys[j], .toxicity($0)) } })
+            scored += got
+        }
         if !scored.isEmpty, scored.allSatisfy({ (try? $0.get()) == nil }), case .failure(let error) = scored[0] {
             throw EvalError.requestFailed(model: toxicity.name, problem: "no text could be scored: \(error.localizedDescription)")
         }

@@ -36,6 +36,8 @@ struct Eval: AsyncParsableCommand {
     var tokenizer: String?
     @Option(help: "Remote: requests in flight at once.") var concurrency = 4
     @Option(help: "Chat template to use instead of the model's (chatml, llama2, llama3, vicuna).") var template: String?
+    @Flag(inversion: .prefixedNo, help: "Wrap every task's prompt in the model's chat template, or in none (default: as each task says).")
+    var chatTemplate: Bool?
     @Option(name: .shortAndLong, help: "Threads for the local engine.") var threads: Int?
     @Flag(help: "Print every group's rows (MMLU subjects) in the table.") var groups = false
 
@@ -69,6 +71,7 @@ struct Eval: AsyncParsableCommand {
         options.batchSize = batchSize
         options.bootstrapIterations = bootstrap
         options.allowCodeExecution = allowCodeExecution
+        options.chatTemplate = chatTemplate
         options.dataDirectory = dataDir
         for pair in dataOverrides {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
@@ -110,7 +113,12 @@ final class EvalProgressBar: @unchecked Sendable {
 
     func update(_ p: EvalProgress) {
         lock.withLock {
-            if p.task != task { task = p.task; start = Date(); startDone = p.done }
+            if p.task != task {
+                if tty && !task.isEmpty { FileHandle.standardError.write(Data("\n".utf8)) }
+                task = p.task
+                start = Date()
+                startDone = p.done
+            }
             let elapsed = Date().timeIntervalSince(start), fresh = p.done - startDone
             let rate = elapsed > 0 ? Double(fresh) / elapsed : 0
             let eta = rate > 0 ? Double(p.total - p.done) / rate : 0
@@ -127,5 +135,10 @@ final class EvalProgressBar: @unchecked Sendable {
         }
     }
 
-    func finish() { if tty { FileHandle.standardError.write(Data("\n".utf8)) } }
+    func finish() {
+        lock.withLock {
+            if tty && !task.isEmpty { FileHandle.standardError.write(Data("\n".utf8)) }
+            task = ""
+        }
+    }
 }

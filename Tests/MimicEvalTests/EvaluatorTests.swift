@@ -169,4 +169,15 @@ struct FlakyToxicity: ToxicityScorer {
             }
         }
     }
+
+    @Test func chatTemplateOptionOverridesTheTask() async throws {
+        let model = ScriptedEvalModel { r in r.chat ? " chat" : " raw" }
+        var o = options(limit: 2)
+        let plain = try await Evaluator(model: model, cache: try ItemCache(path: nil), options: o).run(try task("nq_open"))
+        o.chatTemplate = true
+        let chat = try await Evaluator(model: model, cache: try ItemCache(path: nil), options: o).run(try task("nq_open"))
+        #expect(plain.samples.map(\.completions) == [[" raw"], [" raw"]])
+        #expect(chat.samples.map(\.completions) == [[" chat"], [" chat"]])
+        #expect(chat.config.chatTemplate == true)
+    }
 }
