@@ -124,12 +124,12 @@ public final class LocalEvalModel: EvalModel, @unchecked Sendable {
         let prefix = cache.length
         return try continuations.map { cont in
             for t in cont where !(0..<V).contains(t) { throw ModelError.tokenOutOfRange(token: t, vocabulary: V) }
-            var total = Self.logProbability(last.row(0), V, cont[0]), greedy = Self.argmax(last.row(0), V) == cont[0]
+            var total = logProbability(last.row(0), vocab: V, token: cont[0]), greedy = Self.argmax(last.row(0), V) == cont[0]
             if cont.count > 1 {
                 cache.truncate(to: prefix)
                 let logits = try model.forward(Array(cont.dropLast()), cache: cache, logits: .all)   // (n-1, V)
                 for j in 1..<cont.count {
-                    total += Self.logProbability(logits.row(j - 1), V, cont[j])
+                    total += logProbability(logits.row(j - 1), vocab: V, token: cont[j])
                     if Self.argmax(logits.row(j - 1), V) != cont[j] { greedy = false }
                 }
             }
@@ -166,14 +166,7 @@ public final class LocalEvalModel: EvalModel, @unchecked Sendable {
         return cutAtStops(stream.text, r.until)
     }
 
-    static func logProbability(_ row: UnsafeMutablePointer<Float>, _ vocab: Int, _ token: Int) -> Double {
-        var m = -Double.infinity
-        for i in 0..<vocab { m = max(m, Double(row[i])) }
-        var s = 0.0
-        for i in 0..<vocab { s += exp(Double(row[i]) - m) }
-        return Double(row[token]) - m - log(s)
-    }
-
+    /// The most likely token of a row of logits (the first on ties).
     static func argmax(_ row: UnsafeMutablePointer<Float>, _ vocab: Int) -> Int {
         var best = 0
         for i in 1..<vocab where row[i] > row[best] { best = i }

@@ -32,7 +32,7 @@ public struct PerplexityResult: Sendable {
 }
 
 /// log softmax(row)[token], computed in Double.
-func logProbability(_ row: UnsafePointer<Float>, vocab: Int, token: Int) -> Double {
+public func logProbability(_ row: UnsafePointer<Float>, vocab: Int, token: Int) -> Double {
     var m = -Double.infinity
     for i in 0..<vocab { m = max(m, Double(row[i])) }
     var s = 0.0

