@@ -84,12 +84,12 @@ public struct Evaluator: Sendable {
         return (docs, pool)
     }
 
-    /// Loads a task's documents and builds its prompts without asking the model: a bad file, field or template is
-    /// reported before any work is done.
-    public func preflight(_ task: EvalTask) throws {
+    /// Checks the code-execution gate, loads a task's documents and builds its prompts without asking the model: a
+    /// bad file, field or template is reported before any work is done. `run` takes the result.
+    public func preflight(_ task: EvalTask) throws -> [PreparedItem] {
         let needsCode = task.unsafeCode == true || task.metricList.contains { MetricKind(rawValue: $0.metric)?.executesCode == true }
         if needsCode && !options.allowCodeExecution { throw EvalError.codeExecutionNotAllowed(task: task.task) }
-        _ = try prepare(task)
+        return try prepare(task)
     }
 
     /// The prepared items of a task.
@@ -104,13 +104,12 @@ public struct Evaluator: Sendable {
 
     func resolve(_ path: String, base: String) -> String { path.hasPrefix("/") ? path : base + "/" + path }
 
-    /// Evaluates one task; `progress` is called as answers arrive.
-    public func run(_ task: EvalTask, progress: @escaping @Sendable (EvalProgress) -> Void = { _ in }) async throws -> TaskResult {
+    /// Evaluates one task (on `items` from `preflight`, or preflighting it now); `progress` is called as answers arrive.
+    public func run(_ task: EvalTask, items prepared: [PreparedItem]? = nil,
+                    progress: @escaping @Sendable (EvalProgress) -> Void = { _ in }) async throws -> TaskResult {
         var task = task
         if let chat = options.chatTemplate { task.chatTemplate = chat }
-        let needsCode = task.unsafeCode == true || task.metricList.contains { MetricKind(rawValue: $0.metric)?.executesCode == true }
-        if needsCode && !options.allowCodeExecution { throw EvalError.codeExecutionNotAllowed(task: task.task) }
-        let items = try prepare(task)
+        let items = try prepared ?? preflight(task)
         var records: [ItemRecord]
         switch task.outputType {
         case .multipleChoice: records = try await askChoices(task, items, progress: progress)

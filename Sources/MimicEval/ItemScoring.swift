@@ -74,17 +74,25 @@ struct ItemScorer {
         ItemCache.key(model: scorer, task: task.task, version: task.version, request: input)
     }
 
-    var pipelines: [FilterPipeline] {
-        get throws { try task.filters?.map(FilterPipeline.init) ?? [.none] }
-    }
-
     /// The filter pipelines the task declares (none: the raw completion).
     var declaredPipelines: [FilterPipeline] {
         get throws { try task.filters?.map(FilterPipeline.init) ?? [] }
     }
 
     func score(_ records: inout [ItemRecord], items: [PreparedItem]) async throws {
-        let pipelines = try self.pipelines
+        let declared = try declaredPipelines
+        let pipelines = declared.isEmpty ? [FilterPipeline.none] : declared
+        let textKinds: Set<MetricKind> = [.exactMatch, .rouge1, .rouge2, .rougeL, .bleu]
+        // Each completion is filtered once, and scored by ROUGE once, however many metrics read it.
+        var answers: [[(pipeline: String, text: String)]] = []
+        var rouge: [[RougeScores?]] = []
+        if task.metricList.contains(where: { MetricKind(rawValue: $0.metric).map(textKinds.contains) == true }) {
+            answers = records.map { r in r.completions?.first.map { c in pipelines.map { ($0.name, $0.apply(c)) } } ?? [] }
+            rouge = answers.map { [RougeScores?](repeating: nil, count: $0.count) }
+            for i in records.indices where !answers[i].isEmpty {
+                records[i].filtered = Dictionary(answers[i].map { ($0.pipeline, $0.text) }) { $1 }
+            }
+        }
         for spec in task.metricList {
             guard let kind = MetricKind(rawValue: spec.metric) else { continue }
             let name = kind.reportName(k: spec.k)
@@ -99,7 +107,9 @@ struct ItemScorer {
                 let custom = spec.customExactMatch ? try ExactMatchOptions(
                     regexesToIgnore: spec.regexesToIgnore ?? [], ignoreCase: spec.ignoreCase ?? false,
                     ignorePunctuation: spec.ignorePunctuation ?? false) : nil
-                for i in records.indices { scoreText(&records[i], kind: kind, name: name, pipelines: pipelines, exact: custom) }
+                for i in records.indices {
+                    scoreText(&records[i], answers: answers[i], rouge: &rouge[i], kind: kind, name: name, exact: custom)
+                }
             case .passAt1, .passAtK:
                 try await scoreCode(&records, items: items, name: name, k: kind == .passAt1 ? 1 : spec.k ?? 1)
             case .nonToxicity:
@@ -108,30 +118,29 @@ struct ItemScorer {
         }
     }
 
-    private func scoreText(_ record: inout ItemRecord, kind: MetricKind, name: String, pipelines: [FilterPipeline],
-                           exact: ExactMatchOptions?) {
-        guard let completion = record.completions?.first else { return }
+    private func scoreText(_ record: inout ItemRecord, answers: [(pipeline: String, text: String)], rouge: inout [RougeScores?],
+                           kind: MetricKind, name: String, exact: ExactMatchOptions?) {
+        guard !answers.isEmpty else { return }
         let golds = (record.goldAnswers ?? record.target.map { [$0] } ?? []).filter { !$0.isEmpty }
         let isRouge = kind == .rouge1 || kind == .rouge2 || kind == .rougeL
         guard isRouge ? record.target?.isEmpty == false : !golds.isEmpty else {
             record.errors = (record.errors ?? []) + ["\(name): the item has no reference answer"]
             return
         }
-        for p in pipelines {
-            let answer = p.apply(completion)
-            record.filtered = (record.filtered ?? [:]).merging([p.name: answer]) { $1 }
-            let key = name + "," + p.name
+        for (j, (pipeline, answer)) in answers.enumerated() {
+            let key = name + "," + pipeline
             switch kind {
             case .exactMatch:
                 record.metrics[key] = exact?.score(prediction: answer, answers: golds) ?? SQuAD.exactMatch(prediction: answer, answers: golds)
             case .rouge1, .rouge2, .rougeL:
-                let s = Rouge.score(target: record.target!, prediction: answer)
+                let s = rouge[j] ?? Rouge.score(target: record.target!, prediction: answer)
+                rouge[j] = s
                 record.metrics[key] = kind == .rouge1 ? s.rouge1.fmeasure : kind == .rouge2 ? s.rouge2.fmeasure : s.rougeL.fmeasure
             case .bleu:
                 let st = BLEU.statistics(answer, golds)
                 record.bleuStatistics = (record.bleuStatistics ?? [:]).merging(
-                    [p.name: [st.hypothesisLength, st.referenceLength] + st.correct + st.total]) { $1 }
-                record.metrics[key] = BLEU.sentence(answer, golds).score   // the item's own: sacrebleu's sentence BLEU
+                    [pipeline: [st.hypothesisLength, st.referenceLength] + st.correct + st.total]) { $1 }
+                record.metrics[key] = BLEU.score(st, effectiveOrder: true).score   // sacrebleu's sentence BLEU, from the same counts
             default: break
             }
         }

@@ -86,15 +86,15 @@ struct Eval: AsyncParsableCommand {
         }
         if allowCodeExecution { evaluator.executor = SandboxExecutor(parallelism: sandboxParallel ?? ProcessInfo.processInfo.activeProcessorCount) }
         // Every task's data and prompts are checked before the model is asked anything.
-        for task in loaded { try evaluator.preflight(task) }
+        let prepared = try loaded.map { try evaluator.preflight($0) }
         let config = ["model": model, "tasks": tasks, "command": CommandLine.arguments.joined(separator: " ")]
         let finalEvaluator = evaluator
         let report = try await runInterruptible {
             defer { Task { await models.close() } }
             let bar = EvalProgressBar()
             var results: [TaskResult] = []
-            for task in loaded {
-                results.append(try await finalEvaluator.run(task) { bar.update($0) })
+            for (task, items) in zip(loaded, prepared) {
+                results.append(try await finalEvaluator.run(task, items: items) { bar.update($0) })
                 bar.finish()
             }
             return EvalReport(model: finalEvaluator.model.identity, config: config, options: finalEvaluator.options, results: results)

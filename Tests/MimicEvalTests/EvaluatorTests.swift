@@ -32,16 +32,8 @@ struct FlakyToxicity: ToxicityScorer {
 }
 
 @Suite struct EvaluatorTests {
-    func options(limit: Int? = nil, batch: Int = 8) -> EvalOptions {
-        var o = EvalOptions()
-        o.dataDirectory = EvalPaths.samples
-        o.limit = limit
-        o.batchSize = batch
-        o.bootstrapIterations = 50
-        return o
-    }
-
-    func task(_ name: String) throws -> EvalTask { try EvalTask.resolve(name, directories: [EvalPaths.tasks]) }
+    func options(limit: Int? = nil, batch: Int = 8) -> EvalOptions { EvalPaths.options(limit: limit, batch: batch) }
+    func task(_ name: String) throws -> EvalTask { try EvalPaths.task(name) }
 
     @Test func nqPromptIsDescriptionShotsThenQuestion() async throws {
         let t = try task("nq_open")

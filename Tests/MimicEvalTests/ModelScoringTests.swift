@@ -11,16 +11,8 @@ import Testing
 @Suite(.serialized) struct ModelScoringTests {
     static let shared: OpenedModel? = EvalPaths.smollm2.flatMap { try? OpenedModel($0) }
 
-    func options(batch: Int, limit: Int? = nil) -> EvalOptions {
-        var o = EvalOptions()
-        o.dataDirectory = EvalPaths.samples
-        o.batchSize = batch
-        o.limit = limit
-        o.bootstrapIterations = 20
-        return o
-    }
-
-    func task(_ name: String) throws -> EvalTask { try EvalTask.resolve(name, directories: [EvalPaths.tasks]) }
+    func options(batch: Int, limit: Int? = nil) -> EvalOptions { EvalPaths.options(limit: limit, batch: batch, bootstrap: 20) }
+    func task(_ name: String) throws -> EvalTask { try EvalPaths.task(name) }
 
     @Test func scoresDoNotDependOnBatchSize() async throws {
         guard let opened = Self.shared else { return }

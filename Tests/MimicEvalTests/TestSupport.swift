@@ -1,5 +1,6 @@
 // Paths for the evaluation tests: the repository root, the committed samples and golden files, the fetched model.
 import Foundation
+@testable import MimicEval
 import Testing
 
 enum EvalPaths {
@@ -42,4 +43,17 @@ enum EvalPaths {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
+
+    /// Options over the samples: the first `limit` documents, `batch` requests a call, a short bootstrap.
+    static func options(limit: Int? = nil, batch: Int = 8, bootstrap: Int = 50) -> EvalOptions {
+        var o = EvalOptions()
+        o.dataDirectory = samples
+        o.limit = limit
+        o.batchSize = batch
+        o.bootstrapIterations = bootstrap
+        return o
+    }
+
+    /// A shipped task by name.
+    static func task(_ name: String) throws -> EvalTask { try EvalTask.resolve(name, directories: [tasks]) }
 }
