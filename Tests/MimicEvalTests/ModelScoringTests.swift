@@ -9,7 +9,13 @@ import MimicTeacher
 import Testing
 
 @Suite(.serialized) struct ModelScoringTests {
-    static let shared: OpenedModel? = EvalPaths.smollm2.flatMap { try? OpenedModel($0) }
+    /// The fetched model, opened once; a file that is there but does not open is a failure, not a skip.
+    static let shared: OpenedModel? = EvalPaths.smollm2.flatMap { path in
+        do { return try OpenedModel(path) } catch {
+            Issue.record("\(path) does not open: \(error)")
+            return nil
+        }
+    }
 
     func options(batch: Int, limit: Int? = nil) -> EvalOptions { EvalPaths.options(limit: limit, batch: batch, bootstrap: 20) }
     func task(_ name: String) throws -> EvalTask { try EvalPaths.task(name) }
