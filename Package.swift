@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "MimicData", targets: ["MimicData"]),
         .library(name: "MimicServer", targets: ["MimicServer"]),
         .library(name: "MimicEval", targets: ["MimicEval"]),
+        .library(name: "MimicCore", targets: ["MimicCore"]),
+        .library(name: "MimicStages", targets: ["MimicStages"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -30,52 +32,61 @@ let package = Package(
             name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CKernels", path: "Sources/CKernels", cSettings: optimizedC),
-        .target(name: "MimicTensor", dependencies: ["CBLAS", "CKernels"]),
-        .target(name: "MimicTokenizers"),
-        .target(name: "MimicModels", dependencies: ["MimicTensor", "MimicTokenizers"]),
-        .target(name: "MimicTrain", dependencies: ["MimicModels", "MimicTokenizers", "MimicTensor", "CKernels"]),
+        .target(name: "MimicCore"),
+        .target(name: "MimicTensor", dependencies: ["MimicCore", "CBLAS", "CKernels"]),
+        .target(name: "MimicTokenizers", dependencies: ["MimicCore"]),
+        .target(name: "MimicModels", dependencies: ["MimicCore", "MimicTensor", "MimicTokenizers"]),
+        .target(name: "MimicTrain", dependencies: ["MimicCore", "MimicModels", "MimicTokenizers", "MimicTensor", "CKernels"]),
         .target(
             name: "MimicTeacher",
             dependencies: [
+                "MimicCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .target(
             name: "CCLD2", path: "Sources/CCLD2",
             linkerSettings: [.linkedLibrary("cld2")]),
-        .target(name: "MimicData", dependencies: ["MimicTeacher", "MimicTokenizers", "CCLD2"]),
+        .target(name: "MimicData", dependencies: ["MimicCore", "MimicTeacher", "MimicTokenizers", "CCLD2"]),
         .target(name: "CSandbox", path: "Sources/CSandbox", linkerSettings: [.linkedLibrary("z")]),
         .target(
             name: "MimicEval",
             dependencies: [
-                "CSandbox", "MimicModels", "MimicTokenizers", "MimicTeacher", "MimicData",
+                "CSandbox", "MimicCore", "MimicModels", "MimicTokenizers", "MimicTensor", "MimicTeacher", "MimicData",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
         .target(
             name: "MimicServer",
             dependencies: [
-                "MimicTeacher", "MimicModels", "MimicTokenizers", "MimicTensor",
+                "MimicCore", "MimicTeacher", "MimicModels", "MimicTokenizers", "MimicTensor",
                 .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
+        .target(
+            name: "MimicStages",
+            dependencies: [
+                "MimicCore", "MimicTeacher", "MimicModels", "MimicTokenizers", "MimicTensor", "MimicTrain", "MimicData",
+                "MimicEval", "MimicServer",
+                .product(name: "Yams", package: "Yams"),
             ]),
         .executableTarget(
             name: "mimic",
             dependencies: [
-                "MimicModels", "MimicTokenizers", "MimicTensor", "MimicTrain", "MimicTeacher", "MimicData",
+                "MimicCore", "MimicStages", "MimicModels", "MimicTokenizers", "MimicTensor", "MimicTrain", "MimicTeacher", "MimicData",
                 "MimicServer", "MimicEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(
-            name: "MimicTensorTests", dependencies: ["MimicTensor", "CKernels"],
+            name: "MimicTensorTests", dependencies: ["MimicCore", "MimicTensor", "CKernels"],
             resources: [.copy("Resources")]),
         .testTarget(
             name: "MimicTokenizersTests", dependencies: ["MimicTokenizers"],
             resources: [.copy("Resources")]),
         .testTarget(
-            name: "MimicModelsTests", dependencies: ["MimicModels", "MimicTokenizers", "MimicTensor"],
+            name: "MimicModelsTests", dependencies: ["MimicCore", "MimicModels", "MimicTokenizers", "MimicTensor"],
             resources: [.copy("Resources")]),
         .testTarget(
-            name: "MimicTrainTests", dependencies: ["MimicTrain", "MimicModels", "MimicTokenizers", "MimicTensor"],
+            name: "MimicTrainTests", dependencies: ["MimicCore", "MimicTrain", "MimicModels", "MimicTokenizers", "MimicTensor"],
             resources: [.copy("Resources")]),
         .testTarget(
             name: "MimicTeacherTests",
@@ -84,25 +95,26 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .testTarget(
-            name: "MimicDataTests", dependencies: ["MimicData", "MimicTeacher", "MimicTokenizers"],
+            name: "MimicDataTests", dependencies: ["MimicCore", "MimicData", "MimicTeacher", "MimicTokenizers"],
             resources: [.copy("Resources")]),
         .testTarget(
             name: "MimicServerTests",
             dependencies: [
-                "MimicServer", "MimicTeacher", "MimicModels", "MimicTokenizers", "MimicTensor",
+                "MimicCore", "MimicServer", "MimicTeacher", "MimicModels", "MimicTokenizers", "MimicTensor",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
         .testTarget(
             name: "MimicEvalTests",
             dependencies: [
-                "MimicEval", "MimicServer", "MimicModels", "MimicTeacher", "MimicData", "MimicTokenizers",
+                "MimicCore", "MimicEval", "MimicServer", "MimicModels", "MimicTeacher", "MimicData", "MimicTokenizers",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             resources: [.copy("Resources")]),
         .testTarget(
             name: "MimicCLITests",
-            dependencies: ["mimic", "MimicModels", "MimicTeacher", .product(name: "Hummingbird", package: "hummingbird")]),
+            dependencies: ["mimic", "MimicCore", "MimicModels", "MimicTeacher", .product(name: "Hummingbird", package: "hummingbird")]),
+        .testTarget(name: "MimicCoreTests", dependencies: ["MimicCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,12 +1,8 @@
-// Conversation records (`{"messages":[…],"meta":{…}}`) with provenance, their JSON Lines reader (bad lines
-// reported by file:line) and the atomic writer every generator uses.
+// Conversation records (`{"messages":[…],"meta":{…}}`) with provenance and their JSON Lines reading and writing
+// (through MimicCore's JSONLines: bad lines reported by file:line, atomic writes).
 import Foundation
+import MimicCore
 import MimicTokenizers
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Provenance of one record: who answered, with what prompt and settings, from which input.
 /// Written as `meta`; unknown keys read from a file are kept in `extra`.
@@ -108,85 +104,13 @@ public struct ConversationRecord: Codable, Sendable, Hashable {
     }
 }
 
-/// What to do with a line that is not a valid record.
-public enum MalformedLinePolicy: String, Sendable, Codable, CaseIterable {
-    /// Throw `RecordFileError.malformedLine` at the first one.
-    case fail
-    /// Skip it, count it and keep its description in the report.
-    case skipAndReport
-}
-
-/// A failure reading or writing a record or prompt file, naming the file (and line) and what to do.
-public enum RecordFileError: Error, LocalizedError, Sendable, Hashable {
-    /// The file cannot be opened or read.
-    case unreadable(file: String, reason: String)
-    /// Line `line` of `file` is not a valid record; `problem` says why.
-    case malformedLine(file: String, line: Int, problem: String)
-    /// The file cannot be written.
-    case unwritable(file: String, reason: String)
-    /// The file's content does not have the shape the chosen format expects.
-    case badFormat(file: String, problem: String)
-
-    public var errorDescription: String? {
-        switch self {
-        case .unreadable(let file, let reason):
-            return "cannot read \(file): \(reason) (check the path and permissions)"
-        case .malformedLine(let file, let line, let problem):
-            return "\(file):\(line): \(problem) (fix the line, or skip bad lines instead of failing)"
-        case .unwritable(let file, let reason):
-            return "cannot write \(file): \(reason) (check that the folder exists and is writable)"
-        case .badFormat(let file, let problem):
-            return "\(file): \(problem)"
-        }
-    }
-}
-
-/// What a pass over a JSON Lines file found.
-public struct LineReadReport: Sendable, Hashable {
-    /// Lines read (blank ones included).
-    public var lines = 0
-    /// Good items handed on.
-    public var items = 0
-    /// Malformed lines skipped.
-    public var malformed = 0
-    /// The first `problemLimit` malformed lines, as `file:line: problem`.
-    public var problems: [String] = []
-    /// How many problems are kept in `problems`.
-    public static let problemLimit = 100
-
-    /// An empty report.
-    public init() {}
-
-    mutating func note(_ error: RecordFileError) {
-        malformed += 1
-        if problems.count < Self.problemLimit { problems.append(error.localizedDescription) }
-    }
-}
-
 /// Reading and writing conversation JSON Lines files.
 public enum ConversationJSONL {
     /// Streams the records of `url` to `body` in file order. Blank lines are ignored; a malformed line throws
     /// `RecordFileError.malformedLine` (policy `.fail`) or is counted in the report (`.skipAndReport`).
     public static func forEach(_ url: URL, policy: MalformedLinePolicy = .fail,
                                _ body: (ConversationRecord, Int) throws -> Void) throws -> LineReadReport {
-        var report = LineReadReport()
-        let decoder = JSONDecoder()
-        try LineStream.forEachLine(of: url) { number, bytes in
-            report.lines = number
-            guard bytes.contains(where: { !Self.isSpace($0) }) else { return }
-            let record: ConversationRecord
-            do {
-                record = try decoder.decode(ConversationRecord.self, from: Data(bytes))
-            } catch {
-                let failure = RecordFileError.malformedLine(file: url.path, line: number, problem: Self.describe(error))
-                if policy == .fail { throw failure }
-                report.note(failure)
-                return
-            }
-            report.items += 1
-            try body(record, number)
-        }
-        return report
+        try JSONLines.forEach(ConversationRecord.self, in: url, policy: policy, body)
     }
 
     /// Reads every record of `url` into memory, with the report.
@@ -215,103 +139,6 @@ public enum ConversationJSONL {
         } catch {
             throw RecordFileError.unwritable(file: url.path, reason: "a record cannot be encoded: \(error)")
         }
-        try AtomicWrite.write(data, to: url)
-    }
-
-    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
-
-    static func describe(_ error: Error) -> String {
-        switch error {
-        case DecodingError.dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "not valid JSON" : "bad value at \(path(context.codingPath))"
-        case DecodingError.keyNotFound(let key, let context):
-            return "missing field \(path(context.codingPath + [key]))"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            return "wrong type at \(path(context.codingPath)): \(context.debugDescription)"
-        default:
-            return "\(error)"
-        }
-    }
-
-    static func path(_ keys: [CodingKey]) -> String {
-        keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
-    }
-}
-
-/// Atomic file replacement: write a temporary file in the same folder, flush it, rename it over the target.
-public enum AtomicWrite {
-    /// Removes temporary files that an earlier write to `url` left when its process was killed mid-write.
-    public static func removeStaleTemporaries(for url: URL) {
-        let folder = url.deletingLastPathComponent()
-        let prefix = ".\(url.lastPathComponent).tmp-"
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        for name in names where name.hasPrefix(prefix) {
-            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
-        }
-    }
-
-    /// Replaces `url`'s content with `data` atomically.
-    public static func write(_ data: Data, to url: URL) throws {
-        let folder = url.deletingLastPathComponent()
-        let temp = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)")
-        do {
-            try data.write(to: temp)
-            let handle = try FileHandle(forWritingTo: temp)
-            try handle.synchronize()
-            try handle.close()
-        } catch {
-            try? FileManager.default.removeItem(at: temp)
-            throw RecordFileError.unwritable(file: url.path, reason: error.localizedDescription)
-        }
-        guard rename(temp.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temp)
-            throw RecordFileError.unwritable(file: url.path, reason: reason)
-        }
-    }
-}
-
-/// Reads a file line by line in chunks (memory bounded by the longest line), numbering lines from 1 and
-/// dropping a UTF-8 byte-order mark and `\r` line ends.
-enum LineStream {
-    static func forEachLine(of url: URL, chunkSize: Int = 1 << 20, _ body: (Int, ArraySlice<UInt8>) throws -> Void) throws {
-        let handle: FileHandle
-        do {
-            handle = try FileHandle(forReadingFrom: url)
-        } catch {
-            throw RecordFileError.unreadable(file: url.path, reason: error.localizedDescription)
-        }
-        defer { try? handle.close() }
-        var buffer: [UInt8] = []
-        var number = 0
-        var atEnd = false
-        while !atEnd {
-            let chunk: Data?
-            do {
-                chunk = try handle.read(upToCount: chunkSize)
-            } catch {
-                throw RecordFileError.unreadable(file: url.path, reason: error.localizedDescription)
-            }
-            if let chunk, !chunk.isEmpty { buffer.append(contentsOf: chunk) } else { atEnd = true }
-            var start = 0
-            while let newline = buffer[start...].firstIndex(of: 0x0A) {
-                number += 1
-                try body(number, clean(buffer[start..<newline], first: number == 1))
-                start = newline + 1
-            }
-            if atEnd && start < buffer.count {
-                number += 1
-                try body(number, clean(buffer[start...], first: number == 1))
-                start = buffer.count
-            }
-            buffer.removeFirst(start)
-        }
-    }
-
-    static func clean(_ line: ArraySlice<UInt8>, first: Bool) -> ArraySlice<UInt8> {
-        var line = line
-        if first && line.starts(with: [0xEF, 0xBB, 0xBF]) { line = line.dropFirst(3) }
-        if line.last == 0x0D { line = line.dropLast() }
-        return line
+        try AtomicFile.write(data, to: url)
     }
 }

@@ -1,6 +1,7 @@
 // ConversationInput.swift: streams ConversationRecords from conversation JSONL or any PromptSource layout
 // (ShareGPT JSON, messages JSONL, field JSONL, plain text), so curation commands run on raw downloads too.
 import Foundation
+import MimicCore
 
 /// Reads conversations for the curation commands from either Mimic's conversation JSONL or a prompt file.
 public enum ConversationInput {
@@ -54,7 +55,7 @@ public enum ConversationInput {
         var decodes = false
         do {
             try LineStream.forEachLine(of: url) { _, bytes in
-                guard bytes.contains(where: { !ConversationJSONL.isSpace($0) }) else { return }
+                guard bytes.contains(where: { !JSONLines.isSpace($0) }) else { return }
                 decodes = (try? JSONDecoder().decode(ConversationRecord.self, from: Data(bytes))) != nil
                 throw StopReading.stop
             }

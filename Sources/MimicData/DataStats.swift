@@ -1,6 +1,7 @@
 // DataStats.swift: the statistics of a conversation file (`mimic data stats`): counts, turns, tokens, languages,
 // a length histogram, the query duplicate rate and a Table 6 style category breakdown, in one streaming pass.
 import Foundation
+import MimicCore
 import MimicTokenizers
 
 /// Mean, median, quantiles and extremes of a stream of non-negative integers, kept exactly as a value -> count

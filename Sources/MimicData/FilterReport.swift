@@ -1,6 +1,7 @@
 // FilterReport: what a curation filter kept and removed, by reason, with a few examples of each; shared by
 // de-duplication, near-duplicate removal, length bounds and the coding-prompt filter.
 import Foundation
+import MimicCore
 
 /// What one filter pass did: counts in and out, removals by reason, and examples.
 public struct FilterReport: Codable, Sendable, Hashable {

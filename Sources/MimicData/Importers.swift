@@ -1,6 +1,7 @@
 // Importers of public chat and instruction datasets into conversation JSONL: ShareGPT JSON, HC3 JSONL, Alpaca
 // JSON, OpenAI/TRL messages JSONL and plain prompt lists; streamed, malformed records skipped by position.
 import Foundation
+import MimicCore
 import MimicTokenizers
 
 /// The dataset layouts `Importer` reads.
@@ -127,7 +128,7 @@ public enum Importer {
     /// Imports `input` into the conversation JSONL file `output`, written atomically.
     public static func importFile(_ input: URL, format: ImportFormat, to output: URL,
                                   options: ImportOptions = ImportOptions()) throws -> ImportReport {
-        let writer = try JSONLWriter(url: output)
+        let writer = try JSONLinesWriter(url: output)
         let report = try forEach(input, format: format, options: options) { try writer.write($0) }
         try writer.finish()
         return report
@@ -185,7 +186,7 @@ public enum Importer {
     static func readLines(_ url: URL, format: ImportFormat, options: ImportOptions,
                           report: inout ImportReport, emit: Emit) throws {
         try LineStream.forEachLine(of: url) { number, bytes in
-            guard bytes.contains(where: { !ConversationJSONL.isSpace($0) }) else { return }
+            guard bytes.contains(where: { !JSONLines.isSpace($0) }) else { return }
             report.items += 1
             let source = "\(url.path):\(number)"
             do {

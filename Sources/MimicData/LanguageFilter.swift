@@ -1,6 +1,7 @@
 // LanguageFilter.swift: keeps the conversations whose language (CLD2, LanguageID) is one of the chosen ones,
 // reporting how many of each detected language it saw and removed.
 import Foundation
+import MimicCore
 
 /// Keeps conversations in chosen languages.
 ///
@@ -35,7 +36,7 @@ public struct LanguageFilter: Sendable, Hashable {
     public func run(input: URL, output: URL, policy: MalformedLinePolicy = .skipAndReport,
                     progress: ((Int) -> Void)? = nil) throws -> LanguageFilterReport {
         var report = LanguageFilterReport(filter: self)
-        let writer = try JSONLWriter(url: output)
+        let writer = try JSONLinesWriter(url: output)
         let read = try ConversationInput.forEach(input, policy: policy) { record, position in
             let (kept, guess) = decide(record)
             report.count(guess, kept: kept, position: position, text: LanguageID.text(of: record.messages, scope: .firstUser))

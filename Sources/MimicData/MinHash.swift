@@ -1,6 +1,7 @@
 // MinHash signatures over hashed shingles and the LSH banding parameters chosen from a Jaccard threshold
 // (the same weighted false-positive / false-negative rule as datasketch's MinHashLSH).
 import Foundation
+import MimicCore
 import MimicTeacher
 
 /// How a text is cut into shingles before hashing. Texts are first put in `QueryNormalizer`'s normal form.

@@ -1,6 +1,7 @@
 // Near-duplicate removal: MinHash signatures (both cores), LSH banding, candidate pairs verified by the exact
 // Jaccard of their shingle sets, union-find clusters, and the first record of each cluster kept.
 import Foundation
+import MimicCore
 import MimicTeacher
 
 /// Settings of near-duplicate removal.

@@ -1,6 +1,7 @@
 // Prompt readers for replay and the synthetic generators: JSONL with `messages`, JSONL with a text field,
 // plain text (one prompt a line) and ShareGPT JSON, all streamed, a cut-off file read up to its last whole item.
 import Foundation
+import MimicCore
 import MimicTokenizers
 
 /// One input conversation (or single prompt) to send to a teacher.
@@ -86,7 +87,7 @@ public enum PromptSource {
             return report
         case .auto, .messagesJSONL, .fieldJSONL, .plainText:
             try LineStream.forEachLine(of: url) { number, bytes in
-                guard bytes.contains(where: { !ConversationJSONL.isSpace($0) }) else { return }
+                guard bytes.contains(where: { !JSONLines.isSpace($0) }) else { return }
                 let source = "\(url.path):\(number)"
                 do {
                     guard let prompt = try parse(line: bytes, format: resolved, number: number, source: source) else { return }
@@ -118,11 +119,11 @@ public enum PromptSource {
         }
         defer { try? handle.close() }
         let head = [UInt8]((try? handle.read(upToCount: 1 << 16)) ?? Data())
-        let first = head.first { !ConversationJSONL.isSpace($0) && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF }
+        let first = head.first { !JSONLines.isSpace($0) && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF }
         if first == UInt8(ascii: "[") { return .shareGPT }
         let ext = url.pathExtension.lowercased()
         guard first == UInt8(ascii: "{") || ext == "jsonl" else { return .plainText }
-        let firstLine = head.split(separator: 0x0A).first { $0.contains { !ConversationJSONL.isSpace($0) } } ?? []
+        let firstLine = head.split(separator: 0x0A).first { $0.contains { !JSONLines.isSpace($0) } } ?? []
         let object = try? JSONSerialization.jsonObject(with: Data(firstLine)) as? [String: Any]
         return object?["messages"] != nil || object?["conversations"] != nil ? .messagesJSONL : .fieldJSONL(nil)
     }
@@ -278,7 +279,7 @@ enum JSONArrayStream {
                         closed = true
                     }
                 default:
-                    if depth == 0 && !ConversationJSONL.isSpace(b) && !(b == 0xEF || b == 0xBB || b == 0xBF) {
+                    if depth == 0 && !JSONLines.isSpace(b) && !(b == 0xEF || b == 0xBB || b == 0xBF) {
                         throw notArray(url, at: base + pos)
                     }
                 }

@@ -1,6 +1,7 @@
 // Budgets and splits: seeded subsets by token budget (nested: a larger budget's subset contains a smaller
 // one's), seeded train/held-out splits, and mixtures of several sources with weights (ShareGPT-Mix).
 import Foundation
+import MimicCore
 import MimicTeacher
 
 /// A failure choosing a subset, split or mixture, naming the setting and what to do.

@@ -1,6 +1,7 @@
 // Aggregation of item scores: the mean (corpus BLEU for bleu), per group with micro and macro averages, and
 // bootstrap standard errors from a seeded generator.
 import Foundation
+import MimicCore
 import MimicData
 import MimicTeacher
 

@@ -2,6 +2,7 @@
 // (JSONL or JSONL.gz), CNN/DailyMail (JSONL or CSV), RealToxicityPrompts, and any JSONL.
 import CSandbox
 import Foundation
+import MimicCore
 import MimicData
 
 /// Reads datasets into documents with normalised fields (see tasks/README.md for each format's fields).

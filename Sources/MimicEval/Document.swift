@@ -1,5 +1,6 @@
 // Documents (one evaluation item's fields) and the {{field}} templates that turn them into prompts and targets.
 import Foundation
+import MimicCore
 import MimicData
 
 /// One item of a dataset: named fields, and where it came from.

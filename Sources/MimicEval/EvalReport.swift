@@ -1,6 +1,7 @@
 // The results of `mimic eval`: a JSON file (tasks' versions, the full configuration, the seed, each metric's value
 // and standard error, every item's record), written atomically, and a summary table for the terminal.
 import Foundation
+import MimicCore
 
 /// Everything one `mimic eval` run produced.
 public struct EvalReport: Codable, Sendable {
@@ -8,17 +9,22 @@ public struct EvalReport: Codable, Sendable {
     public var date: String
     /// The model's identity.
     public var model: String
-    /// The resolved settings of the run (command-line arguments included).
-    public var config: [String: String]
+    /// The resolved configuration of the run (`mimic eval --config RESULTS.json` runs it again); nil when the report
+    /// was made by calling `Evaluator` directly.
+    public var config: EvalConfig?
+    /// The command line that ran it.
+    public var command: String
+    /// The evaluator's options (from the configuration).
     public var options: EvalOptions
     /// Task name → version.
     public var versions: [String: Int]
     public var results: [TaskResult]
 
-    public init(model: String, config: [String: String], options: EvalOptions, results: [TaskResult]) {
+    public init(model: String, config: EvalConfig?, command: String = "", options: EvalOptions, results: [TaskResult]) {
         date = ISO8601DateFormatter().string(from: Date())
         self.model = model
         self.config = config
+        self.command = command
         self.options = options
         versions = Dictionary(results.map { ($0.task, $0.version) }) { first, _ in first }
         self.results = results
@@ -33,14 +39,7 @@ public struct EvalReport: Codable, Sendable {
         let data = try encoder.encode(self)
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        let tmp = path + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: tmp, contents: data) else {
-            throw EvalError.invalidArgument("\(path): cannot write the results (is the folder writable?)")
-        }
-        if rename(tmp, path) != 0 {
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw EvalError.invalidArgument("\(path): cannot move the results into place (errno \(errno))")
-        }
+        try AtomicFile.write(data, to: path)
     }
 
     /// Reads a report written by `write(to:)`.

@@ -1,6 +1,7 @@
 // Runs one task on one model: load the documents, build prompts, ask the model what the cache does not already
 // hold, extract answers, score every item, and aggregate each metric with a bootstrap standard error.
 import Foundation
+import MimicCore
 import MimicData
 import MimicModels
 import MimicTeacher

@@ -1,6 +1,7 @@
 // Turns a task's documents into prompts: description, few-shot examples (chosen by a seeded generator per
 // document, so a document's prompt does not depend on --limit), the document's text; and its targets and choices.
 import Foundation
+import MimicCore
 import MimicData
 import MimicTeacher
 

@@ -1,6 +1,7 @@
 // Throughput benchmark in llama-bench's terms: pp N (one batch of N prompt tokens into an empty cache) and
 // tg N (N single-token steps from an empty cache), repeated, as mean ± standard deviation in tokens/s.
 import Foundation
+import MimicCore
 import MimicTensor
 
 /// One benchmark figure.

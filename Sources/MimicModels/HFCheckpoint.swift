@@ -2,6 +2,7 @@
 // generation_config.json) written into a temporary folder beside the target and renamed into place, so that an
 // existing checkpoint is replaced in one step and an interrupted write leaves the old one.
 import Foundation
+import MimicCore
 import MimicTensor
 import MimicTokenizers
 

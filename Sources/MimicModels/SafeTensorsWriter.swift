@@ -2,6 +2,7 @@
 // (8-byte little-endian header length, JSON header padded with spaces to a multiple of 8, tensors contiguous
 // in sorted name order), atomically: a temporary file in the same folder renamed over the target.
 import Foundation
+import MimicCore
 import MimicTensor
 
 /// FP32 values with a shape (row-major, last dimension fastest), to be written to a safetensors file.

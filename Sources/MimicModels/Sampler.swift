@@ -1,6 +1,7 @@
 // Token sampling as llama.cpp chains it: repetition penalty, top-k, top-p, min-p, temperature, then a draw
 // from one seeded generator (temperature 0 is greedy).
 import Foundation
+import MimicCore
 import MimicTensor
 
 /// Sampling settings; the defaults are greedy decoding.

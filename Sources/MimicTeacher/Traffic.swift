@@ -1,6 +1,7 @@
 // Traffic control in front of any `ChatClient`: bounded concurrency, request and token rate limits
 // (token buckets), and retries with exponential back-off, full jitter and `Retry-After`.
 import Foundation
+import MimicCore
 
 /// How hard to press a teacher: concurrency, rate limits and retries.
 public struct TrafficPolicy: Sendable, Hashable {

@@ -1,4 +1,5 @@
 // Blocks: chat examples shuffled, cut to the block size and (optionally) packed into fixed-size training blocks.
+import MimicCore
 import MimicTensor
 
 /// Turns examples into `TrainingBlock`s of exactly `blockSize` tokens.

@@ -1,5 +1,6 @@
 // Seeded shuffles and the held-out split: the same seed picks the same examples on every platform.
 import Foundation
+import MimicCore
 import MimicTensor
 
 /// Splits items into a training part and a held-out part of about `heldOutFraction` of them, chosen by a seeded

@@ -1,5 +1,6 @@
 // Training throughput: full fine-tuning steps (forward, backward, AdamW) on random tokens, in tokens/s.
 import Foundation
+import MimicCore
 import MimicModels
 import MimicTensor
 

@@ -1,6 +1,7 @@
 // The training loop: batches in seeded order, gradient accumulation, AdamW with a schedule, held-out
 // evaluation, a JSON Lines log of every step, checkpoints, and resuming from the last checkpoint.
 import Foundation
+import MimicCore
 import MimicTensor
 
 /// Settings of one training run.

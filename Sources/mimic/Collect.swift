@@ -1,175 +1,194 @@
-// `mimic collect`: build an imitation set from a teacher (replay, nq-synthetic, tldr-synthetic, self-instruct),
-// cached per request, resumable, budgeted; the records go to conversation JSONL with provenance in `meta`.
+// `mimic collect`: build an imitation set from a teacher (replay, nq-synthetic, tldr-synthetic, self-instruct).
+// Each subcommand turns its flags into a `CollectConfig` and calls `Collect.run`.
 import ArgumentParser
 import Foundation
+import MimicCore
 import MimicData
-import MimicTeacher
+import MimicStages
 
-struct Collect: AsyncParsableCommand {
+struct CollectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "collect",
         abstract: "Collect imitation data from a teacher model (cached, resumable, budgeted).",
         discussion: """
             Every answer is stored in a request cache as it arrives; run the same command again after Ctrl-C, a crash \
             or `kill -9` and only what is missing is sent. The output JSONL is written atomically (at checkpoints \
-            and at the end). `mimic ledger` shows what was spent, or what it would have cost (`--as-model`).
+            and at the end). `mimic ledger` shows what was spent, or what it would have cost (`--as-model`). \
+            `--config FILE.yaml` takes the keys of the written OUT.collect.json's `config`.
             """,
         subcommands: [CollectReplay.self, CollectNQ.self, CollectTLDR.self, CollectSelfInstruct.self])
 }
 
-/// Options every generator shares: where the records go and how they are sampled.
+/// The teacher and client options every generator shares.
+struct ClientArguments: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "The teacher: local:MODEL or MODEL (a built-in name, GGUF file or model folder served by Mimic on 127.0.0.1), "
+            + "or openai:MODEL[@BASE_URL] (default: local:smollm2-135m-instruct).",
+        valueName: "spec"))
+    var teacher: String?
+    @Option(help: "Base URL for openai:MODEL (default: $MIMIC_TEACHER_BASE_URL, $OPENAI_BASE_URL, or OpenAI's). The key comes from $MIMIC_TEACHER_API_KEY or $OPENAI_API_KEY.")
+    var baseURL: String?
+    @Option(help: "The request cache and ledger (default: teacher.sqlite in the cache folder).") var cache: String?
+    @Option(help: "The ledger's run name (default: the output file's name).") var run: String?
+    @Option(help: "Dollars this run may spend (earlier interrupted attempts of the run included); stops before going over.")
+    var budget: Double?
+    @Option(help: "A price file (JSON: model -> {input, output} dollars per 1M tokens) over the built-in table.")
+    var prices: String?
+    @Option(help: "Requests in flight at once (default 16).") var concurrency: Int?
+    @Option(help: "Requests per minute (default: no limit).") var rpm: Double?
+    @Option(help: "Tokens per minute (default: no limit).") var tpm: Double?
+    @Option(help: "Seconds for one answer before it is retried (default 600).") var timeout: Double?
+    @Option(help: "Attempts per request, the first included (default 6).") var maxAttempts: Int?
+    @Flag(help: "Use the OpenAI Batch API (half price, answers within 24 h): submit, poll, fold into the cache.")
+    var batch = false
+    @Option(help: "Seconds between Batch API status polls (default 30).") var batchPoll: Double?
+
+    func apply(teacher ref: inout ModelRef, client c: inout ClientConfig) throws {
+        if let teacher { ref = try ModelRef(parsing: teacher) }
+        if let baseURL { c.baseUrl = baseURL }
+        if let cache { c.cache = cache }
+        if let run { c.run = run }
+        if let budget { c.budget = budget }
+        if let prices { c.prices = prices }
+        if let concurrency { c.concurrency = concurrency }
+        if let rpm { c.rpm = rpm }
+        if let tpm { c.tpm = tpm }
+        if let timeout { c.timeout = timeout }
+        if let maxAttempts { c.maxAttempts = maxAttempts }
+        if batch { c.batch = true }
+        if let batchPoll { c.batchPoll = batchPoll }
+    }
+}
+
+/// Options every generator shares: the config file, the output and its sampling.
 struct CollectOutput: ParsableArguments {
-    @Option(name: .shortAndLong, help: "The conversation JSONL to write.") var out: String
-    @Option(help: "The run's seed: the same seed asks the same requests.") var seed: UInt64 = 0
-    @Option(help: "Teacher requests the generator keeps in flight (the teacher's --concurrency throttles too).")
-    var inFlight = 64
-    @Option(help: "Seconds between checkpoint writes of the output.") var checkpoint = 30.0
+    @Option(help: "A config file (YAML or JSON) with CollectConfig's keys; flags override it.") var config: String?
+    @Option(name: .shortAndLong, help: "The conversation JSONL to write.") var out: String?
+    @Option(help: "The run's seed: the same seed asks the same requests (default 0).") var seed: UInt64?
+    @Option(help: "Teacher requests the generator keeps in flight (default 64; the teacher's --concurrency throttles too).")
+    var inFlight: Int?
+    @Option(help: "Seconds between checkpoint writes of the output (default 30).") var checkpoint: Double?
+    @Option(help: "Sampling temperature (default: nq-synthetic 1.0, self-instruct 0.7, else the server's).") var temperature: Double?
+    @Option(help: "Answer length limit in tokens (default: replay and self-instruct 1024, nq-synthetic 512, tldr-synthetic 256).")
+    var maxTokens: Int?
+    @Option(help: "A prompt template file (nq-synthetic, tldr-synthetic, self-instruct).") var template: String?
 
-    func validate() throws {
-        guard inFlight >= 1 else { throw ValidationError("--in-flight must be at least 1") }
-        guard !out.isEmpty else { throw ValidationError("--out must name a file") }
-    }
-
-    /// The run name: `--run`, else the output file's name without its extension.
-    func runName(_ teacher: TeacherArguments) -> String {
-        teacher.run ?? ((out as NSString).lastPathComponent as NSString).deletingPathExtension
-    }
-}
-
-/// Runs one generator against the teacher the arguments name, with progress, Ctrl-C, batch mode and a summary.
-enum CollectRunner {
-    typealias Generate = @Sendable (any Teacher, CollectionSettings, TeacherStack) async throws -> CollectionResult
-
-    static func run(_ name: String, teacher args: TeacherArguments, output: CollectOutput, config: [String: JSONValue],
-                    generate: @escaping Generate) async throws {
-        let run = output.runName(args)
-        let folder = URL(fileURLWithPath: output.out).deletingLastPathComponent()
-        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
-            throw ValidationError("cannot create the folder of --out \(output.out): \(error.localizedDescription)")
+    /// Resolves the config (defaults, file, environment MIMIC_COLLECT_*, these flags and `more`) and runs it.
+    func run(_ generator: CollectGenerator, client: ClientArguments, _ more: (inout CollectConfig) -> Void) async throws {
+        let config = try ConfigResolver.resolve(CollectConfig(generator: generator), file: config,
+                                                environmentPrefix: "MIMIC_COLLECT") { c in
+            c.generator = generator
+            try client.apply(teacher: &c.teacher, client: &c.client)
+            if let out { c.out = out }
+            if let seed { c.seed = seed }
+            if let inFlight { c.inFlight = inFlight }
+            if let checkpoint { c.checkpoint = checkpoint }
+            if let temperature { c.temperature = temperature }
+            if let maxTokens { c.maxTokens = maxTokens }
+            if let template { c.template = template }
+            more(&c)
         }
-        let stack = try await TeacherStack.open(args, run: run)
-        let progress = CollectProgress(stage: name)
-        let settings = CollectionSettings(maxInFlight: output.inFlight, output: URL(fileURLWithPath: output.out),
-                                          checkpointSeconds: output.checkpoint,
-                                          progress: { progress.update($0) })
-        printError("collecting \(name) from \(stack.model) (\(stack.server.map { "served by Mimic at \($0.baseURL)" } ?? stack.endpoint.description)); run '\(run)', cache \(args.cache ?? defaultTeacherCache())")
-        let result: CollectionResult
         do {
-            result = try await runInterruptible {
-                if args.batch { try await batchRounds(name, stack: stack, args: args, generate: generate) }
-                return try await generate(stack.teacher, settings, stack)
-            }
-            progress.finish()
-        } catch {
-            progress.finish()
-            let stats = await stack.teacher.stats
-            await stack.close()
-            if error is CancellationError {
-                printError("stopped: what was finished is in \(output.out) and every answer is in the cache; run the same command to finish (\(stats.sent) sent, \(stats.cached) cached)")
-                throw ExitCode(130)
-            }
-            if case TeacherError.budgetExhausted = error {
-                printError("\(error.localizedDescription); the records finished so far are in \(output.out)")
-                throw ExitCode.failure
-            }
-            throw error
+            _ = try await runInterruptible { try await Collect.run(config, progress: ProgressReporter()) }
+        } catch let stop as CollectStopped {
+            printError(stop.localizedDescription)
+            if case .interrupted = stop { throw ExitCode(130) }
+            throw ExitCode.failure
         }
-        let stats = await stack.teacher.stats
-        let traffic = stack.throttled.stats
-        await stack.close()
-        try writeSummary(name: name, output: output, args: args, stack: stack, run: run, config: config,
-                         report: result.report)
-        printSummary(result.report, stats: stats, traffic: traffic, output: output.out)
-    }
-
-    /// Batch mode: plan the generator's requests against the cache, submit the missing ones, repeat.
-    static func batchRounds(_ name: String, stack: TeacherStack, args: TeacherArguments,
-                            generate: @escaping Generate) async throws {
-        guard stack.server == nil else { throw ValidationError("--batch needs a remote teacher (the Batch API); a local one answers at once") }
-        var options = BatchJob.Options()
-        options.pollInterval = .milliseconds(Int64(args.batchPoll * 1000))
-        options.budget = args.budget
-        let job = try BatchJob(endpoint: stack.endpoint, keyEndpoint: stack.keyEndpoint, model: stack.model,
-                               store: stack.store, prices: args.prices.map { try PriceTable.load(from: $0) } ?? .default,
-                               run: stack.teacher.run, options: options,
-                               progress: { printError("batch: \($0)") })
-        let model = stack.model, endpoint = stack.keyEndpoint, store = stack.store
-        _ = try await collectThroughBatches(
-            job: job, planner: { BatchPlanningTeacher(model: model, endpoint: endpoint, store: store) },
-            plan: { planner in _ = try await generate(planner, CollectionSettings(), stack) },
-            log: { printError($0) })
-    }
-
-    static func writeSummary(name: String, output: CollectOutput, args: TeacherArguments, stack: TeacherStack,
-                             run: String, config: [String: JSONValue], report: CollectionReport) throws {
-        var resolved = config
-        resolved["generator"] = .string(name)
-        resolved["teacher"] = .string(args.teacher)
-        resolved["teacher_model"] = .string(stack.model)
-        resolved["endpoint"] = .string(stack.keyEndpoint)
-        resolved["run"] = .string(run)
-        resolved["seed"] = .int(Int(truncatingIfNeeded: output.seed))
-        resolved["cache"] = .string(args.cache ?? defaultTeacherCache())
-        if let budget = args.budget { resolved["budget_usd"] = .double(budget) }
-        let reportJSON = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(report))
-        let summary: JSONValue = .object(["config": .object(resolved), "report": reportJSON])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let path = (output.out as NSString).deletingPathExtension + ".collect.json"
-        try AtomicWrite.write(encoder.encode(summary), to: URL(fileURLWithPath: path))
-    }
-
-    static func printSummary(_ r: CollectionReport, stats: CachedTeacher.Stats, traffic: TrafficStats, output: String) {
-        var line = "wrote \(r.records) records to \(output): \(r.requested) requests (\(r.cached) from the cache, \(stats.sent) sent, \(r.failed) failed)"
-        if r.duplicatesDropped > 0 { line += ", \(r.duplicatesDropped) duplicates dropped" }
-        if r.malformedDropped > 0 { line += ", \(r.malformedDropped) malformed dropped" }
-        if r.similarDropped > 0 { line += ", \(r.similarDropped) too similar" }
-        if r.skipped > 0 { line += ", \(r.skipped) skipped" }
-        printError(line)
-        for (reason, count) in r.failureReasons.sorted(by: { $0.value > $1.value }).prefix(5) {
-            printError("  failed \(count)×: \(reason)")
-        }
-        for (reason, count) in r.skipReasons.sorted(by: { $0.value > $1.value }).prefix(5) {
-            printError("  skipped \(count)×: \(reason)")
-        }
-        if traffic.retries > 0 { printError("  \(traffic.retries) retries: \(traffic.retriesByReason.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))") }
-        for note in r.notes { printError("  note: \(note)") }
-        printError(String(format: "cost: $%.4f now, $%.4f for the run so far", stats.spentUSD, stats.runSpentUSD)
-                   + (stats.unpricedModels.isEmpty ? "" : " (no price known for \(stats.unpricedModels.sorted().joined(separator: ", ")): counted as free; `mimic ledger --as-model gpt-4o-mini` prices it)"))
     }
 }
 
-/// The live progress of a collection: one rewritten line on a terminal, a line every few seconds otherwise.
-final class CollectProgress: @unchecked Sendable {
-    private let lock = NSLock()
-    private let tty = isatty(STDERR_FILENO) != 0
-    private let start = Date()
-    private var last = Date.distantPast
-    private var shown = false
+struct CollectReplay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Send the user turns of a prompt file (JSONL, plain text or ShareGPT JSON) to the teacher.")
 
-    init(stage: String) {}
+    @OptionGroup var client: ClientArguments
+    @OptionGroup var output: CollectOutput
+    @Option(help: "Prompts: JSONL with messages or a prompt field, one prompt per line, or ShareGPT JSON.") var prompts: String?
+    @Option(help: "auto, messages, field, text or sharegpt.") var format: PromptFileFormat?
+    @Option(help: "The JSONL field holding the prompt (format field; default: prompt, instruction, question, …).")
+    var field: String?
+    @Option(help: "first-turn or turn-by-turn (the teacher's own earlier answers as history).") var turns: ReplayMode?
+    @Option(help: "Replay only the first N conversations.") var limit: Int?
+    @Flag(help: "Stop at the first malformed input record (by default they are counted, reported and skipped).")
+    var strict = false
 
-    func update(_ p: CollectionProgress) {
-        lock.lock()
-        defer { lock.unlock() }
-        let now = Date()
-        guard now.timeIntervalSince(last) >= (tty ? 0.2 : 5) || p.done == p.total else { return }
-        last = now
-        let elapsed = now.timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(p.done) / elapsed : 0
-        let eta = rate > 0 ? Double(max(0, p.total - p.done)) / rate : 0
-        let line = String(format: "%@ %d/%d  cached %d  failed %d  %.1f req/s  ETA %@", p.stage, p.done, p.total, p.cached,
-                          p.failed, rate, ProgressLine.duration(eta) as NSString)
-        if tty {
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
-            shown = true
-        } else {
-            printError(line)
+    func run() async throws {
+        try await output.run(.replay, client: client) { c in
+            if let prompts { c.prompts = prompts }
+            if let format { c.format = format }
+            if let field { c.field = field }
+            if let turns { c.turns = turns }
+            if let limit { c.limit = limit }
+            if strict { c.strict = true }
         }
     }
+}
 
-    func finish() {
-        lock.lock()
-        defer { lock.unlock() }
-        if tty && shown { FileHandle.standardError.write(Data("\n".utf8)) }
+struct CollectNQ: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nq-synthetic",
+        abstract: "Natural-Questions-like Q/A pairs: 5 random seed pairs per request at temperature 1 until N unique pairs.")
+
+    @OptionGroup var client: ClientArguments
+    @OptionGroup var output: CollectOutput
+    @Option(help: "Unique Q/A pairs wanted.") var count: Int?
+    @Option(help: "Seed pairs (JSONL question/answer, or Q:/A: lines; default: the built-in ones).") var seeds: String?
+    @Option(help: "Seed pairs per request (default 5).") var seedsPerRequest: Int?
+    @Option(help: "Stop after this many requests (default: max(20, 2 × count)).") var maxRequests: Int?
+
+    func run() async throws {
+        try await output.run(.nqSynthetic, client: client) { c in
+            if let count { c.count = count }
+            if let seeds { c.seeds = seeds }
+            if let seedsPerRequest { c.seedsPerRequest = seedsPerRequest }
+            if let maxRequests { c.maxRequests = maxRequests }
+        }
     }
 }
+
+struct CollectTLDR: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tldr-synthetic",
+        abstract: "Summaries in the style of 2 example pairs (1 when 2 do not fit the teacher's context).")
+
+    @OptionGroup var client: ClientArguments
+    @OptionGroup var output: CollectOutput
+    @Option(help: "Documents to summarise: JSONL with post/content/text/document, or one per line.") var posts: String?
+    @Option(help: "Example (document, summary) pairs as JSONL (default: the built-in ones).") var examples: String?
+    @Option(help: "The teacher's context length in tokens (default: the local model's, else 4096).") var contextLength: Int?
+    @Option(help: "Summarise only the first N documents.") var limit: Int?
+
+    func run() async throws {
+        try await output.run(.tldrSynthetic, client: client) { c in
+            if let posts { c.posts = posts }
+            if let examples { c.examples = examples }
+            if let contextLength { c.contextLength = contextLength }
+            if let limit { c.limit = limit }
+        }
+    }
+}
+
+struct CollectSelfInstruct: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "self-instruct",
+        abstract: "New instructions from seed tasks (ROUGE-L ≤ 0.7 against every earlier one), answered by the teacher.")
+
+    @OptionGroup var client: ClientArguments
+    @OptionGroup var output: CollectOutput
+    @Option(help: "Instructions wanted.") var count: Int?
+    @Option(help: "Seed tasks (JSONL instruction, or one per line; default: the built-in ones).") var seeds: String?
+    @Option(help: "Reject an instruction whose ROUGE-L F against an existing one exceeds this (default 0.7).") var threshold: Double?
+
+    func run() async throws {
+        try await output.run(.selfInstruct, client: client) { c in
+            if let count { c.count = count }
+            if let seeds { c.seeds = seeds }
+            if let threshold { c.threshold = threshold }
+        }
+    }
+}
+
+extension ReplayMode: ExpressibleByArgument {}
+extension PromptFileFormat: ExpressibleByArgument {}

@@ -1,6 +1,7 @@
 // `mimic data dedup`: exact query-level de-duplication, then (with --near) MinHash/LSH near-duplicate removal.
 import ArgumentParser
 import Foundation
+import MimicCore
 import MimicData
 
 extension NearDedupOptions.Scope: ExpressibleByArgument {}

@@ -1,6 +1,7 @@
 // `mimic data diversity`: the paper's self-BLEU diversity of a file's queries (first user message of each item).
 import ArgumentParser
 import Foundation
+import MimicCore
 import MimicData
 
 struct DataDiversity: ParsableCommand {
@@ -31,8 +32,8 @@ struct DataDiversity: ParsableCommand {
         input.printNotes()
         let queries = input.queries.compactMap { $0 }
         let started = Date()
-        let progress = QueryProgress(label: "diversity")
-        let report = Diversity.selfBLEU(queries, threads: threads) { done, total in progress.update(done, total) }
+        let progress = ProgressReporter()
+        let report = Diversity.selfBLEU(queries, threads: threads) { done, total in progress.update("diversity", done: done, total: total, unit: "queries") }
         progress.finish()
         let seconds = Date().timeIntervalSince(started)
         if let neighbors { try writeNeighbors(report, queries, to: neighbors) }
@@ -66,7 +67,7 @@ struct DataDiversity: ParsableCommand {
             out.append(try encoder.encode(Line(index: i, query: queries[i], nearest: n.index, score: n.score)))
             out.append(0x0A)
         }
-        try AtomicWrite.write(out, to: URL(fileURLWithPath: path))
+        try AtomicFile.write(out, to: URL(fileURLWithPath: path))
     }
 }
 
@@ -117,27 +118,5 @@ struct BLEUQueryFile {
 
     func printNotes() {
         for note in notes { printError("note: \(note)") }
-    }
-}
-
-/// A one-line progress display on standard error (only when it is a terminal).
-final class QueryProgress: @unchecked Sendable {
-    let label: String
-    let enabled = isatty(2) != 0
-    private var lastPercent = -1
-
-    init(label: String) { self.label = label }
-
-    /// Called with the lock of the caller held (ParallelMap serialises the calls).
-    func update(_ done: Int, _ total: Int) {
-        guard enabled, total > 0 else { return }
-        let percent = done * 100 / total
-        guard percent != lastPercent else { return }
-        lastPercent = percent
-        FileHandle.standardError.write(Data("\r\(label): \(done)/\(total) (\(percent)%)".utf8))
-    }
-
-    func finish() {
-        if enabled, lastPercent >= 0 { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }

@@ -1,6 +1,7 @@
 // `mimic data language`: keeps the conversations in chosen languages (CLD2), with a report of what it removed.
 import ArgumentParser
 import Foundation
+import MimicCore
 import MimicData
 
 extension LanguageScope: ExpressibleByArgument {}
@@ -32,9 +33,9 @@ struct DataLanguage: ParsableCommand {
             throw ValidationError("--keep \(code): CLD2 does not know this language code (try en, fr, de, es, zh, ja, ko, ru)")
         }
         let filter = LanguageFilter(keep: codes, scope: scope, keepUnknown: !dropUnknown)
-        let progress = CountProgress(label: "classified")
+        let progress = ProgressReporter()
         let result = try filter.run(input: URL(fileURLWithPath: input), output: URL(fileURLWithPath: out),
-                                    policy: strict ? .fail : .skipAndReport) { progress.update($0) }
+                                    policy: strict ? .fail : .skipAndReport) { progress.update("classified", done: $0, total: nil, unit: "records") }
         progress.finish()
         print(result.summary())
         if let input = result.input, input.malformed > 0 || input.stoppedAt != nil {
@@ -54,5 +55,5 @@ func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     var data = try encoder.encode(value)
     data.append(0x0A)
-    try AtomicWrite.write(data, to: URL(fileURLWithPath: path))
+    try AtomicFile.write(data, to: URL(fileURLWithPath: path))
 }

@@ -1,6 +1,7 @@
 // `mimic data leakage`: drop evaluation prompts whose sentence BLEU against some training query exceeds a threshold.
 import ArgumentParser
 import Foundation
+import MimicCore
 import MimicData
 
 struct DataLeakage: ParsableCommand {
@@ -35,9 +36,9 @@ struct DataLeakage: ParsableCommand {
         let trainQueries = training.queries.compactMap { $0 }
         let withQuery = evalFile.queries.indices.filter { evalFile.queries[$0] != nil }
         let prompts = withQuery.compactMap { evalFile.queries[$0] }
-        let progress = QueryProgress(label: "leakage")
+        let progress = ProgressReporter()
         let result = Leakage.filter(evaluation: prompts, training: trainQueries, threshold: threshold,
-                                    threads: threads) { done, total in progress.update(done, total) }
+                                    threads: threads) { done, total in progress.update("leakage", done: done, total: total, unit: "queries") }
         progress.finish()
         let droppedItems = Set(result.dropped.map { withQuery[$0.evalIndex] })
         let kept = evalFile.records.indices.filter { !droppedItems.contains($0) }.map { evalFile.records[$0] }
@@ -51,7 +52,7 @@ struct DataLeakage: ParsableCommand {
                 data.append(try encoder.encode(dropped))
                 data.append(0x0A)
             }
-            try AtomicWrite.write(data, to: URL(fileURLWithPath: report))
+            try AtomicFile.write(data, to: URL(fileURLWithPath: report))
         }
         print("kept \(kept.count) of \(evalFile.records.count) evaluation items; dropped \(result.dropped.count) "
               + "with BLEU > \(threshold) against one of \(trainQueries.count) training queries -> \(out)"

@@ -2,6 +2,7 @@
 // category breakdown of a conversation file, as a table or JSON.
 import ArgumentParser
 import Foundation
+import MimicCore
 import MimicData
 import MimicModels
 import MimicTokenizers
@@ -26,15 +27,15 @@ struct DataStatsCommand: ParsableCommand {
 
     func run() throws {
         let counter = try Self.tokenCounter(tokenizer)
-        let progress = CountProgress(label: "read")
+        let progress = ProgressReporter()
         var stats = try DataStats.compute(URL(fileURLWithPath: file), tokenizer: tokenizer, countTokens: counter,
-                                          policy: strict ? .fail : .skipAndReport) { progress.update($0) }
+                                          policy: strict ? .fail : .skipAndReport) { progress.update("read", done: $0, total: nil, unit: "records") }
         progress.finish()
         if diversity {
             let input = try BLEUQueryFile.read(file, limit: nil)
             let queries = input.queries.compactMap { $0 }
-            let bar = QueryProgress(label: "diversity")
-            stats.diversity = Diversity.selfBLEU(queries, threads: 2) { done, total in bar.update(done, total) }.mean
+            let bar = ProgressReporter()
+            stats.diversity = Diversity.selfBLEU(queries, threads: 2) { done, total in bar.update("diversity", done: done, total: total, unit: "queries") }.mean
             bar.finish()
         }
         if json {
@@ -61,31 +62,4 @@ struct DataStatsCommand: ParsableCommand {
             return { bpe.encode($0, addBOS: false, parseSpecial: false).count }
         }
     }
-}
-
-/// A live count of records handled: one rewritten line on a terminal, a line every 5 seconds otherwise.
-final class CountProgress {
-    private let label: String
-    private let tty = isatty(STDERR_FILENO) != 0
-    private let start = Date()
-    private var last = Date()
-    private var shown = false
-
-    init(label: String) { self.label = label }
-
-    func update(_ done: Int) {
-        let now = Date()
-        guard now.timeIntervalSince(last) >= (tty ? 0.2 : 5) else { return }
-        last = now
-        let elapsed = now.timeIntervalSince(start)
-        let line = String(format: "%@ %d  %.0f/s", label as NSString, done, elapsed > 0 ? Double(done) / elapsed : 0)
-        if tty {
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
-            shown = true
-        } else {
-            printError(line)
-        }
-    }
-
-    func finish() { if tty && shown { FileHandle.standardError.write(Data("\n".utf8)) } }
 }

@@ -2,6 +2,7 @@
 // malformed lines reported, and writing filter reports.
 import ArgumentParser
 import Foundation
+import MimicCore
 import MimicData
 import MimicModels
 import MimicTokenizers
@@ -43,7 +44,7 @@ func writeReports(_ reports: [FilterReport], to path: String?) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     let data = reports.count == 1 ? try encoder.encode(reports[0]) : try encoder.encode(reports)
-    try AtomicWrite.write(data, to: URL(fileURLWithPath: path))
+    try AtomicFile.write(data, to: URL(fileURLWithPath: path))
 }
 
 /// Writes `value` as pretty JSON to `path` atomically.
@@ -51,5 +52,5 @@ func writeJSON<T: Encodable>(_ value: T, to path: String?) throws {
     guard let path else { return }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    try AtomicWrite.write(try encoder.encode(value), to: URL(fileURLWithPath: path))
+    try AtomicFile.write(try encoder.encode(value), to: URL(fileURLWithPath: path))
 }

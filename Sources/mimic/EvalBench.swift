@@ -2,6 +2,7 @@
 // with rouge-score), HumanEval programs through the sandbox, and MMLU-style scoring with the local engine.
 import ArgumentParser
 import Foundation
+import MimicCore
 import MimicData
 import MimicEval
 import MimicModels

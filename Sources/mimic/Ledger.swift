@@ -2,6 +2,7 @@
 // would have cost at another price table or as another model (`--as-model gpt-4o-mini` after a free local teacher).
 import ArgumentParser
 import Foundation
+import MimicStages
 import MimicTeacher
 
 extension LedgerGrouping: ExpressibleByArgument {}
@@ -35,7 +36,7 @@ struct LedgerCommand: ParsableCommand {
             print("wrote the built-in price table to \(writePrices); edit it and pass it with --prices")
             return
         }
-        let path = db ?? defaultTeacherCache()
+        let path = db ?? ClientConfig.defaultCache
         guard path == ":memory:" || FileManager.default.fileExists(atPath: path) else {
             throw ValidationError("no request cache at \(path) (`mimic collect` writes one; pass --db PATH)")
         }

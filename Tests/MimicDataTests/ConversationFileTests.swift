@@ -1,5 +1,6 @@
 // Conversation JSONL: round trip with provenance, deterministic bytes, malformed lines named by line, atomic writes.
 import Foundation
+import MimicCore
 import MimicTokenizers
 import Testing
 @testable import MimicData
@@ -63,7 +64,7 @@ import Testing
         #expect(try ConversationJSONL.read(url).0.count == 1)
         let stale = folder.appendingPathComponent(".out.jsonl.tmp-1234")
         try Data("half a rec".utf8).write(to: stale)
-        AtomicWrite.removeStaleTemporaries(for: url)
+        AtomicFile.removeStaleTemporaries(for: url)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["out.jsonl"])
         let missing = folder.appendingPathComponent("no-such-folder/out.jsonl")
         #expect(throws: RecordFileError.self) { try ConversationJSONL.write([Self.sample], to: missing) }

@@ -1,6 +1,7 @@
 // Tests of DataStats (`mimic data stats`): the exact summaries, query normalisation and duplicates, the length
 // histogram, languages, the rule-based categories and the JSON hook for diversity.
 import Foundation
+import MimicCore
 import MimicTeacher
 import MimicData
 import MimicTokenizers

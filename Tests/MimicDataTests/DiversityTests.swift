@@ -1,5 +1,6 @@
 // Self-BLEU diversity and the leakage filter against brute force over every pair, on generated queries.
 import Foundation
+import MimicCore
 import MimicTeacher
 import MimicData
 import Testing

@@ -1,5 +1,6 @@
 // Importers on small samples written in each dataset's published schema, malformed records included.
 import Foundation
+import MimicCore
 import MimicData
 import Testing
 

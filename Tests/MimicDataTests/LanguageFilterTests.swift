@@ -1,5 +1,6 @@
 // Tests of LanguageFilter: what it keeps and removes, the report's counts, ShareGPT input and malformed lines.
 import Foundation
+import MimicCore
 import MimicData
 import MimicTokenizers
 import Testing

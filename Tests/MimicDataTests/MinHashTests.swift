@@ -1,5 +1,6 @@
 // MinHash/LSH near-duplicate removal against exact Jaccard computed independently on a seeded sample.
 import Foundation
+import MimicCore
 import MimicTeacher
 import MimicData
 import Testing

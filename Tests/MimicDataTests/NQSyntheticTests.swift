@@ -1,5 +1,6 @@
 // NQ-synthetic: Q/A parsing, malformed and duplicate pairs dropped, stopping at N, determinism from the seed.
 import Foundation
+import MimicCore
 import MimicTeacher
 import MimicTokenizers
 import Testing

@@ -1,5 +1,6 @@
 // Prompt files: JSONL with messages or a text field, plain text, ShareGPT (whole and cut off), auto-detection.
 import Foundation
+import MimicCore
 import MimicTokenizers
 import Testing
 @testable import MimicData

@@ -3,6 +3,7 @@
 // and FastPorterStemmer against PorterStemmer.
 import Foundation
 @testable import MimicData
+import MimicCore
 import MimicTeacher
 import Testing
 

@@ -1,6 +1,7 @@
 // Self-instruct: ROUGE-L against hand-computed values, the bit-parallel LCS against the plain one, near-duplicate
 // rejection, numbered-list parsing and the answering stage.
 import Foundation
+import MimicCore
 import MimicTeacher
 import Testing
 @testable import MimicData

@@ -1,5 +1,6 @@
 // Seeded token-budget subsets, train/held-out splits and weighted mixing.
 import Foundation
+import MimicCore
 import MimicTeacher
 import MimicData
 import MimicTokenizers

@@ -1,5 +1,6 @@
 // TLDR-synthetic: the 2-to-1 example fall-back at exactly the context length, records, failures, default examples.
 import Foundation
+import MimicCore
 import MimicTeacher
 import MimicTokenizers
 import Testing

@@ -123,7 +123,7 @@ struct FlakyToxicity: ToxicityScorer {
         let dir = try EvalPaths.temporary()
         let model = ScriptedEvalModel(score: { $0.continuation == " B" ? -1 : -2 })
         let result = try await Evaluator(model: model, cache: try ItemCache(path: nil), options: options()).run(try task("mmlu"))
-        let report = EvalReport(model: model.identity, config: ["tasks": "mmlu"], options: options(), results: [result])
+        let report = EvalReport(model: model.identity, config: nil, options: options(), results: [result])
         try report.write(to: dir + "/out/results.json")
         let back = try EvalReport.read(from: dir + "/out/results.json")
         #expect(back.versions == ["mmlu": 1])

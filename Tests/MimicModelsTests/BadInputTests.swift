@@ -1,5 +1,6 @@
 // Bad model files end in one clear ModelError naming the file and the problem, never a crash.
 import Foundation
+import MimicCore
 import MimicModels
 import MimicTensor
 import Testing

@@ -1,5 +1,6 @@
 // A minimal GGUF v3 writer for tests: a tiny random Llama with tokenizer keys, to corrupt and to load.
 import Foundation
+import MimicCore
 import MimicTensor
 
 struct GGUFBuilder {

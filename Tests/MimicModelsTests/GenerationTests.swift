@@ -1,6 +1,7 @@
 // Text generation, sampling and scoring above the model: stop strings, limits, cache reuse (on the
 // ScriptedModel dummy), the sampler's filters, and log-likelihood against transformers' logits.
 import Foundation
+import MimicCore
 import MimicModels
 import MimicTensor
 import MimicTokenizers

@@ -1,6 +1,7 @@
 // Test fixture: a tiny random Llama written as a GGUF with a one-token-per-character byte-level vocabulary,
 // ChatML special tokens and a ChatML chat template, so the server can be exercised end to end in milliseconds.
 import Foundation
+import MimicCore
 import MimicModels
 import MimicTensor
 import MimicTokenizers

@@ -1,5 +1,6 @@
 // The fast kernels (C, every SIMD level this CPU has) held to the plain Swift ones in ReferenceKernels.
 import Foundation
+import MimicCore
 import MimicTensor
 import Testing
 

@@ -1,6 +1,7 @@
 // Quantized mat-vec and mat-mul (fused SIMD kernels, the portable path, dequantize + sgemm) held to a plain
 // matrix product over the dequantized weights, for every weight type and SIMD level.
 import Foundation
+import MimicCore
 import MimicTensor
 import Testing
 

@@ -1,5 +1,6 @@
 // Blocks: cutting, packing with per-document positions, padding, seeded order, the token budget; the held-out split.
 import Foundation
+import MimicCore
 import MimicTensor
 @testable import MimicTrain
 import Testing

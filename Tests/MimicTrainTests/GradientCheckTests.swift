@@ -1,6 +1,7 @@
 // Finite-difference checks: the analytic gradients of the whole tiny Llama and GPT-2 agree with central differences of
 // its own loss (FP32, so the tolerance is loose: 3% relative or 2e-3 absolute).
 import Foundation
+import MimicCore
 import MimicModels
 import MimicTensor
 import MimicTrain

@@ -1,6 +1,7 @@
 // A finite-difference gradient test for every training operation: L = Σ out ⊙ R for a random R, and each
 // input's analytic gradient (from the op's backward) against central differences (FP32: 2% or 1e-3).
 import Foundation
+import MimicCore
 import MimicTensor
 @testable import MimicTrain
 import Testing

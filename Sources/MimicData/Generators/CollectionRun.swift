@@ -1,6 +1,7 @@
 // What every generator shares: settings (parallelism, output, checkpoints, progress), the report, bounded
 // parallel teacher calls, distinct sample indices for repeated requests, and atomic checkpoints of the output.
 import Foundation
+import MimicCore
 import MimicTeacher
 
 /// Progress of one stage of a collection, reported after every finished request.
@@ -194,7 +195,7 @@ final class Checkpointer {
         output = settings.output
         interval = settings.checkpointSeconds
         floor = settings.output.map(Self.lineCount) ?? 0
-        if let output { AtomicWrite.removeStaleTemporaries(for: output) }
+        if let output { AtomicFile.removeStaleTemporaries(for: output) }
     }
 
     /// Newlines in the file at `url` (0 if there is none), read in chunks.

@@ -1,6 +1,7 @@
 // NQ-synthetic (the paper's Table 4 procedure): ask the teacher for new Natural-Questions-like Q/A pairs from
 // 5 random seed pairs at temperature 1.0, parse the Q/A lines, drop malformed and duplicate pairs, repeat until N.
 import Foundation
+import MimicCore
 import MimicTeacher
 import MimicTokenizers
 

@@ -1,11 +1,12 @@
 // Replay: send the user turns of existing conversations (a prompt file, ShareGPT) to the teacher and record its
 // answers, either the first turn only or turn by turn with the teacher's own earlier answers as history.
 import Foundation
+import MimicCore
 import MimicTeacher
 import MimicTokenizers
 
 /// How much of a multi-turn conversation is replayed.
-public enum ReplayMode: String, Sendable, Hashable, CaseIterable, Codable {
+public enum ReplayMode: String, ConfigChoice {
     /// Only the first user turn (with the system prompt, if any).
     case firstTurn = "first-turn"
     /// Every user turn in order; the history sent is the teacher's own earlier answers, not the file's.

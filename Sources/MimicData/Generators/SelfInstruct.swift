@@ -1,6 +1,7 @@
 // Self-instruct: grow a pool of instructions from seed tasks (numbered-list prompts with k in-context tasks),
 // rejecting any new one whose ROUGE-L F against an existing one exceeds 0.7, then have the teacher answer each.
 import Foundation
+import MimicCore
 import MimicTeacher
 import MimicTokenizers
 

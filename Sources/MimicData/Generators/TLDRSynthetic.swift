@@ -1,6 +1,7 @@
 // TLDR-synthetic (the paper's Table 5 procedure): summarise each post with two random (document, summary)
 // examples in the prompt, falling back to one when two do not fit in the teacher's context.
 import Foundation
+import MimicCore
 import MimicTeacher
 import MimicTokenizers
 

@@ -1,20 +1,14 @@
-// SeededGenerator: the one deterministic random source (xoshiro256**, seeded by SplitMix64) that callers pass in.
+// SeededGenerator: the bulk deterministic random source (xoshiro256**) that callers pass in, seeded by SplitMix64
+// (SplitMix64.swift, the stream and hash primitive beside it). Same seed, same sequence, on every platform.
 
 /// A fast, seedable random number generator: the same seed gives the same sequence on every platform.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var s: (UInt64, UInt64, UInt64, UInt64)
 
-    /// A generator whose four words of state are filled from `seed` by SplitMix64.
+    /// A generator whose four words of state are the first four outputs of `SplitMix64(seed: seed)`.
     public init(seed: UInt64) {
-        var x = seed
-        func splitmix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s = (splitmix(), splitmix(), splitmix(), splitmix())
+        var seeder = SplitMix64(seed: seed)
+        s = (seeder.next(), seeder.next(), seeder.next(), seeder.next())
     }
 
     /// The next 64 random bits (xoshiro256**).
