@@ -115,6 +115,9 @@ let package = Package(
             name: "MimicCLITests",
             dependencies: ["mimic", "MimicCore", "MimicModels", "MimicTeacher", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "MimicCoreTests", dependencies: ["MimicCore"]),
+        .testTarget(
+            name: "MimicStagesTests",
+            dependencies: ["MimicStages", "MimicCore", "MimicEval", "MimicData", "MimicTeacher"]),
     ],
     swiftLanguageModes: [.v5]
 )

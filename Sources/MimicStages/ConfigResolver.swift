@@ -25,7 +25,9 @@ public enum ConfigResolver {
         for path in known.sorted() {
             let name = environmentPrefix + "_" + path.replacingOccurrences(of: ".", with: "_").uppercased()
             guard let text = environment[name] else { continue }
-            let value = (try? Yams.compose(yaml: text)).flatMap { $0.map(jsonValue) } ?? .string(text)
+            // A scalar or a list as YAML reads it (`8`, `true`, `[a, b]`); anything else is the text itself.
+            var value = JSONValue.string(text)
+            if let node = try? Yams.compose(yaml: text), node.mapping == nil { value = jsonValue(node) }
             tree = set(tree, path: path.split(separator: ".").map(String.init), value: value)
         }
         var config: C

@@ -179,6 +179,41 @@ func startMimic(_ args: [String]) throws -> Process {
         }
     }
 
+    @Test func theWrittenConfigReproducesTheRun() async throws {
+        let dir = try scratch()
+        let fake = FakeTeacher()
+        try await fake.serve(delay: .milliseconds(1)) { url in
+            let first = try await mimicAsync(self.args(dir, url: url, out: dir + "/a.jsonl", cache: dir + "/a.sqlite",
+                                                       extra: ["--seed", "5", "--max-tokens", "64", "--limit", "30"]))
+            #expect(first.status == 0, "\(first.stderr)")
+            let summary = dir + "/a.collect.json"
+            let text = try String(contentsOfFile: summary, encoding: .utf8)
+            #expect(text.contains("\"max_tokens\" : 64") && text.contains("\"limit\" : 30") && text.contains("\"seed\" : 5"))
+            // The same run from its written config, into another output and another cache: every request is sent
+            // again and the records are the same, byte for byte.
+            let before = fake.answered
+            let again = try await mimicAsync(["collect", "replay", "--config", summary, "--out", dir + "/b.jsonl",
+                                              "--cache", dir + "/b.sqlite"])
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(fake.answered - before == 30)
+            #expect(try String(contentsOfFile: dir + "/b.jsonl", encoding: .utf8) == String(contentsOfFile: dir + "/a.jsonl", encoding: .utf8))
+        }
+    }
+
+    @Test func aBadConfigKeyOrChoiceIsOneLineNamingIt() throws {
+        let dir = try scratch()
+        let bad = dir + "/bad.yaml"
+        try "prompts: \(dir)/prompts.txt\nout: \(dir)/o.jsonl\nmax_token: 5\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let r = try mimic(["collect", "replay", "--config", bad])
+        #expect(r.status != 0 && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        #expect(r.stderr.contains(bad + ":3") && r.stderr.contains("max_token: unknown key") && r.stderr.contains("max_tokens"), "\(r.stderr)")
+        try "prompts: x\nout: o.jsonl\nturns: every-turn\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let choice = try mimic(["collect", "replay", "--config", bad])
+        #expect(choice.status != 0 && choice.stderr.split(separator: "\n").count == 1, "\(choice.stderr)")
+        #expect(choice.stderr.contains("turns: 'every-turn' is not one of: first-turn, turn-by-turn"), "\(choice.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/o.jsonl"))
+    }
+
     @Test func budgetStopsBeforeItIsExceeded() async throws {
         let dir = try scratch()
         let fake = FakeTeacher()
