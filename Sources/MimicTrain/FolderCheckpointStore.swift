@@ -63,7 +63,12 @@ public final class FolderCheckpointStore: CheckpointStore {
         let file = try SafeTensorsFile(path: folder + "/" + optimizerFile)
         var moments: [String: Tensor] = [:]
         let source = SafeTensorsSource(files: [file], path: folder)
-        for name in source.names { moments[name] = try source.floats(name, count: source.tensorInfo(name)!.elementCount) }
+        for name in source.names {
+            guard let info = source.tensorInfo(name) else { continue }
+            let flat = try source.floats(name, count: info.elementCount), moment = Tensor(zeros: info.shape)   // as saved
+            moment.data.update(from: flat.data, count: flat.count)
+            moments[name] = moment
+        }
         return (state, moments)
     }
 }

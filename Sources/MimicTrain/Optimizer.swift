@@ -133,12 +133,12 @@ public final class AdamW: @unchecked Sendable {
         return out
     }
 
-    /// Restores moments saved by `stateTensors()` and the step count.
+    /// Restores moments saved by `stateTensors()` and the step count; each must have its parameter's exact shape
+    /// (`TrainError.missingParameter` or `.shapeMismatch` otherwise).
     public func restore(state: [String: Tensor], step: Int) throws {
         for (j, p) in parameters.enumerated() {
-            guard let a = state[p.name + ".exp_avg"], let b = state[p.name + ".exp_avg_sq"], a.count == p.count, b.count == p.count else {
-                throw TrainError.missingParameter(p.name + " (optimizer state)")
-            }
+            let a = try requireTensor(p.name + ".exp_avg", shape: p.shape, in: state)
+            let b = try requireTensor(p.name + ".exp_avg_sq", shape: p.shape, in: state)
             m[j].data.update(from: a.data, count: p.count)
             v[j].data.update(from: b.data, count: p.count)
         }

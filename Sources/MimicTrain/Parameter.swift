@@ -60,8 +60,10 @@ public enum TrainError: LocalizedError, Equatable {
     case unevenBlocks(expected: Int, found: Int)
     /// A token or target id outside 0..<vocabulary.
     case tokenOutOfRange(token: Int, vocabulary: Int)
-    /// A parameter (or its optimizer state) is absent or has the wrong size.
+    /// A parameter (or its optimizer state) is absent.
     case missingParameter(String)
+    /// A tensor given for a parameter (or its optimizer state) has another shape than the model's configuration gives.
+    case shapeMismatch(tensor: String, expected: [Int], found: [Int])
     /// A block uses positions beyond the model's context.
     case blockTooLong(length: Int, limit: Int)
     /// The data makes fewer blocks than one batch.
@@ -73,11 +75,21 @@ public enum TrainError: LocalizedError, Equatable {
         case .unevenBlocks(let e, let f): "blocks of a batch must have one length: \(e) and \(f) found; pad them to the block size."
         case .tokenOutOfRange(let t, let v): "token id \(t) is outside the model's vocabulary (0..<\(v)); the data was tokenized for another model."
         case .missingParameter(let n): "the model has no parameter '\(n)'."
+        case .shapeMismatch(let n, let e, let f):
+            "tensor '\(n)' has shape \(f), expected \(e) from the model's configuration; the weights do not fit this config."
         case .blockTooLong(let l, let limit): "a block of \(l) tokens is longer than the model's \(limit) positions; use a smaller --block-size."
         case .notEnoughData(let b, let batch):
             "the data makes \(b) training blocks, fewer than one batch of \(batch); use more data, a smaller --batch-size or --block-size."
         }
     }
+}
+
+/// The tensor `name` of `tensors`, which must have exactly `shape` (the same element count in another shape, such as
+/// a transposed matrix, is refused); throws `TrainError.missingParameter` or `.shapeMismatch`.
+func requireTensor(_ name: String, shape: [Int], in tensors: [String: Tensor]) throws -> Tensor {
+    guard let t = tensors[name] else { throw TrainError.missingParameter(name) }
+    guard t.shape == shape else { throw TrainError.shapeMismatch(tensor: name, expected: shape, found: t.shape) }
+    return t
 }
 
 /// Checks that a batch is non-empty, of one length, and its tokens and targets fit the vocabulary.

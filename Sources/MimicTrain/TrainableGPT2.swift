@@ -22,14 +22,15 @@ public final class TrainableGPT2: TrainableModel, @unchecked Sendable {
         let ln1W, ln1B, qkv, qkvB, proj, projB, ln2W, ln2B, fc, fcB, fcProj, fcProjB: Parameter
     }
 
-    /// Builds the model from Hugging Face tensors (GPT2LMHeadModel names, with or without "transformer.").
+    /// Builds the model from Hugging Face tensors (GPT2LMHeadModel names, with or without "transformer.", each of
+    /// exactly its HF shape: Conv1D weights (in, out)); throws `TrainError.missingParameter` or `.shapeMismatch`.
     public init(config: GPT2Config, tensors: [String: Tensor]) throws {
         self.config = config
         let prefix = tensors["transformer.wte.weight"] != nil ? "transformer." : ""
         self.prefix = prefix
         var all: [Parameter] = [], transposed: Set<String> = []
         func take(_ name: String, _ shape: [Int], conv: Bool = false) throws -> Parameter {
-            guard let t = tensors[prefix + name], t.count == shape.reduce(1, *) else { throw TrainError.missingParameter(prefix + name) }
+            let t = try requireTensor(prefix + name, shape: conv ? [shape[1], shape[0]] : shape, in: tensors)
             let copy = Tensor(zeros: shape)
             if conv {   // HF (in, out) = (shape[1], shape[0]) -> (out, in)
                 for i in 0..<shape[1] { for o in 0..<shape[0] { copy.data[o * shape[1] + i] = t.data[i * shape[0] + o] } }

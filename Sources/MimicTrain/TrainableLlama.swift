@@ -24,14 +24,13 @@ public final class TrainableLlama: TrainableModel, @unchecked Sendable {
         let attnNorm, q, k, v, o, ffnNorm, gate, up, down: Parameter
     }
 
-    /// Builds the model from Hugging Face tensors (name → tensor of the HF shape).
+    /// Builds the model from Hugging Face tensors (name → tensor of exactly the HF shape the config gives); throws
+    /// `TrainError.missingParameter` or `.shapeMismatch` naming the tensor.
     public init(config: LlamaConfig, tensors: [String: Tensor]) throws {
         self.config = config
         var all: [Parameter] = []
         func take(_ name: String, _ shape: [Int]) throws -> Parameter {
-            guard let t = tensors[name] else { throw TrainError.missingParameter(name) }
-            guard t.shape == shape || (t.count == shape.reduce(1, *)) else { throw TrainError.missingParameter("\(name) \(shape)") }
-            let p = Parameter(name: name, value: t.shape == shape ? t.copy() : Tensor(shape: shape, values: t.array))
+            let p = Parameter(name: name, value: try requireTensor(name, shape: shape, in: tensors).copy())
             all.append(p)
             return p
         }

@@ -16,8 +16,8 @@ public struct TrainOptions: Codable, Sendable, Equatable {
     public var optimizer = AdamWOptions(learningRate: 1e-4)
     /// Optimizer steps of linear warm-up from 0 to the base learning rate.
     public var warmupSteps = 10
-    /// "constant", "linear" or "cosine" (after the warm-up).
-    public var decay = "constant"
+    /// How the rate falls after the warm-up.
+    public var decay = LRDecay.constant
     /// Evaluate held-out loss every N steps (0: only at the end).
     public var evalEvery = 50
     /// Write a checkpoint every N steps (0: only at the end).
@@ -41,7 +41,7 @@ public struct TrainOptions: Codable, Sendable, Equatable {
         o.microBatch = 4
         o.optimizer = AdamWOptions(learningRate: 2e-3, weightDecay: 0, clipNorm: 1, scaleByWeightRMS: true)
         o.warmupSteps = 1000
-        o.decay = "constant"
+        o.decay = .constant
         return o
     }
 }
@@ -58,6 +58,8 @@ public struct TrainerState: Codable, Sendable, Equatable {
     public var tokensSeen = 0
     /// The options the run was started with (kept on resume).
     public var options: TrainOptions
+    /// The training data and block settings the run was started with (nil in checkpoints of older versions).
+    public var dataFingerprint: TrainingDataFingerprint?
 
     /// The state at the start of a run with `options`.
     public init(options: TrainOptions) { self.options = options }
@@ -104,8 +106,10 @@ public final class Trainer {
 
     /// A trainer over fixed blocks; `store` and `log` are optional. With `resume` (a checkpoint's state and
     /// optimizer moments) it continues from there, dropping log lines after that step; throws if they do not fit.
+    /// `dataFingerprint` is saved with each checkpoint (a resumed state keeps its own, if it has one).
     public init(model: TrainableModel, train: [TrainingBlock], heldOut: [TrainingBlock], options: TrainOptions,
-                store: CheckpointStore?, log: StepLog?, resume: (state: TrainerState, optimizer: [String: Tensor])? = nil) throws {
+                store: CheckpointStore?, log: StepLog?, resume: (state: TrainerState, optimizer: [String: Tensor])? = nil,
+                dataFingerprint: TrainingDataFingerprint? = nil) throws {
         precondition(options.batchSize > 0 && options.microBatch > 0, "batch sizes must be positive")
         self.model = model
         self.train = train
@@ -119,6 +123,7 @@ public final class Trainer {
             try optimizer.restore(state: resume.optimizer, step: resume.state.step)
             try log?.truncate(after: resume.state.step)
         }
+        if state.dataFingerprint == nil { state.dataFingerprint = dataFingerprint }
     }
 
     var options: TrainOptions { state.options }
@@ -138,9 +143,9 @@ public final class Trainer {
 
     func learningRate(step: Int) -> Double {
         let schedule: Schedule = switch options.decay {
-        case "linear": .linear(warmup: options.warmupSteps, total: totalSteps)
-        case "cosine": .cosine(warmup: options.warmupSteps, total: totalSteps)
-        default: .constant(warmup: options.warmupSteps)
+        case .linear: .linear(warmup: options.warmupSteps, total: totalSteps)
+        case .cosine: .cosine(warmup: options.warmupSteps, total: totalSteps)
+        case .constant: .constant(warmup: options.warmupSteps)
         }
         return options.optimizer.learningRate * schedule.factor(step: step)
     }

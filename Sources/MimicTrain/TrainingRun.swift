@@ -1,44 +1,10 @@
-// A whole fine-tuning run as `mimic train` does it: open the student (GGUF or HF folder, or the run's own last
-// checkpoint to resume), build loss-masked blocks from a conversation file, train, and checkpoint as an HF
-// folder with the tokenizer and chat template.
+// A whole fine-tuning run as `mimic train` does it: check the config, open the student (GGUF or HF folder, or the
+// run's own last checkpoint to resume, if it was made from the same data and block settings), build loss-masked
+// blocks from a conversation file, train, and checkpoint as an HF folder with the tokenizer and chat template.
 import Foundation
 import MimicModels
 import MimicTensor
 import MimicTokenizers
-
-/// Everything a run is configured by; written beside the output as train_config.json.
-public struct TrainRunOptions: Codable, Sendable {
-    /// The student: a GGUF file, a Hugging Face folder or a built-in name.
-    public var model: String
-    /// Path of the conversation JSON Lines file.
-    public var data: String
-    /// Output folder: checkpoint in `model/`, plus `log.jsonl` and `train_config.json`.
-    public var out: String
-    /// Chat template name to use instead of the model's own (nil: the model's).
-    public var template: String?
-    /// Tokens per training block.
-    public var blockSize = 512
-    /// Whether several examples are packed into one block (else one example per block, padded).
-    public var packing = true
-    /// Fraction of examples held out for evaluation, 0 to 1.
-    public var heldOutFraction = 0.05
-    /// Keep only the first N tokens of the shuffled training set (the paper's data-size axis).
-    public var maxTokens: Int?
-    /// "skip" or "fail" for conversations that cannot be used.
-    public var onBadExample = "skip"
-    /// Optimizer, schedule and loop settings (a resumed run keeps those saved in its checkpoint).
-    public var train = TrainOptions()
-
-    /// Options with the defaults above for the given model, data file and output folder.
-    public init(model: String, data: String, out: String) {
-        self.model = model
-        self.data = data
-        self.out = out
-    }
-
-    /// The folder holding the latest checkpoint (an HF model folder).
-    public var modelFolder: String { out + "/model" }
-}
 
 /// What a run did.
 public struct TrainRunSummary: Sendable {
@@ -70,32 +36,25 @@ public enum TrainingRun {
         throw ModelError.unsupportedArchitecture(file: opened.path, architecture: String(describing: type(of: opened.model)))
     }
 
-    /// Runs (or resumes) training; `log` receives one-line reports, `progress` each step.
-    public static func run(_ o: TrainRunOptions, log: (String) -> Void,
+    /// Runs (or resumes) training; `log` receives one-line reports, `progress` each step. Throws
+    /// `TrainConfigError` for a bad config, `TrainResumeError` when the checkpoint in `out/model` was made from
+    /// other data or block settings, and the errors of reading the model and data.
+    public static func run(_ o: TrainConfig, log: (String) -> Void,
                            progress: @escaping (StepRecord, TrainerState, Int) -> Void) throws -> TrainRunSummary {
+        try o.validate()
+        let fingerprint = try TrainingDataFingerprint(o)
         let resume = try FolderCheckpointStore.resumeState(folder: o.modelFolder)
+        if let resume {
+            try fingerprint.checkResume(saved: resume.state.dataFingerprint, folder: o.modelFolder, log: log)
+            log("resuming from step \(resume.state.step) in \(o.modelFolder)")
+        }
         let opened = try OpenedModel(resume == nil ? o.model : o.modelFolder)
-        if let resume { log("resuming from step \(resume.state.step) in \(o.modelFolder)") }
         let (model, config) = try trainable(opened)
-        (model as? TrainableLlama)?.recomputeActivations = (resume?.state.options ?? o.train).recomputeActivations
-        let tokenizer = try opened.requireTokenizer()
-        let format = try opened.chatFormat(template: o.template)
         let options = resume?.state.options ?? o.train
-
-        let policy: BadInputPolicy = o.onBadExample == "fail" ? .fail : .skip
-        let set = try ChatExampleBuilder(tokenizer: tokenizer, format: format)
-            .build(file: ConversationFile(url: URL(fileURLWithPath: o.data), policy: policy))
-        let s = set.summary
-        log("\(o.data): \(s.conversations) conversations, \(s.examples) examples (\(s.trainedTokens) trained of \(s.tokens) tokens); "
-            + "skipped: \(s.noTrainedTokens) without trained tokens, \(s.misaligned) misaligned, \(s.templateMismatch) template "
-            + "mismatches, \(s.specialTokenInContent) with special-token text; \(set.file.skipped) bad lines")
-        for problem in s.problems.prefix(5) { log("  " + (problem.errorDescription ?? "\(problem)")) }
-        let (trainExamples, heldOutExamples) = try split(set.examples, heldOutFraction: o.heldOutFraction, seed: options.seed)
-        let pad = tokenizer.eosTokenID ?? 0
-        let train = try Blocks.make(examples: trainExamples, blockSize: o.blockSize, packing: o.packing, padTokenID: pad,
-                                    seed: options.seed, maxTokens: o.maxTokens)
-        let heldOut = try Blocks.make(examples: heldOutExamples, blockSize: o.blockSize, packing: o.packing, padTokenID: pad,
-                                      seed: options.seed &+ 1)
+        (model as? TrainableLlama)?.recomputeActivations = options.recomputeActivations
+        let tokenizer = try opened.requireTokenizer()
+        let (train, heldOut, s) = try blocks(o, options: options, tokenizer: tokenizer, format: try opened.chatFormat(template: o.template),
+                                             log: log)
         guard train.count >= options.batchSize else {
             throw TrainError.notEnoughData(blocks: train.count, batchSize: options.batchSize)
         }
@@ -110,7 +69,7 @@ public enum TrainingRun {
             folder: o.modelFolder, config: config, tokenizer: tokenizer, chatTemplate: opened.chatTemplateSource,
             generation: HFGenerationConfig(bosTokenID: tokenizer.bosTokenID, eosTokenIDs: tokenizer.eosTokenID.map { [$0] } ?? []))
         let trainer = try Trainer(model: model, train: train, heldOut: heldOut, options: options, store: store,
-                                  log: StepLog(path: o.out + "/log.jsonl"), resume: resume)
+                                  log: StepLog(path: o.out + "/log.jsonl"), resume: resume, dataFingerprint: fingerprint)
         log("\(train.count) training blocks and \(heldOut.count) held-out blocks of \(o.blockSize) tokens; "
             + "\(model.parameterCount) parameters; \(trainer.totalSteps) steps")
         var last: StepRecord?
@@ -120,5 +79,24 @@ public enum TrainingRun {
         }
         return TrainRunSummary(resumedFromStep: resume?.state.step, examples: s, trainBlocks: train.count,
                                heldOutBlocks: heldOut.count, steps: trainer.state.step, finalEvalLoss: last?.evalLoss)
+    }
+
+    /// The training and held-out blocks of the config's data, and the counts of what was read (logged).
+    static func blocks(_ o: TrainConfig, options: TrainOptions, tokenizer: BPETokenizer, format: ChatFormat,
+                       log: (String) -> Void) throws -> (train: [TrainingBlock], heldOut: [TrainingBlock], ChatExampleSummary) {
+        let set = try ChatExampleBuilder(tokenizer: tokenizer, format: format)
+            .build(file: ConversationFile(url: URL(fileURLWithPath: o.data), policy: o.onBadExample))
+        let s = set.summary
+        log("\(o.data): \(s.conversations) conversations, \(s.examples) examples (\(s.trainedTokens) trained of \(s.tokens) tokens); "
+            + "skipped: \(s.noTrainedTokens) without trained tokens, \(s.misaligned) misaligned, \(s.templateMismatch) template "
+            + "mismatches, \(s.specialTokenInContent) with special-token text; \(set.file.skipped) bad lines")
+        for problem in s.problems.prefix(5) { log("  " + (problem.errorDescription ?? "\(problem)")) }
+        let (trainExamples, heldOutExamples) = try split(set.examples, heldOutFraction: o.heldOutFraction, seed: options.seed)
+        let pad = tokenizer.eosTokenID ?? 0
+        let train = try Blocks.make(examples: trainExamples, blockSize: o.blockSize, packing: o.packing, padTokenID: pad,
+                                    seed: options.seed, maxTokens: o.maxTokens)
+        let heldOut = try Blocks.make(examples: heldOutExamples, blockSize: o.blockSize, packing: o.packing, padTokenID: pad,
+                                      seed: options.seed &+ 1)
+        return (train, heldOut, s)
     }
 }

@@ -5,6 +5,10 @@ import MimicModels
 import MimicTensor
 import MimicTrain
 
+extension TrainPreset: ExpressibleByArgument {}
+extension LRDecay: ExpressibleByArgument {}
+extension BadInputPolicy: ExpressibleByArgument {}
+
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fine-tune a model on conversations (loss on assistant turns only); run again with the same --out to resume.")
@@ -13,7 +17,7 @@ struct Train: ParsableCommand {
     @Option(help: "Conversations, JSON Lines ({\"messages\": [...]}).") var data: String
     @Option(help: "Output folder: model/ (the latest checkpoint, an HF folder), log.jsonl, train_config.json.") var out: String
     @Option(help: "Starting recipe: default, or paper (AdamW 2e-3, 1000 warm-up steps, batch 32, weight-scaled updates).")
-    var preset = "default"
+    var preset = TrainPreset.default
     @Option(help: "Use only the first N tokens of the shuffled training set.") var maxTokens: Int?
     @Option(help: "Passes over the data.") var epochs: Int?
     @Option(help: "Blocks per optimizer step.") var batchSize: Int?
@@ -21,7 +25,7 @@ struct Train: ParsableCommand {
     @Option(help: "Tokens per block.") var blockSize = 512
     @Option(help: "Peak learning rate.") var lr: Double?
     @Option(help: "Linear warm-up steps.") var warmup: Int?
-    @Option(help: "After warm-up: constant, linear or cosine.") var decay: String?
+    @Option(help: "After warm-up: constant, linear or cosine.") var decay: LRDecay?
     @Option(help: "AdamW weight decay.") var weightDecay: Double?
     @Option(help: "Stop after this many steps.") var maxSteps: Int?
     @Option(help: "Held-out fraction for evaluation loss.") var heldOut = 0.05
@@ -31,27 +35,23 @@ struct Train: ParsableCommand {
     @Flag(help: "One example per block (no packing).") var noPacking = false
     @Flag(help: "Recompute activations in the backward pass (less memory for long blocks, about a third more time).")
     var recompute = false
-    @Option(help: "Conversations that cannot be used: skip (count and report) or fail.") var onBadExample = "skip"
+    @Option(help: "Conversations that cannot be used: skip (count and report) or fail.") var onBadExample = BadInputPolicy.skip
     @Option(help: "Chat template (default: the model's own).") var template: String?
     @Option(name: .shortAndLong, help: "Threads (default: all cores).") var threads: Int?
 
+    /// Checks the config the flags make (the library's checks, shown with the usage).
     func validate() throws {
-        guard ["default", "paper"].contains(preset) else { throw ValidationError("--preset must be default or paper") }
-        guard ["skip", "fail"].contains(onBadExample) else { throw ValidationError("--on-bad-example must be skip or fail") }
-        if let decay, !["constant", "linear", "cosine"].contains(decay) { throw ValidationError("--decay must be constant, linear or cosine") }
-        guard blockSize >= 8 else { throw ValidationError("--block-size must be at least 8") }
-        guard (0..<1).contains(heldOut) else { throw ValidationError("--held-out must be in [0, 1)") }
-        for (name, v) in [("--epochs", epochs), ("--batch-size", batchSize), ("--micro-batch", microBatch), ("--max-steps", maxSteps),
-                          ("--max-tokens", maxTokens)] {
-            if let v, v < 1 { throw ValidationError("\(name) must be at least 1") }
+        do {
+            try config().validate()
+        } catch let error as TrainConfigError {
+            throw ValidationError(error.errorDescription ?? "\(error)")
         }
-        if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
-        guard FileManager.default.fileExists(atPath: data) else { throw ValidationError("\(data): no such file (--data)") }
     }
 
-    func options() -> TrainRunOptions {
-        var o = TrainRunOptions(model: model, data: data, out: out)
-        var t = preset == "paper" ? TrainOptions.paper : TrainOptions()
+    /// The flags as the train stage's config.
+    func config() -> TrainConfig {
+        var o = TrainConfig(model: model, data: data, out: out)
+        var t = preset.options
         if let epochs { t.epochs = epochs }
         if let batchSize { t.batchSize = batchSize }
         t.microBatch = min(microBatch ?? t.microBatch, t.batchSize)
@@ -77,7 +77,7 @@ struct Train: ParsableCommand {
     func run() throws {
         if let threads { Threads.set(threads) }
         let bar = ProgressLine()
-        let summary = try TrainingRun.run(options(), log: printError) { record, state, total in
+        let summary = try TrainingRun.run(config(), log: printError) { record, state, total in
             bar.update(record: record, state: state, total: total)
         }
         bar.finish()

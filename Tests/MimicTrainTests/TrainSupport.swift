@@ -3,6 +3,7 @@ import Foundation
 import MimicModels
 import MimicTensor
 import MimicTrain
+import Testing
 
 enum TrainFixtures {
     /// MimicModelsTests' resources (the tiny models live there).
@@ -16,13 +17,14 @@ enum TrainFixtures {
         try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
     }
 
-    /// Every tensor of a safetensors folder, flat, by name.
+    /// Every tensor of a safetensors folder, in its stored shape, by name.
     static func tensors(_ folder: String) throws -> [String: Tensor] {
         let source = try SafeTensorsSource(folder: folder)
         var out: [String: Tensor] = [:]
         for name in source.names {
-            let n = source.tensorInfo(name)!.elementCount
-            out[name] = try source.floats(name, count: n)
+            let info = try #require(source.tensorInfo(name))
+            let flat = try source.floats(name, count: info.elementCount)
+            out[name] = Tensor(shape: info.shape, values: flat.array)
         }
         return out
     }

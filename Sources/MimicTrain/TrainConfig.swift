@@ -1,0 +1,149 @@
+// The train stage's typed config: every setting of a `mimic train` run, its choices as enums, checked once by
+// `validate()`, and decoded from JSON with errors that name the field.
+import Foundation
+
+/// Everything a run is configured by; written beside the output as train_config.json (these property names are
+/// its keys).
+public struct TrainConfig: Codable, Sendable, Equatable {
+    /// The student: a GGUF file, a Hugging Face folder or a built-in name.
+    public var model: String
+    /// Path of the conversation JSON Lines file.
+    public var data: String
+    /// Output folder: checkpoint in `model/`, plus `log.jsonl` and `train_config.json`.
+    public var out: String
+    /// Chat template name to use instead of the model's own (nil: the model's).
+    public var template: String?
+    /// Tokens per training block, at least 8.
+    public var blockSize = 512
+    /// Whether several examples are packed into one block (else one example per block, padded).
+    public var packing = true
+    /// Fraction of examples held out for evaluation, in [0, 1).
+    public var heldOutFraction = 0.05
+    /// Keep only the first N tokens of the shuffled training set (the paper's data-size axis).
+    public var maxTokens: Int?
+    /// What to do with conversations that cannot be used: skip them (counted and reported) or fail.
+    public var onBadExample = BadInputPolicy.skip
+    /// Optimizer, schedule and loop settings (a resumed run keeps those saved in its checkpoint).
+    public var train = TrainOptions()
+
+    /// A config with the defaults above for the given model, data file and output folder.
+    public init(model: String, data: String, out: String) {
+        self.model = model
+        self.data = data
+        self.out = out
+    }
+
+    /// The folder holding the latest checkpoint (an HF model folder).
+    public var modelFolder: String { out + "/model" }
+
+    /// Checks every field; throws `TrainConfigError.invalidField` naming the first bad one (by its key) with a hint.
+    public func validate() throws {
+        func check(_ ok: Bool, _ field: String, _ value: Any, _ hint: String) throws {
+            guard ok else { throw TrainConfigError.invalidField(field: field, value: "\(value)", hint: hint) }
+        }
+        try check(!model.isEmpty, "model", "empty", "name a GGUF file, an HF folder or a built-in model")
+        try check(FileManager.default.fileExists(atPath: data), "data", data, "no such file; give a conversation JSON Lines file")
+        try check(!out.isEmpty, "out", "empty", "name the output folder")
+        try check(blockSize >= 8, "blockSize", blockSize, "it must be at least 8 tokens")
+        try check((0..<1).contains(heldOutFraction), "heldOutFraction", heldOutFraction, "it must be in [0, 1)")
+        if let maxTokens { try check(maxTokens >= 1, "maxTokens", maxTokens, "it must be at least 1 (leave it out to keep all)") }
+        let t = train
+        for (key, value) in [("epochs", t.epochs), ("batchSize", t.batchSize), ("microBatch", t.microBatch)] {
+            try check(value >= 1, "train." + key, value, "it must be at least 1")
+        }
+        for (key, value) in [("warmupSteps", t.warmupSteps), ("evalEvery", t.evalEvery), ("checkpointEvery", t.checkpointEvery),
+                             ("maxSteps", t.maxSteps)] {
+            try check(value >= 0, "train." + key, value, "it must be 0 or more")
+        }
+        let o = t.optimizer
+        try check(o.learningRate > 0 && o.learningRate.isFinite, "train.optimizer.learningRate", o.learningRate, "it must be positive")
+        try check(o.weightDecay >= 0, "train.optimizer.weightDecay", o.weightDecay, "it must be 0 or more")
+        try check(o.clipNorm >= 0, "train.optimizer.clipNorm", o.clipNorm, "it must be 0 or more (0: no clipping)")
+        try check((0..<1).contains(o.beta1), "train.optimizer.beta1", o.beta1, "it must be in [0, 1)")
+        try check((0..<1).contains(o.beta2), "train.optimizer.beta2", o.beta2, "it must be in [0, 1)")
+        try check(o.epsilon > 0, "train.optimizer.epsilon", o.epsilon, "it must be positive")
+    }
+
+    /// A config from JSON (train_config.json's form); an unknown choice, a missing key or a wrong type is a
+    /// `TrainConfigError.unreadable` naming `file` and the field's dotted key path.
+    public static func decode(_ json: Data, file: String) throws -> TrainConfig {
+        do {
+            return try JSONDecoder().decode(TrainConfig.self, from: json)
+        } catch let error as DecodingError {
+            throw TrainConfigError(error, file: file)
+        }
+    }
+}
+
+/// How the learning rate falls after the warm-up.
+public enum LRDecay: String, ConfigChoice {
+    /// Stays at the peak.
+    case constant
+    /// Falls linearly to 0 at the last step.
+    case linear
+    /// Follows half a cosine to 0 at the last step.
+    case cosine
+}
+
+/// A starting recipe for `TrainOptions`.
+public enum TrainPreset: String, ConfigChoice {
+    /// `TrainOptions()`: AdamW 1e-4 after 10 warm-up steps, batch 4.
+    case `default`
+    /// `TrainOptions.paper`: the paper's section 4.1 recipe.
+    case paper
+
+    /// The options this preset starts from.
+    public var options: TrainOptions { self == .paper ? .paper : TrainOptions() }
+}
+
+extension BadInputPolicy: ConfigChoice {}
+
+/// A string choice of a config: decoding an unknown value throws an error listing the allowed ones.
+public protocol ConfigChoice: RawRepresentable<String>, CaseIterable, Codable, Sendable {}
+
+extension ConfigChoice {
+    /// The allowed values, comma-separated.
+    public static var allowedValues: String { allCases.map(\.rawValue).joined(separator: ", ") }
+
+    /// Decodes the raw string; an unknown one is a `DecodingError.dataCorrupted` naming the allowed values.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let raw = try container.decode(String.self)
+        guard let value = Self(rawValue: raw) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(raw)' is not one of \(Self.allowedValues)")
+        }
+        self = value
+    }
+}
+
+/// A train config that cannot be used.
+public enum TrainConfigError: LocalizedError, Equatable {
+    /// A field's value is out of range: the field's key (dotted below `train`), the value and what would fit.
+    case invalidField(field: String, value: String, hint: String)
+    /// A config file that does not decode: the file, the field's dotted key path and the problem.
+    case unreadable(file: String, field: String, problem: String)
+
+    /// Describes a decoding error of `file` by the key path it happened at.
+    init(_ error: DecodingError, file: String) {
+        func path(_ keys: [CodingKey]) -> String { keys.map(\.stringValue).joined(separator: ".") }
+        switch error {
+        case .dataCorrupted(let c): self = .unreadable(file: file, field: path(c.codingPath), problem: c.debugDescription)
+        case .keyNotFound(let key, let c):
+            self = .unreadable(file: file, field: path(c.codingPath + [key]), problem: "missing; add it")
+        case .typeMismatch(let type, let c):
+            self = .unreadable(file: file, field: path(c.codingPath), problem: "expected \(type)")
+        case .valueNotFound(let type, let c):
+            self = .unreadable(file: file, field: path(c.codingPath), problem: "expected \(type), found null")
+        @unknown default: self = .unreadable(file: file, field: "", problem: "\(error)")
+        }
+    }
+
+    /// A one-line message naming the field and what to do.
+    public var errorDescription: String? {
+        switch self {
+        case .invalidField(let field, let value, let hint): "train config: \(field) is \(value); \(hint)."
+        case .unreadable(let file, let field, let problem):
+            "\(file): \(field.isEmpty ? "" : "field '\(field)': ")\(problem)."
+        }
+    }
+}
