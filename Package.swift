@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(
             name: "MimicTeacherTests",
             dependencies: [
-                "MimicTeacher",
+                "MimicCore", "MimicTeacher",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .testTarget(

@@ -59,3 +59,45 @@ extension ConfigChoice {
         try c.encode(rawValue)
     }
 }
+
+extension ConfigError {
+    /// A decoding error as the key it happened at (dotted, snake_case) and what was expected; `location` is the file.
+    public init(_ error: DecodingError, location: String?) {
+        func key(_ keys: [CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? "." + Self.snakeCase($0.stringValue) }.joined()
+                .trimmingCharacters(in: CharacterSet(charactersIn: "."))
+        }
+        func name(_ type: Any.Type) -> String {
+            switch type {
+            case is String.Type: return "a string"
+            case is Int.Type, is UInt64.Type, is Int64.Type, is UInt.Type: return "a whole number"
+            case is Double.Type, is Float.Type: return "a number"
+            case is Bool.Type: return "true or false"
+            default: return "\(type)"
+            }
+        }
+        switch error {
+        case .dataCorrupted(let c): self.init(field: key(c.codingPath), problem: c.debugDescription, location: location)
+        case .typeMismatch(let type, let c): self.init(field: key(c.codingPath), problem: "expected \(name(type))", location: location)
+        case .valueNotFound(let type, let c):
+            self.init(field: key(c.codingPath), problem: "expected \(name(type)), found null", location: location)
+        case .keyNotFound(let k, let c): self.init(field: key(c.codingPath + [k]), problem: "missing", hint: "add it", location: location)
+        @unknown default: self.init(field: "", problem: "\(error)", location: location)
+        }
+    }
+
+    /// `maxAttempts` → `max_attempts`, `scaleByWeightRMS` → `scale_by_weight_rms`: how a Swift property name is
+    /// written as a config key (a run of capitals is one word).
+    public static func snakeCase(_ key: String) -> String {
+        let chars = Array(key)
+        var out = ""
+        for (i, c) in chars.enumerated() {
+            if c.isUppercase && i > 0 {
+                let previous = chars[i - 1], next = i + 1 < chars.count ? chars[i + 1] : nil
+                if previous.isLowercase || previous.isNumber || (previous.isUppercase && next?.isLowercase == true) { out.append("_") }
+            }
+            out.append(contentsOf: c.lowercased())
+        }
+        return out
+    }
+}

@@ -1,6 +1,7 @@
 // The per-request cache of an evaluation: an append-only JSONL file of model answers keyed by a hash of the model,
 // the task and the request, so an interrupted `mimic eval` resumes and a rerun asks the model nothing.
 import Foundation
+import MimicCore
 import MimicTeacher
 
 /// One cached answer: a log-likelihood, a completion, a sandbox outcome or a toxicity score.

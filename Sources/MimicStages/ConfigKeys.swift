@@ -1,28 +1,41 @@
 // The keys of a configuration type, nil optionals included: an Encoder that records every key a value encodes
-// (or would encode if it were set), so a config file's unknown keys are caught and the environment can be mapped.
+// (or would encode if it were set), so a config file's keys are matched to the struct's, unknown ones are caught,
+// and the environment can be mapped.
 import Foundation
+import MimicCore
 
-/// Lists the key paths of an `Encodable` value in snake_case (`client.max_attempts`), optionals that are nil included.
-enum ConfigKeys {
-    /// Every key path `value` encodes, dotted, in snake_case.
-    static func paths<T: Encodable>(of value: T) -> Set<String> {
+/// The key paths of an `Encodable` value as its coding keys spell them (`client.maxAttempts`), nil optionals included.
+struct ConfigKeys {
+    /// Every key path, dotted.
+    let paths: Set<String>
+    /// For a parent path ("" for the top), its children by their snake_case spelling.
+    let children: [String: [String: String]]
+
+    init<T: Encodable>(of value: T) {
         let box = KeyBox()
         try? value.encode(to: KeyRecorder(box: box, path: []))
-        return box.paths
+        paths = box.paths
+        var children: [String: [String: String]] = [:]
+        for path in paths {
+            let parts = path.split(separator: ".").map(String.init)
+            let parent = parts.dropLast().joined(separator: ".")
+            let child = parts.last ?? ""
+            children[parent, default: [:]][ConfigError.snakeCase(child)] = child
+        }
+        self.children = children
     }
 
-    /// `maxAttempts` → `max_attempts` (JSONEncoder's convertToSnakeCase rule for simple names).
-    static func snake(_ key: String) -> String {
-        var out = ""
-        for (i, c) in key.enumerated() {
-            if c.isUppercase {
-                if i > 0 { out.append("_") }
-                out.append(contentsOf: c.lowercased())
-            } else {
-                out.append(c)
-            }
-        }
-        return out
+    /// The struct's key for `key` (written either way) under `parent`, nil when there is none.
+    func key(_ key: String, under parent: String) -> String? {
+        children[parent]?[ConfigError.snakeCase(key)]
+    }
+
+    /// Whether `path` has keys below it (a nested struct, not a dictionary of the user's own keys).
+    func hasChildren(_ path: String) -> Bool { children[path] != nil }
+
+    /// `a.bC` → `a.b_c`.
+    static func snake(_ path: String) -> String {
+        path.split(separator: ".").map { ConfigError.snakeCase(String($0)) }.joined(separator: ".")
     }
 }
 
@@ -49,14 +62,14 @@ private struct KeyedRecorder<Key: CodingKey>: KeyedEncodingContainerProtocol {
     var codingPath: [CodingKey] { [] }
 
     private func record(_ key: Key) -> [String] {
-        let p = path + [ConfigKeys.snake(key.stringValue)]
+        let p = path + [key.stringValue]
         box.paths.insert(p.joined(separator: "."))
         return p
     }
     mutating func encodeNil(forKey key: Key) throws { _ = record(key) }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         let p = record(key)
-        // Dictionaries hold user keys, not config keys: record the field only.
+        // Dictionaries hold the user's keys, not config keys: record the field only.
         if value is [String: Any] { return }
         try? value.encode(to: KeyRecorder(box: box, path: p))
     }

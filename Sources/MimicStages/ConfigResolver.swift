@@ -1,6 +1,6 @@
 // Resolving a stage's configuration: defaults, then a config file (`--config FILE.yaml`, the same keys as the
-// struct), then the environment (`MIMIC_<COMMAND>_<KEY>`), then the command line; unknown keys are errors naming
-// the key and line; the result is validated once.
+// struct, snake_case or as Swift spells them), then the environment (`MIMIC_<COMMAND>_<KEY>`), then the command
+// line; unknown keys are errors naming the key and line; the result is validated once.
 import Foundation
 import MimicCore
 import Yams
@@ -15,15 +15,15 @@ public enum ConfigResolver {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         commandLine: (inout C) throws -> Void = { _ in }
     ) throws -> C {
-        let known = ConfigKeys.paths(of: defaults)
-        var tree = try toTree(defaults)
+        let keys = ConfigKeys(of: defaults)
+        var tree = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(defaults))
         if let file {
-            let (fileTree, lines) = try readFile(file)
-            try checkKeys(fileTree, path: [], known: known, file: file, lines: lines)
-            tree = merge(tree, fileTree)
+            let (raw, lines) = try readFile(file)
+            let given = try normalize(raw, parent: "", rawParent: "", keys: keys, file: file, lines: lines)
+            tree = merge(tree, given)
         }
-        for path in known.sorted() {
-            let name = environmentPrefix + "_" + path.replacingOccurrences(of: ".", with: "_").uppercased()
+        for path in keys.paths.sorted() where !keys.hasChildren(path) {
+            let name = environmentPrefix + "_" + ConfigKeys.snake(path).replacingOccurrences(of: ".", with: "_").uppercased()
             guard let text = environment[name] else { continue }
             // A scalar or a list as YAML reads it (`8`, `true`, `[a, b]`); anything else is the text itself.
             var value = JSONValue.string(text)
@@ -32,9 +32,9 @@ public enum ConfigResolver {
         }
         var config: C
         do {
-            config = try decoder().decode(C.self, from: JSONEncoder().encode(tree))
-        } catch {
-            throw describe(error, file: file)
+            config = try JSONDecoder().decode(C.self, from: JSONEncoder().encode(tree))
+        } catch let error as DecodingError {
+            throw ConfigError(error, location: file)
         }
         try commandLine(&config)
         try config.validate()
@@ -44,9 +44,10 @@ public enum ConfigResolver {
     /// The config as written beside an output: JSON with snake_case keys, loadable again by `--config`.
     public static func encoded<C: Encodable>(_ config: C) throws -> Data {
         let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(config) + Data("\n".utf8)
+        let keys = ConfigKeys(of: config)
+        let tree = snakeKeys(try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(config)), path: "", keys: keys)
+        return try encoder.encode(tree) + Data("\n".utf8)
     }
 
     /// Writes the resolved config to `path` atomically.
@@ -54,19 +55,18 @@ public enum ConfigResolver {
         try AtomicFile.write(encoded(config), to: path)
     }
 
-    static func decoder() -> JSONDecoder {
-        let d = JSONDecoder()
-        d.keyDecodingStrategy = .convertFromSnakeCase
-        return d
+    /// The tree with the struct's keys in snake_case (a dictionary field's own keys as they are).
+    static func snakeKeys(_ tree: JSONValue, path: String, keys: ConfigKeys) -> JSONValue {
+        guard case .object(let object) = tree, keys.hasChildren(path) else { return tree }
+        var out: [String: JSONValue] = [:]
+        for (key, value) in object {
+            let child = path.isEmpty ? key : path + "." + key
+            out[ConfigError.snakeCase(key)] = snakeKeys(value, path: child, keys: keys)
+        }
+        return .object(out)
     }
 
-    static func toTree<C: Encodable>(_ value: C) throws -> JSONValue {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return try JSONDecoder().decode(JSONValue.self, from: encoder.encode(value))
-    }
-
-    /// The file's tree (a summary's `config` member when the file is one) and the line of each key path.
+    /// The file's tree (a summary's `config` member when the file is one) and the line of each key path as written.
     static func readFile(_ path: String) throws -> (JSONValue, [String: Int]) {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
@@ -80,7 +80,7 @@ public enum ConfigResolver {
             throw RecordFileError.badFormat(file: path, problem: "a config file is a mapping of keys to values (see --help for the keys)")
         }
         var lines: [String: Int] = [:]
-        collectLines(node, path: [], into: &lines)
+        collectLines(node, path: "", into: &lines)
         var tree = jsonValue(node)
         if case .object(let top) = tree, case .object(let inner)? = top["config"], top.count > 1 {
             tree = .object(inner)
@@ -91,11 +91,11 @@ public enum ConfigResolver {
         return (tree, lines)
     }
 
-    static func collectLines(_ node: Node, path: [String], into lines: inout [String: Int]) {
+    static func collectLines(_ node: Node, path: String, into lines: inout [String: Int]) {
         guard case .mapping(let mapping) = node else { return }
         for (key, value) in mapping {
-            let p = path + [ConfigKeys.snake(key.string ?? "")]
-            lines[p.joined(separator: ".")] = (key.mark?.line).map { $0 }
+            let p = path.isEmpty ? (key.string ?? "") : path + "." + (key.string ?? "")
+            lines[p] = key.mark?.line
             collectLines(value, path: p, into: &lines)
         }
     }
@@ -104,7 +104,7 @@ public enum ConfigResolver {
         switch node {
         case .mapping(let mapping):
             var object: [String: JSONValue] = [:]
-            for (key, value) in mapping { object[ConfigKeys.snake(key.string ?? "")] = jsonValue(value) }
+            for (key, value) in mapping { object[key.string ?? ""] = jsonValue(value) }
             return .object(object)
         case .sequence(let sequence):
             return .array(sequence.map(jsonValue))
@@ -117,21 +117,23 @@ public enum ConfigResolver {
         }
     }
 
-    static func checkKeys(_ tree: JSONValue, path: [String], known: Set<String>, file: String, lines: [String: Int]) throws {
-        guard case .object(let object) = tree else { return }
-        for (key, value) in object {
-            let p = (path + [key]).joined(separator: ".")
-            guard known.contains(p) else {
-                let siblings = known.filter { $0.split(separator: ".").count == path.count + 1 && $0.hasPrefix(path.map { $0 + "." }.joined()) }
-                    .map { String($0.split(separator: ".").last ?? "") }.sorted()
-                throw ConfigError(field: p, problem: "unknown key", hint: "known keys here: " + siblings.joined(separator: ", "),
-                                  location: file + (lines[p].map { ":\($0)" } ?? ""))
+    /// The file's tree with its keys spelled as the struct's; an unknown key is a `ConfigError` naming it, its line
+    /// and the keys known beside it.
+    static func normalize(_ tree: JSONValue, parent: String, rawParent: String, keys: ConfigKeys, file: String,
+                          lines: [String: Int]) throws -> JSONValue {
+        guard case .object(let object) = tree, keys.hasChildren(parent) else { return tree }
+        var out: [String: JSONValue] = [:]
+        for (raw, value) in object {
+            let rawPath = rawParent.isEmpty ? raw : rawParent + "." + raw
+            guard let key = keys.key(raw, under: parent) else {
+                let known = (keys.children[parent] ?? [:]).keys.sorted().joined(separator: ", ")
+                throw ConfigError(field: ConfigKeys.snake(rawPath), problem: "unknown key", hint: "known keys here: " + known,
+                                  location: file + (lines[rawPath].map { ":\($0)" } ?? ""))
             }
-            // Keys under a dictionary field (task → path) are the user's own.
-            if known.contains(where: { $0.hasPrefix(p + ".") }) {
-                try checkKeys(value, path: path + [key], known: known, file: file, lines: lines)
-            }
+            let path = parent.isEmpty ? key : parent + "." + key
+            out[key] = try normalize(value, parent: path, rawParent: rawPath, keys: keys, file: file, lines: lines)
         }
+        return .object(out)
     }
 
     static func merge(_ base: JSONValue, _ over: JSONValue) -> JSONValue {
@@ -146,38 +148,5 @@ public enum ConfigResolver {
         if case .object(let o) = tree { object = o }
         object[first] = set(object[first] ?? .null, path: Array(path.dropFirst()), value: value)
         return .object(object)
-    }
-
-    /// A decoding error as a `ConfigError` naming the key.
-    static func describe(_ error: Error, file: String?) -> Error {
-        let field: String, problem: String
-        switch error {
-        case DecodingError.dataCorrupted(let c):
-            field = keyPath(c.codingPath); problem = c.debugDescription
-        case DecodingError.typeMismatch(let type, let c):
-            field = keyPath(c.codingPath); problem = "expected \(typeName(type))"
-        case DecodingError.valueNotFound(let type, let c):
-            field = keyPath(c.codingPath); problem = "expected \(typeName(type)), found null"
-        case DecodingError.keyNotFound(let key, let c):
-            field = keyPath(c.codingPath + [key]); problem = "missing"
-        default:
-            return error
-        }
-        return ConfigError(field: field, problem: problem, location: file)
-    }
-
-    static func keyPath(_ keys: [CodingKey]) -> String {
-        keys.map { $0.intValue.map { "[\($0)]" } ?? "." + ConfigKeys.snake($0.stringValue) }.joined()
-            .trimmingCharacters(in: CharacterSet(charactersIn: "."))
-    }
-
-    static func typeName(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: return "a string"
-        case is Int.Type, is UInt64.Type, is Int64.Type: return "a whole number"
-        case is Double.Type: return "a number"
-        case is Bool.Type: return "true or false"
-        default: return "\(type)"
-        }
     }
 }

@@ -1,6 +1,7 @@
 // What teacher tokens cost: US dollars per million input and output tokens per model, from a built-in table of
 // common OpenAI models or a JSON file the user edits; dated model names match their family by prefix.
 import Foundation
+import MimicCore
 
 /// The price of one model in US dollars per one million tokens.
 public struct ModelPrice: Codable, Sendable, Hashable {
@@ -146,7 +147,7 @@ public struct PriceTable: Sendable, Hashable {
         var object: [String: Any] = ["_note": "US dollars per 1M tokens; list prices as of writing, edit freely"]
         for (model, price) in prices { object[model] = ["input": price.input, "output": price.output] }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-        try (data + Data("\n".utf8)).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try AtomicFile.write(data + Data("\n".utf8), to: path)
     }
 
     /// Writes the built-in table to `path` for the user to edit.

@@ -2,6 +2,7 @@
 // with the optimizer moments (optimizer.safetensors) and the trainer state (trainer_state.json) inside it,
 // all replaced in one rename so an interrupted save leaves the previous checkpoint whole.
 import Foundation
+import MimicCore
 import MimicModels
 import MimicTensor
 import MimicTokenizers
@@ -42,7 +43,7 @@ public final class FolderCheckpointStore: CheckpointStore {
         try SafeTensorsWriter.write(optimizer.stateTensors().mapValues(TensorValues.init), to: staging + "/" + Self.optimizerFile)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(state).write(to: URL(fileURLWithPath: staging + "/" + Self.stateFile), options: .atomic)
+        try AtomicFile.write(encoder.encode(state), to: staging + "/" + Self.stateFile)
         let old = folder + ".old"
         try? FileManager.default.removeItem(atPath: old)
         if FileManager.default.fileExists(atPath: folder) { try FileManager.default.moveItem(atPath: folder, toPath: old) }

@@ -1,10 +1,11 @@
 // The train stage's typed config: every setting of a `mimic train` run, its choices as enums, checked once by
 // `validate()`, and decoded from JSON with errors that name the field.
 import Foundation
+import MimicCore
 
 /// Everything a run is configured by; written beside the output as train_config.json (these property names are
 /// its keys).
-public struct TrainConfig: Codable, Sendable, Equatable {
+public struct TrainConfig: StageConfig, Equatable {
     /// The student: a GGUF file, a Hugging Face folder or a built-in name.
     public var model: String
     /// Path of the conversation JSON Lines file.
@@ -36,41 +37,42 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// The folder holding the latest checkpoint (an HF model folder).
     public var modelFolder: String { out + "/model" }
 
-    /// Checks every field; throws `TrainConfigError.invalidField` naming the first bad one (by its key) with a hint.
+    /// Checks every field; throws `ConfigError` naming the first bad one by its key (snake_case, as config files
+    /// write it) with a hint.
     public func validate() throws {
         func check(_ ok: Bool, _ field: String, _ value: Any, _ hint: String) throws {
-            guard ok else { throw TrainConfigError.invalidField(field: field, value: "\(value)", hint: hint) }
+            guard ok else { throw ConfigError(field: field, problem: "is \(value)", hint: hint) }
         }
         try check(!model.isEmpty, "model", "empty", "name a GGUF file, an HF folder or a built-in model")
         try check(FileManager.default.fileExists(atPath: data), "data", data, "no such file; give a conversation JSON Lines file")
         try check(!out.isEmpty, "out", "empty", "name the output folder")
-        try check(blockSize >= 8, "blockSize", blockSize, "it must be at least 8 tokens")
-        try check((0..<1).contains(heldOutFraction), "heldOutFraction", heldOutFraction, "it must be in [0, 1)")
-        if let maxTokens { try check(maxTokens >= 1, "maxTokens", maxTokens, "it must be at least 1 (leave it out to keep all)") }
+        try check(blockSize >= 8, "block_size", blockSize, "it must be at least 8 tokens")
+        try check((0..<1).contains(heldOutFraction), "held_out_fraction", heldOutFraction, "it must be in [0, 1)")
+        if let maxTokens { try check(maxTokens >= 1, "max_tokens", maxTokens, "it must be at least 1 (leave it out to keep all)") }
         let t = train
-        for (key, value) in [("epochs", t.epochs), ("batchSize", t.batchSize), ("microBatch", t.microBatch)] {
+        for (key, value) in [("epochs", t.epochs), ("batch_size", t.batchSize), ("micro_batch", t.microBatch)] {
             try check(value >= 1, "train." + key, value, "it must be at least 1")
         }
-        for (key, value) in [("warmupSteps", t.warmupSteps), ("evalEvery", t.evalEvery), ("checkpointEvery", t.checkpointEvery),
-                             ("maxSteps", t.maxSteps)] {
+        for (key, value) in [("warmup_steps", t.warmupSteps), ("eval_every", t.evalEvery), ("checkpoint_every", t.checkpointEvery),
+                             ("max_steps", t.maxSteps)] {
             try check(value >= 0, "train." + key, value, "it must be 0 or more")
         }
         let o = t.optimizer
-        try check(o.learningRate > 0 && o.learningRate.isFinite, "train.optimizer.learningRate", o.learningRate, "it must be positive")
-        try check(o.weightDecay >= 0, "train.optimizer.weightDecay", o.weightDecay, "it must be 0 or more")
-        try check(o.clipNorm >= 0, "train.optimizer.clipNorm", o.clipNorm, "it must be 0 or more (0: no clipping)")
+        try check(o.learningRate > 0 && o.learningRate.isFinite, "train.optimizer.learning_rate", o.learningRate, "it must be positive")
+        try check(o.weightDecay >= 0, "train.optimizer.weight_decay", o.weightDecay, "it must be 0 or more")
+        try check(o.clipNorm >= 0, "train.optimizer.clip_norm", o.clipNorm, "it must be 0 or more (0: no clipping)")
         try check((0..<1).contains(o.beta1), "train.optimizer.beta1", o.beta1, "it must be in [0, 1)")
         try check((0..<1).contains(o.beta2), "train.optimizer.beta2", o.beta2, "it must be in [0, 1)")
         try check(o.epsilon > 0, "train.optimizer.epsilon", o.epsilon, "it must be positive")
     }
 
     /// A config from JSON (train_config.json's form); an unknown choice, a missing key or a wrong type is a
-    /// `TrainConfigError.unreadable` naming `file` and the field's dotted key path.
+    /// `ConfigError` naming `file` and the field's dotted key path.
     public static func decode(_ json: Data, file: String) throws -> TrainConfig {
         do {
             return try JSONDecoder().decode(TrainConfig.self, from: json)
         } catch let error as DecodingError {
-            throw TrainConfigError(error, file: file)
+            throw ConfigError(error, location: file)
         }
     }
 }
@@ -97,53 +99,3 @@ public enum TrainPreset: String, ConfigChoice {
 }
 
 extension BadInputPolicy: ConfigChoice {}
-
-/// A string choice of a config: decoding an unknown value throws an error listing the allowed ones.
-public protocol ConfigChoice: RawRepresentable<String>, CaseIterable, Codable, Sendable {}
-
-extension ConfigChoice {
-    /// The allowed values, comma-separated.
-    public static var allowedValues: String { allCases.map(\.rawValue).joined(separator: ", ") }
-
-    /// Decodes the raw string; an unknown one is a `DecodingError.dataCorrupted` naming the allowed values.
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let raw = try container.decode(String.self)
-        guard let value = Self(rawValue: raw) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(raw)' is not one of \(Self.allowedValues)")
-        }
-        self = value
-    }
-}
-
-/// A train config that cannot be used.
-public enum TrainConfigError: LocalizedError, Equatable {
-    /// A field's value is out of range: the field's key (dotted below `train`), the value and what would fit.
-    case invalidField(field: String, value: String, hint: String)
-    /// A config file that does not decode: the file, the field's dotted key path and the problem.
-    case unreadable(file: String, field: String, problem: String)
-
-    /// Describes a decoding error of `file` by the key path it happened at.
-    init(_ error: DecodingError, file: String) {
-        func path(_ keys: [CodingKey]) -> String { keys.map(\.stringValue).joined(separator: ".") }
-        switch error {
-        case .dataCorrupted(let c): self = .unreadable(file: file, field: path(c.codingPath), problem: c.debugDescription)
-        case .keyNotFound(let key, let c):
-            self = .unreadable(file: file, field: path(c.codingPath + [key]), problem: "missing; add it")
-        case .typeMismatch(let type, let c):
-            self = .unreadable(file: file, field: path(c.codingPath), problem: "expected \(type)")
-        case .valueNotFound(let type, let c):
-            self = .unreadable(file: file, field: path(c.codingPath), problem: "expected \(type), found null")
-        @unknown default: self = .unreadable(file: file, field: "", problem: "\(error)")
-        }
-    }
-
-    /// A one-line message naming the field and what to do.
-    public var errorDescription: String? {
-        switch self {
-        case .invalidField(let field, let value, let hint): "train config: \(field) is \(value); \(hint)."
-        case .unreadable(let file, let field, let problem):
-            "\(file): \(field.isEmpty ? "" : "field '\(field)': ")\(problem)."
-        }
-    }
-}

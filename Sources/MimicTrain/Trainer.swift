@@ -243,6 +243,6 @@ public final class StepLog {
         let kept = try records().filter { $0.step <= step }
         var out = Data()
         for r in kept { out += try encoder.encode(r); out.append(UInt8(ascii: "\n")) }
-        try out.write(to: URL(fileURLWithPath: path), options: .atomic)   // a temporary file, then a rename
+        try AtomicFile.write(out, to: path)
     }
 }

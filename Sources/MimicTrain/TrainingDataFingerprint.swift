@@ -2,6 +2,7 @@
 // checkpoint's trainer_state.json, so that resuming with other data or settings is refused instead of silently
 // mixing two runs.
 import Foundation
+import MimicCore
 
 /// The training data and block settings of a run.
 public struct TrainingDataFingerprint: Codable, Sendable, Equatable {
@@ -24,7 +25,7 @@ public struct TrainingDataFingerprint: Codable, Sendable, Equatable {
 
     /// The fingerprint of `config`'s data file and block settings; throws if the file cannot be read.
     public init(_ config: TrainConfig) throws {
-        dataSHA256 = try SHA256Stream.hex(file: config.data)
+        dataSHA256 = try SHA256.hex(file: config.data)
         dataPath = config.data
         blockSize = config.blockSize
         packing = config.packing

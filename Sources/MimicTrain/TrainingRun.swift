@@ -2,6 +2,7 @@
 // run's own last checkpoint to resume, if it was made from the same data and block settings), build loss-masked
 // blocks from a conversation file, train, and checkpoint as an HF folder with the tokenizer and chat template.
 import Foundation
+import MimicCore
 import MimicModels
 import MimicTensor
 import MimicTokenizers
@@ -37,7 +38,7 @@ public enum TrainingRun {
     }
 
     /// Runs (or resumes) training; `log` receives one-line reports, `progress` each step. Throws
-    /// `TrainConfigError` for a bad config, `TrainResumeError` when the checkpoint in `out/model` was made from
+    /// `ConfigError` for a bad config, `TrainResumeError` when the checkpoint in `out/model` was made from
     /// other data or block settings, and the errors of reading the model and data.
     public static func run(_ o: TrainConfig, log: (String) -> Void,
                            progress: @escaping (StepRecord, TrainerState, Int) -> Void) throws -> TrainRunSummary {
@@ -63,7 +64,7 @@ public enum TrainingRun {
         resolved.train = options
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(resolved).write(to: URL(fileURLWithPath: o.out + "/train_config.json"), options: .atomic)
+        try AtomicFile.write(encoder.encode(resolved), to: o.out + "/train_config.json")
 
         let store = FolderCheckpointStore(
             folder: o.modelFolder, config: config, tokenizer: tokenizer, chatTemplate: opened.chatTemplateSource,

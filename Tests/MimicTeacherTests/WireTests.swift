@@ -1,5 +1,6 @@
 // The OpenAI wire types decode what servers send and the request hash is stable.
 import Foundation
+import MimicCore
 import Testing
 @testable import MimicTeacher
 

@@ -1,6 +1,7 @@
 // Safe training state: the train config's choices are enums checked when decoded, validate() names the bad field,
 // a checkpoint refuses to resume with other data or block settings, and weights must have their exact shapes.
 import Foundation
+import MimicCore
 import MimicModels
 import MimicTensor
 @testable import MimicTrain
@@ -23,16 +24,16 @@ import Testing
     }
 
     @Test func anUnknownChoiceIsOneErrorNamingTheFieldAndTheAllowedValues() throws {
-        let decay = #expect(throws: TrainConfigError.self) {
+        let decay = #expect(throws: ConfigError.self) {
             try TrainConfig.decode(try json(replacing: "decay", with: "exponential"), file: "train_config.json")
         }
-        #expect(decay == .unreadable(file: "train_config.json", field: "train.decay",
-                                     problem: "'exponential' is not one of constant, linear, cosine"))
+        #expect(decay == ConfigError(field: "train.decay", problem: "'exponential' is not one of: constant, linear, cosine",
+                                     location: "train_config.json"))
         print(decay?.errorDescription ?? "")
-        let policy = #expect(throws: TrainConfigError.self) {
+        let policy = #expect(throws: ConfigError.self) {
             try TrainConfig.decode(try json(replacing: "onBadExample", with: "ignore"), file: "train_config.json")
         }
-        #expect(policy == .unreadable(file: "train_config.json", field: "onBadExample", problem: "'ignore' is not one of skip, fail"))
+        #expect(policy == ConfigError(field: "on_bad_example", problem: "'ignore' is not one of: skip, fail", location: "train_config.json"))
     }
 
     @Test func validateNamesTheBadField() throws {
@@ -40,17 +41,16 @@ import Testing
         let good = TrainConfig(model: "m", data: data, out: "o")
         try good.validate()
         let cases: [(String, (inout TrainConfig) -> Void)] = [
-            ("blockSize", { $0.blockSize = 4 }), ("heldOutFraction", { $0.heldOutFraction = 1 }), ("maxTokens", { $0.maxTokens = 0 }),
-            ("train.batchSize", { $0.train.batchSize = 0 }), ("train.optimizer.learningRate", { $0.train.optimizer.learningRate = 0 }),
-            ("train.evalEvery", { $0.train.evalEvery = -1 }), ("data", { $0.data = "/no/such.jsonl" }),
+            ("block_size", { $0.blockSize = 4 }), ("held_out_fraction", { $0.heldOutFraction = 1 }), ("max_tokens", { $0.maxTokens = 0 }),
+            ("train.batch_size", { $0.train.batchSize = 0 }), ("train.optimizer.learning_rate", { $0.train.optimizer.learningRate = 0 }),
+            ("train.eval_every", { $0.train.evalEvery = -1 }), ("data", { $0.data = "/no/such.jsonl" }),
         ]
         for (field, change) in cases {
             var bad = good
             change(&bad)
-            let error = #expect(throws: TrainConfigError.self) { try bad.validate() }
-            guard case .invalidField(let named, _, _) = error else { Issue.record("\(field): \(String(describing: error))"); continue }
-            #expect(named == field)
-            if field == "blockSize" { print(error?.errorDescription ?? "") }
+            let error = #expect(throws: ConfigError.self) { try bad.validate() }
+            #expect(error?.field == field)
+            if field == "block_size" { print(error?.errorDescription ?? "") }
         }
     }
 
@@ -63,10 +63,10 @@ import Testing
         let scratch = try ScratchFolder()
         for (text, digest) in vectors {
             try Data(text.utf8).write(to: URL(fileURLWithPath: scratch.file("v")))
-            for chunk in [1, 3, 64, 1 << 20] { #expect(try SHA256Stream.hex(file: scratch.file("v"), chunk: chunk) == digest) }
+            for chunk in [1, 3, 64, 1 << 20] { #expect(try SHA256.hex(file: scratch.file("v"), chunk: chunk) == digest) }
         }
         try Data(repeating: UInt8(ascii: "a"), count: 1_000_000).write(to: URL(fileURLWithPath: scratch.file("m")))
-        #expect(try SHA256Stream.hex(file: scratch.file("m"), chunk: 1000)
+        #expect(try SHA256.hex(file: scratch.file("m"), chunk: 1000)
                 == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 }

@@ -1,9 +1,9 @@
-// SHA-256 of a file, read in chunks, for the training data's fingerprint. MimicTeacher has a one-shot SHA-256
-// (RequestKey.swift) for cache keys, but MimicTrain may not import MimicTeacher and a data file need not fit in memory.
+// SHA-256 (FIPS 180-4), the one implementation: request cache keys, eval cache keys and the training data's
+// fingerprint (a file read in chunks, so it need not fit in memory).
 import Foundation
 
 /// SHA-256 (FIPS 180-4) fed in pieces of any size; tested against the published vectors.
-struct SHA256Stream {
+public struct SHA256 {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -19,8 +19,11 @@ struct SHA256Stream {
     private var length: UInt64 = 0      // bytes fed so far
     private var w = [UInt32](repeating: 0, count: 64)
 
+    /// A fresh digest.
+    public init() {}
+
     /// Feeds `bytes`.
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         length &+= UInt64(bytes.count)
         var i = 0
         if !pending.isEmpty {
@@ -38,10 +41,10 @@ struct SHA256Stream {
     }
 
     /// Feeds the bytes of `data`.
-    mutating func update(_ data: Data) { data.withUnsafeBytes { update($0) } }
+    public mutating func update(_ data: Data) { data.withUnsafeBytes { update($0) } }
 
     /// The digest as 64 lower-case hex digits (the stream is padded, so feed nothing after this).
-    mutating func finishHex() -> String {
+    public mutating func finishHex() -> String {
         let bits = length &* 8
         var tail = pending + [0x80]
         while tail.count % 64 != 56 { tail.append(0) }
@@ -75,11 +78,18 @@ struct SHA256Stream {
     private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
 
     /// The SHA-256 of the file at `path` as hex, read `chunk` bytes at a time; throws the file system's error.
-    static func hex(file path: String, chunk: Int = 1 << 20) throws -> String {
+    public static func hex(file path: String, chunk: Int = 1 << 20) throws -> String {
         let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
         defer { try? handle.close() }
-        var stream = SHA256Stream()
+        var stream = SHA256()
         while let data = try handle.read(upToCount: chunk), !data.isEmpty { stream.update(data) }
+        return stream.finishHex()
+    }
+
+    /// The digest of `data` as 64 lower-case hex digits.
+    public static func hex(_ data: Data) -> String {
+        var stream = SHA256()
+        stream.update(data)
         return stream.finishHex()
     }
 }
