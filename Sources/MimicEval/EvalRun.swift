@@ -50,12 +50,15 @@ public struct EvalConfig: StageConfig, Hashable {
     public var toxicity = ToxicityScorerKind.offline
     /// Perspective API requests per second.
     public var perspectiveRate = 1.0
-    /// Remote: base URL for `openai:MODEL` without `@URL` (default: $MIMIC_EVAL_BASE_URL or OpenAI's).
-    public var baseUrl: String?
     /// Remote: a local copy of the model's tokenizer (to score token ids and render chat templates).
     public var tokenizer: String?
-    /// Remote: requests in flight at once.
-    public var concurrency = 4
+    /// Remote: how requests are sent, cached and billed (`base_url` defaults to $MIMIC_EVAL_BASE_URL or OpenAI's;
+    /// 4 in flight; the request cache and ledger are collection's, under the run named after the results file).
+    public var client: ClientConfig = {
+        var c = ClientConfig()
+        c.concurrency = 4
+        return c
+    }()
     /// A chat template to use instead of the model's.
     public var template: String?
     /// Wrap every task's prompt in the chat template (true), in none (false), or as each task says (nil).
@@ -74,9 +77,15 @@ public struct EvalConfig: StageConfig, Hashable {
         if let shots { try ConfigError.require(shots >= 0, "shots", "must be 0 or more") }
         if let threads { try ConfigError.require(threads >= 1, "threads", "must be at least 1") }
         if let sandboxParallel { try ConfigError.require(sandboxParallel >= 1, "sandbox_parallel", "must be at least 1") }
-        try ConfigError.require(concurrency >= 1, "concurrency", "must be at least 1")
+        try client.validate()
+        try ConfigError.require(!client.batch, "client.batch", "evaluation does not use the Batch API")
         try ConfigError.require(perspectiveRate > 0, "perspective_rate", "must be positive")
         for (task, path) in data { try ConfigError.require(!task.isEmpty && !path.isEmpty, "data", "wants TASK=PATH pairs") }
+    }
+
+    /// The ledger's run name: `client.run`, else the results file's name without its extension.
+    public var runName: String {
+        client.run ?? ((out as NSString).lastPathComponent as NSString).deletingPathExtension
     }
 
     /// The per-request cache's path, nil when caching is off.
@@ -142,25 +151,26 @@ public enum EvalRun {
 /// The evaluated model and what must be closed after the run.
 struct EvalModels: Sendable {
     let model: any EvalModel
-    let client: OpenAIClient?
+    let stack: CachedEndpoint?
 
-    func close() async { try? await client?.shutdown() }
+    func close() async { await stack?.shutdown() }
 
-    /// A local model, or an endpoint for `openai:MODEL[@URL]`.
+    /// A local model, or an endpoint for `openai:MODEL[@URL]` whose requests go through the request cache and the
+    /// ledger (run `config.runName`), so a rerun sends nothing and `mimic ledger` shows what evaluation spent.
     static func open(_ config: EvalConfig) async throws -> EvalModels {
-        switch config.model {
+        switch config.model.withDefaultBaseURL(config.client.baseUrl) {
         case .local(let name):
-            return EvalModels(model: try LocalEvalModel(OpenedModel(name), template: config.template), client: nil)
+            return EvalModels(model: try LocalEvalModel(OpenedModel(name), template: config.template), stack: nil)
         case .remote(let name, let url):
             let env = ProcessInfo.processInfo.environment
-            let endpoint = TeacherEndpoint(baseURL: url ?? config.baseUrl ?? env["MIMIC_EVAL_BASE_URL"] ?? "https://api.openai.com/v1",
+            let endpoint = TeacherEndpoint(baseURL: url ?? env["MIMIC_EVAL_BASE_URL"] ?? "https://api.openai.com/v1",
                                            apiKey: env["MIMIC_EVAL_API_KEY"] ?? env["OPENAI_API_KEY"])
-            let client = try OpenAIClient(endpoint: endpoint, timeout: 600)
-            let throttled = try ThrottledClient(wrapping: client, policy: TrafficPolicy(maxConcurrent: config.concurrency), seed: config.seed)
             let local = try config.tokenizer.map { try LocalEvalModel(OpenedModel($0), template: config.template) }
-            let model = RemoteEvalModel(client: throttled, model: name, baseURL: endpoint.baseURL, local: local,
-                                        concurrency: config.concurrency)
-            return EvalModels(model: model, client: client)
+            let stack = try CachedEndpoint.open(endpoint: endpoint, keyEndpoint: endpoint.baseURL, model: name,
+                                                config: config.client, run: config.runName, seed: config.seed)
+            let model = RemoteEvalModel(client: stack.client, model: name, baseURL: endpoint.baseURL, local: local,
+                                        concurrency: config.client.concurrency)
+            return EvalModels(model: model, stack: stack)
         }
     }
 

@@ -1,16 +1,11 @@
 // Finding and opening a model: a GGUF file, a Hugging Face folder, or a built-in name resolved to the cache.
 import Foundation
+import MimicCore
 
 /// Where Mimic keeps fetched models: `$MIMIC_CACHE`, else `./.cache` if it exists, else `~/.cache/mimic`.
 public enum ModelCache {
     /// The cache folder, chosen from the environment and working directory each time it is read.
-    public static var directory: String {
-        let env = ProcessInfo.processInfo.environment
-        if let dir = env["MIMIC_CACHE"], !dir.isEmpty { return dir }
-        let local = FileManager.default.currentDirectoryPath + "/.cache"
-        if FileManager.default.fileExists(atPath: local + "/models") { return local }
-        return (env["HOME"] ?? "/tmp") + "/.cache/mimic"
-    }
+    public static var directory: String { CacheDirectory.path }
 
     /// Built-in model names and their files under `models/`.
     public static let builtins = ["smollm2-135m-instruct": "SmolLM2-135M-Instruct.Q4_1.gguf"]

@@ -95,12 +95,56 @@ public actor CachedTeacher: Teacher {
     }
 
     private func resolve(_ request: ChatCompletionRequest, key: String) async throws -> TeacherOutcome {
-        if let stored = try await store.lookupAsync(key) {
+        let result = try await resolveAny(
+            key: key, reservation: worstCaseCost(request), stored: { try $0.chatResponse() },
+            send: { try await self.client.chat(request) },
+            row: { response, cost in
+                try StoredResponse.chat(key: key, endpoint: self.endpoint, run: self.run, request: request, response: response, costUSD: cost)
+            },
+            cost: { self.billedCost(model: request.model, response: $0.model, usage: $0.usage) })
+        switch result {
+        case .success(let (response, cached)): return .answered(response, key: key, cached: cached)
+        case .failure(let failure): return .failed(key: key, reason: failure.reason)
+        }
+    }
+
+    /// The completions answer to `request` for sample `sampleIndex`: from the store, or sent (under the budget) and
+    /// then stored and billed in the ledger like a chat answer. A request that fails for good throws
+    /// `TeacherError.retriesExhausted` with the reason (recorded in the store's failures).
+    public func complete(_ request: CompletionRequest, sampleIndex: Int) async throws -> CompletionResponse {
+        let key = RequestKey.completion(endpoint: endpoint, request: request, sampleIndex: sampleIndex)
+        let price = priceMatch(request.model).price
+        let promptTokens = request.prompt.estimatedTokens
+        let completions = (request.maxTokens ?? defaultMaxTokens) * max(1, request.n ?? 1) * max(1, request.prompt.count)
+        let reservation = price.cost(promptTokens: promptTokens, completionTokens: completions)
+        let result = try await resolveAny(
+            key: key, reservation: reservation, stored: { try $0.completionResponse() },
+            send: { try await self.client.complete(request) },
+            row: { response, cost in
+                try StoredResponse.completion(key: key, endpoint: self.endpoint, run: self.run, request: request, response: response,
+                                              costUSD: cost)
+            },
+            cost: { self.billedCost(model: request.model, response: $0.model, usage: $0.usage) })
+        switch result {
+        case .success(let (response, _)): return response
+        case .failure(let failure): throw TeacherError.retriesExhausted(attempts: 1, last: failure.reason)
+        }
+    }
+
+    /// Why a request failed for good.
+    struct Failure: Error { var reason: String }
+
+    /// The one path of every request: the store, else the budget's reservation, the client, the ledger.
+    private func resolveAny<Response: Sendable>(
+        key: String, reservation: Double, stored: (StoredResponse) throws -> Response,
+        send: @Sendable () async throws -> Response, row: (Response, Double) throws -> StoredResponse,
+        cost: (Response) -> Double
+    ) async throws -> Result<(Response, Bool), Failure> {
+        if let hit = try await store.lookupAsync(key) {
             stats.cached += 1
-            return .answered(try stored.chatResponse(), key: key, cached: true)
+            return .success((try stored(hit), true))
         }
         try Task.checkCancellation()
-        let reservation = worstCaseCost(request)
         while let budget, stats.runSpentUSD + reservedUSD + reservation > budget {
             // Requests in flight hold reservations that their real cost may not use up: wait for one to finish
             // and look again. With nothing in flight, this request cannot fit.
@@ -117,24 +161,22 @@ public actor CachedTeacher: Teacher {
             for waiter in waiters { waiter.resume() }
         }
         stats.sent += 1
-        let response: ChatCompletionResponse
+        let response: Response
         do {
-            response = try await client.chat(request)
+            response = try await send()
         } catch {
             if error is CancellationError || Task.isCancelled { throw CancellationError() }
             let reason = (error as? LocalizedError)?.errorDescription ?? "\(error)"
             stats.failed += 1
             try await store.recordFailureAsync(key: key, run: run, reason: reason)
-            return .failed(key: key, reason: reason)
+            return .failure(Failure(reason: reason))
         }
-        let cost = billedCost(request: request, response: response)
-        let row = try StoredResponse.chat(key: key, endpoint: endpoint, run: run, request: request, response: response,
-                                          costUSD: cost)
-        if try await store.recordAsync(row) {
-            stats.spentUSD += cost
-            stats.runSpentUSD += cost
+        let billed = cost(response)
+        if try await store.recordAsync(try row(response, billed)) {
+            stats.spentUSD += billed
+            stats.runSpentUSD += billed
         }
-        return .answered(response, key: key, cached: false)
+        return .success((response, false))
     }
 
     /// The most `request` can cost: estimated prompt plus its whole completion allowance for every choice.
@@ -144,19 +186,47 @@ public actor CachedTeacher: Teacher {
         return price.cost(promptTokens: estimatePromptTokens(request.messages), completionTokens: completion)
     }
 
-    private func billedCost(request: ChatCompletionRequest, response: ChatCompletionResponse) -> Double {
-        var match = priceMatch(request.model)
-        if case .unknown = match, response.model != request.model {
-            match = prices.match(response.model)
-            if case .unknown = match {} else { stats.unpricedModels.remove(request.model) }
+    private func billedCost(model: String, response responseModel: String, usage: Usage?) -> Double {
+        var match = priceMatch(model)
+        if case .unknown = match, responseModel != model {
+            match = prices.match(responseModel)
+            if case .unknown = match {} else { stats.unpricedModels.remove(model) }
         }
-        return match.price.cost(promptTokens: response.usage?.promptTokens ?? 0,
-                                completionTokens: response.usage?.completionTokens ?? 0)
+        return match.price.cost(promptTokens: usage?.promptTokens ?? 0, completionTokens: usage?.completionTokens ?? 0)
     }
 
     private func priceMatch(_ model: String) -> PriceMatch {
         let match = prices.match(model)
         if case .unknown = match { stats.unpricedModels.insert(model) }
         return match
+    }
+}
+
+/// A `CachedTeacher` seen as a `ChatClient`, for code written against clients (remote evaluation): chat and
+/// completions go through the cache, the ledger and the budget; streaming goes to the client as it is.
+public struct CachedChatClient: ChatClient {
+    /// The cache, ledger and budget.
+    public let teacher: CachedTeacher
+    let streaming: any ChatClient
+
+    /// Requests through `teacher`; `streaming` answers `streamChat` (not cached).
+    public init(teacher: CachedTeacher, streaming: any ChatClient) {
+        self.teacher = teacher
+        self.streaming = streaming
+    }
+
+    public func chat(_ request: ChatCompletionRequest) async throws -> ChatCompletionResponse {
+        switch try await teacher.chat(request, sampleIndex: 0) {
+        case .answered(let response, _, _): return response
+        case .failed(_, let reason): throw TeacherError.retriesExhausted(attempts: 1, last: reason)
+        }
+    }
+
+    public func complete(_ request: CompletionRequest) async throws -> CompletionResponse {
+        try await teacher.complete(request, sampleIndex: 0)
+    }
+
+    public func streamChat(_ request: ChatCompletionRequest) -> AsyncThrowingStream<ChatCompletionChunk, Error> {
+        streaming.streamChat(request)
     }
 }

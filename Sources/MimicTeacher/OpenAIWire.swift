@@ -225,6 +225,23 @@ public enum PromptInput: Codable, Sendable, Hashable {
         }
     }
 
+    /// How many prompts the request holds.
+    public var count: Int {
+        switch self {
+        case .text: return 1
+        case .batch(let b): return b.count
+        case .tokens(let ids): return ids.count
+        }
+    }
+
+    /// A generous token estimate for the budget: UTF-8 bytes / 3 rounded up for text, the ids for token prompts.
+    public var estimatedTokens: Int {
+        switch self {
+        case .tokens(let ids): return ids.reduce(0) { $0 + $1.count }
+        default: return texts.reduce(0) { $0 + ($1.utf8.count + 2) / 3 }
+        }
+    }
+
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let one = try? c.decode(String.self) {

@@ -5,6 +5,7 @@ import Foundation
 import MimicCore
 import MimicData
 import MimicStages
+import MimicTeacher
 
 struct CollectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -36,6 +36,10 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Remote: a local copy of the model's tokenizer (GGUF, folder or built-in name), to score token ids and render chat templates.")
     var tokenizer: String?
     @Option(help: "Remote: requests in flight at once (default 4).") var concurrency: Int?
+    @Option(help: "Remote: the request cache and ledger (default: teacher.sqlite in the cache folder; `mimic ledger` reads it).")
+    var requestCache: String?
+    @Option(help: "Remote: the ledger's run name (default: the results file's name).") var run: String?
+    @Option(help: "Remote: dollars this run may spend; stops before going over.") var budget: Double?
     @Option(help: "Chat template to use instead of the model's (chatml, llama2, llama3, vicuna).") var template: String?
     @Flag(inversion: .prefixedNo, help: "Wrap every task's prompt in the model's chat template, or in none (default: as each task says).")
     var chatTemplate: Bool?
@@ -69,9 +73,12 @@ struct Eval: AsyncParsableCommand {
             if let sandboxParallel { c.sandboxParallel = sandboxParallel }
             if let toxicity { c.toxicity = toxicity }
             if let perspectiveRate { c.perspectiveRate = perspectiveRate }
-            if let baseURL { c.baseUrl = baseURL }
+            if let baseURL { c.client.baseUrl = baseURL }
+            if let requestCache { c.client.cache = requestCache }
+            if let run { c.client.run = run }
+            if let budget { c.client.budget = budget }
             if let tokenizer { c.tokenizer = tokenizer }
-            if let concurrency { c.concurrency = concurrency }
+            if let concurrency { c.client.concurrency = concurrency }
             if let template { c.template = template }
             if let chatTemplate { c.chatTemplate = chatTemplate }
             if let threads { c.threads = threads }
