@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "MimicData", targets: ["MimicData"]),
         .library(name: "MimicServer", targets: ["MimicServer"]),
         .library(name: "MimicEval", targets: ["MimicEval"]),
+        .library(name: "MimicMetrics", targets: ["MimicMetrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -43,12 +44,13 @@ let package = Package(
         .target(
             name: "CCLD2", path: "Sources/CCLD2",
             linkerSettings: [.linkedLibrary("cld2")]),
-        .target(name: "MimicData", dependencies: ["MimicTeacher", "MimicTokenizers", "CCLD2"]),
+        .target(name: "MimicMetrics"),
+        .target(name: "MimicData", dependencies: ["MimicTeacher", "MimicTokenizers", "MimicMetrics", "CCLD2"]),
         .target(name: "CSandbox", path: "Sources/CSandbox", linkerSettings: [.linkedLibrary("z")]),
         .target(
             name: "MimicEval",
             dependencies: [
-                "CSandbox", "MimicModels", "MimicTokenizers", "MimicTeacher", "MimicData",
+                "CSandbox", "MimicModels", "MimicTokenizers", "MimicTeacher", "MimicData", "MimicMetrics",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
@@ -62,7 +64,7 @@ let package = Package(
             name: "mimic",
             dependencies: [
                 "MimicModels", "MimicTokenizers", "MimicTensor", "MimicTrain", "MimicTeacher", "MimicData",
-                "MimicServer", "MimicEval",
+                "MimicMetrics", "MimicServer", "MimicEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(
@@ -84,7 +86,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .testTarget(
-            name: "MimicDataTests", dependencies: ["MimicData", "MimicTeacher", "MimicTokenizers"],
+            name: "MimicDataTests", dependencies: ["MimicData", "MimicMetrics", "MimicTeacher", "MimicTokenizers"],
+            resources: [.copy("Resources")]),
+        // MimicTeacher only for SplitMix64, the seeded generator of RougeBatchTests' texts.
+        .testTarget(
+            name: "MimicMetricsTests", dependencies: ["MimicMetrics", "MimicTeacher"],
             resources: [.copy("Resources")]),
         .testTarget(
             name: "MimicServerTests",
@@ -96,7 +102,7 @@ let package = Package(
         .testTarget(
             name: "MimicEvalTests",
             dependencies: [
-                "MimicEval", "MimicServer", "MimicModels", "MimicTeacher", "MimicData", "MimicTokenizers",
+                "MimicEval", "MimicMetrics", "MimicServer", "MimicModels", "MimicTeacher", "MimicData", "MimicTokenizers",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             resources: [.copy("Resources")]),

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import MimicData
+import MimicMetrics
 
 struct DataDiversity: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import MimicData
+import MimicMetrics
 
 struct DataLeakage: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import MimicData
 import MimicEval
+import MimicMetrics
 import MimicModels
 import MimicTeacher
 import MimicTensor

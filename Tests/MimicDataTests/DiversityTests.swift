@@ -3,6 +3,7 @@ import Foundation
 import MimicTeacher
 import MimicData
 import Testing
+import MimicMetrics
 
 /// Seeded English-like queries with near-duplicates, exact duplicates, empty and one-token queries, long ones.
 func generatedQueries(_ count: Int, seed: UInt64) -> [String] {

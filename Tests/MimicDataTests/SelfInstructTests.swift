@@ -4,6 +4,7 @@ import Foundation
 import MimicTeacher
 import Testing
 @testable import MimicData
+import MimicMetrics
 
 @Suite struct SelfInstructTests {
     @Test func rougeLMatchesHandComputedValues() {

@@ -3,6 +3,7 @@
 import Foundation
 import MimicTeacher
 import MimicTokenizers
+import MimicMetrics
 
 /// Options of `SelfInstructGenerator`.
 public struct SelfInstructOptions: Sendable, Hashable {

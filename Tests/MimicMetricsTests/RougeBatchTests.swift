@@ -2,7 +2,7 @@
 // the golden pairs of scripts/reference/rouge_golden.py and on generated pairs, its tokens against Rouge.tokens,
 // and FastPorterStemmer against PorterStemmer.
 import Foundation
-@testable import MimicData
+@testable import MimicMetrics
 import MimicTeacher
 import Testing
 

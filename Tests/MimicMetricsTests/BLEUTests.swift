@@ -1,6 +1,6 @@
 // BLEU against sacrebleu 2.4.3: the golden file of scripts/reference/bleu_golden.py (630 sentence pairs, 8 corpora).
 import Foundation
-import MimicData
+import MimicMetrics
 import Testing
 
 struct BLEUGoldenCase: Decodable {

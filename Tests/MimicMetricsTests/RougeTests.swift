@@ -1,7 +1,7 @@
 // ROUGE-1/2/L and the Porter stemmer against rouge-score 0.1.2 (use_stemmer=True) and NLTK 3.10.4: the golden
 // file of scripts/reference/rouge_golden.py.
 import Foundation
-import MimicData
+import MimicMetrics
 import Testing
 
 struct RougeGoldenLine: Decodable {
