@@ -52,8 +52,7 @@ struct BLEUGoldenCase: Decodable {
 }
 
 func loadBLEUGolden() throws -> [BLEUGoldenCase] {
-    let url = Bundle.module.url(forResource: "Resources/bleu_golden", withExtension: "jsonl")
-        ?? URL(fileURLWithPath: Bundle.module.bundlePath + "/Resources/bleu_golden.jsonl")
+    let url = resourceURL("bleu_golden", "jsonl")
     let text = try String(contentsOf: url, encoding: .utf8)
     return try text.split(separator: "\n").map { try JSONDecoder().decode(BLEUGoldenCase.self, from: Data($0.utf8)) }
 }

@@ -4,12 +4,6 @@ import Foundation
 import MimicMetrics
 import Testing
 
-/// A file of this target's Resources folder.
-func resourceURL(_ name: String, _ ext: String) -> URL {
-    Bundle.module.url(forResource: "Resources/" + name, withExtension: ext)
-        ?? URL(fileURLWithPath: Bundle.module.bundlePath + "/Resources/\(name).\(ext)")
-}
-
 @Suite struct ExactMatchTests {
     struct Golden: Decodable {
         var prediction: String
