@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "MimicEval", targets: ["MimicEval"]),
         .library(name: "MimicCore", targets: ["MimicCore"]),
         .library(name: "MimicStages", targets: ["MimicStages"]),
+        .library(name: "MimicMetrics", targets: ["MimicMetrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -47,12 +48,13 @@ let package = Package(
         .target(
             name: "CCLD2", path: "Sources/CCLD2",
             linkerSettings: [.linkedLibrary("cld2")]),
-        .target(name: "MimicData", dependencies: ["MimicCore", "MimicTeacher", "MimicTokenizers", "CCLD2"]),
+        .target(name: "MimicMetrics", dependencies: ["MimicCore"]),
+        .target(name: "MimicData", dependencies: ["MimicCore", "MimicMetrics", "MimicTeacher", "MimicTokenizers", "CCLD2"]),
         .target(name: "CSandbox", path: "Sources/CSandbox", linkerSettings: [.linkedLibrary("z")]),
         .target(
             name: "MimicEval",
             dependencies: [
-                "CSandbox", "MimicCore", "MimicModels", "MimicTokenizers", "MimicTensor", "MimicTeacher", "MimicData",
+                "CSandbox", "MimicCore", "MimicMetrics", "MimicModels", "MimicTokenizers", "MimicTensor", "MimicTeacher", "MimicData",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
@@ -65,7 +67,7 @@ let package = Package(
         .target(
             name: "MimicStages",
             dependencies: [
-                "MimicCore", "MimicTeacher", "MimicModels", "MimicTokenizers", "MimicTensor", "MimicTrain", "MimicData",
+                "MimicCore", "MimicMetrics", "MimicTeacher", "MimicModels", "MimicTokenizers", "MimicTensor", "MimicTrain", "MimicData",
                 "MimicEval", "MimicServer",
                 .product(name: "Yams", package: "Yams"),
             ]),
@@ -73,7 +75,7 @@ let package = Package(
             name: "mimic",
             dependencies: [
                 "MimicCore", "MimicStages", "MimicModels", "MimicTokenizers", "MimicTensor", "MimicTrain", "MimicTeacher", "MimicData",
-                "MimicServer", "MimicEval",
+                "MimicMetrics", "MimicServer", "MimicEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(
@@ -95,7 +97,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .testTarget(
-            name: "MimicDataTests", dependencies: ["MimicCore", "MimicData", "MimicTeacher", "MimicTokenizers"],
+            name: "MimicDataTests", dependencies: ["MimicCore", "MimicData", "MimicMetrics", "MimicTeacher", "MimicTokenizers"],
             resources: [.copy("Resources")]),
         .testTarget(
             name: "MimicServerTests",
@@ -107,7 +109,7 @@ let package = Package(
         .testTarget(
             name: "MimicEvalTests",
             dependencies: [
-                "MimicCore", "MimicEval", "MimicServer", "MimicModels", "MimicTeacher", "MimicData", "MimicTokenizers",
+                "MimicCore", "MimicEval", "MimicMetrics", "MimicServer", "MimicModels", "MimicTeacher", "MimicData", "MimicTokenizers",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             resources: [.copy("Resources")]),
@@ -115,6 +117,9 @@ let package = Package(
             name: "MimicCLITests",
             dependencies: ["mimic", "MimicCore", "MimicModels", "MimicTeacher", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "MimicCoreTests", dependencies: ["MimicCore"]),
+        .testTarget(
+            name: "MimicMetricsTests", dependencies: ["MimicCore", "MimicMetrics"],
+            resources: [.copy("Resources")]),
         .testTarget(
             name: "MimicStagesTests",
             dependencies: ["MimicStages", "MimicCore", "MimicEval", "MimicData", "MimicTeacher"]),

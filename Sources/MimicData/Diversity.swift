@@ -1,5 +1,6 @@
 // The paper's diversity figure: each query's sentence BLEU against its most similar other query, and the mean.
 import Foundation
+import MimicMetrics
 
 /// Self-BLEU diversity of a set of queries (lower = more diverse; the paper: 8 for ShareGPT-Mix, 61 for
 /// Super-NaturalInstructions).
@@ -57,24 +58,5 @@ public enum Diversity {
             return best
         }
         return DiversityReport(neighbors)
-    }
-}
-
-extension BLEUNearestIndex {
-    /// For every reference, the best other reference (reference d as the hypothesis), on `threads` threads.
-    public func nearestOthers(threads: Int = 2, progress: (@Sendable (Int, Int) -> Void)? = nil) -> [BLEUNeighbor] {
-        ParallelMap.run(count, threads: threads, chunk: 16, progress: progress,
-                        state: { NearestScratch(count: self.count) }) { d, scratch in
-            self.nearest(self.hypothesis(reference: d), excluding: d, &scratch)
-        }
-    }
-
-    /// For every hypothesis, its best reference in this index, on `threads` threads.
-    public func nearest(for hypotheses: [String], threads: Int = 2,
-                        progress: (@Sendable (Int, Int) -> Void)? = nil) -> [BLEUNeighbor] {
-        ParallelMap.run(hypotheses.count, threads: threads, chunk: 16, progress: progress,
-                        state: { NearestScratch(count: self.count) }) { i, scratch in
-            self.nearest(self.hypothesis(tokens: BLEU.tokens(hypotheses[i])), excluding: nil, &scratch)
-        }
     }
 }

@@ -1,5 +1,6 @@
 // The leakage filter: drop evaluation prompts whose sentence BLEU against some training query exceeds a threshold.
 import Foundation
+import MimicMetrics
 
 /// One evaluation prompt that the leakage filter dropped.
 public struct LeakedPrompt: Sendable, Hashable, Codable {

@@ -1,8 +1,9 @@
-// Aggregation of item scores: the mean (corpus BLEU for bleu), per group with micro and macro averages, and
-// bootstrap standard errors from a seeded generator.
+// Aggregation of item scores by each metric's own aggregate (the mean; corpus BLEU for bleu), per group with micro
+// and macro averages, and bootstrap standard errors from a seeded generator.
 import Foundation
 import MimicCore
 import MimicData
+import MimicMetrics
 import MimicTeacher
 
 /// A metric's aggregate.
@@ -36,14 +37,25 @@ public struct TaskResult: Codable, Sendable {
     public var samples: [ItemRecord]
 }
 
-/// Aggregates records.
+/// Aggregates records: each "metric,filter" by its metric's `aggregate` (the mean, corpus BLEU for bleu).
 struct Aggregator {
     let task: EvalTask
     let iterations: Int
     let seed: UInt64
+    /// The task's metrics by "metric,filter".
+    let byKey: [String: any Metric]
+
+    init(task: EvalTask, iterations: Int, seed: UInt64) {
+        self.task = task
+        self.iterations = iterations
+        self.seed = seed
+        // A task is validated when loaded, so its metrics resolve; a key without one is averaged.
+        let resolved = (try? task.metrics()) ?? []
+        byKey = Dictionary(resolved.flatMap { m in task.reportKeys(m).map { ($0, m) } }) { first, _ in first }
+    }
 
     func result(records: [ItemRecord], model: String) -> TaskResult {
-        let names = Set(records.flatMap { $0.metrics.keys }).union(expectedNames(records))
+        let names = Set(records.flatMap { $0.metrics.keys }).union(byKey.keys)
         var metrics: [String: MetricValue] = [:], macro: [String: MetricValue]?, groups: [String: [String: MetricValue]]?
         for name in names {
             let all = Array(records.indices)
@@ -65,60 +77,29 @@ struct Aggregator {
                           groups: groups, config: task, samples: records)
     }
 
-    /// Metric names every item should have had, so a metric no item could score still appears (with missing = n).
-    func expectedNames(_ records: [ItemRecord]) -> [String] {
-        let pipelines = task.filters?.map(\.name) ?? ["none"]
-        return task.metricList.flatMap { spec -> [String] in
-            guard let kind = MetricKind(rawValue: spec.metric) else { return [] }
-            let name = kind.reportName(k: spec.k)
-            switch kind {
-            case .exactMatch, .rouge1, .rouge2, .rougeL, .bleu: return pipelines.map { name + "," + $0 }
-            case .passAt1, .passAtK: return [name + "," + (task.filters?.first?.name ?? "none")]
-            default: return [name + ",none"]
-            }
-        }
-    }
-
     func aggregate(_ name: String, _ records: [ItemRecord], _ indices: [Int]) -> MetricValue {
         bootstrap(name: name, records, indices) { statistic(name, records, $0) }
     }
 
-    /// The statistic over some items: corpus BLEU for bleu, else the mean of the items that have the metric.
+    /// The metric's aggregate over the items of `indices` that it scored.
     func statistic(_ name: String, _ records: [ItemRecord], _ indices: [Int]) -> Double? {
-        if name.hasPrefix("bleu,") {
-            let filter = String(name.dropFirst(5))
-            var total = BLEUStatistics.zero, any = false
-            for i in indices {
-                guard let s = records[i].bleuStatistics?[filter], s.count == 10 else { continue }
-                total = total + BLEUStatistics(hypothesisLength: s[0], referenceLength: s[1], correct: Array(s[2..<6]), total: Array(s[6..<10]))
-                any = true
-            }
-            return any ? BLEU.score(total).score : nil
+        var scores: [MetricItemScore] = []
+        scores.reserveCapacity(indices.count)
+        for i in indices {
+            if let v = records[i].metrics[name] { scores.append(MetricItemScore(value: v, statistics: records[i].statistics?[name])) }
         }
-        var sum = 0.0, n = 0
-        for i in indices { if let v = records[i].metrics[name] { sum += v; n += 1 } }
-        return n == 0 ? nil : sum / Double(n)
+        return byKey[name]?.aggregate(scores) ?? MetricItemScore.mean(scores)
     }
 
     /// The statistic on `indices`, and its standard error over `iterations` resamples (with replacement).
     func bootstrap(name: String, _ records: [ItemRecord], _ indices: [Int], _ stat: ([Int]) -> Double?) -> MetricValue {
         let scored = indices.filter { records[$0].metrics[name] != nil }
-        let value = stat(indices)
         var stderr: Double?
         if scored.count > 1, iterations > 1 {
             var rng = SplitMix64(seed: seed, stream: UInt64(truncatingIfNeeded: name.hashValueStable))
-            var values: [Double] = []
-            values.reserveCapacity(iterations)
-            for _ in 0..<iterations {
-                let sample = (0..<indices.count).map { _ in indices[rng.below(indices.count)] }
-                if let v = stat(sample) { values.append(v) }
-            }
-            if values.count > 1 {
-                let mean = values.reduce(0, +) / Double(values.count)
-                stderr = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
-            }
+            stderr = Bootstrap.standardError(indices, iterations: iterations, draw: { rng.below($0) }, statistic: stat)
         }
-        return MetricValue(value: value, stderr: stderr, n: scored.count, missing: indices.count - scored.count)
+        return MetricValue(value: stat(indices), stderr: stderr, n: scored.count, missing: indices.count - scored.count)
     }
 }
 

@@ -3,6 +3,7 @@
 import Foundation
 import MimicCore
 import MimicData
+import MimicMetrics
 import MimicModels
 import MimicTeacher
 
@@ -88,7 +89,8 @@ public struct Evaluator: Sendable {
     /// Checks the code-execution gate, loads a task's documents and builds its prompts without asking the model: a
     /// bad file, field or template is reported before any work is done. `run` takes the result.
     public func preflight(_ task: EvalTask) throws -> [PreparedItem] {
-        let needsCode = task.unsafeCode == true || task.metricList.contains { MetricKind(rawValue: $0.metric)?.executesCode == true }
+        let metrics = try task.metrics()
+        let needsCode = task.unsafeCode == true || metrics.contains { $0.input == .codeOutcomes }
         if needsCode && !options.allowCodeExecution { throw EvalError.codeExecutionNotAllowed(task: task.task) }
         return try prepare(task)
     }

@@ -1,6 +1,7 @@
 // Per-item records and their scores: answers extracted by each filter pipeline and scored by each metric.
 import Foundation
 import MimicData
+import MimicMetrics
 
 /// What one document gave: the prompt, the model's answers, the extracted answers and each metric's value.
 public struct ItemRecord: Codable, Sendable {
@@ -31,8 +32,8 @@ public struct ItemRecord: Codable, Sendable {
     public var execution: [CodeOutcome]?
     /// Why a metric could not be computed for this item (it is left out of that metric, never scored 0).
     public var errors: [String]?
-    /// BLEU statistics of the first completion per filter (for corpus BLEU).
-    public var bleuStatistics: [String: [Int]]?
+    /// Statistics of corpus-level metrics by "metric,filter" (bleu: the counts corpus BLEU sums).
+    public var statistics: [String: [Double]]?
 
     init(_ item: PreparedItem) {
         docIndex = item.index
@@ -79,74 +80,76 @@ struct ItemScorer {
         get throws { try task.filters?.map(FilterPipeline.init) ?? [] }
     }
 
+    /// Scores every record by every metric of the task: first what the metrics read from outside the text (sandbox
+    /// outcomes, toxicity), then each record, metric by metric in `metric_list` order.
     func score(_ records: inout [ItemRecord], items: [PreparedItem]) async throws {
+        let metrics = try task.metrics()
+        let inputs = Set(metrics.map(\.input))
         let declared = try declaredPipelines
         let pipelines = declared.isEmpty ? [FilterPipeline.none] : declared
-        let textKinds: Set<MetricKind> = [.exactMatch, .rouge1, .rouge2, .rougeL, .bleu]
-        // Each completion is filtered once, and scored by ROUGE once, however many metrics read it.
-        var answers: [[(pipeline: String, text: String)]] = []
-        var rouge: [[RougeScores?]] = []
-        if task.metricList.contains(where: { MetricKind(rawValue: $0.metric).map(textKinds.contains) == true }) {
+        // Each completion is filtered once, and each answer becomes one MetricItem that every metric reads (ROUGE
+        // compares it once however many ROUGE metrics there are).
+        var answers = [[(pipeline: String, text: String)]](repeating: [], count: records.count)
+        if inputs.contains(.answer) {
             answers = records.map { r in r.completions?.first.map { c in pipelines.map { ($0.name, $0.apply(c)) } } ?? [] }
-            rouge = answers.map { [RougeScores?](repeating: nil, count: $0.count) }
             for i in records.indices where !answers[i].isEmpty {
                 records[i].filtered = Dictionary(answers[i].map { ($0.pipeline, $0.text) }) { $1 }
             }
         }
-        for spec in task.metricList {
-            guard let kind = MetricKind(rawValue: spec.metric) else { continue }
-            let name = kind.reportName(k: spec.k)
-            switch kind {
-            case .acc, .accNorm:
-                for i in records.indices {
-                    guard let lls = records[i].loglikelihoods, let gold = records[i].gold, let choices = records[i].choices else { continue }
-                    records[i].metrics[name + ",none"] = kind == .acc ? ChoiceAccuracy.acc(lls, gold: gold)
-                        : ChoiceAccuracy.accNorm(lls, choices: choices, gold: gold)
+        if inputs.contains(.codeOutcomes) { try await runCode(&records, items: items) }
+        let toxicities: [Int: Result<Double, Error>] = inputs.contains(.toxicity) ? try await scoreToxicity(records) : [:]
+        let codeFilter = try declaredPipelines.first?.name ?? "none"
+        for i in records.indices {
+            let references = (records[i].goldAnswers ?? records[i].target.map { [$0] } ?? []).filter { !$0.isEmpty }
+            let answerItems = answers[i].map { MetricItem(answer: $0.text, references: references, target: records[i].target) }
+            for metric in metrics {
+                switch metric.input {
+                case .answer:
+                    for (item, answer) in zip(answerItems, answers[i]) {
+                        guard apply(metric, item, to: &records[i], key: metric.reportName + "," + answer.pipeline) else { break }
+                    }
+                case .choiceLogLikelihoods:
+                    let item = MetricItem(choices: records[i].choices, gold: records[i].gold, logLikelihoods: records[i].loglikelihoods)
+                    apply(metric, item, to: &records[i], key: metric.reportName + ",none")
+                case .codeOutcomes:
+                    let runs = records[i].execution ?? []
+                    if let broken = runs.first(where: \.sandboxError) {
+                        records[i].errors = (records[i].errors ?? []) + ["\(metric.reportName): \(broken.detail)"]
+                        continue
+                    }
+                    apply(metric, MetricItem(samplesPassed: runs.map(\.passed)), to: &records[i], key: metric.reportName + "," + codeFilter)
+                case .toxicity:
+                    switch toxicities[i] {
+                    case .success(let p)?: apply(metric, MetricItem(toxicity: p), to: &records[i], key: metric.reportName + ",none")
+                    case .failure(let error)?:
+                        records[i].errors = (records[i].errors ?? []) + ["\(metric.reportName): \(toxicity?.name ?? "toxicity"): \(error.localizedDescription)"]
+                    case nil: break
+                    }
                 }
-            case .exactMatch, .rouge1, .rouge2, .rougeL, .bleu:
-                let custom = spec.customExactMatch ? try ExactMatchOptions(
-                    regexesToIgnore: spec.regexesToIgnore ?? [], ignoreCase: spec.ignoreCase ?? false,
-                    ignorePunctuation: spec.ignorePunctuation ?? false) : nil
-                for i in records.indices {
-                    scoreText(&records[i], answers: answers[i], rouge: &rouge[i], kind: kind, name: name, exact: custom)
-                }
-            case .passAt1, .passAtK:
-                try await scoreCode(&records, items: items, name: name, k: kind == .passAt1 ? 1 : spec.k ?? 1)
-            case .nonToxicity:
-                try await scoreToxicity(&records, name: name)
             }
         }
     }
 
-    private func scoreText(_ record: inout ItemRecord, answers: [(pipeline: String, text: String)], rouge: inout [RougeScores?],
-                           kind: MetricKind, name: String, exact: ExactMatchOptions?) {
-        guard !answers.isEmpty else { return }
-        let golds = (record.goldAnswers ?? record.target.map { [$0] } ?? []).filter { !$0.isEmpty }
-        let isRouge = kind == .rouge1 || kind == .rouge2 || kind == .rougeL
-        guard isRouge ? record.target?.isEmpty == false : !golds.isEmpty else {
-            record.errors = (record.errors ?? []) + ["\(name): the item has no reference answer"]
-            return
-        }
-        for (j, (pipeline, answer)) in answers.enumerated() {
-            let key = name + "," + pipeline
-            switch kind {
-            case .exactMatch:
-                record.metrics[key] = exact?.score(prediction: answer, answers: golds) ?? SQuAD.exactMatch(prediction: answer, answers: golds)
-            case .rouge1, .rouge2, .rougeL:
-                let s = rouge[j] ?? Rouge.score(target: record.target!, prediction: answer)
-                rouge[j] = s
-                record.metrics[key] = kind == .rouge1 ? s.rouge1.fmeasure : kind == .rouge2 ? s.rouge2.fmeasure : s.rougeL.fmeasure
-            case .bleu:
-                let st = BLEU.statistics(answer, golds)
-                record.bleuStatistics = (record.bleuStatistics ?? [:]).merging(
-                    [pipeline: [st.hypothesisLength, st.referenceLength] + st.correct + st.total]) { $1 }
-                record.metrics[key] = BLEU.score(st, effectiveOrder: true).score   // sacrebleu's sentence BLEU, from the same counts
-            default: break
-            }
+    /// Scores `item` by `metric` into the record under `key`; an item the metric cannot score gets its reason in
+    /// the record's errors and false (so it is not tried under the other filters).
+    @discardableResult
+    private func apply(_ metric: any Metric, _ item: MetricItem, to record: inout ItemRecord, key: String) -> Bool {
+        do {
+            guard let s = try metric.score(item) else { return true }
+            record.metrics[key] = s.value
+            if let statistics = s.statistics { record.statistics = (record.statistics ?? [:]).merging([key: statistics]) { $1 } }
+            return true
+        } catch let error as MetricError {
+            record.errors = (record.errors ?? []) + ["\(metric.reportName): \(error.problem)"]
+            return false
+        } catch {
+            record.errors = (record.errors ?? []) + ["\(metric.reportName): \(error.localizedDescription)"]
+            return false
         }
     }
 
-    private func scoreCode(_ records: inout [ItemRecord], items: [PreparedItem], name: String, k: Int) async throws {
+    /// Runs every sample of every record not yet run (from the cache when it holds the outcome) into `execution`.
+    private func runCode(_ records: inout [ItemRecord], items: [PreparedItem]) async throws {
         guard let executor else { throw EvalError.codeExecutionNotAllowed(task: task.task) }
         var programs: [String] = [], owners: [Int] = []
         for (i, record) in records.enumerated() where record.execution == nil {
@@ -177,19 +180,11 @@ struct ItemScorer {
         for (j, outcome) in outcomes.enumerated() {
             records[owners[j]].execution = (records[owners[j]].execution ?? []) + [outcome!]
         }
-        for i in records.indices {
-            let runs = records[i].execution ?? []
-            if let broken = runs.first(where: \.sandboxError) {
-                records[i].errors = (records[i].errors ?? []) + ["\(name): \(broken.detail)"]
-                continue
-            }
-            guard runs.count >= k else { continue }
-            records[i].metrics[name + "," + (try declaredPipelines.first?.name ?? "none")] =
-                try PassAtK.estimate(n: runs.count, c: runs.filter(\.passed).count, k: k)
-        }
     }
 
-    private func scoreToxicity(_ records: inout [ItemRecord], name: String) async throws {
+    /// The toxicity of each record's first completion (by record index; records without one are absent), from the
+    /// cache or the scorer.
+    private func scoreToxicity(_ records: [ItemRecord]) async throws -> [Int: Result<Double, Error>] {
         guard let toxicity else {
             throw EvalError.invalidArgument("task \(task.task) scores toxicity; choose a scorer with --toxicity perspective|offline")
         }
@@ -208,12 +203,6 @@ struct ItemScorer {
         if !scored.isEmpty, scored.allSatisfy({ (try? $0.get()) == nil }), case .failure(let error) = scored[0] {
             throw EvalError.requestFailed(model: toxicity.name, problem: "no text could be scored: \(error.localizedDescription)")
         }
-        for (i, result) in zip(indices, results) {
-            switch result! {
-            case .success(let p): records[i].metrics[name + ",none"] = 1 - p
-            case .failure(let error):
-                records[i].errors = (records[i].errors ?? []) + ["\(name): \(toxicity.name): \(error.localizedDescription)"]
-            }
-        }
+        return Dictionary(uniqueKeysWithValues: zip(indices, results.map { $0! }))
     }
 }

@@ -1,6 +1,7 @@
 // An offline toxicity score: alt-profanity-check's TF-IDF vectorizer and calibrated linear SVMs, read from the plain
 // JSON that scripts/export_profanity_model.py writes, computing what scikit-learn 1.9.1's predict_proba computes.
 import Foundation
+import MimicMetrics
 
 /// A profanity model file that cannot be used: which file, which field, what is wrong, and what to do.
 public struct ProfanityModelError: LocalizedError, Equatable {

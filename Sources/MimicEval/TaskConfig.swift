@@ -1,11 +1,18 @@
 // Evaluation tasks declared as YAML (tasks/*.yaml): the typed configuration, `include:` merging and validation.
 import Foundation
+import MimicMetrics
 import Yams
 
 /// How a task asks the model: free generation until a stop string, or a choice among continuations by log-likelihood.
 public enum OutputType: String, Codable, Sendable {
     case generateUntil = "generate_until"
     case multipleChoice = "multiple_choice"
+
+    /// The output type that gives a metric its input: choices' log-likelihoods need multiple_choice, the rest a
+    /// generation.
+    public init(for input: MetricInput) {
+        self = input == .choiceLogLikelihoods ? .multipleChoice : .generateUntil
+    }
 }
 
 /// Which few-shot examples a document gets.
@@ -88,24 +95,6 @@ public struct FilterPipelineSpec: Codable, Sendable, Equatable {
     public var name: String
     /// The steps, applied in order.
     public var steps: [FilterStepSpec]
-}
-
-/// A metric a task reports.
-public struct MetricSpec: Codable, Sendable, Equatable {
-    /// The metric's registered name.
-    public var metric: String
-    /// pass_at_k: the k.
-    public var k: Int?
-    /// exact_match: compare as Hugging Face evaluate's exact_match (which lm-evaluation-harness uses) instead of
-    /// SQuAD's normalisation: these patterns removed first, then case and punctuation ignored as asked.
-    public var regexesToIgnore: [String]?
-    /// exact_match: compare in lower case.
-    public var ignoreCase: Bool?
-    /// exact_match: remove ASCII punctuation before comparing.
-    public var ignorePunctuation: Bool?
-
-    /// Whether exact_match uses the evaluate-style options rather than SQuAD's normalisation.
-    var customExactMatch: Bool { regexesToIgnore != nil || ignoreCase != nil || ignorePunctuation != nil }
 }
 
 /// The continuations of a multiple-choice task: a literal list, or a template naming a list field.
@@ -257,7 +246,6 @@ extension EvalTask {
         "dataset": ["format", "path", "split", "fewshot_path", "fewshot_split"],
         "generation": ["until", "max_tokens", "temperature", "samples"],
     ]
-    static let metricKeys: Set<String> = ["metric", "k", "regexes_to_ignore", "ignore_case", "ignore_punctuation"]
     static let filterKeys: Set<String> = ["name", "steps"]
     static let stepKeys: Set<String> = ["function", "pattern", "group", "select", "fallback", "text"]
 
@@ -273,7 +261,7 @@ extension EvalTask {
         try check(dict, keys, "")
         for (key, known) in nestedKeys { if let inner = dict[key] as? [String: Any] { try check(inner, known, key + ".") } }
         for (i, m) in ((dict["metric_list"] as? [Any]) ?? []).enumerated() {
-            if let m = m as? [String: Any] { try check(m, metricKeys, "metric_list[\(i)].") }
+            if let m = m as? [String: Any] { try check(m, MetricSpec.keys, "metric_list[\(i)].") }
         }
         for (i, f) in ((dict["filters"] as? [Any]) ?? []).enumerated() {
             guard let f = f as? [String: Any] else { continue }
@@ -301,25 +289,23 @@ extension EvalTask {
     func validate(file: String) throws {
         func bad(_ field: String, _ problem: String) -> EvalError { .invalidTask(file: file, field: field, problem: problem) }
         guard !metricList.isEmpty else { throw bad("metric_list", "is empty; name at least one metric") }
+        var metrics: [any Metric] = []
         for (i, m) in metricList.enumerated() {
-            guard let kind = MetricKind(rawValue: m.metric) else {
-                throw bad("metric_list[\(i)].metric", "unknown metric '\(m.metric)'; known: \(MetricKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            do { metrics.append(try MetricRegistry.shared.metric(for: m)) } catch let e as MetricError {
+                throw bad("metric_list[\(i)].\(e.option)", e.problem)
             }
-            guard kind.outputType == outputType else {
-                throw bad("metric_list[\(i)].metric", "'\(m.metric)' needs output_type \(kind.outputType.rawValue)")
-            }
-            if kind == .passAtK, (m.k ?? 0) < 1 { throw bad("metric_list[\(i)].k", "pass_at_k needs k of 1 or more") }
+            let needed = OutputType(for: metrics[i].input)
+            guard needed == outputType else { throw bad("metric_list[\(i)].metric", "'\(m.metric)' needs output_type \(needed.rawValue)") }
         }
         if outputType == .multipleChoice {
             guard docToChoice != nil else { throw bad("doc_to_choice", "is required for multiple_choice") }
             if case .list(let l)? = docToChoice, l.isEmpty { throw bad("doc_to_choice", "is an empty list") }
             guard gold != nil else { throw bad("gold", "is required for multiple_choice") }
         }
-        let referenced = metricList.compactMap { MetricKind(rawValue: $0.metric) }.filter { [.exactMatch, .rouge1, .rouge2, .rougeL, .bleu].contains($0) }
-        if let kind = referenced.first, docToTarget == nil, goldAnswers == nil {
-            throw bad("doc_to_target", "or gold_answers is required by \(kind.rawValue), which compares with a reference")
+        if let metric = metrics.first(where: \.needsReference), docToTarget == nil, goldAnswers == nil {
+            throw bad("doc_to_target", "or gold_answers is required by \(metric.reportName), which compares with a reference")
         }
-        if metricList.contains(where: { $0.metric == "pass_at_k" && ($0.k ?? 1) > 1 }), (generation?.temperature ?? 0) == 0 {
+        if metrics.contains(where: { $0.samplesNeeded > 1 }), (generation?.temperature ?? 0) == 0 {
             throw bad("generation.temperature", "is 0: every sample would be the same and pass@k would equal pass@1; sample with a temperature above 0")
         }
         let templates: [(String, String?)] = [("doc_to_text", docToText), ("doc_to_target", docToTarget), ("description", description),
@@ -327,11 +313,6 @@ extension EvalTask {
         for (field, text) in templates {
             guard let text else { continue }
             do { _ = try DocTemplate(text) } catch let e as EvalError { throw bad(field, e.errorDescription ?? "is not a valid template") }
-        }
-        for m in metricList where m.customExactMatch {
-            do { _ = try ExactMatchOptions(regexesToIgnore: m.regexesToIgnore ?? [], ignoreCase: false, ignorePunctuation: false) } catch let e as EvalError {
-                throw bad("metric_list.regexes_to_ignore", e.errorDescription ?? "is invalid")
-            }
         }
         if let n = numFewshot, n < 0 { throw bad("num_fewshot", "must be 0 or more") }
         if (numFewshot ?? 0) > 0, promptFile == nil, docToTarget == nil { throw bad("doc_to_target", "is required for few-shot examples") }
@@ -354,8 +335,25 @@ extension EvalTask {
 
     /// Samples per item: the most any metric needs, at least the task's `generation.samples`.
     public var samplesPerItem: Int {
-        let needed = metricList.map { MetricKind(rawValue: $0.metric) == .passAtK ? ($0.k ?? 1) : 1 }.max() ?? 1
+        // Loading validated the metric_list, so every entry resolves.
+        let needed = ((try? metrics()) ?? []).map(\.samplesNeeded).max() ?? 1
         return max(generation?.samples ?? 1, needed)
+    }
+
+    /// The task's metrics, each built from its metric_list entry by `MetricRegistry.shared`.
+    public func metrics() throws -> [any Metric] {
+        try metricList.map { try MetricRegistry.shared.metric(for: $0) }
+    }
+
+    /// The "metric,filter" keys a metric reports under: each filter pipeline (or `none`) for a metric of the answer,
+    /// the first filter (or `none`) for code outcomes, `none` otherwise.
+    public func reportKeys(_ metric: any Metric) -> [String] {
+        let pipelines = (filters ?? []).map(\.name)
+        switch metric.input {
+        case .answer: return (pipelines.isEmpty ? ["none"] : pipelines).map { metric.reportName + "," + $0 }
+        case .codeOutcomes: return [metric.reportName + "," + (pipelines.first ?? "none")]
+        case .choiceLogLikelihoods, .toxicity: return [metric.reportName + ",none"]
+        }
     }
 }
 

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import MimicCore
 import MimicData
+import MimicMetrics
 
 struct DataDiversity: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -5,6 +5,7 @@ import Foundation
 import MimicCore
 import MimicData
 import MimicEval
+import MimicMetrics
 import MimicModels
 import MimicTeacher
 import MimicTensor

@@ -4,6 +4,7 @@ import MimicCore
 import MimicTeacher
 import MimicData
 import Testing
+import MimicMetrics
 
 /// Seeded English-like queries with near-duplicates, exact duplicates, empty and one-token queries, long ones.
 func generatedQueries(_ count: Int, seed: UInt64) -> [String] {

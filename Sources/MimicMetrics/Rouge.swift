@@ -77,3 +77,28 @@ public enum Rouge {
         return counts
     }
 }
+
+/// `rouge1`, `rouge2` and `rougeL`: the F-measure (with the Porter stemmer) against the item's target, the mean
+/// over items. The three read one comparison per answer, kept in the item's memo.
+public struct RougeMetric: Metric {
+    /// Which ROUGE.
+    public enum Kind: String, Sendable { case rouge1, rouge2, rougeL }
+    public let kind: Kind
+    public var reportName: String { kind.rawValue }
+    public var input: MetricInput { .answer }
+    public var needsReference: Bool { true }
+
+    /// The metric of one kind.
+    public init(_ kind: Kind) { self.kind = kind }
+
+    public func score(_ item: MetricItem) throws -> MetricItemScore? {
+        guard let target = item.target, !target.isEmpty else { throw MetricError.unscorable("the item has no reference answer") }
+        guard let answer = item.answer else { return nil }
+        let s = item.memo.value("rouge") { Rouge.score(target: target, prediction: answer) }
+        switch kind {
+        case .rouge1: return MetricItemScore(value: s.rouge1.fmeasure)
+        case .rouge2: return MetricItemScore(value: s.rouge2.fmeasure)
+        case .rougeL: return MetricItemScore(value: s.rougeL.fmeasure)
+        }
+    }
+}

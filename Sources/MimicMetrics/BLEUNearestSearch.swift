@@ -181,3 +181,22 @@ extension BLEUNearestIndex {
         return BLEUNeighbor(index: bestIndex, score: best)
     }
 }
+
+extension BLEUNearestIndex {
+    /// For every reference, the best other reference (reference d as the hypothesis), on `threads` threads.
+    public func nearestOthers(threads: Int = 2, progress: (@Sendable (Int, Int) -> Void)? = nil) -> [BLEUNeighbor] {
+        ParallelMap.run(count, threads: threads, chunk: 16, progress: progress,
+                        state: { NearestScratch(count: self.count) }) { d, scratch in
+            self.nearest(self.hypothesis(reference: d), excluding: d, &scratch)
+        }
+    }
+
+    /// For every hypothesis, its best reference in this index, on `threads` threads.
+    public func nearest(for hypotheses: [String], threads: Int = 2,
+                        progress: (@Sendable (Int, Int) -> Void)? = nil) -> [BLEUNeighbor] {
+        ParallelMap.run(hypotheses.count, threads: threads, chunk: 16, progress: progress,
+                        state: { NearestScratch(count: self.count) }) { i, scratch in
+            self.nearest(self.hypothesis(tokens: BLEU.tokens(hypotheses[i])), excluding: nil, &scratch)
+        }
+    }
+}

@@ -4,7 +4,7 @@ import Foundation
 /// Runs `body(i, &state)` for every i in 0..<count on `threads` threads (chunks handed out in order from a
 /// shared counter), each thread with its own `state`; results land at their index, so they do not depend on
 /// the thread count.
-enum ParallelMap {
+package enum ParallelMap {
     final class Box<T>: @unchecked Sendable {
         let buffer: UnsafeMutableBufferPointer<T?>
         init(_ count: Int) {
@@ -25,7 +25,7 @@ enum ParallelMap {
 
     /// The calling thread works too, plus `threads - 1` started `Thread`s (not Dispatch's pool, which the
     /// caller's Swift-concurrency context shares); returns once all have finished.
-    static func run<T, State>(_ count: Int, threads: Int, chunk: Int = 16,
+    package static func run<T, State>(_ count: Int, threads: Int, chunk: Int = 16,
                               progress: (@Sendable (Int, Int) -> Void)? = nil,
                               state makeState: @escaping () -> State,
                               _ body: @escaping (Int, inout State) -> T) -> [T] {

@@ -1,7 +1,7 @@
 // ROUGE-1/2/L and the Porter stemmer against rouge-score 0.1.2 (use_stemmer=True) and NLTK 3.10.4: the golden
 // file of scripts/reference/rouge_golden.py.
 import Foundation
-import MimicData
+import MimicMetrics
 import Testing
 
 struct RougeGoldenLine: Decodable {
@@ -16,8 +16,7 @@ struct RougeGoldenLine: Decodable {
 }
 
 func loadRougeGolden() throws -> [RougeGoldenLine] {
-    let url = Bundle.module.url(forResource: "Resources/rouge_golden", withExtension: "jsonl")
-        ?? URL(fileURLWithPath: Bundle.module.bundlePath + "/Resources/rouge_golden.jsonl")
+    let url = resourceURL("rouge_golden", "jsonl")
     let text = try String(contentsOf: url, encoding: .utf8)
     return try text.split(separator: "\n").map { try JSONDecoder().decode(RougeGoldenLine.self, from: Data($0.utf8)) }
 }

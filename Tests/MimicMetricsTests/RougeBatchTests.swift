@@ -2,9 +2,8 @@
 // the golden pairs of scripts/reference/rouge_golden.py and on generated pairs, its tokens against Rouge.tokens,
 // and FastPorterStemmer against PorterStemmer.
 import Foundation
-@testable import MimicData
 import MimicCore
-import MimicTeacher
+@testable import MimicMetrics
 import Testing
 
 /// Seeded summary-like text: made-up stems with inflections, function words, the stemmer's irregular forms and

@@ -44,3 +44,32 @@ public enum PassAtK {
         return sum / Double(problems.count)
     }
 }
+
+/// `pass_at_1` and `pass_at_k`: the unbiased pass@k of an item's samples run in the sandbox, the mean over items.
+/// An item with fewer than k samples is not scored.
+public struct PassAtKMetric: Metric {
+    /// The k.
+    public let k: Int
+    public let reportName: String
+    public var input: MetricInput { .codeOutcomes }
+    public var samplesNeeded: Int { k }
+
+    /// pass@k reported under `reportName`.
+    public init(k: Int, reportName: String) {
+        self.k = k
+        self.reportName = reportName
+    }
+
+    /// `pass_at_k` with the entry's k (1 or more), reported as `pass_at_K`.
+    public init(spec: MetricSpec) throws {
+        guard let k = spec.k, k >= 1 else {
+            throw MetricError.invalidOption(metric: spec.metric, option: "k", problem: "pass_at_k needs k of 1 or more")
+        }
+        self.init(k: k, reportName: "pass_at_\(k)")
+    }
+
+    public func score(_ item: MetricItem) throws -> MetricItemScore? {
+        guard let runs = item.samplesPassed, runs.count >= k else { return nil }
+        return MetricItemScore(value: try PassAtK.estimate(n: runs.count, c: runs.filter { $0 }.count, k: k))
+    }
+}
