@@ -1,0 +1,64 @@
+// `mimic serve` as a library call: a `ServeConfig` (the model, where to listen, limits) in, a running server out.
+import Foundation
+import MimicCore
+import MimicModels
+import MimicTensor
+
+/// Everything a served model is configured by.
+public struct ServeConfig: StageConfig, Hashable {
+    /// The model: a GGUF file, a Hugging Face folder or a built-in name.
+    public var model = "smollm2-135m-instruct"
+    /// Host to listen on.
+    public var host = "127.0.0.1"
+    /// Port to listen on (0 picks a free one).
+    public var port = 8080
+    /// Require this API key as `Authorization: Bearer KEY` (the command line falls back to $MIMIC_SERVER_API_KEY).
+    public var apiKey: String?
+    /// The model name clients send (default: the built-in name or the file name).
+    public var modelName: String?
+    /// Largest request body, in MB.
+    public var maxBodyMb = 4.0
+    /// Most sequences decoded together; more requests wait.
+    public var parallel = 16
+    /// Threads for kernels and BLAS (default: all cores).
+    public var threads: Int?
+    /// FP32 activations in quantized mat-vecs (slower; by default rounded to 8 bits as llama.cpp does).
+    public var exact = false
+
+    /// The defaults.
+    public init() {}
+
+    public func validate() throws {
+        try ConfigError.require(!model.isEmpty, "model", "names no model")
+        try ConfigError.require((0...65535).contains(port), "port", "must be in 0...65535")
+        try ConfigError.require(maxBodyMb > 0 && maxBodyMb <= 1024, "max_body_mb", "must be in (0, 1024]")
+        try ConfigError.require((1...256).contains(parallel), "parallel", "must be in 1...256")
+        if let threads { try ConfigError.require(threads >= 1, "threads", "must be at least 1") }
+    }
+
+    /// The name clients send: `model_name`, else the built-in name as given, else the file or folder name without
+    /// its extension.
+    public var servedName: String {
+        if let modelName { return modelName }
+        if ModelCache.builtins[model.lowercased()] != nil { return model.lowercased() }
+        let last = URL(fileURLWithPath: model).lastPathComponent
+        return last.hasSuffix(".gguf") ? String(last.dropLast(5)) : last
+    }
+
+    /// The server's settings.
+    public var serverConfiguration: ServerConfiguration {
+        ServerConfiguration(host: host, port: port, modelName: servedName, apiKey: apiKey,
+                            maxBodyBytes: Int(maxBodyMb * 1_048_576), parallel: parallel)
+    }
+}
+
+extension LocalServer {
+    /// Opens `config.model` and serves it; `handleSignals` stops it on SIGINT or SIGTERM.
+    public static func start(_ config: ServeConfig, handleSignals: Bool = false) async throws -> LocalServer {
+        try config.validate()
+        if let threads = config.threads { Threads.set(threads) }
+        let opened = try OpenedModel(config.model)
+        opened.model.exactActivations = config.exact
+        return try await start(model: opened, configuration: config.serverConfiguration, handleSignals: handleSignals)
+    }
+}
