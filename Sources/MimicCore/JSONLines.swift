@@ -112,12 +112,7 @@ public enum JSONLines {
 public enum LineStream {
     /// Calls `body` with each line's number and bytes (without its line end).
     public static func forEachLine(of url: URL, chunkSize: Int = 1 << 20, _ body: (Int, ArraySlice<UInt8>) throws -> Void) throws {
-        let handle: FileHandle
-        do {
-            handle = try FileHandle(forReadingFrom: url)
-        } catch {
-            throw RecordFileError.unreadable(file: url.path, reason: error.localizedDescription)
-        }
+        let handle = try open(url)
         defer { try? handle.close() }
         var buffer: [UInt8] = []
         var number = 0
@@ -142,6 +137,15 @@ public enum LineStream {
                 start = buffer.count
             }
             buffer.removeFirst(start)
+        }
+    }
+
+    /// Opens `url` for reading; `RecordFileError.unreadable` naming it when it cannot be.
+    public static func open(_ url: URL) throws -> FileHandle {
+        do {
+            return try FileHandle(forReadingFrom: url)
+        } catch {
+            throw RecordFileError.unreadable(file: url.path, reason: error.localizedDescription)
         }
     }
 

@@ -111,12 +111,7 @@ public enum PromptSource {
 
     /// The format `.auto` picks for `url`.
     public static func detect(_ url: URL) throws -> PromptFormat {
-        let handle: FileHandle
-        do {
-            handle = try FileHandle(forReadingFrom: url)
-        } catch {
-            throw RecordFileError.unreadable(file: url.path, reason: error.localizedDescription)
-        }
+        let handle = try LineStream.open(url)
         defer { try? handle.close() }
         let head = [UInt8]((try? handle.read(upToCount: 1 << 16)) ?? Data())
         let first = head.first { !JSONLines.isSpace($0) && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF }
@@ -237,12 +232,7 @@ enum JSONArrayStream {
 
     static func forEachElement(of url: URL, chunkSize: Int = 1 << 20,
                                _ body: (ArraySlice<UInt8>, Int) throws -> Void) throws -> End {
-        let handle: FileHandle
-        do {
-            handle = try FileHandle(forReadingFrom: url)
-        } catch {
-            throw RecordFileError.unreadable(file: url.path, reason: error.localizedDescription)
-        }
+        let handle = try LineStream.open(url)
         defer { try? handle.close() }
         var buffer: [UInt8] = []
         var base = 0  // the file offset of buffer[0]
