@@ -1,10 +1,11 @@
 // The cost ledger over the request store: spend, requests and tokens grouped by model, run, day or source, as
 // billed, or re-priced at another price table or as another model ("what would this have cost on gpt-4o-mini?").
 import Foundation
+import MimicCore
 import GRDB
 
 /// What ledger rows are grouped by.
-public enum LedgerGrouping: String, Sendable, Hashable, CaseIterable {
+public enum LedgerGrouping: String, ConfigChoice {
     case model, run, day, source
 
     var column: String {
