@@ -78,31 +78,35 @@ let package = Package(
                 "MimicMetrics", "MimicServer", "MimicEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        .target(
+            name: "MimicTestSupport", dependencies: ["MimicCore", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Tests/MimicTestSupport"),
         .testTarget(
-            name: "MimicTensorTests", dependencies: ["MimicCore", "MimicTensor", "CKernels"],
+            name: "MimicTensorTests", dependencies: ["MimicCore", "MimicTensor", "CKernels", "MimicTestSupport"],
             resources: [.copy("Resources")]),
         .testTarget(
-            name: "MimicTokenizersTests", dependencies: ["MimicTokenizers"],
+            name: "MimicTokenizersTests", dependencies: ["MimicTokenizers", "MimicTestSupport"],
             resources: [.copy("Resources")]),
         .testTarget(
-            name: "MimicModelsTests", dependencies: ["MimicCore", "MimicModels", "MimicTokenizers", "MimicTensor"],
+            name: "MimicModelsTests", dependencies: ["MimicCore", "MimicModels", "MimicTokenizers", "MimicTensor", "MimicTestSupport"],
             resources: [.copy("Resources")]),
         .testTarget(
-            name: "MimicTrainTests", dependencies: ["MimicCore", "MimicTrain", "MimicModels", "MimicTokenizers", "MimicTensor"],
+            name: "MimicTrainTests",
+            dependencies: ["MimicCore", "MimicTrain", "MimicModels", "MimicTokenizers", "MimicTensor", "MimicTestSupport"],
             resources: [.copy("Resources")]),
         .testTarget(
             name: "MimicTeacherTests",
             dependencies: [
-                "MimicCore", "MimicTeacher",
+                "MimicCore", "MimicTeacher", "MimicTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .testTarget(
-            name: "MimicDataTests", dependencies: ["MimicCore", "MimicData", "MimicMetrics", "MimicTeacher", "MimicTokenizers"],
+            name: "MimicDataTests", dependencies: ["MimicCore", "MimicData", "MimicMetrics", "MimicTeacher", "MimicTokenizers", "MimicTestSupport"],
             resources: [.copy("Resources")]),
         .testTarget(
             name: "MimicServerTests",
             dependencies: [
-                "MimicCore", "MimicServer", "MimicTeacher", "MimicModels", "MimicTokenizers", "MimicTensor",
+                "MimicCore", "MimicServer", "MimicTeacher", "MimicModels", "MimicTokenizers", "MimicTensor", "MimicTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
@@ -110,19 +114,23 @@ let package = Package(
             name: "MimicEvalTests",
             dependencies: [
                 "MimicCore", "MimicEval", "MimicMetrics", "MimicServer", "MimicModels", "MimicTeacher", "MimicData", "MimicTokenizers",
+                "MimicTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             resources: [.copy("Resources")]),
         .testTarget(
             name: "MimicCLITests",
-            dependencies: ["mimic", "MimicCore", "MimicModels", "MimicTeacher", .product(name: "Hummingbird", package: "hummingbird")]),
-        .testTarget(name: "MimicCoreTests", dependencies: ["MimicCore"]),
+            dependencies: [
+                "mimic", "MimicCore", "MimicModels", "MimicTeacher", "MimicTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
+        .testTarget(name: "MimicCoreTests", dependencies: ["MimicCore", "MimicTestSupport"]),
         .testTarget(
-            name: "MimicMetricsTests", dependencies: ["MimicCore", "MimicMetrics"],
+            name: "MimicMetricsTests", dependencies: ["MimicCore", "MimicMetrics", "MimicTestSupport"],
             resources: [.copy("Resources")]),
         .testTarget(
             name: "MimicStagesTests",
-            dependencies: ["MimicStages", "MimicCore", "MimicEval", "MimicData", "MimicTeacher"]),
+            dependencies: ["MimicStages", "MimicCore", "MimicEval", "MimicData", "MimicTeacher", "MimicTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

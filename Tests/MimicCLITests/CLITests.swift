@@ -2,6 +2,7 @@
 // non-zero exit; the commands work end to end on the built-in model when it is fetched.
 import Foundation
 import MimicModels
+import MimicTestSupport
 import Testing
 
 struct RunResult {
@@ -29,9 +30,6 @@ func mimic(_ args: [String], stdin: String? = nil) throws -> RunResult {
     p.waitUntilExit()
     return RunResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
 }
-
-let hasSmolLM2 = (try? ModelCache.resolve("smollm2-135m-instruct")) != nil
-    || ProcessInfo.processInfo.environment["MIMIC_REQUIRE_ASSETS"] == "1"
 
 @Suite struct CLITests {
     @Test func badModelFileIsOneLineAndNonZeroExit() throws {
@@ -88,20 +86,20 @@ let hasSmolLM2 = (try? ModelCache.resolve("smollm2-135m-instruct")) != nil
         #expect(r.stderr.contains("--top-p"))
     }
 
-    @Test(.enabled(if: hasSmolLM2)) func generateAnswersOnTheBuiltInModel() throws {
+    @Test(.requires(.smolLM2)) func generateAnswersOnTheBuiltInModel() throws {
         let r = try mimic(["generate", "-p", "What is the capital of France?", "-n", "24"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("Paris"))
     }
 
-    @Test(.enabled(if: hasSmolLM2)) func samplingIsReproducibleFromTheSeed() throws {
+    @Test(.requires(.smolLM2)) func samplingIsReproducibleFromTheSeed() throws {
         let args = ["generate", "-p", "Write a sentence about the sea.", "-n", "16", "--temperature", "0.9", "--top-p", "0.95"]
         let a = try mimic(args + ["--seed", "7"]), b = try mimic(args + ["--seed", "7"]), c = try mimic(args + ["--seed", "8"])
         #expect(a.status == 0 && a.stdout == b.stdout)
         #expect(a.stdout != c.stdout)
     }
 
-    @Test(.enabled(if: hasSmolLM2)) func chatKeepsTheConversation() throws {
+    @Test(.requires(.smolLM2)) func chatKeepsTheConversation() throws {
         let r = try mimic(["chat", "-n", "24"], stdin: "What is the capital of France?\nAnd of Italy?\n/exit\n")
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("Paris") && r.stdout.contains("Rome"))
@@ -109,7 +107,7 @@ let hasSmolLM2 = (try? ModelCache.resolve("smollm2-135m-instruct")) != nil
 
     /// `mimic perplexity [MODEL] FILE`: with or without the model, the llama-perplexity figure (40.1771 at ctx 256 on
     /// the F32 copy with an F32 KV cache; Tests/MimicModelsTests/Resources/smollm2_perplexity.json).
-    @Test(.enabled(if: hasSmolLM2)) func perplexityWithAndWithoutTheModelArgument() throws {
+    @Test(.requires(.smolLM2)) func perplexityWithAndWithoutTheModelArgument() throws {
         let text = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("MimicModelsTests/Resources/perplexity.txt").path
         for args in [[text], ["smollm2-135m-instruct", text]] {
@@ -120,7 +118,7 @@ let hasSmolLM2 = (try? ModelCache.resolve("smollm2-135m-instruct")) != nil
         }
     }
 
-    @Test(.enabled(if: hasSmolLM2)) func tokenizeAndInspect() throws {
+    @Test(.requires(.smolLM2)) func tokenizeAndInspect() throws {
         let t = try mimic(["tokenize", "-p", "<|im_start|>user", "--ids"])
         #expect(t.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[1, 4093]")
         let i = try mimic(["inspect"])
@@ -130,7 +128,7 @@ let hasSmolLM2 = (try? ModelCache.resolve("smollm2-135m-instruct")) != nil
 
 /// `mimic prune` then `mimic train` on the built-in model, killed with SIGKILL after its first checkpoint and run
 /// again: the resumed run's log equals an uninterrupted run's, and `mimic generate` runs the result.
-@Suite(.enabled(if: hasSmolLM2), .serialized) struct TrainCLITests {
+@Suite(.requires(.smolLM2), .serialized) struct TrainCLITests {
     static let data = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("examples/tiny-conversations.jsonl").path
 

@@ -3,8 +3,8 @@
 // cleanly with whole records only; a budget stops before it is exceeded.
 import Foundation
 import Hummingbird
-import Logging
 import MimicTeacher
+import MimicTestSupport
 import Testing
 
 /// A fake OpenAI teacher on 127.0.0.1: answers "answer to: PROMPT" after `delay`, counting what it answered.
@@ -34,31 +34,9 @@ final class FakeTeacher: @unchecked Sendable {
 
     /// Runs the fake for the duration of `body`, which gets the base URL.
     func serve<T: Sendable>(delay: Duration, _ body: @escaping @Sendable (String) async throws -> T) async throws -> T {
-        let port = CLIPortBox()
-        var logger = Logger(label: "fake-teacher")
-        logger.logLevel = .critical
-        let app = Application(router: router(delay: delay), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { await port.set($0.localAddress?.port ?? -1) }, logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            let value = await port.wait()
-            defer { group.cancelAll() }
-            return try await body("http://127.0.0.1:\(value)/v1")
+        try await withLoopbackServer(router(delay: delay), label: "fake-teacher") { port in
+            try await body("http://127.0.0.1:\(port)/v1")
         }
-    }
-}
-
-actor CLIPortBox {
-    private var port: Int?
-    private var waiters: [CheckedContinuation<Int, Never>] = []
-    func set(_ value: Int) {
-        port = value
-        for waiter in waiters { waiter.resume(returning: value) }
-        waiters = []
-    }
-    func wait() async -> Int {
-        if let port { return port }
-        return await withCheckedContinuation { waiters.append($0) }
     }
 }
 
@@ -87,8 +65,7 @@ func startMimic(_ args: [String]) throws -> Process {
     let prompts = (0..<120).map { "question number \($0): what is \($0) plus \($0)?" }
 
     func scratch() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-collect-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try Scratch.folder("mimic-collect").path
         try prompts.joined(separator: "\n").write(toFile: dir + "/prompts.txt", atomically: true, encoding: .utf8)
         return dir
     }
@@ -231,7 +208,7 @@ func startMimic(_ args: [String]) throws -> Process {
         }
     }
 
-    @Test(.enabled(if: hasSmolLM2)) func localTeacherNeedsNoKeyAndRerunsFromTheCache() async throws {
+    @Test(.requires(.smolLM2)) func localTeacherNeedsNoKeyAndRerunsFromTheCache() async throws {
         let dir = try scratch()
         let out = dir + "/local.jsonl", cache = dir + "/local.sqlite"
         try ["What is the capital of France?", "Name a primary colour."].joined(separator: "\n")

@@ -1,5 +1,6 @@
 // `mimic data diversity` and `mimic data leakage` end to end on small conversation files written by the test.
 import Foundation
+import MimicTestSupport
 import Testing
 
 @Suite struct DataBLEUCLITests {
@@ -10,9 +11,7 @@ import Testing
     }
 
     func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-data-bleu-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        try Scratch.folder("mimic-data-bleu")
     }
 
     @Test func diversityPrintsTheMeanAsJSON() throws {

@@ -1,12 +1,12 @@
 // `mimic data language` and `mimic data stats` as a user runs them: a filtered file with its report, statistics
 // as JSON (with the diversity figure) and as a table, and clear errors for a bad language code or tokenizer.
 import Foundation
+import MimicTestSupport
 import Testing
 
 @Suite struct DataLangstatsCLITests {
     func sample() throws -> (folder: URL, file: URL) {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-langstats-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Scratch.folder("mimic-langstats")
         let turns = [
             ("Write a short story about a lighthouse keeper who finds a message in a bottle on the shore.", "Once upon a time"),
             ("Écris une courte histoire sur un gardien de phare qui trouve une bouteille sur la plage, s'il te plaît.", "Il était une fois"),

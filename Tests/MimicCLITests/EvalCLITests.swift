@@ -1,6 +1,7 @@
 // `mimic eval` as a user runs it: tasks on the samples with the built-in model, a results file and a table, a
 // rerun answered from the cache; bad tasks and data give one line naming the problem and a non-zero exit.
 import Foundation
+import MimicTestSupport
 import Testing
 
 @Suite(.serialized) struct EvalCLITests {
@@ -9,9 +10,7 @@ import Testing
     static let tasks = root + "/tasks"
 
     func temporary() throws -> String {
-        let dir = NSTemporaryDirectory() + "mimic-eval-cli-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
+        try Scratch.folder("mimic-eval-cli").path
     }
 
     @Test func badInputIsOneLineAndNonZero() throws {
@@ -32,8 +31,8 @@ import Testing
         #expect(r.status == 0 && r.stdout.contains("gsm8k_cot\n"))
     }
 
-    @Test func evaluatesSamplesWritesResultsAndResumes() throws {
-        guard hasSmolLM2 else { return }
+    @Test(.requires(.smolLM2)) func evaluatesSamplesWritesResultsAndResumes() throws {
+        _ = try FetchedAsset.smolLM2.require()
         let dir = try temporary()
         let args = ["eval", "--tasks", "mmlu,gsm8k_cot", "--tasks-dir", Self.tasks, "--data-dir", Self.samples, "--limit", "1",
                     "--out", dir + "/results.json"]

@@ -2,6 +2,7 @@
 // outputs give one line on stderr and a non-zero exit.
 import Foundation
 import MimicModels
+import MimicTestSupport
 import Testing
 
 @Suite struct PruneCLITests {
@@ -10,9 +11,7 @@ import Testing
         .appendingPathComponent("MimicModelsTests/Resources/tiny-llama-q8_0.gguf").path
 
     static func scratch() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-prune-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+        try Scratch.folder("mimic-prune").path
     }
 
     @Test func prunesATinyModelIntoACheckpoint() throws {

@@ -2,6 +2,7 @@
 // JSON Lines reader's one bad-line policy; the progress reporter's plain lines; config choices name the allowed values.
 import Foundation
 import MimicCore
+import MimicTestSupport
 import Testing
 
 @Suite struct ModelRefTests {
@@ -37,9 +38,7 @@ import Testing
 
 @Suite struct AtomicFileTests {
     func scratch() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-core-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
+        try Scratch.folder("mimic-core").path
     }
 
     @Test func aFailedWriteLeavesTheOldFileAndNoTemporary() throws {

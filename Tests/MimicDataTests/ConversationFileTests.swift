@@ -1,6 +1,7 @@
 // Conversation JSONL: round trip with provenance, deterministic bytes, malformed lines named by line, atomic writes.
 import Foundation
 import MimicCore
+import MimicTestSupport
 import MimicTokenizers
 import Testing
 @testable import MimicData
@@ -12,8 +13,8 @@ import Testing
                          source: "in.jsonl:3", requestHash: "abc", sampleIndex: 1, extra: ["prompt_id": .string("x"), "n": .int(2)]))
 
     @Test func roundTripKeepsMessagesAndProvenance() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let url = folder.appendingPathComponent("out.jsonl")
         let second = ConversationRecord(messages: [ChatMessage(role: "user", content: "q")])
         try ConversationJSONL.write([Self.sample, second], to: url)
@@ -36,8 +37,8 @@ import Testing
     }
 
     @Test func malformedLineIsNamedByFileAndLine() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let good = String(decoding: try ConversationJSONL.encodeLine(Self.sample), as: UTF8.self)
         let url = try write("\(good)\n{not json\n\n{\"meta\":{}}\n\(good)\n", "bad.jsonl", in: folder)
         do {
@@ -56,8 +57,8 @@ import Testing
     }
 
     @Test func atomicWriteReplacesWholeFile() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let url = folder.appendingPathComponent("out.jsonl")
         try ConversationJSONL.write(Array(repeating: Self.sample, count: 5), to: url)
         try ConversationJSONL.write([Self.sample], to: url)

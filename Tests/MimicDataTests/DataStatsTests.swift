@@ -4,6 +4,7 @@ import Foundation
 import MimicCore
 import MimicTeacher
 import MimicData
+import MimicTestSupport
 import MimicTokenizers
 import Testing
 
@@ -43,8 +44,8 @@ import Testing
     }
 
     @Test func statisticsOfASmallFile() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let french = try LanguageFilterTests.text("fr"), english = try LanguageFilterTests.text("en")
         let records = [
             Self.conversation([("system", "Be brief."), ("user", "Write a short poem about the sea"), ("assistant", "Waves come and go")]),
@@ -88,8 +89,8 @@ import Testing
     }
 
     @Test func histogramBucketsArePowersOfTwo() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let lengths = [0, 1, 2, 3, 4, 7, 8, 100]
         let records = lengths.map { Self.conversation([("user", Array(repeating: "w", count: $0).joined(separator: " "))]) }
         let file = folder.appendingPathComponent("h.jsonl")
@@ -100,8 +101,8 @@ import Testing
     }
 
     @Test func jsonHasTheDiversityHookAndTheFields() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let file = folder.appendingPathComponent("j.jsonl")
         try ConversationJSONL.write([Self.conversation([("user", "What is the capital of France?"), ("assistant", "Paris.")])], to: file)
         let stats = try DataStats.compute(file, tokenizer: "chars", countTokens: { $0.count })

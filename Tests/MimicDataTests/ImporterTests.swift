@@ -2,6 +2,7 @@
 import Foundation
 import MimicCore
 import MimicData
+import MimicTestSupport
 import Testing
 
 @Suite struct ImporterTests {
@@ -27,8 +28,8 @@ import Testing
     """
 
     @Test func shareGPTKeepsEveryTurnAndNamesTheBadElement() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let url = try write(Self.shareGPT, "sg.json", in: folder)
         let (out, report) = try records(url, .sharegpt)
         #expect(out.count == 3)
@@ -48,8 +49,8 @@ import Testing
     }
 
     @Test func truncatedShareGPTKeepsEveryCompleteConversation() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let cut = String(Self.shareGPT.prefix(upTo: Self.shareGPT.range(of: "Tell me")!.upperBound))
         let url = try write(cut, "cut.json", in: folder)
         let (out, report) = try records(url, .sharegpt)
@@ -60,15 +61,15 @@ import Testing
     }
 
     @Test func shareGPTThatIsNotAnArrayIsAnError() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let url = try write("{\"id\": 1}", "obj.json", in: folder)
         #expect(throws: RecordFileError.self) { _ = try records(url, .sharegpt) }
     }
 
     @Test func hc3GivesOneConversationPerChatGPTAnswer() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let text = """
         {"id": 7, "question": "Why is the sky blue?", "human_answers": ["Rayleigh."], "chatgpt_answers": ["Scattering.", "Because of Rayleigh scattering."], "source": "open_qa"}
         {"question": "broken", "chatgpt_answers": [
@@ -90,8 +91,8 @@ import Testing
     }
 
     @Test func alpacaJoinsInstructionAndInput() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let text = """
         [{"instruction": "Translate to French.", "input": "Good morning", "output": "Bonjour"},
          {"instruction": "Name a color.", "input": "", "output": "Blue"},
@@ -108,8 +109,8 @@ import Testing
     }
 
     @Test func messagesJSONLKeepsMetaAndNormalisesRoles() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let text = """
         {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hey"}], "meta": {"teacher": "gpt-4o", "source": "seed.txt:3"}}
         {"messages": [{"role": "assistant", "content": "No user"}]}
@@ -126,8 +127,8 @@ import Testing
     }
 
     @Test func promptListsBecomeUserOnlyConversations() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let plain = try write("First prompt\n\n  Second prompt  \r\n", "p.txt", in: folder)
         let (lines, _) = try records(plain, .prompts)
         #expect(lines.map { $0.messages } == [[.init(role: "user", content: "First prompt")], [.init(role: "user", content: "Second prompt")]])
@@ -139,8 +140,8 @@ import Testing
     }
 
     @Test func importFileWritesAtomicallyAndStopsAtTheLimit() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let url = try write(Self.shareGPT, "sg.json", in: folder)
         let out = folder.appendingPathComponent("out.jsonl")
         let report = try Importer.importFile(url, format: .sharegpt, to: out, options: ImportOptions(limit: 2))
@@ -152,8 +153,8 @@ import Testing
     }
 
     @Test func htmlBecomesMarkdownWhenAsked() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let text = #"[{"id": "h", "conversations": [{"from": "human", "value": "Show &lt;b&gt;"}, {"from": "gpt", "value": "<p>Use <strong>bold</strong> &amp; <em>care</em>.</p>"}]}]"#
         let url = try write(text, "h.json", in: folder)
         let (plain, _) = try records(url, .sharegpt)

@@ -2,6 +2,7 @@
 import Foundation
 import MimicCore
 import MimicData
+import MimicTestSupport
 import MimicTokenizers
 import Testing
 
@@ -28,8 +29,8 @@ import Testing
     }
 
     @Test func keepsEnglishAndUnknownByDefault() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let input = folder.appendingPathComponent("in.jsonl"), output = folder.appendingPathComponent("out.jsonl")
         try ConversationJSONL.write(try Self.records(), to: input)
         let report = try LanguageFilter().run(input: input, output: output)
@@ -46,8 +47,8 @@ import Testing
     }
 
     @Test func dropUnknownAndSeveralLanguages() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let input = folder.appendingPathComponent("in.jsonl"), output = folder.appendingPathComponent("out.jsonl")
         try ConversationJSONL.write(try Self.records(), to: input)
         let report = try LanguageFilter(keep: ["en", "fr"], keepUnknown: false).run(input: input, output: output)
@@ -65,8 +66,8 @@ import Testing
     }
 
     @Test func readsShareGPTAndReportsMalformedLines() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let share = folder.appendingPathComponent("sg.json"), output = folder.appendingPathComponent("out.jsonl")
         let items: [[String: Any]] = [
             ["id": "one", "conversations": [["from": "human", "value": try Self.text("en")], ["from": "gpt", "value": "Yes."]]],

@@ -2,6 +2,7 @@
 import Foundation
 import MimicCore
 import MimicTeacher
+import MimicTestSupport
 import MimicTokenizers
 import Testing
 @testable import MimicData
@@ -91,8 +92,8 @@ import Testing
     }
 
     @Test func sameSeedSameBytesDifferentSeedDifferentRequests() async throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         var outputs: [Data] = []
         var prompts: [[String]] = []
         for (run, seed) in [(0, UInt64(11)), (1, 11), (2, 12)] {

@@ -1,14 +1,15 @@
 // Prompt files: JSONL with messages or a text field, plain text, ShareGPT (whole and cut off), auto-detection.
 import Foundation
 import MimicCore
+import MimicTestSupport
 import MimicTokenizers
 import Testing
 @testable import MimicData
 
 @Suite struct PromptSourceTests {
     @Test func messagesJSONL() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let url = try write("""
             {"id":"a","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"one"},{"role":"assistant","content":"x"},{"role":"user","content":"two"}]}
             {"messages":[{"role":"robot","content":"?"}]}
@@ -26,8 +27,8 @@ import Testing
     }
 
     @Test func fieldJSONLAndPlainText() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let jsonl = try write("""
             {"prompt":"first"}
             {"instruction":"translate","input":"bonjour"}
@@ -52,8 +53,8 @@ import Testing
         """
 
     @Test func shareGPTWholeFile() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let cut = Self.shareGPT.range(of: ",\n {\"id\": \"c5\"")!.lowerBound
         let url = try write(String(Self.shareGPT[..<cut]) + "]\n", "sg.json", in: folder)
         #expect(try PromptSource.detect(url) == .shareGPT)
@@ -67,8 +68,8 @@ import Testing
     }
 
     @Test func cutOffShareGPTKeepsEveryWholeRecord() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let url = try write(Self.shareGPT, "cut.json", in: folder)
         let c5 = Self.shareGPT.utf8.count - Self.shareGPT[Self.shareGPT.range(of: "{\"id\": \"c5\"")!.lowerBound...].utf8.count
         for chunk in [1, 7, 64, 1 << 20] {  // element and string boundaries fall across chunks
@@ -87,8 +88,8 @@ import Testing
     }
 
     @Test func notAnArrayIsAnError() throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let url = try write("[1, 2] [3]", "two.json", in: folder)
         #expect(throws: RecordFileError.self) { try PromptSource.read(url, format: .shareGPT) }
         let missing = folder.appendingPathComponent("none.json")
@@ -100,18 +101,8 @@ import Testing
 /// scripts/fetch-assets.sh puts it): it is cut off mid-record and holds 17,671 whole conversations. Skipped when it
 /// has not been fetched, unless `MIMIC_REQUIRE_ASSETS=1`.
 @Suite struct ShareGPTAssetTests {
-    static let path: String? = {
-        let env = ProcessInfo.processInfo.environment
-        if let path = env["MIMIC_SHAREGPT"], !path.isEmpty { return path }
-        let name = "/data/ShareGPT_V3_unfiltered_cleaned_split.json"
-        let folders = [env["MIMIC_CACHE"], FileManager.default.currentDirectoryPath + "/.cache",
-                       (env["HOME"] ?? "/tmp") + "/.cache/mimic"].compactMap { $0 }
-        return folders.map { $0 + name }.first { FileManager.default.fileExists(atPath: $0) }
-            ?? (env["MIMIC_REQUIRE_ASSETS"] == "1" ? folders[0] + name : nil)
-    }()
-
-    @Test(.enabled(if: path != nil)) func realFileYieldsEveryWholeConversation() throws {
-        let url = URL(fileURLWithPath: try #require(Self.path))
+    @Test(.requires(.shareGPT)) func realFileYieldsEveryWholeConversation() throws {
+        let url = URL(fileURLWithPath: try FetchedAsset.shareGPT.require())
         var count = 0
         let report = try PromptSource.forEach(url, format: .shareGPT, policy: .skipAndReport) { _ in count += 1 }
         #expect(report.truncated)

@@ -2,6 +2,7 @@
 // progress, and a cancelled run that leaves whole records and is finished by the next run.
 import Foundation
 import MimicTeacher
+import MimicTestSupport
 import MimicTokenizers
 import Testing
 @testable import MimicData
@@ -88,8 +89,8 @@ import Testing
     }
 
     @Test func cancelledRunLeavesWholeRecordsAndTheNextRunFinishes() async throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let output = folder.appendingPathComponent("out.jsonl")
         let prompts = (0..<40).map { Self.conversation("\($0)", ["prompt \($0)"]) }
         let teacher = MemoryTeacher { request, _ in

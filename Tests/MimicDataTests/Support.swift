@@ -1,17 +1,8 @@
-// Shared helpers of the MimicData tests: temporary folders and an in-memory teacher that caches its answers
+// Shared helpers of the MimicData tests: an in-memory teacher that caches its answers
 // (as CachedTeacher will) and counts what it actually "sends".
 import Foundation
 import MimicData
 import MimicTeacher
-
-/// A fresh temporary folder, removed by the caller with `cleanUp`.
-func temporaryFolder() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("mimicdata-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
-
-func cleanUp(_ url: URL) { try? FileManager.default.removeItem(at: url) }
 
 /// Thrown by a responder to make the fake teacher report a failed request.
 struct FakeFailure: Error { let reason: String }

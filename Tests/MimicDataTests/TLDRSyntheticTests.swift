@@ -2,6 +2,7 @@
 import Foundation
 import MimicCore
 import MimicTeacher
+import MimicTestSupport
 import MimicTokenizers
 import Testing
 @testable import MimicData
@@ -65,8 +66,8 @@ import Testing
     }
 
     @Test func budgetStopWritesTheFinishedRecords() async throws {
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let output = folder.appendingPathComponent("tldr.jsonl")
         let posts = (0..<8).map { PromptConversation(id: "\($0)", source: "p:\($0)", messages: [ChatMessage(role: "user", content: "post \($0)")]) }
         let teacher = MemoryTeacher { request, _ in
@@ -88,8 +89,8 @@ import Testing
         let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../data/seeds/tldr-examples.jsonl").standardizedFileURL
         #expect(try TLDRSynthetic.loadExamples(file) == TLDRSynthetic.defaultExamples)
-        let folder = try temporaryFolder()
-        defer { cleanUp(folder) }
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
         let bad = try write("{\"post\":\"p\",\"summary\":\"s\"}\n{\"post\":\"no summary\"}\n", "ex.jsonl", in: folder)
         #expect(throws: RecordFileError.malformedLine(file: bad.path, line: 2,
                                                       problem: "expected {\"document\" (or post/content/text): …, \"summary\": …}")) {

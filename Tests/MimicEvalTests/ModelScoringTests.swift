@@ -6,22 +6,18 @@ import Foundation
 import MimicModels
 import MimicServer
 import MimicTeacher
+import MimicTestSupport
 import Testing
 
-@Suite(.serialized) struct ModelScoringTests {
+@Suite(.requires(.smolLM2), .serialized) struct ModelScoringTests {
     /// The fetched model, opened once; a file that is there but does not open is a failure, not a skip.
-    static let shared: OpenedModel? = EvalPaths.smollm2.flatMap { path in
-        do { return try OpenedModel(path) } catch {
-            Issue.record("\(path) does not open: \(error)")
-            return nil
-        }
-    }
+    static let shared = Result<OpenedModel, any Error> { try OpenedModel(FetchedAsset.smolLM2.require()) }
 
     func options(batch: Int, limit: Int? = nil) -> EvalOptions { EvalPaths.options(limit: limit, batch: batch, bootstrap: 20) }
     func task(_ name: String) throws -> EvalTask { try EvalPaths.task(name) }
 
     @Test func scoresDoNotDependOnBatchSize() async throws {
-        guard let opened = Self.shared else { return }
+        let opened = try Self.shared.get()
         let local = try LocalEvalModel(opened)
         let one = try await Evaluator(model: local, cache: try ItemCache(path: nil), options: options(batch: 1, limit: 3)).run(try task("mmlu"))
         let eight = try await Evaluator(model: local, cache: try ItemCache(path: nil), options: options(batch: 8, limit: 3)).run(try task("mmlu"))
@@ -35,7 +31,7 @@ import Testing
     }
 
     @Test func sharedPrefixScoringEqualsTheEngineLoglikelihood() async throws {
-        guard let opened = Self.shared else { return }
+        let opened = try Self.shared.get()
         let local = try LocalEvalModel(opened)
         #expect(opened.model.exactActivations)
         let requests = [
@@ -57,7 +53,7 @@ import Testing
     }
 
     @Test func remoteThroughMimicServeScoresLikeLocal() async throws {
-        guard let opened = Self.shared else { return }
+        let opened = try Self.shared.get()
         let local = try LocalEvalModel(opened)
         let server = try await LocalServer.start(model: opened, configuration: ServerConfiguration(port: 0, modelName: "smol"))
         let client = try OpenAIClient(endpoint: server.endpoint)
@@ -116,8 +112,8 @@ extension Array where Element: Sendable {
 }
 
 @Suite struct IdentityTests {
-    @Test func cacheIdentityFollowsPathTemplateAndTokenizer() throws {
-        guard let path = EvalPaths.smollm2 else { return }
+    @Test(.requires(.smolLM2)) func cacheIdentityFollowsPathTemplateAndTokenizer() throws {
+        let path = try FetchedAsset.smolLM2.require()
         let dir = try EvalPaths.temporary()
         let copy = dir + "/copy.gguf"
         try FileManager.default.createSymbolicLink(atPath: copy, withDestinationPath: path)

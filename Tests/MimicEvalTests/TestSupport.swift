@@ -1,7 +1,7 @@
-// Paths for the evaluation tests: the repository root, the committed samples and golden files, the fetched model.
+// Paths for the evaluation tests: the repository root, the committed samples and golden files, scratch folders.
 import Foundation
 @testable import MimicEval
-import Testing
+import MimicTestSupport
 
 enum EvalPaths {
     /// The repository root (three folders above this file).
@@ -15,24 +15,9 @@ enum EvalPaths {
     static let samples = resources + "/samples"
     static let tasks = root + "/tasks"
 
-    /// MIMIC_REQUIRE_ASSETS=1 turns a missing asset from a skip into a failure.
-    static var required: Bool { ProcessInfo.processInfo.environment["MIMIC_REQUIRE_ASSETS"] == "1" }
-
-    static var cache: String { ProcessInfo.processInfo.environment["MIMIC_CACHE"] ?? root + "/.cache" }
-
-    /// The fetched SmolLM2 GGUF, nil when absent (a failure under MIMIC_REQUIRE_ASSETS=1).
-    static var smollm2: String? {
-        let path = cache + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
-        if FileManager.default.fileExists(atPath: path) { return path }
-        if required { Issue.record("\(path) is missing; run scripts/fetch-assets.sh") }
-        return nil
-    }
-
     /// A fresh temporary folder.
     static func temporary() throws -> String {
-        let dir = NSTemporaryDirectory() + "mimic-eval-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
+        try Scratch.folder("mimic-eval").path
     }
 
     /// Writes `text` to `dir/name` and returns the path.

@@ -3,11 +3,12 @@ import Foundation
 import MimicCore
 import MimicModels
 import MimicTensor
+import MimicTestSupport
 import Testing
 
 @Suite struct BadInputTests {
     @Test func tinyBuiltGGUFLoadsAndRuns() throws {
-        let path = try temporaryFile(GGUFBuilder.tinyLlama().build(), name: "tiny.gguf")
+        let path = try Scratch.file(GGUFBuilder.tinyLlama().build(), name: "tiny.gguf", prefix: "mimic-models").path
         let opened = try OpenedModel(path)
         let logits = try opened.model.forward([1, 2, 3], cache: opened.model.makeCache(capacity: nil), logits: .last)
         #expect(logits.array.allSatisfy { $0.isFinite })
@@ -17,7 +18,7 @@ import Testing
     @Test func wrongMagic() throws {
         var bytes = GGUFBuilder.tinyLlama().build()
         bytes[3] = UInt8(ascii: "G")
-        let path = try temporaryFile(bytes, name: "magic.gguf")
+        let path = try Scratch.file(bytes, name: "magic.gguf", prefix: "mimic-models").path
         let error = #expect(throws: ModelError.self) { try GGUFFile(path: path) }
         #expect(error == ModelError.badMagic(file: path, found: "'GGUG'"))
         let message = error?.errorDescription ?? ""   // the message of the error actually thrown: one line, file first
@@ -26,8 +27,10 @@ import Testing
 
     @Test func everyTruncationIsAnErrorNamingTheFile() throws {
         let bytes = GGUFBuilder.tinyLlama().build()
+        let folder = try ScratchFolder("mimic-models-cut")
         for cut in Array(stride(from: 0, to: 1200, by: 7)) + [bytes.count - 1] {
-            let path = try temporaryFile(Array(bytes[..<cut]), name: "cut.gguf")
+            let path = folder.file("cut.gguf")
+            try Data(bytes[..<cut]).write(to: URL(fileURLWithPath: path))
             do {
                 _ = try OpenedModel(path)
                 Issue.record("a file cut at \(cut) of \(bytes.count) bytes loaded")
@@ -42,7 +45,7 @@ import Testing
         b.tensors[b.tensors.count - 1].data.removeLast(64)  // the last tensor's data runs past the end of the file
         var bytes = b.build()
         bytes.removeLast(64)
-        let path = try temporaryFile(bytes, name: "offset.gguf")
+        let path = try Scratch.file(bytes, name: "offset.gguf", prefix: "mimic-models").path
         #expect {
             try GGUFFile(path: path)
         } throws: { error in
@@ -54,7 +57,7 @@ import Testing
     @Test func unknownQuantizationTypeIsNamed() throws {
         var b = GGUFBuilder.tinyLlama()
         b.tensors[4].type = 16  // IQ2_XXS
-        let path = try temporaryFile(b.build(), name: "iq.gguf")
+        let path = try Scratch.file(b.build(), name: "iq.gguf", prefix: "mimic-models").path
         #expect(throws: ModelError.unknownTensorType(file: path, tensor: "blk.0.attn_q.weight", type: "IQ2_XXS")) {
             try GGUFFile(path: path)
         }
@@ -63,12 +66,12 @@ import Testing
     @Test func missingTensorAndBadConfigAreNamed() throws {
         var b = GGUFBuilder.tinyLlama()
         b.tensors.removeAll { $0.name == "blk.0.ffn_up.weight" }
-        let path = try temporaryFile(b.build(), name: "missing.gguf")
+        let path = try Scratch.file(b.build(), name: "missing.gguf", prefix: "mimic-models").path
         #expect(throws: ModelError.missingTensor(file: path, tensor: "blk.0.ffn_up.weight")) { try OpenedModel(path) }
 
         var c = GGUFBuilder.tinyLlama()
         c.kv[c.kv.firstIndex { $0.0 == "llama.attention.head_count" }!].1 = .u32(0)
-        let zero = try temporaryFile(c.build(), name: "zero-heads.gguf")
+        let zero = try Scratch.file(c.build(), name: "zero-heads.gguf", prefix: "mimic-models").path
         #expect(throws: ModelError.self) { try OpenedModel(zero) }
     }
 
@@ -107,6 +110,7 @@ import Testing
         let headerEnd = 1400  // metadata and tensor infos; corrupting weights only changes numbers
         var rng = SeededGenerator(seed: 99)
         var loaded = 0, rejected = 0
+        let folder = try ScratchFolder("mimic-models-fuzz")
         for trial in 0..<1500 {
             var mutated = bytes
             for _ in 0..<(1 + Int(rng.next() % 4)) {
@@ -118,7 +122,8 @@ import Testing
                 }
             }
             if trial % 5 == 0 { mutated.removeLast(Int(rng.next() % UInt64(mutated.count))) }
-            let path = try temporaryFile(mutated, name: "fuzz.gguf")
+            let path = folder.file("fuzz.gguf")
+            try Data(mutated).write(to: URL(fileURLWithPath: path))
             do {
                 let opened = try OpenedModel(path)
                 let m = opened.model

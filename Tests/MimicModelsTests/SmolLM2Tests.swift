@@ -6,14 +6,14 @@
 import Foundation
 import MimicModels
 import MimicTensor
+import MimicTestSupport
 import Testing
 
-@Suite(.enabled(if: Fixtures.hasSmolLM2), .serialized) struct SmolLM2Tests {
+@Suite(.requires(.smolLM2), .serialized) struct SmolLM2Tests {
     static let logitTolerance = 2e-3
 
     func open() throws -> OpenedModel {
-        guard let path = try Fixtures.smolLM2Path() else { throw ModelError.unknownModel("smollm2-135m-instruct") }
-        return try OpenedModel(path)
+        try OpenedModel(FetchedAsset.smolLM2.require())
     }
 
     func check(_ row: UnsafePointer<Float>, vocab: Int, against golden: [String: Any], stride: Int, label: String) {

@@ -2,12 +2,13 @@
 // smollm pre-tokenizer) on the committed multilingual corpus; golden: scripts/reference/tokenizer_smollm2.py.
 import Foundation
 import MimicModels
+import MimicTestSupport
 import MimicTokenizers
 import Testing
 
-@Suite(.enabled(if: Fixtures.hasSmolLM2)) struct SmolLM2TokenizerTests {
+@Suite(.requires(.smolLM2)) struct SmolLM2TokenizerTests {
     @Test func idsMatchLlamaCppWithAndWithoutSpecialParsing() throws {
-        let path = try #require(try Fixtures.smolLM2Path())
+        let path = try FetchedAsset.smolLM2.require()
         let tokenizer = try GGUFFile(path: path).tokenizer()
         let golden = try Fixtures.json("smollm2_tokens.json")
         let cases = golden["cases"] as! [[String: Any]]
@@ -22,7 +23,7 @@ import Testing
     }
 
     @Test func streamedGenerationDecodesWholeCharacters() throws {
-        let path = try #require(try Fixtures.smolLM2Path())
+        let path = try FetchedAsset.smolLM2.require()
         let tokenizer = try GGUFFile(path: path).tokenizer()
         let text = "Grüße 🌍👩‍👩‍👧 東京 ½ done"
         var decoder = StreamingDecoder(tokenizer: tokenizer)

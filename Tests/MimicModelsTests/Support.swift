@@ -1,4 +1,4 @@
-// Test support: fixture paths, golden-file loading, the real model when it has been fetched.
+// Test support: fixture paths and golden-file loading (the real model: MimicTestSupport.FetchedAsset).
 import Foundation
 import MimicModels
 import MimicTensor
@@ -11,17 +11,6 @@ enum Fixtures {
         let data = try Data(contentsOf: URL(fileURLWithPath: resources + "/" + relative))
         return try JSONSerialization.jsonObject(with: data) as! [String: Any]
     }
-
-    /// The SmolLM2 GGUF from the cache, or nil (tests then skip) unless MIMIC_REQUIRE_ASSETS=1, when it must exist.
-    static func smolLM2Path() throws -> String? {
-        if let p = try? ModelCache.resolve("smollm2-135m-instruct") { return p }
-        if ProcessInfo.processInfo.environment["MIMIC_REQUIRE_ASSETS"] == "1" {
-            throw ModelError.unknownModel("smollm2-135m-instruct (MIMIC_REQUIRE_ASSETS=1 but it is not fetched)")
-        }
-        return nil
-    }
-
-    static let hasSmolLM2 = (try? smolLM2Path()) != nil || ProcessInfo.processInfo.environment["MIMIC_REQUIRE_ASSETS"] == "1"
 }
 
 /// Largest absolute difference between two sequences.

@@ -5,25 +5,12 @@ import Foundation
 import MimicModels
 import MimicServer
 import MimicTeacher
+import MimicTestSupport
 import Testing
 
-enum Assets {
-    /// The SmolLM2 GGUF path from the cache, nil when absent (an error when MIMIC_REQUIRE_ASSETS=1).
-    static func smolLM2Path() throws -> String? {
-        if let p = try? ModelCache.resolve("smollm2-135m-instruct") { return p }
-        if ProcessInfo.processInfo.environment["MIMIC_REQUIRE_ASSETS"] == "1" {
-            throw ModelError.unknownModel("smollm2-135m-instruct (MIMIC_REQUIRE_ASSETS=1 but it is not fetched)")
-        }
-        return nil
-    }
-
-    static let hasSmolLM2 = (try? smolLM2Path()) != nil || ProcessInfo.processInfo.environment["MIMIC_REQUIRE_ASSETS"] == "1"
-}
-
-@Suite(.enabled(if: Assets.hasSmolLM2), .serialized) struct SmolLM2ServerTests {
+@Suite(.requires(.smolLM2), .serialized) struct SmolLM2ServerTests {
     @Test func greedyChatScoringAndConcurrencyMatchTheLocalEngine() async throws {
-        guard let path = try Assets.smolLM2Path() else { throw ModelError.unknownModel("smollm2-135m-instruct") }
-        let opened = try OpenedModel(path)
+        let opened = try OpenedModel(FetchedAsset.smolLM2.require())
         try await withServer(opened, name: "smollm2-135m-instruct") { s in
             let questions = ["What is the capital of France?", "Name a primary color.", "Say hello.", "What is 3 times 4?"]
             // With FP32 activations the server's batched decode equals the local generator's one-token forward.

@@ -2,8 +2,8 @@
 // uploaded JSONL, answers each request line with a deterministic response and puts one line in an error file.
 import Foundation
 import Hummingbird
-import Logging
 import MimicTeacher
+import MimicTestSupport
 import NIOCore
 
 /// What the fake has seen and how it behaves.
@@ -139,22 +139,7 @@ func withFakeBatchServer<T: Sendable>(_ state: FakeBatchState,
         }
         return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
-    let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-    var logger = Logger(label: "fake-batch-server")
-    logger.logLevel = .critical  // shutdown by cancellation logs errors that are expected here
-    let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                          onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) },
-                          logger: logger)
-    return try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask {
-            try await app.runService(gracefulShutdownSignals: [])
-            return nil
-        }
-        var ports = portStream.makeAsyncIterator()
-        let port = await ports.next() ?? 0
-        let result = try await body("http://127.0.0.1:\(port)/v1")
-        group.cancelAll()
-        while let _ = try? await group.next() {}
-        return result
+    return try await withLoopbackServer(router, label: "fake-batch-server") { port in
+        try await body("http://127.0.0.1:\(port)/v1")
     }
 }

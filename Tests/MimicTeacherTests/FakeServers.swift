@@ -2,45 +2,13 @@
 // HTTP/1.1 server that can misbehave in ways a framework will not (drop the connection, cut a stream).
 import Foundation
 import Hummingbird
-import Logging
 import MimicTeacher
+import MimicTestSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-/// Runs a Hummingbird router on 127.0.0.1 at a free port for the duration of `body`.
-func withHummingbird<T: Sendable>(_ router: Router<BasicRequestContext>,
-                                  _ body: @escaping @Sendable (Int) async throws -> T) async throws -> T {
-    let port = PortBox()
-    var logger = Logger(label: "fake-teacher")
-    logger.logLevel = .critical  // the test ends the server by cancelling it, which Hummingbird logs as errors
-    let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                          onServerRunning: { channel in await port.set(channel.localAddress?.port ?? -1) },
-                          logger: logger)
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-        let value = await port.wait()
-        defer { group.cancelAll() }
-        return try await body(value)
-    }
-}
-
-/// Hands the server's port from `onServerRunning` to the test.
-actor PortBox {
-    private var port: Int?
-    private var waiters: [CheckedContinuation<Int, Never>] = []
-    func set(_ value: Int) {
-        port = value
-        for waiter in waiters { waiter.resume(returning: value) }
-        waiters = []
-    }
-    func wait() async -> Int {
-        if let port { return port }
-        return await withCheckedContinuation { waiters.append($0) }
-    }
-}
 
 /// Counters shared between a fake server's handlers and the test.
 final class ServerLog: @unchecked Sendable {

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Testing
 @testable import MimicTeacher
+import MimicTestSupport
 
 /// A correct OpenAI-compatible fake; `/v1/chat/completions` also obeys prompts "status:NNN" and "echo-auth".
 func correctFakeRouter(log: ServerLog, delay: Double = 0) -> Router<BasicRequestContext> {
@@ -68,7 +69,7 @@ func correctFakeRouter(log: ServerLog, delay: Double = 0) -> Router<BasicRequest
 func withCorrectFake<T: Sendable>(key: String? = "sk-test-SECRET-0123456789", delay: Double = 0, timeout: Double = 10,
                                   _ body: @escaping @Sendable (OpenAIClient, ServerLog) async throws -> T) async throws -> T {
     let log = ServerLog()
-    return try await withHummingbird(correctFakeRouter(log: log, delay: delay)) { port in
+    return try await withLoopbackServer(correctFakeRouter(log: log, delay: delay), label: "fake-teacher") { port in
         let client = try OpenAIClient(endpoint: TeacherEndpoint(baseURL: "http://127.0.0.1:\(port)/v1/", apiKey: key),
                                       timeout: timeout)
         do {

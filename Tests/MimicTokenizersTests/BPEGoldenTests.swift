@@ -1,6 +1,7 @@
 // Golden tests: the Swift BPE gives the ids Hugging Face `tokenizers` and `tiktoken` give, and round-trips text.
 // Goldens: scripts/reference/tokenizer_train_bpe.py and scripts/reference/tokenizer_tiktoken_gpt2.py (exact ids, no tolerance).
 import Foundation
+import MimicTestSupport
 import Testing
 @testable import MimicTokenizers
 
@@ -112,7 +113,7 @@ struct TokenizerOptionTests {
             added[index]["rstrip"] = true
         }
         root["added_tokens"] = added
-        let file = try Fixtures.temporaryFile(String(decoding: try JSONSerialization.data(withJSONObject: root), as: UTF8.self))
+        let file = try Scratch.file(String(decoding: try JSONSerialization.data(withJSONObject: root), as: UTF8.self), name: "tokenizer.json", prefix: "mimic-tok")
         defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
         return try BPETokenizer(tokenizerJSON: file)
     }
@@ -131,9 +132,9 @@ struct TokenizerOptionTests {
 @Suite("BPE against tiktoken with the real GPT-2 ranks")
 struct TiktokenGoldenTests {
     @Test("ids match tiktoken (skipped without gpt2.tiktoken unless MIMIC_REQUIRE_ASSETS=1)",
-          .enabled(if: GPT2Ranks.url != nil || GPT2Ranks.required))
+          .requires(.gpt2Ranks))
     func ids() throws {
-        guard let tokenizer = try GPT2Ranks.tokenizer() else { return }
+        let tokenizer = try GPT2Ranks.tokenizer()
         #expect(tokenizer.vocabularySize == 50257)
         let golden = try Fixtures.load(GoldenFile.self, "tiktoken_gpt2_golden")
         #expect(golden.cases.count == (try Fixtures.corpus()).count)

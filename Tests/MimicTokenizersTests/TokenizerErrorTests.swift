@@ -1,12 +1,13 @@
 // Loading errors: unsupported model types, malformed JSON and bad fields are typed errors that name the file.
 import Foundation
+import MimicTestSupport
 import Testing
 @testable import MimicTokenizers
 
 @Suite("Tokenizer loading errors")
 struct TokenizerErrorTests {
     private func loadError(_ json: String, name: String = "tokenizer.json") throws -> (TokenizerError, URL) {
-        let url = try Fixtures.temporaryFile(json, name: name)
+        let url = try Scratch.file(json, name: name, prefix: "mimic-tok")
         defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
         let error = try #require(throws: TokenizerError.self) { try BPETokenizer(tokenizerJSON: url) }
         return (error, url)
@@ -71,7 +72,7 @@ struct TokenizerErrorTests {
 
     @Test("a config naming an eos token outside the vocabulary is an error naming the field")
     func badConfig() throws {
-        let config = try Fixtures.temporaryFile(#"{"eos_token": "<|nope|>"}"#, name: "tokenizer_config.json")
+        let config = try Scratch.file(#"{"eos_token": "<|nope|>"}"#, name: "tokenizer_config.json", prefix: "mimic-tok")
         defer { try? FileManager.default.removeItem(at: config.deletingLastPathComponent()) }
         let json = try Fixtures.url("tokenizer", "json", in: "bpe-smollm")
         let error = try #require(throws: TokenizerError.self) { try BPETokenizer(tokenizerJSON: json, config: config) }
@@ -84,7 +85,7 @@ struct TokenizerErrorTests {
 
     @Test("a bad tiktoken line is an error with its line number")
     func badRanks() throws {
-        let url = try Fixtures.temporaryFile("IQ== 0\nnot base64 at all\n", name: "bad.tiktoken")
+        let url = try Scratch.file("IQ== 0\nnot base64 at all\n", name: "bad.tiktoken", prefix: "mimic-tok")
         defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
         let error = try #require(throws: TokenizerError.self) {
             try BPETokenizer(tiktokenRanks: url, specialTokens: [:], pattern: .gpt2)

@@ -1,5 +1,6 @@
 // Conversation JSON Lines: good lines, every kind of bad line with its number, the two policies, chunked reading.
 import Foundation
+import MimicTestSupport
 import MimicTokenizers
 @testable import MimicTrain
 import Testing
@@ -66,7 +67,7 @@ struct ConversationFileTests {
     @Test("reading in tiny chunks gives the same lines as reading in memory")
     func chunks() throws {
         let text = "\u{FEFF}{\"a\":1}\r\n\n  \nsecond line, long enough to cross several chunks\nlast without newline"
-        let url = try Fixtures.temporaryFile(text)
+        let url = try Scratch.file(text, name: "data.jsonl", prefix: "mimic-train")
         defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }

@@ -4,6 +4,7 @@
 import Foundation
 import MimicModels
 import MimicTensor
+import MimicTestSupport
 import MimicTokenizers
 import Testing
 
@@ -24,7 +25,7 @@ import Testing
     @Test(arguments: ["tiny-llama-q8_0.gguf", "tiny-llama-f16.gguf", "tiny-gpt2-f32.gguf"])
     func ggufModelWrittenAsCheckpointGivesTheSameLogits(file: String) throws {
         let opened = try OpenedModel(Fixtures.path("models/" + file))
-        let folder = try ScratchFolder()
+        let folder = try ScratchFolder("mimic-ckpt")
         let out = folder.file("ckpt")
         try HFCheckpoint.write(model: opened, to: out)
         let reloaded = try HFModelFolder.loadModel(folder: out)
@@ -74,7 +75,7 @@ import Testing
         for (key, tensor) in params {
             #expect(try original.floats(key, count: tensor.count).array == tensor.array, "\(key)")
         }
-        let folder = try ScratchFolder()
+        let folder = try ScratchFolder("mimic-ckpt")
         try HFCheckpoint.write(folder: folder.file("out"), config: config, tensors: params, tokenizer: nil, chatTemplate: nil,
                                generation: HFGenerationConfig(bosTokenID: 1, eosTokenIDs: [2], maxNewTokens: 32))
         let reloaded = try HFModelFolder.loadModel(folder: folder.file("out"))
@@ -92,7 +93,7 @@ import Testing
         var params = model.hfParameters()
         let wte = try #require(params["transformer.wte.weight"])
         params["lm_head.weight"] = Tensor(shape: wte.shape, values: wte.array.map { $0 * 0.5 })
-        let folder = try ScratchFolder()
+        let folder = try ScratchFolder("mimic-ckpt")
         try HFCheckpoint.write(folder: folder.path + "/out", config: .gpt2(model.config), tensors: params, tokenizer: nil,
                                chatTemplate: nil, generation: HFGenerationConfig())
         let reloaded = try #require(try HFModelFolder.loadModel(folder: folder.path + "/out") as? GPT2Model)
@@ -105,7 +106,7 @@ import Testing
 
     @Test func anExistingCheckpointIsReplacedAndOtherFoldersAreRefused() throws {
         let opened = try OpenedModel(Fixtures.path("models/tiny-llama-q8_0.gguf"))
-        let folder = try ScratchFolder()
+        let folder = try ScratchFolder("mimic-ckpt")
         let out = folder.file("ckpt")
         try HFCheckpoint.write(model: opened, to: out, layers: [0])
         try HFCheckpoint.write(model: opened, to: out)

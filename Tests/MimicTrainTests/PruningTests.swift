@@ -3,6 +3,7 @@
 import Foundation
 import MimicModels
 import MimicTensor
+import MimicTestSupport
 import Testing
 
 @Suite struct PruningTests {
@@ -44,7 +45,7 @@ import Testing
     ])
     func prunedCheckpointHoldsTheSelectedLayers(model: String, selection: LayerSelection, kept: [Int]) throws {
         let opened = try OpenedModel(Fixtures.path(model))
-        let folder = try ScratchFolder()
+        let folder = try ScratchFolder("mimic-ckpt")
         let summary = try Pruning.prune(model: opened, keep: selection, to: folder.file("pruned"))
         #expect(summary.kept == kept && summary.originalLayerCount == 2)
         let pruned = try OpenedModel(folder.file("pruned"))
@@ -60,7 +61,7 @@ import Testing
 
     /// The chat template of the source model travels into tokenizer_config.json.
     @Test func chatTemplateTravels() throws {
-        let source = try ScratchFolder()
+        let source = try ScratchFolder("mimic-ckpt")
         let template = "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
         let base = try OpenedModel(Fixtures.path("models/tiny-llama-q8_0.gguf"))
         let llama = try #require(base.model as? LlamaModel)
@@ -68,7 +69,7 @@ import Testing
                                tokenizer: base.tokenizer, chatTemplate: template, generation: HFGenerationConfig())
         let opened = try OpenedModel(source.file("m"))
         #expect(opened.chatTemplateSource == template)
-        let out = try ScratchFolder()
+        let out = try ScratchFolder("mimic-ckpt")
         try Pruning.prune(model: opened, keep: .first(1), to: out.file("p"))
         #expect(try OpenedModel(out.file("p")).chatTemplateSource == template)
     }
@@ -88,7 +89,7 @@ import Testing
         let path = Fixtures.path("models/tiny-llama")
         let opened = try OpenedModel(path)
         #expect(throws: CheckpointError.sameFolder(path: path)) { try Pruning.prune(model: opened, keep: .first(1), to: path) }
-        let folder = try ScratchFolder()
+        let folder = try ScratchFolder("mimic-ckpt")
         try Data("x".utf8).write(to: URL(fileURLWithPath: folder.file("x.txt")))
         #expect(throws: CheckpointError.notACheckpoint(path: folder.path)) {
             try Pruning.prune(model: opened, keep: .first(1), to: folder.path)

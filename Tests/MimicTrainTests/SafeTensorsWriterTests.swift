@@ -3,6 +3,7 @@
 import Foundation
 import MimicModels
 import MimicTensor
+import MimicTestSupport
 import Testing
 
 @Suite struct SafeTensorsWriterTests {
@@ -18,7 +19,7 @@ import Testing
     }
 
     @Test func roundTripsThroughSafeTensorsFileAndSource() throws {
-        let folder = try ScratchFolder()
+        let folder = try ScratchFolder("mimic-ckpt")
         let (tensors, values) = Self.sample()
         try SafeTensorsWriter.write(tensors, to: folder.file("model.safetensors"))
         let file = try SafeTensorsFile(path: folder.file("model.safetensors"))
@@ -42,7 +43,7 @@ import Testing
     }
 
     @Test func headerIsPaddedWithSpaces() throws {
-        let folder = try ScratchFolder()
+        let folder = try ScratchFolder("mimic-ckpt")
         for name in ["x", "xy", "xyz", "a.b.c.d", "näme \"quoted\""] {
             let path = folder.file("\(name.count).safetensors")
             try SafeTensorsWriter.write([name: TensorValues(shape: [1], values: [1])], to: path)
@@ -56,7 +57,7 @@ import Testing
     }
 
     @Test func replacesAnExistingFileAndLeavesNoTemporaryFiles() throws {
-        let folder = try ScratchFolder()
+        let folder = try ScratchFolder("mimic-ckpt")
         let path = folder.file("model.safetensors")
         try SafeTensorsWriter.write(["a": TensorValues(shape: [2], values: [1, 2])], to: path)
         try SafeTensorsWriter.write(["b": TensorValues(shape: [1], values: [3])], to: path)
@@ -65,7 +66,7 @@ import Testing
     }
 
     @Test func malformedTensorsAreTypedErrorsAndWriteNothing() throws {
-        let folder = try ScratchFolder()
+        let folder = try ScratchFolder("mimic-ckpt")
         let path = folder.file("model.safetensors")
         #expect(throws: CheckpointError.badTensor(name: "w", problem: "5 values for shape [2, 3]")) {
             try SafeTensorsWriter.write(["w": TensorValues(shape: [2, 3], values: [1, 2, 3, 4, 5])], to: path)

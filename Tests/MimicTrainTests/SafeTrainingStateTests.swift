@@ -5,6 +5,7 @@ import MimicCore
 import MimicModels
 import MimicTensor
 @testable import MimicTrain
+import MimicTestSupport
 import Testing
 
 @Suite struct TrainConfigTests {
@@ -60,7 +61,7 @@ import Testing
             ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
             ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
         ]
-        let scratch = try ScratchFolder()
+        let scratch = try ScratchFolder("mimic-ckpt")
         for (text, digest) in vectors {
             try Data(text.utf8).write(to: URL(fileURLWithPath: scratch.file("v")))
             for chunk in [1, 3, 64, 1 << 20] { #expect(try SHA256.hex(file: scratch.file("v"), chunk: chunk) == digest) }
@@ -75,7 +76,7 @@ import Testing
     /// A run's config on two small data files in a scratch folder, and a checkpoint in its out/model saved with
     /// `saved` as its fingerprint.
     func checkpointed(saved: (TrainConfig) throws -> TrainingDataFingerprint?) throws -> (ScratchFolder, TrainConfig) {
-        let scratch = try ScratchFolder()
+        let scratch = try ScratchFolder("mimic-ckpt")
         try FileManager.default.copyItem(atPath: try Fixtures.conversations("good").path, toPath: scratch.file("a.jsonl"))
         try FileManager.default.copyItem(atPath: try Fixtures.conversations("untrainable").path, toPath: scratch.file("b.jsonl"))
         var config = TrainConfig(model: Fixtures.path("models/tiny-llama"), data: scratch.file("a.jsonl"), out: scratch.file("out"))
@@ -127,7 +128,7 @@ import Testing
     }
 
     @Test func theFingerprintNamesEachSetting() throws {
-        let scratch = try ScratchFolder()
+        let scratch = try ScratchFolder("mimic-ckpt")
         try Data("{}\n".utf8).write(to: URL(fileURLWithPath: scratch.file("d.jsonl")))
         let config = TrainConfig(model: "m", data: scratch.file("d.jsonl"), out: "o")
         let saved = try TrainingDataFingerprint(config)
@@ -155,7 +156,7 @@ import Testing
         let flipped = Tensor(zeros: [cols, rows])
         for r in 0..<rows { for c in 0..<cols { flipped.data[c * rows + r] = t.data[r * cols + c] } }
         tensors[tensor] = flipped
-        let scratch = try ScratchFolder()
+        let scratch = try ScratchFolder("mimic-ckpt")
         try FileManager.default.copyItem(atPath: TrainFixtures.models + "/" + name + "/config.json", toPath: scratch.file("config.json"))
         try SafeTensorsWriter.write(tensors.mapValues(TensorValues.init), to: scratch.file("model.safetensors"))
         return (scratch, try TrainFixtures.tensors(scratch.path))

@@ -1,5 +1,4 @@
-// Shared helpers for the training tests: fixtures, scratch folders, a tiny byte-level tokenizer built in code,
-// conversations.
+// Shared helpers for the training tests: fixtures, a tiny byte-level tokenizer built in code, conversations.
 import Foundation
 import MimicTokenizers
 import MimicTrain
@@ -31,15 +30,6 @@ enum Fixtures {
         try BPETokenizer(tokenizerJSON: url("tokenizer", "json", in: "bpe-smollm"),
                          config: url("tokenizer_config", "json", in: "bpe-smollm"))
     }
-
-    /// A scratch file holding `text`; the caller removes it.
-    static func temporaryFile(_ text: String, name: String = "data.jsonl") throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-train-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let url = folder.appendingPathComponent(name)
-        try Data(text.utf8).write(to: url)
-        return url
-    }
 }
 
 /// The special tokens of all four templates, after the 256 byte tokens of `ByteTokenizer`.
@@ -62,19 +52,4 @@ func byteTokenizer(merges: [(String, String)] = []) throws -> BPETokenizer {
 /// A conversation at `test:line`.
 func conversation(_ turns: [(String, String)], line: Int = 1) -> Conversation {
     Conversation(messages: turns.map { ChatMessage(role: $0.0, content: $0.1) }, source: SourceLine(file: "test", line: line))
-}
-
-/// A fresh, empty scratch folder, removed when the value goes away.
-final class ScratchFolder {
-    let path: String
-
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-ckpt-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    /// A path inside the folder.
-    func file(_ name: String) -> String { path + "/" + name }
 }

@@ -1,6 +1,7 @@
 // Tokenizer export: a tokenizer written as tokenizer.json + tokenizer_config.json and read back gives the same
 // ids on the tokenizer corpus, the same vocabulary, added tokens, BOS/EOS and chat template.
 import Foundation
+import MimicTestSupport
 import MimicTokenizers
 import Testing
 
@@ -46,7 +47,7 @@ import Testing
     @Test(arguments: ["gpt2", "llama3", "smollm"])
     func tokenizerJSONRoundTripsWithIdenticalIds(style: String) throws {
         let original = try Self.fixture(style)
-        let folder = try ScratchFolder()
+        let folder = try ScratchFolder("mimic-ckpt")
         try Self.expectSame(original, try Self.roundTrip(original, in: folder), style)
     }
 
@@ -97,7 +98,7 @@ import Testing
         let merges = (model["merges"] as! [[String]]).map { $0.joined(separator: " ") }
         let original = try BPETokenizer(tokens: tokens, merges: merges, tokenTypes: types, preTokenizer: pre,
                                         bosID: 0, eosID: 1, addBOS: pre == "llama-bpe", chatTemplate: "{{ x }}")
-        let folder = try ScratchFolder()
+        let folder = try ScratchFolder("mimic-ckpt")
         try Self.expectSame(original, try Self.roundTrip(original, in: folder), pre)
     }
 }

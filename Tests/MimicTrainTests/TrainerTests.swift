@@ -3,6 +3,7 @@
 import Foundation
 import MimicModels
 import MimicTensor
+import MimicTestSupport
 import MimicTrain
 import Testing
 
@@ -71,7 +72,7 @@ final class MemoryStore: CheckpointStore {
     /// A save killed after the old checkpoint was moved aside and before the new one was moved in: the next
     /// resume finds the old checkpoint again instead of silently starting over.
     @Test func interruptedSwapIsUndoneOnResume() throws {
-        let scratch = try ScratchFolder()
+        let scratch = try ScratchFolder("mimic-ckpt")
         let model = try TrainFixtures.tinyLlama()
         let config = try JSONDecoder().decode(LlamaConfig.self, from: Data(contentsOf: URL(fileURLWithPath: TrainFixtures.models + "/tiny-llama/config.json")))
         let folder = scratch.file("model")
