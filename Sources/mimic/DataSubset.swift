@@ -1,6 +1,7 @@
 // `mimic data subset`: a seeded subset within a token budget (nested: a larger budget contains a smaller one).
 import ArgumentParser
 import Foundation
+import MimicTokenizers
 import MimicData
 
 struct DataSubset: ParsableCommand {
