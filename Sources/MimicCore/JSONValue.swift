@@ -62,3 +62,12 @@ public enum JSONValue: Codable, Sendable, Hashable {
         return nil
     }
 }
+
+extension JSONValue {
+    /// The value of a `JSONSerialization` object (dictionaries, arrays, strings, numbers, `NSNull`); throws if it
+    /// is not JSON.
+    public init(jsonObject: Any) throws {
+        let data = try JSONSerialization.data(withJSONObject: jsonObject, options: [.fragmentsAllowed])
+        self = try JSONDecoder().decode(JSONValue.self, from: data)
+    }
+}

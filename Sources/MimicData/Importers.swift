@@ -90,7 +90,8 @@ public enum Importer {
         var report = ImportReport()
         var written = 0, limited = false  // kept apart from `report`, which the readers hold inout
         let generator = "import-\(format.rawValue)"
-        func emit(_ messages: [ChatMessage], source: String, extra: [String: JSONValue] = [:], meta: RecordMeta? = nil) throws {
+        func emit(_ messages: [ChatMessage], source: String, extra: [String: JSONValue] = [:], meta: RecordMeta? = nil,
+                  fields: [String: JSONValue] = [:]) throws {
             if let limit = options.limit, written >= limit {
                 limited = true
                 throw Stop()
@@ -100,10 +101,12 @@ public enum Importer {
             meta.source = source
             meta.generator = meta.generator ?? generator
             for (k, v) in extra { meta.extra[k] = v }
-            let converted = options.htmlToMarkdown
-                ? messages.map { ChatMessage(role: $0.role, content: HTMLToMarkdown.convert($0.content)) } : messages
+            var converted = messages
+            if options.htmlToMarkdown {
+                for i in converted.indices { converted[i].content = HTMLToMarkdown.convert(converted[i].content) }
+            }
             written += 1
-            try body(ConversationRecord(messages: converted, meta: meta))
+            try body(ConversationRecord(messages: converted, meta: meta, extra: fields))
         }
         do {
             switch format {
@@ -134,7 +137,8 @@ public enum Importer {
         return report
     }
 
-    typealias Emit = ([ChatMessage], String, [String: JSONValue], RecordMeta?) throws -> Void
+    /// Messages, source, meta extras, meta read from the line, and the line's other top-level fields.
+    typealias Emit = ([ChatMessage], String, [String: JSONValue], RecordMeta?, [String: JSONValue]) throws -> Void
 
     static func readArray(_ url: URL, format: ImportFormat, report: inout ImportReport, emit: Emit) throws {
         var index = 0
@@ -148,7 +152,7 @@ public enum Importer {
                 var extra: [String: JSONValue] = [:]
                 if let id = root["id"] as? String { extra["id"] = .string(id) }
                 let messages = format == .sharegpt ? try shareGPT(root) : try alpaca(root)
-                try emit(messages, "\(url.path)#\(index)", extra, nil)
+                try emit(messages, "\(url.path)#\(index)", extra, nil, [:])
             } catch let bad as Bad {
                 report.note("\(url.path): element \(index) (byte \(offset)): \(bad.problem)")
             }
@@ -199,11 +203,11 @@ public enum Importer {
                         if let id = root["id"] as? String { extra["id"] = .string(id) }
                         if let id = root["id"] as? Int { extra["id"] = .int(id) }
                         if let from = root["source"] as? String { extra["hc3_source"] = .string(from) }
-                        try emit(messages, source, extra, nil)
+                        try emit(messages, source, extra, nil, [:])
                     }
                 case .messages:
-                    let (messages, meta) = try messagesLine(root)
-                    try emit(messages, source, [:], meta)
+                    let (messages, meta, fields) = try messagesLine(root)
+                    try emit(messages, source, [:], meta, fields)
                 default:
                     let text: String
                     do {
@@ -211,7 +215,7 @@ public enum Importer {
                     } catch PromptSource.PromptLineError.bad(let problem) {
                         throw Bad(problem: problem)
                     }
-                    try emit([ChatMessage(role: "user", content: text)], source, [:], nil)
+                    try emit([ChatMessage(role: "user", content: text)], source, [:], nil, [:])
                 }
             } catch let bad as Bad {
                 report.note("\(source): \(bad.problem)")
@@ -234,7 +238,8 @@ public enum Importer {
         }
     }
 
-    static func messagesLine(_ root: [String: Any]) throws -> ([ChatMessage], RecordMeta?) {
+    /// A messages line's turns, its `meta`, and its other top-level fields (kept on the record).
+    static func messagesLine(_ root: [String: Any]) throws -> ([ChatMessage], RecordMeta?, [String: JSONValue]) {
         guard let list = (root["messages"] ?? root["conversations"]) as? [Any] else {
             throw Bad(problem: "missing field messages (an array of turns)")
         }
@@ -253,6 +258,11 @@ public enum Importer {
             }
             meta = decoded
         }
-        return (messages, meta)
+        var fields: [String: JSONValue] = [:]
+        for (key, value) in root where !["messages", "conversations", "meta"].contains(key) {
+            guard let json = try? JSONValue(jsonObject: value) else { throw Bad(problem: "field \(key) is not JSON") }
+            fields[key] = json
+        }
+        return (messages, meta, fields)
     }
 }

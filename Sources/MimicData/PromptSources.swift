@@ -168,9 +168,22 @@ public enum PromptSource {
             guard let content = (turn["content"] ?? turn["value"]) as? String else {
                 throw PromptLineError.bad("messages[\(index)] has no text content (or value)")
             }
-            messages.append(ChatMessage(role: role, content: content))
+            messages.append(ChatMessage(role: role, content: content, extra: try otherFields(of: turn)))
         }
         return messages
+    }
+
+    /// A turn's keys other than its role and text (`weight`, `name`, `tool_calls`, …), kept on the message.
+    static func otherFields(of turn: [String: Any]) throws -> [String: JSONValue] {
+        var extra: [String: JSONValue] = [:]
+        for (key, value) in turn where !["role", "from", "content", "value"].contains(key) {
+            do {
+                extra[key] = try JSONValue(jsonObject: value)
+            } catch {
+                throw PromptLineError.bad("field \(key) of a turn is not JSON")
+            }
+        }
+        return extra
     }
 
     /// system / user / assistant for the role names of OpenAI and ShareGPT; nil for an unknown one.

@@ -1,6 +1,7 @@
 // Budgets and splits: seeded subsets by token budget (nested: a larger budget's subset contains a smaller
 // one's), seeded train/held-out splits, and mixtures of several sources with weights (ShareGPT-Mix).
 import Foundation
+import MimicTokenizers
 import MimicCore
 import MimicTeacher
 
@@ -40,13 +41,8 @@ public struct SubsetReport: Codable, Sendable, Hashable {
 /// Seeded subsets, splits and mixtures. All randomness is a `SplitMix64` permutation of the record indices,
 /// so the same records, seed and settings give the same bytes.
 public enum Subsets {
-    /// A uniformly random permutation of `0..<n` (Fisher–Yates with `SplitMix64.below`).
-    public static func permutation(_ n: Int, seed: UInt64) -> [Int] {
-        var rng = SplitMix64(seed: seed)
-        var order = Array(0..<n)
-        for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
-        return order
-    }
+    /// A uniformly random permutation of `0..<n` (`SeededSelection.permutation`).
+    public static func permutation(_ n: Int, seed: UInt64) -> [Int] { SeededSelection.permutation(n, seed: seed) }
 
     /// Takes records in the seeded random order while the running total stays within `budget` tokens, and
     /// stops at the first record that would pass it. So the subset never exceeds the budget, and with the same
@@ -65,54 +61,28 @@ public enum Subsets {
         report.availableTokens = counts.reduce(0, +)
         report.budget = budget
         report.counter = counterName
-        var chosen: [Int] = []
-        var total = 0
-        var stopped = false
-        for i in permutation(records.count, seed: seed) {
-            if total + counts[i] > budget {
-                stopped = true
-                break
-            }
-            total += counts[i]
-            chosen.append(i)
-        }
-        chosen.sort()
-        report.taken = chosen.count
-        report.tokens = total
-        report.exhausted = !stopped
-        return (chosen.map { records[$0] }, report)
+        let taken = SeededSelection.withinBudget(counts: counts, budget: budget, seed: seed)
+        report.taken = taken.indices.count
+        report.tokens = taken.tokens
+        report.exhausted = taken.exhausted
+        return (taken.indices.map { records[$0] }, report)
     }
 
-    /// How many records go to the held-out side.
-    public enum HeldOut: Sendable, Hashable {
-        /// This fraction of the records, rounded to the nearest count (0 ≤ f ≤ 1).
-        case fraction(Double)
-        /// Exactly this many (at most all).
-        case count(Int)
-    }
+    /// How many records go to the held-out side (the one rule `mimic train` uses too).
+    public typealias HeldOut = HeldOutSize
 
-    /// Splits `records` into train and held-out sets: the first records of the seeded permutation are held
-    /// out. Both sides keep the input order.
+    /// Splits `records` into train and held-out sets with `SeededSelection.split`: the first records of the
+    /// seeded permutation are held out (a fraction above 0 holds out at least one, below 1 keeps at least one).
+    /// Both sides keep the input order.
     public static func split(_ records: [ConversationRecord], heldOut: HeldOut,
                              seed: UInt64) throws -> (train: [ConversationRecord], heldOut: [ConversationRecord]) {
-        let n: Int
-        switch heldOut {
-        case .fraction(let f):
-            guard f >= 0, f <= 1, f.isFinite else {
-                throw SubsetError.invalid(setting: "held-out fraction", problem: "\(f) is not between 0 and 1")
+        guard let parts = SeededSelection.split(records, size: heldOut, seed: seed) else {
+            switch heldOut {
+            case .fraction(let f): throw SubsetError.invalid(setting: "held-out fraction", problem: "\(f) is not between 0 and 1")
+            case .count(let c): throw SubsetError.invalid(setting: "held-out count", problem: "\(c) is negative")
             }
-            n = Int((f * Double(records.count)).rounded())
-        case .count(let c):
-            guard c >= 0 else { throw SubsetError.invalid(setting: "held-out count", problem: "\(c) is negative") }
-            n = min(c, records.count)
         }
-        var isHeld = [Bool](repeating: false, count: records.count)
-        for i in permutation(records.count, seed: seed).prefix(n) { isHeld[i] = true }
-        var train: [ConversationRecord] = [], held: [ConversationRecord] = []
-        for (i, record) in records.enumerated() {
-            if isHeld[i] { held.append(record) } else { train.append(record) }
-        }
-        return (train, held)
+        return parts
     }
 }
 

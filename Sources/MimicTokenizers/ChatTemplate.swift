@@ -1,19 +1,6 @@
 // Chat templates: ChatML (SmolLM2), Llama 2, Llama 3 and the Vicuna USER:/GPT: format, chosen by name or recognised from Jinja.
 import Foundation
-
-/// One turn of a conversation.
-public struct ChatMessage: Codable, Sendable, Equatable, Hashable {
-    /// "system", "user" or "assistant" (other roles are rendered as each template describes).
-    public var role: String
-    /// The text of the turn.
-    public var content: String
-
-    /// Creates a message.
-    public init(role: String, content: String) {
-        self.role = role
-        self.content = content
-    }
-}
+@_exported import MimicCore  // ChatMessage and the conversation record live there
 
 /// The chat formats Mimic renders itself (no Jinja engine): each a fixed layout of roles and special tokens.
 ///

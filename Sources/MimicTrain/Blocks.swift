@@ -5,8 +5,8 @@ import MimicTensor
 /// Turns examples into `TrainingBlock`s of exactly `blockSize` tokens.
 ///
 /// 1. Order: the examples are shuffled with `SeededGenerator(seed:)`; the same examples and seed give the same blocks.
-/// 2. `maxTokens` (the data-size axis): only the first `maxTokens` tokens of the shuffled examples are kept; the
-///    example that crosses the limit keeps its first tokens, the rest are dropped.
+/// 2. The data-size axis (`mimic train --max-tokens`) is applied before, to whole conversations, by
+///    `TrainingRun.withinBudget` (the subset rule of `mimic data subset`); blocks keep every token they are given.
 /// 3. Cutting: an example longer than `blockSize` is cut into pieces of `blockSize` tokens (the last one shorter),
 ///    each its own document with positions from 0. Targets are computed on the whole example, then sliced:
 ///    `targets[t] = tokens[t + 1]` when token t + 1 is trained, else `ignoreLabel`. So the last position of a piece
@@ -20,9 +20,9 @@ import MimicTensor
 ///    nothing else and nothing attends to it).
 public enum Blocks {
     /// Makes the blocks; see the type's documentation for the rules. Throws `DataOptionError` for a block size
-    /// below 1, a negative pad id or a negative `maxTokens`.
+    /// below 1 or a negative pad id.
     public static func make(
-        examples: [ChatExample], blockSize: Int, packing: Bool, padTokenID: Int, seed: UInt64, maxTokens: Int? = nil
+        examples: [ChatExample], blockSize: Int, packing: Bool, padTokenID: Int, seed: UInt64
     ) throws -> [TrainingBlock] {
         guard blockSize >= 1 else {
             throw DataOptionError.invalid(option: "blockSize", value: "\(blockSize)", expected: "at least 1 (the model's context, e.g. 2048)")
@@ -30,10 +30,7 @@ public enum Blocks {
         guard padTokenID >= 0 else {
             throw DataOptionError.invalid(option: "padTokenID", value: "\(padTokenID)", expected: "a token id (the tokenizer's EOS or pad token)")
         }
-        if let maxTokens, maxTokens < 0 {
-            throw DataOptionError.invalid(option: "maxTokens", value: "\(maxTokens)", expected: "0 or more (leave it unset to keep every token)")
-        }
-        let pieces = cut(ordered(examples, seed: seed, maxTokens: maxTokens), blockSize: blockSize)
+        let pieces = cut(ordered(examples, seed: seed), blockSize: blockSize)
         guard packing else {
             return pieces.map { assemble([$0], blockSize: blockSize, padTokenID: padTokenID) }
         }
@@ -49,22 +46,12 @@ public enum Blocks {
         var count: Int { tokens.count }
     }
 
-    /// The examples' tokens and targets in the seeded order, cut to `maxTokens` tokens in all.
-    static func ordered(_ examples: [ChatExample], seed: UInt64, maxTokens: Int?) -> [Piece] {
+    /// The examples' tokens and targets in the seeded order.
+    static func ordered(_ examples: [ChatExample], seed: UInt64) -> [Piece] {
         var generator = SeededGenerator(seed: seed)
-        var budget = maxTokens ?? Int.max
-        var out: [Piece] = []
-        for index in seededPermutation(examples.count, &generator) {
-            guard budget > 0 else { break }
-            var example = examples[index]
-            if example.count > budget {
-                example.tokens.removeLast(example.count - budget)
-                example.trained.removeLast(example.trained.count - budget)
-            }
-            budget -= example.count
-            out.append(Piece(tokens: example.tokens[...], targets: example.targets[...]))
+        return seededPermutation(examples.count, &generator).map { index in
+            Piece(tokens: examples[index].tokens[...], targets: examples[index].targets[...])
         }
-        return out
     }
 
     /// Cuts each example into pieces of at most `blockSize` tokens, dropping pieces with nothing to train.

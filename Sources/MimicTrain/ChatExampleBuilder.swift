@@ -23,6 +23,9 @@ public struct ChatExampleSet: Sendable {
     public var file: ConversationFileReport
     /// Outcomes of building.
     public var summary: ChatExampleSummary
+    /// One per example: the tokens of its messages' contents (no template), counted as `TokenCounter` counts them
+    /// for `mimic data subset --tokenizer`, the unit of `mimic train --max-tokens`.
+    public var contentTokens: [Int] = []
 }
 
 /// Turns conversations into `ChatExample`s: token ids and a loss mask that trains on the assistant's replies.
@@ -85,11 +88,16 @@ public struct ChatExampleBuilder: Sendable {
     /// Streams a conversation file into examples; its policy applies to bad lines and to unusable conversations.
     public func build(file: ConversationFile) throws -> ChatExampleSet {
         var examples: [ChatExample] = []
+        var contentTokens: [Int] = []
         var summary = ChatExampleSummary()
+        let counter = TokenCounter.tokenizer(tokenizer, name: "model")
         let report = try file.forEach { conversation in
-            if let example = try build(conversation, policy: file.policy, summary: &summary) { examples.append(example) }
+            if let example = try build(conversation, policy: file.policy, summary: &summary) {
+                examples.append(example)
+                contentTokens.append(counter.tokens(of: conversation.messages))
+            }
         }
-        return ChatExampleSet(examples: examples, file: report, summary: summary)
+        return ChatExampleSet(examples: examples, file: report, summary: summary, contentTokens: contentTokens)
     }
 
     private func build(_ conversation: Conversation, policy: BadInputPolicy, summary: inout ChatExampleSummary) throws

@@ -1,5 +1,7 @@
-// ConversationFile: a streaming reader of conversation JSON Lines (`{"messages":[…],"meta":{…}}`) that reports bad lines by number.
+// ConversationFile: training's view of conversation JSON Lines. Lines are read by MimicCore's one line reader and
+// decoded as the one `ConversationRecord`; a record training cannot use is a bad line naming its field.
 import Foundation
+import MimicCore
 import MimicTokenizers
 
 /// What to do with a bad input line or an example that cannot be trained on.
@@ -38,6 +40,9 @@ public struct Conversation: Sendable, Equatable {
     public var metaJSON: String?
     /// Where the conversation was read.
     public var source: SourceLine
+    /// The record as read (every message's unknown fields and the line's other keys included); nil when the
+    /// conversation was made in memory.
+    public var record: ConversationRecord?
 
     /// A conversation whose assistant messages are all trained on.
     public init(messages: [ChatMessage], source: SourceLine, metaJSON: String? = nil) {
@@ -79,10 +84,10 @@ public struct ConversationFileReport: Sendable, Equatable {
 /// A conversation file in the JSON Lines format of OpenAI fine-tuning files and TRL: one object per line,
 /// `{"messages":[{"role":"user","content":"…"},{"role":"assistant","content":"…"}],"meta":{…}}`.
 ///
-/// The file is read in chunks, so its size is not bounded by memory. Blank lines are ignored. A bad line
-/// (invalid JSON, no `messages`, an unknown role, empty content, …) is counted and reported with its line number
-/// under policy `.skip`, or thrown as a `ConversationFileError` under `.fail`. Other top-level keys are ignored;
-/// an assistant message may carry `"weight": 0` or `1` (0: not trained on).
+/// The file is read in chunks (`LineStream`), so its size is not bounded by memory. Blank lines are ignored. A bad
+/// line (invalid JSON, no `messages`, an unknown role, empty content, …) is counted and reported with its line
+/// number under policy `.skip`, or thrown as a `ConversationFileError` under `.fail`. Other keys are kept in each
+/// conversation's `record`; an assistant message may carry `"weight": 0` or `1` (0: not trained on).
 public struct ConversationFile: Sendable {
     /// The file.
     public let url: URL
@@ -102,17 +107,13 @@ public struct ConversationFile: Sendable {
     /// Throws `ConversationFileError` (unreadable file; a bad line under `.fail`) or whatever `body` throws.
     public func forEach(_ body: (Conversation) throws -> Void) throws -> ConversationFileReport {
         let name = url.path
-        let handle: FileHandle
-        do {
-            handle = try FileHandle(forReadingFrom: url)
-        } catch {
-            throw ConversationFileError.unreadable(file: name, reason: Self.reason(error))
-        }
-        defer { try? handle.close() }
-        var lines = LineReader(handle: handle, file: name)
         var report = ConversationFileReport(file: name)
-        while let (number, bytes) = try lines.next() {
-            try Self.handle(line: bytes, source: SourceLine(file: name, line: number), policy: policy, report: &report, body)
+        do {
+            try LineStream.forEachLine(of: url) { number, bytes in
+                try Self.handle(line: bytes, source: SourceLine(file: name, line: number), policy: policy, report: &report, body)
+            }
+        } catch RecordFileError.unreadable(_, let reason) {
+            throw ConversationFileError.unreadable(file: name, reason: reason)
         }
         return report
     }
@@ -134,74 +135,93 @@ public struct ConversationFile: Sendable {
         if lines.last?.isEmpty == true { lines.removeLast() }  // the final newline ends a line, it does not open one
         for (index, var line) in lines.enumerated() {
             let number = index + 1
-            if number == 1 && line.starts(with: LineReader.byteOrderMark) { line = line.dropFirst(3) }
+            if number == 1 && line.starts(with: [0xEF, 0xBB, 0xBF]) { line = line.dropFirst(3) }
             if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-            try handle(line: Array(line), source: SourceLine(file: name, line: number), policy: policy, report: &report) {
+            try handle(line: ArraySlice(line), source: SourceLine(file: name, line: number), policy: policy, report: &report) {
                 conversations.append($0)
             }
         }
         return (conversations, report)
     }
 
-    /// Parses one line into a conversation, or throws `ConversationFileError.badLine` naming the field.
+    /// Parses one line into a conversation, or throws `ConversationFileError.badLine` naming the field: the line is
+    /// decoded as a `ConversationRecord` (what every other stage reads), then checked for training.
     public static func parse(line: some Collection<UInt8>, source: SourceLine) throws -> Conversation {
+        let record: ConversationRecord
+        do {
+            record = try JSONDecoder().decode(ConversationRecord.self, from: Data(line))
+        } catch let error as DecodingError {
+            throw badLine(error, line: line, source: source)
+        }
+        return try conversation(record, source: source)
+    }
+
+    /// The training view of `record`, or `ConversationFileError.badLine` naming the field training cannot use:
+    /// no messages, a role other than system, user or assistant, empty content, or a `weight` that is not 0 or 1 on
+    /// an assistant message.
+    public static func conversation(_ record: ConversationRecord, source: SourceLine) throws -> Conversation {
         func bad(_ field: String, _ problem: ConversationFileError.Problem) -> ConversationFileError {
             .badLine(source, field: field, problem: problem)
         }
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: Data(line), options: [])
-        } catch {
-            let excerpt = String(decoding: line.prefix(60), as: UTF8.self)
-            throw bad("(line)", .invalidJSON(excerpt: excerpt))
-        }
-        guard let root = object as? [String: Any] else { throw bad("(line)", .notAnObject) }
-        guard let rawMessages = root["messages"] else { throw bad("messages", .missing) }
-        guard let list = rawMessages as? [Any] else { throw bad("messages", .wrongType(expected: "an array of messages")) }
-        guard !list.isEmpty else { throw bad("messages", .noMessages) }
-        var messages: [ChatMessage] = []
+        guard !record.messages.isEmpty else { throw bad("messages", .noMessages) }
         var trained: [Bool] = []
-        for (index, item) in list.enumerated() {
+        for (index, message) in record.messages.enumerated() {
             let field = "messages[\(index)]"
-            let (message, isTrained) = try parseMessage(item, field: field, bad: bad)
-            messages.append(message)
+            guard roles.contains(message.role) else { throw bad(field + ".role", .unknownRole(message.role)) }
+            guard !message.content.allSatisfy(\.isWhitespace) else { throw bad(field + ".content", .emptyContent) }
+            var isTrained = message.role == "assistant"
+            if message.extra["weight"] != nil {
+                guard message.role == "assistant", let weight = message.weight, weight == 0 || weight == 1
+                else { throw bad(field + ".weight", .invalidWeight) }
+                isTrained = weight == 1
+            }
             trained.append(isTrained)
         }
         var metaJSON: String?
-        if let meta = root["meta"], !(meta is NSNull) {
-            let options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
-            guard meta is [String: Any], let data = try? JSONSerialization.data(withJSONObject: meta, options: options)
-            else { throw bad("meta", .wrongType(expected: "an object")) }
-            metaJSON = String(decoding: data, as: UTF8.self)
+        if record.meta != RecordMeta() {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            metaJSON = (try? encoder.encode(record.meta)).map { String(decoding: $0, as: UTF8.self) }
         }
-        return Conversation(messages: messages, trainedTurns: trained, source: source, metaJSON: metaJSON)
+        var conversation = Conversation(messages: record.messages, trainedTurns: trained, source: source, metaJSON: metaJSON)
+        conversation.record = record
+        return conversation
     }
 
     // MARK: Internals
 
-    private static func parseMessage(
-        _ item: Any, field: String, bad: (String, ConversationFileError.Problem) -> ConversationFileError
-    ) throws -> (ChatMessage, Bool) {
-        guard let message = item as? [String: Any] else { throw bad(field, .wrongType(expected: "an object")) }
-        guard let rawRole = message["role"] else { throw bad(field + ".role", .missing) }
-        guard let role = rawRole as? String else { throw bad(field + ".role", .wrongType(expected: "a string")) }
-        guard roles.contains(role) else { throw bad(field + ".role", .unknownRole(role)) }
-        guard let rawContent = message["content"], !(rawContent is NSNull) else { throw bad(field + ".content", .missing) }
-        guard let content = rawContent as? String else { throw bad(field + ".content", .wrongType(expected: "a string")) }
-        guard !content.allSatisfy(\.isWhitespace) else { throw bad(field + ".content", .emptyContent) }
-        var isTrained = role == "assistant"
-        if let weight = message["weight"] {
-            guard role == "assistant", let number = weight as? NSNumber,
-                  number.doubleValue == 0 || number.doubleValue == 1
-            else { throw bad(field + ".weight", .invalidWeight) }
-            isTrained = number.doubleValue == 1
+    /// The bad-line error for a line that does not decode as a record, naming the field at fault.
+    static func badLine(_ error: DecodingError, line: some Collection<UInt8>, source: SourceLine) -> ConversationFileError {
+        func bad(_ path: [CodingKey], _ problem: ConversationFileError.Problem) -> ConversationFileError {
+            .badLine(source, field: path.isEmpty ? "(line)" : JSONLines.path(path), problem: problem)
         }
-        return (ChatMessage(role: role, content: content), isTrained)
+        func expected(_ path: [CodingKey]) -> String {
+            switch path.last?.stringValue {
+            case "messages": return "an array of messages"
+            case "meta": return "an object"
+            case "role", "content": return "a string"
+            default: return path.last?.intValue != nil ? "an object" : "another type"
+            }
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return bad(context.codingPath + [key], .missing)
+        case .valueNotFound(_, let context):
+            return bad(context.codingPath, .missing)
+        case .typeMismatch(_, let context):
+            return context.codingPath.isEmpty ? bad([], .notAnObject) : bad(context.codingPath, .wrongType(expected: expected(context.codingPath)))
+        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+            return bad([], .invalidJSON(excerpt: String(decoding: line.prefix(60), as: UTF8.self)))
+        case .dataCorrupted(let context):
+            return bad(context.codingPath, .wrongType(expected: expected(context.codingPath)))
+        @unknown default:
+            return bad([], .invalidJSON(excerpt: String(decoding: line.prefix(60), as: UTF8.self)))
+        }
     }
 
     /// Parses one line and applies the policy; blank lines are counted and passed over.
     private static func handle(
-        line: [UInt8], source: SourceLine, policy: BadInputPolicy, report: inout ConversationFileReport,
+        line: ArraySlice<UInt8>, source: SourceLine, policy: BadInputPolicy, report: inout ConversationFileReport,
         _ body: (Conversation) throws -> Void
     ) throws {
         report.lines += 1
@@ -220,11 +240,6 @@ public struct ConversationFile: Sendable {
         }
         report.conversations += 1
         try body(conversation)
-    }
-
-    static func reason(_ error: Error) -> String {
-        let text = (error as NSError).localizedFailureReason ?? error.localizedDescription
-        return text.hasSuffix(".") ? String(text.dropLast()) : text
     }
 }
 
@@ -288,68 +303,5 @@ public enum ConversationFileError: LocalizedError, Equatable, Sendable {
         case .emptyContent: return "the content is empty; drop the line or remove the empty turn."
         case .invalidWeight: return "weight must be 0 or 1, and only on assistant messages (0: not trained on)."
         }
-    }
-}
-
-/// Reads a file in chunks and hands out its lines (without the newline, a trailing CR or a leading BOM), numbered from 1.
-struct LineReader {
-    static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
-    private let handle: FileHandle
-    private let file: String
-    private let chunkSize: Int
-    private var buffer: [UInt8] = []
-    private var start = 0
-    /// Where the search for the next newline resumes (bytes before it, from `start`, hold none).
-    private var scanned = 0
-    private var atEnd = false
-    private var number = 0
-
-    init(handle: FileHandle, file: String, chunkSize: Int = 1 << 20) {
-        self.handle = handle
-        self.file = file
-        self.chunkSize = chunkSize
-    }
-
-    /// The next line and its number, or nil at the end of the file.
-    mutating func next() throws -> (Int, [UInt8])? {
-        while true {
-            if let newline = buffer[max(start, scanned)...].firstIndex(of: UInt8(ascii: "\n")) {
-                return emit(upTo: newline, consumed: newline + 1)
-            }
-            scanned = buffer.count
-            if atEnd {
-                guard start < buffer.count else { return nil }
-                return emit(upTo: buffer.count, consumed: buffer.count)
-            }
-            try fill()
-        }
-    }
-
-    private mutating func emit(upTo end: Int, consumed: Int) -> (Int, [UInt8]) {
-        number += 1
-        var line = buffer[start..<end]
-        if number == 1 && line.starts(with: Self.byteOrderMark) { line = line.dropFirst(3) }
-        if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-        start = consumed
-        return (number, Array(line))
-    }
-
-    private mutating func fill() throws {
-        if start > 0 {
-            buffer.removeSubrange(0..<start)
-            scanned -= start
-            start = 0
-        }
-        let chunk: Data?
-        do {
-            chunk = try handle.read(upToCount: chunkSize)
-        } catch {
-            throw ConversationFileError.unreadable(file: file, reason: ConversationFile.reason(error))
-        }
-        guard let chunk, !chunk.isEmpty else {
-            atEnd = true
-            return
-        }
-        buffer.append(contentsOf: chunk)
     }
 }

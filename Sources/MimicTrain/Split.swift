@@ -1,10 +1,11 @@
-// Seeded shuffles and the held-out split: the same seed picks the same examples on every platform.
+// Seeded shuffles (the block order) and the held-out split (MimicCore's one split): the same seed picks the same examples.
 import Foundation
 import MimicCore
 import MimicTensor
 
-/// Splits items into a training part and a held-out part of about `heldOutFraction` of them, chosen by a seeded
-/// shuffle; both parts keep the input order.
+/// Splits items into a training part and a held-out part of about `heldOutFraction` of them with the one split of
+/// every stage, `SeededSelection.split` (the rule `mimic data split --fraction` uses): the first items of a seeded
+/// SplitMix64 permutation are held out; both parts keep the input order.
 ///
 /// The held-out count is `heldOutFraction × count` rounded, but at least 1 when the fraction is above 0 and at
 /// most `count - 1` when it is below 1 (for two items or more). Split conversations before cutting them into
@@ -12,24 +13,10 @@ import MimicTensor
 public func split<Element>(_ examples: [Element], heldOutFraction: Double, seed: UInt64) throws
     -> (train: [Element], heldOut: [Element])
 {
-    guard heldOutFraction >= 0 && heldOutFraction <= 1 else {
+    guard let parts = SeededSelection.split(examples, size: .fraction(heldOutFraction), seed: seed) else {
         throw DataOptionError.invalid(option: "heldOutFraction", value: "\(heldOutFraction)", expected: "a fraction from 0 to 1 (0.05 holds out 5%)")
     }
-    let count = examples.count
-    var heldOutCount = Int((Double(count) * heldOutFraction).rounded())
-    if count >= 2 {
-        if heldOutFraction > 0 { heldOutCount = max(heldOutCount, 1) }
-        if heldOutFraction < 1 { heldOutCount = min(heldOutCount, count - 1) }
-    }
-    var generator = SeededGenerator(seed: seed)
-    var isHeldOut = [Bool](repeating: false, count: count)
-    for index in seededPermutation(count, &generator).prefix(heldOutCount) { isHeldOut[index] = true }
-    var train: [Element] = []
-    var heldOut: [Element] = []
-    for (index, example) in examples.enumerated() {
-        if isHeldOut[index] { heldOut.append(example) } else { train.append(example) }
-    }
-    return (train, heldOut)
+    return parts
 }
 
 /// 0..<count in an order drawn from `generator` (Fisher–Yates with unbiased bounded draws, so the order depends

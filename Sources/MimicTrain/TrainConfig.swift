@@ -20,7 +20,8 @@ public struct TrainConfig: StageConfig, Equatable {
     public var packing = true
     /// Fraction of examples held out for evaluation, in [0, 1).
     public var heldOutFraction = 0.05
-    /// Keep only the first N tokens of the shuffled training set (the paper's data-size axis).
+    /// The data-size axis: keep whole training conversations, in a seeded order, while their content tokens (the
+    /// model's tokenizer, no template) stay within N — the rule and count of `mimic data subset --tokens N`.
     public var maxTokens: Int?
     /// What to do with conversations that cannot be used: skip them (counted and reported) or fail.
     public var onBadExample = BadInputPolicy.skip

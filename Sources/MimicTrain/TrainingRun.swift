@@ -82,6 +82,13 @@ public enum TrainingRun {
                                heldOutBlocks: heldOut.count, steps: trainer.state.step, finalEvalLoss: last?.evalLoss)
     }
 
+    /// The training conversations `--max-tokens` keeps: whole ones, chosen with the subset rule of `mimic data subset`
+    /// (`SeededSelection.withinBudget`) from their content-token counts, so the same seed, budget and tokenizer pick
+    /// the same conversations. `indices` index `contentTokens`.
+    public static func withinBudget(contentTokens: [Int], maxTokens: Int, seed: UInt64) -> SeededSelection.Budgeted {
+        SeededSelection.withinBudget(counts: contentTokens, budget: maxTokens, seed: seed)
+    }
+
     /// The training and held-out blocks of the config's data, and the counts of what was read (logged).
     static func blocks(_ o: TrainConfig, options: TrainOptions, tokenizer: BPETokenizer, format: ChatFormat,
                        log: (String) -> Void) throws -> (train: [TrainingBlock], heldOut: [TrainingBlock], ChatExampleSummary) {
@@ -92,12 +99,19 @@ public enum TrainingRun {
             + "skipped: \(s.noTrainedTokens) without trained tokens, \(s.misaligned) misaligned, \(s.templateMismatch) template "
             + "mismatches, \(s.specialTokenInContent) with special-token text; \(set.file.skipped) bad lines")
         for problem in s.problems.prefix(5) { log("  " + (problem.errorDescription ?? "\(problem)")) }
-        let (trainExamples, heldOutExamples) = try split(set.examples, heldOutFraction: o.heldOutFraction, seed: options.seed)
+        let (trainIndices, heldOutIndices) = try split(Array(set.examples.indices), heldOutFraction: o.heldOutFraction, seed: options.seed)
+        var trainExamples = trainIndices.map { set.examples[$0] }
+        if let maxTokens = o.maxTokens {
+            let kept = withinBudget(contentTokens: trainIndices.map { set.contentTokens[$0] }, maxTokens: maxTokens, seed: options.seed)
+            log("max tokens \(maxTokens): kept \(kept.indices.count) of \(trainExamples.count) training conversations whole, "
+                + "\(kept.tokens) content tokens (counted as `mimic data subset --tokenizer` counts them)")
+            trainExamples = kept.indices.map { trainExamples[$0] }
+        }
         let pad = tokenizer.eosTokenID ?? 0
         let train = try Blocks.make(examples: trainExamples, blockSize: o.blockSize, packing: o.packing, padTokenID: pad,
-                                    seed: options.seed, maxTokens: o.maxTokens)
-        let heldOut = try Blocks.make(examples: heldOutExamples, blockSize: o.blockSize, packing: o.packing, padTokenID: pad,
-                                      seed: options.seed &+ 1)
+                                    seed: options.seed)
+        let heldOut = try Blocks.make(examples: heldOutIndices.map { set.examples[$0] }, blockSize: o.blockSize, packing: o.packing,
+                                      padTokenID: pad, seed: options.seed &+ 1)
         return (train, heldOut, s)
     }
 }

@@ -1,6 +1,7 @@
 // `mimic data filter`: length bounds in tokens and the coding-prompt filter.
 import ArgumentParser
 import Foundation
+import MimicTokenizers
 import MimicData
 
 extension LengthFilter.Scope: ExpressibleByArgument {}

@@ -1,6 +1,7 @@
 // `mimic data mix`: several sources mixed by weight within a token budget (e.g. ShareGPT-Mix).
 import ArgumentParser
 import Foundation
+import MimicTokenizers
 import MimicData
 
 struct DataMix: ParsableCommand {

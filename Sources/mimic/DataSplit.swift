@@ -1,30 +1,39 @@
-// `mimic data split`: a seeded train / held-out split, by fraction or count.
+// `mimic data split`: a seeded train / held-out split, by fraction or count (the split `mimic train` uses). The flags
+// (over `--config`, MIMIC_DATA_SPLIT_* and the defaults) become a `DataSplitConfig`; `DataStages.split` works.
 import ArgumentParser
 import Foundation
 import MimicData
+import MimicStages
 
 struct DataSplit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "split",
         abstract: "Split conversations into train and held-out sets (seeded).")
 
-    @Argument(help: "The conversation JSONL.") var input: String
-    @Option(help: "The train JSONL to write.") var train: String
-    @Option(name: .customLong("held-out"), help: "The held-out JSONL to write.") var heldOut: String
-    @Option(help: "Held-out fraction (0...1).") var fraction: Double?
+    @Argument(help: "The conversation JSONL.") var input: String?
+    @Option(help: "A config file (YAML or JSON) with DataSplitConfig's keys (TRAIN.split.json too); flags override it.")
+    var config: String?
+    @Option(help: "The train JSONL to write.") var train: String?
+    @Option(name: .customLong("held-out"), help: "The held-out JSONL to write.") var heldOut: String?
+    @Option(help: "Held-out fraction (0...1; above 0 holds out at least one, below 1 keeps at least one).") var fraction: Double?
     @Option(help: "Held-out count (instead of --fraction).") var count: Int?
-    @Option(help: "The seed.") var seed: UInt64 = 0
+    @Option(help: "The seed (default 0).") var seed: UInt64?
 
-    func validate() throws {
-        guard (fraction == nil) != (count == nil) else { throw ValidationError("give exactly one of --fraction or --count") }
+    /// The config: defaults, then the file, MIMIC_DATA_SPLIT_*, then these flags (a flag's fraction or count
+    /// replaces the other).
+    func resolved() throws -> DataSplitConfig {
+        try ConfigResolver.resolve(DataSplitConfig(), file: config, environmentPrefix: "MIMIC_DATA_SPLIT") { c in
+            if let input { c.input = input }
+            if let train { c.train = train }
+            if let heldOut { c.heldOut = heldOut }
+            if let fraction { (c.fraction, c.count) = (fraction, count) }
+            if let count { (c.count, c.fraction) = (count, fraction) }
+            if let seed { c.seed = seed }
+        }
     }
 
     func run() throws {
-        let records = try readRecords(input)
-        let size: Subsets.HeldOut = fraction.map { .fraction($0) } ?? .count(count ?? 0)
-        let (trainSet, held) = try Subsets.split(records, heldOut: size, seed: seed)
-        try ConversationJSONL.write(trainSet, to: URL(fileURLWithPath: train))
-        try ConversationJSONL.write(held, to: URL(fileURLWithPath: heldOut))
-        print("train \(trainSet.count) -> \(train); held-out \(held.count) -> \(heldOut)")
+        let summary = try DataStages.split(try resolved(), log: printError)
+        print("train \(summary.train) -> \(summary.config.train); held-out \(summary.heldOut) -> \(summary.config.heldOut)")
     }
 }

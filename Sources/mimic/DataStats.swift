@@ -4,7 +4,7 @@ import ArgumentParser
 import Foundation
 import MimicCore
 import MimicData
-import MimicModels
+import MimicStages
 import MimicTokenizers
 
 struct DataStatsCommand: ParsableCommand {
@@ -20,7 +20,8 @@ struct DataStatsCommand: ParsableCommand {
 
     @Argument(help: "The input file.") var file: String
     @Flag(help: "Print JSON instead of a table.") var json = false
-    @Option(help: "How to count tokens: smollm2-135m-instruct, gpt2 or words.") var tokenizer = "smollm2-135m-instruct"
+    @Option(help: "How to count tokens: words, gpt2, or a model (built-in name, .gguf file, model folder, tokenizer.json).")
+    var tokenizer = "smollm2-135m-instruct"
     @Flag(help: "Also compute the paper's self-BLEU diversity of the queries (as `mimic data diversity` does).")
     var diversity = false
     @Flag(help: "Stop at the first malformed record instead of skipping and reporting it.") var strict = false
@@ -45,21 +46,9 @@ struct DataStatsCommand: ParsableCommand {
         }
     }
 
-    /// A token counter for `name`: the built-in model's BPE, GPT-2's tiktoken ranks, or whitespace words.
+    /// A token counter for `name` (`TokenCounter.named`: words, gpt2 or a model, as every `--tokenizer`).
     static func tokenCounter(_ name: String) throws -> (String) -> Int {
-        switch name.lowercased() {
-        case "words":
-            return DataStats.wordCount
-        case "gpt2", "gpt-2":
-            let path = ModelCache.directory + "/tokenizers/gpt2.tiktoken"
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw ValidationError("--tokenizer gpt2 needs \(path) (scripts/fetch-assets.sh fetches it)")
-            }
-            let bpe = try BPETokenizer(tiktokenRanks: URL(fileURLWithPath: path), specialTokens: ["<|endoftext|>": 50256], pattern: .gpt2)
-            return { bpe.encode($0, addBOS: false, parseSpecial: false).count }
-        default:
-            let bpe = try OpenedModel(name, loadTokenizer: true).requireTokenizer()
-            return { bpe.encode($0, addBOS: false, parseSpecial: false).count }
-        }
+        let counter = try TokenCounter.named(name)
+        return { counter($0) }
     }
 }

@@ -1,28 +1,39 @@
-// `mimic data subset`: a seeded subset within a token budget (nested: a larger budget contains a smaller one).
+// `mimic data subset`: a seeded subset within a token budget (nested: a larger budget contains a smaller one). The
+// flags (over `--config`, MIMIC_DATA_SUBSET_* and the defaults) become a `DataSubsetConfig`; `DataStages.subset` works.
 import ArgumentParser
 import Foundation
 import MimicData
+import MimicStages
 
 struct DataSubset: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "subset",
         abstract: "Take a seeded random subset of conversations within a token budget.")
 
-    @Argument(help: "The conversation JSONL.") var input: String
-    @Option(help: "The conversation JSONL to write.") var out: String
-    @Option(help: "The token budget.") var tokens: Int
-    @Option(help: "The seed of the random order.") var seed: UInt64 = 0
-    @OptionGroup var counting: TokenCounterOptions
-    @Option(help: "Write the subset report (JSON) here.") var report: String?
+    @Argument(help: "The conversation JSONL.") var input: String?
+    @Option(help: "A config file (YAML or JSON) with DataSubsetConfig's keys (OUT.subset.json too); flags override it.")
+    var config: String?
+    @Option(help: "The conversation JSONL to write.") var out: String?
+    @Option(help: "The token budget.") var tokens: Int?
+    @Option(help: "The seed of the random order (default 0).") var seed: UInt64?
+    @Option(help: "Count tokens with: words (default), gpt2, or a model (built-in name, .gguf file, model folder, tokenizer.json).")
+    var tokenizer: String?
+    @Option(help: "Also write the subset report (JSON) here.") var report: String?
 
-    func validate() throws {
-        guard tokens >= 0 else { throw ValidationError("--tokens must be >= 0") }
+    /// The config: defaults, then the file, MIMIC_DATA_SUBSET_*, then these flags.
+    func resolved() throws -> DataSubsetConfig {
+        try ConfigResolver.resolve(DataSubsetConfig(), file: config, environmentPrefix: "MIMIC_DATA_SUBSET") { c in
+            if let input { c.input = input }
+            if let out { c.out = out }
+            if let tokens { c.tokens = tokens }
+            if let seed { c.seed = seed }
+            if let tokenizer { c.tokenizer = tokenizer }
+        }
     }
 
     func run() throws {
-        let records = try readRecords(input)
-        let (taken, result) = try Subsets.byTokens(records, budget: tokens, seed: seed, counter: try counting.counter())
-        try ConversationJSONL.write(taken, to: URL(fileURLWithPath: out))
+        let summary = try DataStages.subset(try resolved(), log: printError)
+        let result = summary.report
         print("took \(result.taken) of \(result.available) conversations, \(result.tokens) of \(result.budget) \(result.counter == "words" ? "words" : "tokens") budgeted (\(result.availableTokens) available)"
               + (result.exhausted ? "; every conversation fits" : ""))
         try writeJSON(result, to: report)

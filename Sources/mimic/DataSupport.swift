@@ -4,28 +4,15 @@ import ArgumentParser
 import Foundation
 import MimicCore
 import MimicData
-import MimicModels
+import MimicStages
 import MimicTokenizers
 
-/// `--tokenizer`: count tokens with a model's tokenizer instead of words.
+/// `--tokenizer`: count tokens with `words` (the default), `gpt2`, or a model (`TokenCounter.named`, as every command).
 struct TokenCounterOptions: ParsableArguments {
-    @Option(help: "Count tokens with this tokenizer: a .gguf file, a built-in model name (smollm2-135m-instruct), a model folder or a tokenizer.json. Default: white-space separated words.")
+    @Option(help: "Count tokens with: words (default), gpt2, or a model (built-in name such as smollm2-135m-instruct, a .gguf file, a model folder, a tokenizer.json).")
     var tokenizer: String?
 
-    func counter() throws -> TokenCounter {
-        guard let tokenizer else { return .words }
-        let path = try ModelCache.resolve(tokenizer)
-        var isDir: ObjCBool = false
-        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
-        let loaded: BPETokenizer
-        if isDir.boolValue || path.hasSuffix(".json") {
-            let json = isDir.boolValue ? path + "/tokenizer.json" : path
-            loaded = try BPETokenizer(tokenizerJSON: URL(fileURLWithPath: json), config: nil)
-        } else {
-            loaded = try GGUFFile(path: path).tokenizer()
-        }
-        return .tokenizer(loaded, name: path)
-    }
+    func counter() throws -> TokenCounter { try TokenCounter.named(tokenizer ?? "words") }
 }
 
 /// The records of a conversation JSONL file; malformed lines are skipped and counted on standard error.

@@ -22,7 +22,8 @@ struct Train: ParsableCommand {
     @Option(help: "Output folder: model/ (the latest checkpoint, an HF folder), log.jsonl, train_config.json.") var out: String?
     @Option(help: "Starting recipe under the file and flags: default, or paper (AdamW 2e-3, 1000 warm-up steps, batch 32, weight-scaled updates).")
     var preset = TrainPreset.default
-    @Option(help: "Use only the first N tokens of the shuffled training set.") var maxTokens: Int?
+    @Option(help: "Keep whole training conversations within N content tokens (the model's tokenizer; as `mimic data subset --tokens N --tokenizer MODEL`).")
+    var maxTokens: Int?
     @Option(help: "Passes over the data.") var epochs: Int?
     @Option(help: "Blocks per optimizer step.") var batchSize: Int?
     @Option(help: "Blocks per forward/backward pass (gradients accumulate to --batch-size).") var microBatch: Int?

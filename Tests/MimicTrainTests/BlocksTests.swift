@@ -122,26 +122,21 @@ struct BlocksTests {
         #expect(packed.flatMap(\.tokens).filter { $0 != pad }.count == 25 + 15)
     }
 
-    @Test("maxTokens keeps the first N tokens of the shuffled examples, nested as N grows")
+    // Issue item 4 changed the data-size axis: `--max-tokens` no longer cuts an example mid-way inside
+    // Blocks.make (the old test asserted exactly 37 kept tokens); whole conversations are chosen by
+    // TrainingRun.withinBudget with `mimic data subset`'s rule, before the blocks are made.
+    @Test("maxTokens keeps whole conversations within the budget, nested as it grows")
     func maxTokens() throws {
-        let examples = syntheticExamples(40, maxLength: 20, seed: 9)
-        func kept(_ limit: Int?) throws -> [Int] {
-            try Blocks.make(examples: examples, blockSize: 32, packing: true, padTokenID: pad, seed: 4, maxTokens: limit)
-                .flatMap { zip($0.tokens, $0.documents).filter { $0.1 >= 0 }.map(\.0) }
-        }
-        let total = examples.map(\.count).reduce(0, +)
-        #expect(try kept(nil).count == total && kept(total + 5).count == total)
-        let small = try kept(37)
-        let larger = try kept(120)
-        #expect(small.count == 37 && larger.count == 120)
-        #expect(Set(small).isSubset(of: Set(larger)))
-        #expect(try kept(0).isEmpty)
-        // The cut example's last kept token is not trained toward the token beyond the limit.
-        let blocks = try Blocks.make(examples: examples, blockSize: 32, packing: false, padTokenID: pad, seed: 4, maxTokens: 37)
-        checkInvariants(blocks, blockSize: 32, examples: examples)
-        let last = try #require(blocks.last)
-        let end = (last.documents.firstIndex(of: -1) ?? last.count) - 1
-        #expect(last.targets[end] == ignoreLabel)
+        let counts = (0..<40).map { 3 + ($0 * 7) % 17 }
+        func kept(_ limit: Int) -> SeededSelection.Budgeted { TrainingRun.withinBudget(contentTokens: counts, maxTokens: limit, seed: 4) }
+        let total = counts.reduce(0, +)
+        #expect(kept(total).indices == Array(counts.indices) && kept(total + 5).exhausted)
+        let small = kept(37)
+        let larger = kept(120)
+        #expect(small.tokens <= 37 && larger.tokens <= 120 && small.tokens == small.indices.map { counts[$0] }.reduce(0, +))
+        #expect(Set(small.indices).isSubset(of: Set(larger.indices)))
+        #expect(kept(0).indices.isEmpty)
+        #expect(small.indices == SeededSelection.withinBudget(counts: counts, budget: 37, seed: 4).indices)
     }
 
     @Test("first-fit puts each piece in the first block with room")
@@ -157,11 +152,7 @@ struct BlocksTests {
         let examples = [syntheticExample(0, length: 4)]
         #expect(throws: DataOptionError.self) { try Blocks.make(examples: examples, blockSize: 0, packing: true, padTokenID: 0, seed: 1) }
         #expect(throws: DataOptionError.self) { try Blocks.make(examples: examples, blockSize: 8, packing: true, padTokenID: -1, seed: 1) }
-        #expect {
-            try Blocks.make(examples: examples, blockSize: 8, packing: true, padTokenID: 0, seed: 1, maxTokens: -5)
-        } throws: { error in
-            error.localizedDescription.hasPrefix("maxTokens is -5")
-        }
+        // A negative maxTokens was a Blocks error; Blocks no longer takes it (TrainConfig.validate rejects max_tokens < 1).
     }
 
     @Test("a conversation file becomes packed blocks that train on the replies")

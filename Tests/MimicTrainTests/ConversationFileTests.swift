@@ -1,5 +1,6 @@
 // Conversation JSON Lines: good lines, every kind of bad line with its number, the two policies, chunked reading.
 import Foundation
+import MimicCore
 import MimicTestSupport
 import MimicTokenizers
 @testable import MimicTrain
@@ -69,11 +70,9 @@ struct ConversationFileTests {
         let text = "\u{FEFF}{\"a\":1}\r\n\n  \nsecond line, long enough to cross several chunks\nlast without newline"
         let url = try Scratch.file(text, name: "data.jsonl", prefix: "mimic-train")
         defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
-        var reader = LineReader(handle: handle, file: url.path, chunkSize: 3)
+        // ConversationFile reads through MimicCore's one line reader, LineStream (it replaced MimicTrain's LineReader).
         var lines: [(Int, String)] = []
-        while let (number, bytes) = try reader.next() { lines.append((number, String(decoding: bytes, as: UTF8.self))) }
+        try LineStream.forEachLine(of: url, chunkSize: 3) { number, bytes in lines.append((number, String(decoding: bytes, as: UTF8.self))) }
         #expect(lines.map(\.0) == [1, 2, 3, 4, 5])
         #expect(lines.map(\.1) == ["{\"a\":1}", "", "  ", "second line, long enough to cross several chunks", "last without newline"])
 

@@ -129,10 +129,14 @@ public struct ReplayGenerator: Sendable {
 
     /// Sends one conversation's turns in order; the first failure ends it (no record).
     func replay(_ plan: Plan) async throws -> Outcome {
-        var history: [ChatMessage] = plan.system.map { [ChatMessage(role: "system", content: $0)] } ?? []
+        // The prompt's own system and user messages are recorded as read (their `name`, `weight`, … kept).
+        let systemMessage = plan.prompt.messages.first.flatMap { $0.role == "system" ? $0 : nil }
+        var history: [ChatMessage] = plan.system.map { [systemMessage ?? ChatMessage(role: "system", content: $0)] } ?? []
+        let userMessages = plan.prompt.messages.filter { $0.role == "user" }
         var replies: [TeacherReply] = []
-        for turn in plan.turns {
-            history.append(ChatMessage(role: "user", content: turn))
+        for (index, turn) in plan.turns.enumerated() {
+            let asked = index < userMessages.count && userMessages[index].content == turn ? userMessages[index] : nil
+            history.append(asked ?? ChatMessage(role: "user", content: turn))
             let request = ChatCompletionRequest(
                 model: options.model ?? teacher.model, messages: history.map { APIMessage(role: $0.role, content: $0.content) },
                 temperature: options.temperature, maxTokens: options.maxTokens)

@@ -1,7 +1,7 @@
-// TokenCounter: how many tokens a text has, for length bounds, budgets and mixing: a model's tokenizer
-// (the CLI's `--tokenizer`) or, by default, white-space separated words.
+// TokenCounter: how many tokens a conversation has, for length bounds, budgets and mixing (`mimic data`) and for
+// `mimic train --max-tokens`, so both count alike: a tokenizer's tokens of the contents, or white-space words.
 import Foundation
-import MimicTokenizers
+import MimicCore
 
 /// Counts the tokens of a text. Conversations count the sum over their messages' contents (no chat-template
 /// tokens), so counts do not depend on the template.
@@ -37,8 +37,11 @@ public struct TokenCounter: Sendable {
     public func callAsFunction(_ text: String) -> Int { count(text) }
 
     /// The tokens of every message of `record`, summed.
-    public func tokens(of record: ConversationRecord) -> Int {
-        record.messages.reduce(0) { $0 + count($1.content) }
+    public func tokens(of record: ConversationRecord) -> Int { tokens(of: record.messages) }
+
+    /// The tokens of every message's content, summed (no chat-template tokens).
+    public func tokens(of messages: [ChatMessage]) -> Int {
+        messages.reduce(0) { $0 + count($1.content) }
     }
 
     /// The token count of every record, computed on every core.
