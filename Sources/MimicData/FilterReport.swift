@@ -66,3 +66,13 @@ extension ConversationRecord {
     /// The query: the first user message, or nil when the conversation has none.
     public var query: String? { messages.first { $0.role == "user" }?.content }
 }
+
+extension FilterReport {
+    /// Writes `reports` as pretty JSON (one object, or an array for several) to `path` atomically.
+    public static func write(_ reports: [FilterReport], to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = reports.count == 1 ? try encoder.encode(reports[0]) : try encoder.encode(reports)
+        try AtomicFile.write(data, to: path)
+    }
+}

@@ -7,7 +7,7 @@ import MimicTeacher
 /// Settings of near-duplicate removal.
 public struct NearDedupOptions: Sendable, Hashable {
     /// Which text of a conversation is compared.
-    public enum Scope: String, Sendable, Hashable, Codable, CaseIterable {
+    public enum Scope: String, ConfigChoice {
         /// The first user message (the paper de-duplicates at the query level).
         case query
         /// Every message's content, joined by newlines.

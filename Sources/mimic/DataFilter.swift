@@ -1,6 +1,7 @@
 // `mimic data filter`: length bounds in tokens and the coding-prompt filter.
 import ArgumentParser
 import Foundation
+import MimicCore
 import MimicTokenizers
 import MimicData
 
@@ -43,6 +44,6 @@ struct DataFilter: ParsableCommand {
         try ConversationJSONL.write(records, to: URL(fileURLWithPath: out))
         for r in reports { print(r.summary) }
         print("wrote \(records.count) records to \(out)")
-        try writeReports(reports, to: report)
+        if let report { try FilterReport.write(reports, to: report) }
     }
 }

@@ -1,6 +1,7 @@
 // `mimic data import`: a public dataset (ShareGPT, HC3, Alpaca, messages JSONL, prompt lists) to conversation JSONL.
 import ArgumentParser
 import Foundation
+import MimicCore
 import MimicData
 
 extension ImportFormat: ExpressibleByArgument {}
@@ -37,6 +38,6 @@ struct DataImport: ParsableCommand {
         for problem in result.problems.prefix(10) { printError("  skipped \(problem)") }
         if result.malformed > 10 { printError("  … and \(result.malformed - 10) more (see --report)") }
         if result.truncated { printError("note: \(input) is cut off; stopped at \(result.stoppedAt ?? "its end")") }
-        try writeJSON(result, to: report)
+        if let report { try AtomicFile.writeJSON(result, to: report) }
     }
 }

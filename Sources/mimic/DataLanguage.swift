@@ -43,17 +43,8 @@ struct DataLanguage: ParsableCommand {
         }
         print("wrote \(result.kept) conversations to \(out)")
         if let report {
-            try writeJSON(result, to: report)
+            try AtomicFile.writeJSON(result, to: report)
             print("wrote the report to \(report)")
         }
     }
-}
-
-/// Writes `value` as pretty, key-sorted JSON to `path`, atomically.
-func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    var data = try encoder.encode(value)
-    data.append(0x0A)
-    try AtomicFile.write(data, to: URL(fileURLWithPath: path))
 }

@@ -1,6 +1,7 @@
 // `mimic data mix`: several sources mixed by weight within a token budget (e.g. ShareGPT-Mix).
 import ArgumentParser
 import Foundation
+import MimicCore
 import MimicTokenizers
 import MimicData
 
@@ -41,6 +42,6 @@ struct DataMix: ParsableCommand {
                   + "conversations, \(s.subset.tokens) tokens" + (s.subset.exhausted ? " (ran out)" : ""))
         }
         print("wrote \(mixed.count) conversations, \(result.tokens) of \(result.budget) tokens, to \(out)")
-        try writeJSON(result, to: report)
+        if let report { try AtomicFile.writeJSON(result, to: report) }
     }
 }

@@ -2,6 +2,7 @@
 // flags (over `--config`, MIMIC_DATA_SUBSET_* and the defaults) become a `DataSubsetConfig`; `DataStages.subset` works.
 import ArgumentParser
 import Foundation
+import MimicCore
 import MimicData
 import MimicStages
 
@@ -36,6 +37,6 @@ struct DataSubset: ParsableCommand {
         let result = summary.report
         print("took \(result.taken) of \(result.available) conversations, \(result.tokens) of \(result.budget) \(result.counter == "words" ? "words" : "tokens") budgeted (\(result.availableTokens) available)"
               + (result.exhausted ? "; every conversation fits" : ""))
-        try writeJSON(result, to: report)
+        if let report { try AtomicFile.writeJSON(result, to: report) }
     }
 }

@@ -24,20 +24,3 @@ func readRecords(_ path: String) throws -> [ConversationRecord] {
     }
     return records
 }
-
-/// Writes `reports` as JSON (one object, or an array for several) to `path` atomically.
-func writeReports(_ reports: [FilterReport], to path: String?) throws {
-    guard let path else { return }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    let data = reports.count == 1 ? try encoder.encode(reports[0]) : try encoder.encode(reports)
-    try AtomicFile.write(data, to: URL(fileURLWithPath: path))
-}
-
-/// Writes `value` as pretty JSON to `path` atomically.
-func writeJSON<T: Encodable>(_ value: T, to path: String?) throws {
-    guard let path else { return }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    try AtomicFile.write(try encoder.encode(value), to: URL(fileURLWithPath: path))
-}

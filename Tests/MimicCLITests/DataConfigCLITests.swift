@@ -37,6 +37,30 @@ import Testing
         }
     }
 
+    @Test func aWrittenDedupConfigReproducesTheOutput() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Near-duplicates: the 30 questions differ only in their number, so at 0.5 most of them go.
+        let first = try mimic(["data", "dedup", dir + "/in.jsonl", "--out", dir + "/a.jsonl", "--near", "0.5", "--seed", "7",
+                               "--report", dir + "/a-report.json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let a = try String(contentsOfFile: dir + "/a.jsonl", encoding: .utf8)
+        let kept = a.split(separator: "\n").count
+        #expect(kept >= 1 && kept < 30, "\(first.stdout)")
+        let summary = try String(contentsOfFile: dir + "/a.jsonl.dedup.json", encoding: .utf8)
+        #expect(summary.contains("\"near\" : 0.5") && summary.contains("\"seed\" : 7"))
+        let again = try mimic(["data", "dedup", "--config", dir + "/a.jsonl.dedup.json", "--out", dir + "/b.jsonl",
+                               "--report", dir + "/b-report.json"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try String(contentsOfFile: dir + "/b.jsonl", encoding: .utf8) == a)
+        let bad = try mimic(["data", "dedup", dir + "/in.jsonl", "--out", dir + "/c.jsonl", "--scope", "sentence"])
+        #expect(bad.status != 0 && !FileManager.default.fileExists(atPath: dir + "/c.jsonl"))
+        try "input: \(dir)/in.jsonl\nout: \(dir)/c.jsonl\nscope: sentence\n".write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
+        let badFile = try mimic(["data", "dedup", "--config", dir + "/bad.yaml"])
+        #expect(badFile.status != 0 && badFile.stderr.contains("scope: 'sentence' is not one of: query, conversation"), "\(badFile.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/c.jsonl"))
+    }
+
     @Test func aWrittenSplitConfigReproducesTheOutput() throws {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(atPath: dir) }
