@@ -103,6 +103,10 @@ public struct CollectConfig: StageConfig, Hashable {
         try ConfigError.require(seedsPerRequest >= 1, "seeds_per_request", "must be at least 1")
         try ConfigError.require(threshold >= 0 && threshold <= 1, "threshold", "must be in [0, 1]")
         if format == .field { try ConfigError.require(generator == .replay, "format", "applies to replay only") }
+        if template != nil {
+            try ConfigError.require(generator != .replay, "template", "does not apply to replay",
+                                    hint: "templates are for nq-synthetic, tldr-synthetic and self-instruct")
+        }
         if client.batch, teacher.isLocal {
             throw ConfigError(field: "client.batch", problem: "needs a remote teacher (the Batch API); a local one answers at once")
         }

@@ -4,6 +4,7 @@ import Foundation
 import MimicCore
 import MimicTokenizers
 import MimicData
+import MimicStages
 
 extension LengthFilter.Scope: ExpressibleByArgument {}
 
@@ -28,7 +29,7 @@ struct DataFilter: ParsableCommand {
     }
 
     func run() throws {
-        var records = try readRecords(input)
+        var records = try DataStages.readRecords(input, log: printError).0
         var reports: [FilterReport] = []
         if minTokens != nil || maxTokens != nil {
             let result = LengthFilter.run(records, minTokens: minTokens, maxTokens: maxTokens, scope: lengthOf,

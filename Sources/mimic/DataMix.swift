@@ -4,6 +4,7 @@ import Foundation
 import MimicCore
 import MimicTokenizers
 import MimicData
+import MimicStages
 
 struct DataMix: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,7 +35,7 @@ struct DataMix: ParsableCommand {
     }
 
     func run() throws {
-        let sources = try parsed().map { MixSource(name: $0.0, records: try readRecords($0.0), weight: $0.1) }
+        let sources = try parsed().map { MixSource(name: $0.0, records: try DataStages.readRecords($0.0, log: printError).0, weight: $0.1) }
         let (mixed, result) = try Subsets.mix(sources, budget: tokens, seed: seed, counter: try counting.counter())
         try ConversationJSONL.write(mixed, to: URL(fileURLWithPath: out))
         for s in result.sources {

@@ -1,5 +1,4 @@
-// Helpers shared by the `mimic data` curation subcommands: the token counter option, reading records with
-// malformed lines reported, and writing filter reports.
+// The `--tokenizer` option the `mimic data` curation subcommands share.
 import ArgumentParser
 import Foundation
 import MimicCore
@@ -13,14 +12,4 @@ struct TokenCounterOptions: ParsableArguments {
     var tokenizer: String?
 
     func counter() throws -> TokenCounter { try TokenCounter.named(tokenizer ?? "words") }
-}
-
-/// The records of a conversation JSONL file; malformed lines are skipped and counted on standard error.
-func readRecords(_ path: String) throws -> [ConversationRecord] {
-    let (records, report) = try ConversationJSONL.read(URL(fileURLWithPath: path), policy: .skipAndReport)
-    if report.malformed > 0 {
-        printError("\(path): skipped \(report.malformed) malformed line(s)")
-        for problem in report.problems.prefix(5) { printError("  \(problem)") }
-    }
-    return records
 }
