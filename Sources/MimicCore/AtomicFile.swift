@@ -45,13 +45,18 @@ public enum AtomicFile {
 
     /// Writes `value` as pretty JSON (sorted keys, unescaped slashes, a final newline) to `path` atomically.
     public static func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data: Data
-        do { data = try encoder.encode(value) } catch {
+        do { data = try jsonData(value) } catch {
             throw RecordFileError.unwritable(file: path, reason: "cannot encode: \(error)")
         }
         try write(data + Data("\n".utf8), to: path)
+    }
+
+    /// `value` as `writeJSON` writes it (pretty, sorted keys, unescaped slashes), without the final newline.
+    public static func jsonData<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
     }
 
     /// rename(2): replaces a file (or an empty folder) at `destination` in one step.

@@ -190,6 +190,13 @@ public final class JSONLinesWriter {
         }
     }
 
+    /// Writes `values` to `url` as JSONL (sorted keys), atomically.
+    public static func write<T: Encodable>(_ values: [T], to url: URL) throws {
+        let writer = try JSONLinesWriter(url: url)
+        for value in values { try writer.write(value) }
+        try writer.finish()
+    }
+
     /// Appends one value as a line of JSON (sorted keys).
     public func write<T: Encodable>(_ value: T) throws {
         do {

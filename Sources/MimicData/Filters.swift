@@ -6,7 +6,7 @@ import MimicTokenizers
 /// Keeps conversations whose token count lies within bounds.
 public enum LengthFilter {
     /// What the bounds apply to.
-    public enum Scope: String, Sendable, CaseIterable, Codable {
+    public enum Scope: String, ConfigChoice {
         /// The first user message.
         case query
         /// Every message, summed.

@@ -5,7 +5,7 @@ import MimicCore
 import MimicTokenizers
 
 /// The dataset layouts `Importer` reads.
-public enum ImportFormat: String, Sendable, CaseIterable, Codable {
+public enum ImportFormat: String, ConfigChoice {
     /// A JSON array of `{"id":…,"conversations":[{"from":"human"|"gpt"|"system",…,"value":…}]}`; every turn is kept.
     case sharegpt
     /// JSONL of `{"question":…,"human_answers":[…],"chatgpt_answers":[…]}` (Hello-SimpleAI/HC3).
@@ -24,7 +24,7 @@ public enum ImportFormat: String, Sendable, CaseIterable, Codable {
 /// Settings of an import.
 public struct ImportOptions: Sendable, Hashable {
     /// Which ChatGPT answers of an HC3 question become conversations.
-    public enum HC3Answers: String, Sendable, Hashable, CaseIterable, Codable {
+    public enum HC3Answers: String, ConfigChoice {
         /// One conversation per answer (the default: HC3 has one answer per question almost everywhere).
         case all
         /// Only the first answer.

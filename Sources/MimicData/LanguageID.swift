@@ -49,7 +49,7 @@ public struct LanguageGuess: Codable, Sendable, Hashable {
 }
 
 /// Which turns of a conversation are classified.
-public enum LanguageScope: String, Codable, Sendable, CaseIterable {
+public enum LanguageScope: String, ConfigChoice {
     /// The first user message (the "query").
     case firstUser = "first-user"
     /// Every user message, joined by blank lines (the default: a conversation whose user writes in one language

@@ -1,8 +1,8 @@
-// `mimic data filter`: length bounds in tokens and the coding-prompt filter.
+// `mimic data filter`: length bounds in tokens and the coding-prompt filter. The flags (over --config and
+// MIMIC_DATA_FILTER_*) become a `DataFilterConfig`; `DataStages.filter` works.
 import ArgumentParser
 import Foundation
 import MimicCore
-import MimicTokenizers
 import MimicData
 import MimicStages
 
@@ -13,38 +13,30 @@ struct DataFilter: ParsableCommand {
         commandName: "filter",
         abstract: "Keep conversations within token bounds and (with --drop-code) drop coding prompts.")
 
-    @Argument(help: "The conversation JSONL to filter.") var input: String
-    @Option(help: "The conversation JSONL to write.") var out: String
+    @Argument(help: "The conversation JSONL to filter.") var input: String?
+    @OptionGroup var config: ConfigFileOption
+    @Option(help: "The conversation JSONL to write.") var out: String?
     @Option(name: .customLong("min-tokens"), help: "Drop conversations with fewer tokens.") var minTokens: Int?
     @Option(name: .customLong("max-tokens"), help: "Drop conversations with more tokens.") var maxTokens: Int?
-    @Option(name: .customLong("length-of"), help: "What the bounds count: conversation (all turns) or query.")
-    var lengthOf: LengthFilter.Scope = .conversation
+    @Option(name: .customLong("length-of"), help: "What the bounds count: conversation (all turns, the default) or query.")
+    var lengthOf: LengthFilter.Scope?
     @Flag(name: .customLong("drop-code"), help: "Drop conversations whose query is a coding prompt (by rules).") var dropCode = false
     @OptionGroup var tokens: TokenCounterOptions
     @Option(help: "Write the removal report (JSON) here.") var report: String?
 
-    func validate() throws {
-        if let minTokens, minTokens < 0 { throw ValidationError("--min-tokens must be >= 0") }
-        if let minTokens, let maxTokens, maxTokens < minTokens { throw ValidationError("--max-tokens is below --min-tokens") }
-    }
-
     func run() throws {
-        var records = try DataStages.readRecords(input, log: printError).0
-        var reports: [FilterReport] = []
-        if minTokens != nil || maxTokens != nil {
-            let result = LengthFilter.run(records, minTokens: minTokens, maxTokens: maxTokens, scope: lengthOf,
-                                          counter: try tokens.counter())
-            records = result.kept
-            reports.append(result.report)
+        let resolved = try ConfigResolver.resolve(DataFilterConfig(), file: config.path, environmentPrefix: "MIMIC_DATA_FILTER") { c in
+            if let input { c.input = input }
+            if let out { c.out = out }
+            if let minTokens { c.minTokens = minTokens }
+            if let maxTokens { c.maxTokens = maxTokens }
+            if let lengthOf { c.lengthOf = lengthOf }
+            if dropCode { c.dropCode = true }
+            if let tokenizer = tokens.tokenizer { c.tokenizer = tokenizer }
+            if let report { c.report = report }
         }
-        if dropCode {
-            let result = CodingPromptFilter.run(records)
-            records = result.kept
-            reports.append(result.report)
-        }
-        try ConversationJSONL.write(records, to: URL(fileURLWithPath: out))
-        for r in reports { print(r.summary) }
-        print("wrote \(records.count) records to \(out)")
-        if let report { try FilterReport.write(reports, to: report) }
+        let summary = try DataStages.filter(resolved, log: printError)
+        for r in summary.reports { print(r.summary) }
+        print("wrote \(summary.kept) records to \(resolved.out)")
     }
 }

@@ -1,8 +1,10 @@
 // `mimic data language`: keeps the conversations in chosen languages (CLD2), with a report of what it removed.
+// The flags (over --config and MIMIC_DATA_LANGUAGE_*) become a `DataLanguageConfig`; `DataStages.language` works.
 import ArgumentParser
 import Foundation
 import MimicCore
 import MimicData
+import MimicStages
 
 extension LanguageScope: ExpressibleByArgument {}
 
@@ -17,34 +19,32 @@ struct DataLanguage: ParsableCommand {
             or any layout `mimic collect replay` reads; the output is conversation JSONL, written atomically.
             """)
 
-    @Argument(help: "The input file (conversation JSONL, ShareGPT JSON, messages JSONL, …).") var input: String
-    @Option(help: "The output conversation JSONL.") var out: String
-    @Option(parsing: .upToNextOption, help: "Language codes to keep (CLD2 codes: en, fr, de, zh, ja, …; repeat or comma-separate).")
-    var keep: [String] = ["en"]
-    @Option(help: "Which turns to classify: first-user, user or all.") var scope: LanguageScope = .user
+    @Argument(help: "The input file (conversation JSONL, ShareGPT JSON, messages JSONL, …).") var input: String?
+    @OptionGroup var config: ConfigFileOption
+    @Option(help: "The output conversation JSONL.") var out: String?
+    @Option(parsing: .upToNextOption, help: "Language codes to keep (CLD2 codes: en, fr, de, zh, ja, …; repeat or comma-separate; default en).")
+    var keep: [String] = []
+    @Option(help: "Which turns to classify: first-user, user (the default) or all.") var scope: LanguageScope?
     @Flag(name: .customLong("drop-unknown"), help: "Remove the conversations CLD2 cannot classify.") var dropUnknown = false
     @Option(help: "Write the report (counts per language, removals with reasons, examples) as JSON here.") var report: String?
     @Flag(help: "Stop at the first malformed record instead of skipping and reporting it.") var strict = false
 
     func run() throws {
-        let codes = Set(keep.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
-        guard !codes.isEmpty else { throw ValidationError("--keep needs at least one language code (e.g. en)") }
-        for code in codes where LanguageID.name(ofCode: code) == "Unknown" {
-            throw ValidationError("--keep \(code): CLD2 does not know this language code (try en, fr, de, es, zh, ja, ko, ru)")
+        let resolved = try ConfigResolver.resolve(DataLanguageConfig(), file: config.path, environmentPrefix: "MIMIC_DATA_LANGUAGE") { c in
+            if let input { c.input = input }
+            if let out { c.out = out }
+            if !keep.isEmpty { c.keep = keep }
+            if let scope { c.scope = scope }
+            if dropUnknown { c.dropUnknown = true }
+            if let report { c.report = report }
+            if strict { c.strict = true }
         }
-        let filter = LanguageFilter(keep: codes, scope: scope, keepUnknown: !dropUnknown)
-        let progress = ProgressReporter()
-        let result = try filter.run(input: URL(fileURLWithPath: input), output: URL(fileURLWithPath: out),
-                                    policy: strict ? .fail : .skipAndReport) { progress.update("classified", done: $0, total: nil, unit: "records") }
-        progress.finish()
+        let result = try DataStages.language(resolved, progress: ProgressReporter()).report
         print(result.summary())
         if let input = result.input, input.malformed > 0 || input.stoppedAt != nil {
             print("input: \(input.malformed) malformed skipped" + (input.stoppedAt.map { "; file cut off: \($0)" } ?? ""))
         }
-        print("wrote \(result.kept) conversations to \(out)")
-        if let report {
-            try AtomicFile.writeJSON(result, to: report)
-            print("wrote the report to \(report)")
-        }
+        print("wrote \(result.kept) conversations to \(resolved.out)")
+        if let report = resolved.report { print("wrote the report to \(report)") }
     }
 }

@@ -1,9 +1,10 @@
 // `mimic data leakage`: drop evaluation prompts whose sentence BLEU against some training query exceeds a threshold.
+// The flags (over --config and MIMIC_DATA_LEAKAGE_*) become a `DataLeakageConfig`; `DataStages.leakage` works.
 import ArgumentParser
 import Foundation
 import MimicCore
 import MimicData
-import MimicMetrics
+import MimicStages
 
 struct DataLeakage: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,47 +17,27 @@ struct DataLeakage: ParsableCommand {
             user message are kept.
             """)
 
-    @Option(help: "Training conversations or prompts (conversation JSONL, ShareGPT JSON, prompt files).") var train: String
-    @Option(name: .customLong("eval"), help: "Evaluation conversations or prompts.") var evaluation: String
-    @Option(help: "Where to write the kept evaluation items (conversation JSONL).") var out: String
-    @Option(help: "Drop prompts whose BLEU (0-100) exceeds this.") var threshold: Double = Leakage.defaultThreshold
+    @Option(help: "Training conversations or prompts (conversation JSONL, ShareGPT JSON, prompt files).") var train: String?
+    @Option(name: .customLong("eval"), help: "Evaluation conversations or prompts.") var evaluation: String?
+    @OptionGroup var config: ConfigFileOption
+    @Option(help: "Where to write the kept evaluation items (conversation JSONL).") var out: String?
+    @Option(help: "Drop prompts whose BLEU (0-100) exceeds this (default \(Leakage.defaultThreshold)).") var threshold: Double?
     @Option(help: "Write each dropped prompt with its nearest training query and score to this JSONL file.")
     var report: String?
-    @Option(help: "Worker threads.") var threads: Int = 2
-
-    func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-        guard threshold.isFinite, threshold >= 0 else { throw ValidationError("--threshold must be a number >= 0") }
-    }
+    @Option(help: "Worker threads (default 2).") var threads: Int?
 
     func run() throws {
-        let training = try BLEUQueryFile.read(train, limit: nil)
-        training.printNotes()
-        let evalFile = try BLEUQueryFile.read(evaluation, limit: nil)
-        evalFile.printNotes()
-        let trainQueries = training.queries.compactMap { $0 }
-        let withQuery = evalFile.queries.indices.filter { evalFile.queries[$0] != nil }
-        let prompts = withQuery.compactMap { evalFile.queries[$0] }
-        let progress = ProgressReporter()
-        let result = Leakage.filter(evaluation: prompts, training: trainQueries, threshold: threshold,
-                                    threads: threads) { done, total in progress.update("leakage", done: done, total: total, unit: "queries") }
-        progress.finish()
-        let droppedItems = Set(result.dropped.map { withQuery[$0.evalIndex] })
-        let kept = evalFile.records.indices.filter { !droppedItems.contains($0) }.map { evalFile.records[$0] }
-        try ConversationJSONL.write(kept, to: URL(fileURLWithPath: out))
-        if let report {
-            var data = Data()
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            for var dropped in result.dropped {
-                dropped.evalIndex = withQuery[dropped.evalIndex]
-                data.append(try encoder.encode(dropped))
-                data.append(0x0A)
-            }
-            try AtomicFile.write(data, to: URL(fileURLWithPath: report))
+        let resolved = try ConfigResolver.resolve(DataLeakageConfig(), file: config.path, environmentPrefix: "MIMIC_DATA_LEAKAGE") { c in
+            if let train { c.train = train }
+            if let evaluation { c.eval = evaluation }
+            if let out { c.out = out }
+            if let threshold { c.threshold = threshold }
+            if let report { c.report = report }
+            if let threads { c.threads = threads }
         }
-        print("kept \(kept.count) of \(evalFile.records.count) evaluation items; dropped \(result.dropped.count) "
-              + "with BLEU > \(threshold) against one of \(trainQueries.count) training queries -> \(out)"
-              + (report.map { " (dropped: \($0))" } ?? ""))
+        let summary = try DataStages.leakage(resolved, progress: ProgressReporter(), log: printError)
+        print("kept \(summary.kept) of \(summary.items) evaluation items; dropped \(summary.dropped) "
+              + "with BLEU > \(resolved.threshold) against one of \(summary.trainingQueries) training queries -> \(resolved.out)"
+              + (resolved.report.map { " (dropped: \($0))" } ?? ""))
     }
 }

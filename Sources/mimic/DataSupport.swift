@@ -1,4 +1,4 @@
-// The `--tokenizer` option the `mimic data` curation subcommands share.
+// Options the `mimic data` curation subcommands share: `--tokenizer` and `--config`.
 import ArgumentParser
 import Foundation
 import MimicCore
@@ -10,6 +10,11 @@ import MimicTokenizers
 struct TokenCounterOptions: ParsableArguments {
     @Option(help: "Count tokens with: words (default), gpt2, or a model (built-in name such as smollm2-135m-instruct, a .gguf file, a model folder, a tokenizer.json).")
     var tokenizer: String?
+}
 
-    func counter() throws -> TokenCounter { try TokenCounter.named(tokenizer ?? "words") }
+/// `--config FILE`: the step's configuration file, under the environment and the flags.
+struct ConfigFileOption: ParsableArguments {
+    @Option(name: .customLong("config"),
+            help: "A config file (YAML or JSON) with the step's config keys (the OUT.<step>.json it wrote is one too); flags override it.")
+    var path: String?
 }

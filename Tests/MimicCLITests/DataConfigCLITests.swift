@@ -1,5 +1,5 @@
-// `mimic data subset/split` as stages: a written summary given to --config reproduces the output byte for byte; an
-// unknown config key is one error line naming it; unknown record fields pass through the CLI unchanged.
+// `mimic data` steps as stages: a written summary given to --config reproduces the output byte for byte; an
+// unknown config key or a bad choice is one error line naming it; unknown record fields pass through the CLI unchanged.
 import Foundation
 import Testing
 
@@ -84,5 +84,55 @@ import Testing
         #expect(r.status != 0 && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
         #expect(r.stderr.contains(bad + ":3") && r.stderr.contains("token: unknown key"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/o.jsonl"))
+    }
+
+    @Test func everyCurationStepIsReproducedByItsWrittenConfig() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let input = dir + "/in.jsonl"
+        // Each step run by flags, then again from the OUT.<step>.json it wrote, into another file.
+        let steps: [(step: String, args: [String], out: String)] = [
+            ("import", ["data", "import", "messages", input, "--limit", "25"], "imported.jsonl"),
+            ("language", ["data", "language", dir + "/imported.jsonl", "--keep", "en,fr", "--drop-unknown"], "language.jsonl"),
+            ("filter", ["data", "filter", dir + "/language.jsonl", "--min-tokens", "8", "--max-tokens", "9", "--length-of", "conversation"],
+             "filtered.jsonl"),
+            ("mix", ["data", "mix", "--mix", dir + "/filtered.jsonl:1", "--mix", input + ":2.5", "--tokens", "80", "--seed", "3"], "mixed.jsonl"),
+            ("leakage", ["data", "leakage", "--train", dir + "/filtered.jsonl", "--eval", input, "--threshold", "60"], "leakage.jsonl"),
+        ]
+        for (step, args, out) in steps {
+            let first = try mimic(args + ["--out", dir + "/" + out])
+            #expect(first.status == 0, "\(step): \(first.stderr)")
+            let written = try String(contentsOfFile: dir + "/" + out, encoding: .utf8)
+            let count = written.split(separator: "\n").count
+            #expect(count > 0 && count < 30, "\(step) kept \(count): \(first.stdout)")
+            let again = try mimic(["data", step, "--config", "\(dir)/\(out).\(step).json", "--out", "\(dir)/again-\(out)"])
+            #expect(again.status == 0, "\(step): \(again.stderr)")
+            #expect(try String(contentsOfFile: "\(dir)/again-\(out)", encoding: .utf8) == written, "\(step)")
+        }
+        // The filter's bounds and the mix's sources are in the written configs, in snake_case.
+        let filter = try String(contentsOfFile: dir + "/filtered.jsonl.filter.json", encoding: .utf8)
+        #expect(filter.contains("\"min_tokens\" : 8") && filter.contains("\"length_of\" : \"conversation\""), "\(filter)")
+        let mix = try String(contentsOfFile: dir + "/mixed.jsonl.mix.json", encoding: .utf8)
+        #expect(mix.contains("\"weight\" : 2.5"), "\(mix)")
+    }
+
+    @Test func badCurationConfigsAreOneLineNamingTheField() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "input: \(dir)/in.jsonl\nout: \(dir)/o.jsonl\nlength_of: sentence\n".write(toFile: dir + "/f.yaml", atomically: true, encoding: .utf8)
+        let cases: [(args: [String], says: String)] = [
+            (["data", "filter", "--config", dir + "/f.yaml"], "length_of: 'sentence' is not one of: query, conversation"),
+            (["data", "mix", "--mix", dir + "/in.jsonl:1", "--out", dir + "/o.jsonl"], "tokens: is missing"),
+            (["data", "mix", "--mix", dir + "/none.jsonl:1", "--tokens", "5", "--out", dir + "/o.jsonl"], "sources[0].file: is \(dir)/none.jsonl"),
+            (["data", "language", dir + "/in.jsonl", "--out", dir + "/o.jsonl", "--keep", "xx"], "keep: CLD2 does not know the language code xx"),
+            (["data", "import", "hc3", dir + "/in.jsonl"], "out: is empty"),
+            (["data", "leakage", "--train", dir + "/in.jsonl", "--eval", dir + "/in.jsonl", "--out", dir + "/o.jsonl", "--threads", "0"],
+             "threads: is 0"),
+        ]
+        for (args, says) in cases {
+            let r = try mimic(args)
+            #expect(r.status != 0 && r.stderr.split(separator: "\n").count == 1 && r.stderr.contains(says), "\(args): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir + "/o.jsonl"))
+        }
     }
 }
