@@ -8,11 +8,17 @@ import Yams
 /// Builds a stage's configuration from its layers.
 public enum ConfigResolver {
     /// Defaults, overlaid by `file` (YAML or JSON; a written summary's `config` member is accepted too), by the
-    /// environment variables `PREFIX_KEY` (`MIMIC_TRAIN_BLOCK_SIZE=256`; nested keys joined by `_`), then by
-    /// `commandLine`, which sets what the user gave on the command line; then `validate()`.
+    /// environment variables `PREFIX_KEY` (`MIMIC_TRAIN_BLOCK_SIZE=256`; nested keys joined by `_`), by `flags`,
+    /// then by `commandLine`, which sets what the user gave on the command line; then `validate()`.
+    ///
+    /// `flags` is the command line's parsed options as an `Encodable` value whose members are named as the
+    /// config's top-level keys: a member that is null (an option or a flag not given) is left out, an object that
+    /// is not a config key (an option group) has its members read at the top, and a member that is neither a
+    /// config key nor in `except` is an error (a flag the config cannot take is a bug, caught on every run).
     public static func resolve<C: StageConfig>(
         _ defaults: C, file: String?, environmentPrefix: String,
         environment: [String: String] = ProcessInfo.processInfo.environment,
+        flags: (any Encodable)? = nil, except: Set<String> = [],
         commandLine: (inout C) throws -> Void = { _ in }
     ) throws -> C {
         let keys = ConfigKeys(of: defaults)
@@ -30,6 +36,7 @@ public enum ConfigResolver {
             if let node = try? Yams.compose(yaml: text), node.mapping == nil { value = jsonValue(node) }
             tree = set(tree, path: path.split(separator: ".").map(String.init), value: value)
         }
+        if let flags { tree = merge(tree, try flagTree(flags, keys: keys, except: except)) }
         var config: C
         do {
             config = try JSONDecoder().decode(C.self, from: JSONEncoder().encode(tree))
@@ -132,6 +139,28 @@ public enum ConfigResolver {
             }
             let path = parent.isEmpty ? key : parent + "." + key
             out[key] = try normalize(value, parent: path, rawParent: rawPath, keys: keys, file: file, lines: lines)
+        }
+        return .object(out)
+    }
+
+    /// The options given on the command line, keyed as the config's top-level keys (see `resolve`).
+    static func flagTree(_ flags: any Encodable, keys: ConfigKeys, except: Set<String>) throws -> JSONValue {
+        var out: [String: JSONValue] = [:]
+        func add(_ object: [String: JSONValue]) throws {
+            for (name, value) in object where !except.contains(name) {
+                if let key = keys.key(name, under: "") {
+                    if case .null = value { continue }
+                    out[key] = value
+                } else if case .object(let group) = value {
+                    try add(group)
+                } else {
+                    throw ConfigError(field: name, problem: "is an option the configuration has no key for",
+                                      hint: "a bug in the command: name the option as the config's key or except it")
+                }
+            }
+        }
+        if case .object(let object) = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(flags)) {
+            try add(object)
         }
         return .object(out)
     }

@@ -132,21 +132,19 @@ public struct DataFilterSummary: Codable, Sendable, Hashable {
 /// One source of a mix: a conversation file and its weight.
 public struct MixSourceConfig: Codable, Sendable, Hashable {
     /// The conversation JSONL.
-    public var file: String
+    public var file = ""
     /// Its weight (relative; the shares are weight / sum of weights).
-    public var weight: Double
+    public var weight = 1.0
 
-    /// A source.
-    public init(file: String, weight: Double) {
-        self.file = file
-        self.weight = weight
-    }
+    /// An empty source (name its file).
+    public init() {}
 
     /// Parses `FILE:WEIGHT` (the command line's `--mix`); nil when it is not that or the weight is not positive.
     public init?(spec: String) {
         guard let colon = spec.lastIndex(of: ":"), let weight = Double(spec[spec.index(after: colon)...]),
               weight > 0, weight.isFinite else { return nil }
-        self.init(file: String(spec[..<colon]), weight: weight)
+        file = String(spec[..<colon])
+        self.weight = weight
     }
 }
 

@@ -142,37 +142,52 @@ public struct ChatLogprobs: Codable, Sendable, Hashable {
     public init(content: [Entry]?) { self.content = content }
 }
 
-/// `POST /v1/chat/completions` answer.
-public struct ChatCompletionResponse: Codable, Sendable, Hashable {
-    public struct Choice: Codable, Sendable, Hashable {
-        public var index: Int
-        public var message: APIMessage
-        public var finishReason: String?
-        public var logprobs: ChatLogprobs?
-        public init(index: Int, message: APIMessage, finishReason: String?, logprobs: ChatLogprobs? = nil) {
-            self.index = index
-            self.message = message
-            self.finishReason = finishReason
-            self.logprobs = logprobs
-        }
-        enum CodingKeys: String, CodingKey { case index, message, logprobs, finishReason = "finish_reason" }
+/// One choice of a `POST /v1/chat/completions` answer.
+public struct ChatChoice: AnswerChoice {
+    public static let object = "chat.completion"
+    public var index: Int
+    public var message: APIMessage
+    public var finishReason: String?
+    public var logprobs: ChatLogprobs?
+    public init(index: Int, message: APIMessage, finishReason: String?, logprobs: ChatLogprobs? = nil) {
+        self.index = index
+        self.message = message
+        self.finishReason = finishReason
+        self.logprobs = logprobs
     }
+    enum CodingKeys: String, CodingKey { case index, message, logprobs, finishReason = "finish_reason" }
+}
+
+/// A choice of an answer, and the `object` its answer is.
+public protocol AnswerChoice: Codable, Sendable, Hashable {
+    /// The answer's `object` field (`chat.completion`, `text_completion`).
+    static var object: String { get }
+}
+
+/// An answer of `POST /v1/chat/completions` (`ChatCompletionResponse`) or `POST /v1/completions`
+/// (`CompletionResponse`, also the shape of each streamed completions event).
+public struct CompletionAnswer<C: AnswerChoice>: Codable, Sendable, Hashable {
+    /// The choice type (`ChatCompletionResponse.Choice`).
+    public typealias Choice = C
     public var id: String
     public var object: String
     public var created: Int
     public var model: String
-    public var choices: [Choice]
+    public var choices: [C]
     public var usage: Usage?
 
-    public init(id: String, created: Int, model: String, choices: [Choice], usage: Usage?) {
+    public init(id: String, created: Int, model: String, choices: [C], usage: Usage?) {
         self.id = id
-        self.object = "chat.completion"
+        self.object = C.object
         self.created = created
         self.model = model
         self.choices = choices
         self.usage = usage
     }
 }
+
+/// `POST /v1/chat/completions` answer.
+public typealias ChatCompletionResponse = CompletionAnswer<ChatChoice>
 
 /// One server-sent event of a streamed chat completion (`object: chat.completion.chunk`).
 public struct ChatCompletionChunk: Codable, Sendable, Hashable {
@@ -319,37 +334,24 @@ public struct CompletionLogprobs: Codable, Sendable, Hashable {
     }
 }
 
-/// `POST /v1/completions` answer (also the shape of each streamed completions event).
-public struct CompletionResponse: Codable, Sendable, Hashable {
-    public struct Choice: Codable, Sendable, Hashable {
-        public var text: String
-        public var index: Int
-        public var logprobs: CompletionLogprobs?
-        public var finishReason: String?
-        public init(text: String, index: Int, logprobs: CompletionLogprobs?, finishReason: String?) {
-            self.text = text
-            self.index = index
-            self.logprobs = logprobs
-            self.finishReason = finishReason
-        }
-        enum CodingKeys: String, CodingKey { case text, index, logprobs, finishReason = "finish_reason" }
+/// One choice of a `POST /v1/completions` answer.
+public struct TextChoice: AnswerChoice {
+    public static let object = "text_completion"
+    public var text: String
+    public var index: Int
+    public var logprobs: CompletionLogprobs?
+    public var finishReason: String?
+    public init(text: String, index: Int, logprobs: CompletionLogprobs?, finishReason: String?) {
+        self.text = text
+        self.index = index
+        self.logprobs = logprobs
+        self.finishReason = finishReason
     }
-    public var id: String
-    public var object: String
-    public var created: Int
-    public var model: String
-    public var choices: [Choice]
-    public var usage: Usage?
-
-    public init(id: String, created: Int, model: String, choices: [Choice], usage: Usage?) {
-        self.id = id
-        self.object = "text_completion"
-        self.created = created
-        self.model = model
-        self.choices = choices
-        self.usage = usage
-    }
+    enum CodingKeys: String, CodingKey { case text, index, logprobs, finishReason = "finish_reason" }
 }
+
+/// `POST /v1/completions` answer (also the shape of each streamed completions event).
+public typealias CompletionResponse = CompletionAnswer<TextChoice>
 
 /// `GET /v1/models` answer.
 public struct ModelList: Codable, Sendable, Hashable {

@@ -5,7 +5,7 @@ import MimicCore
 import MimicTeacher
 
 /// The teacher and client options every generator shares.
-struct ClientArguments: ParsableArguments {
+struct ClientArguments: ParsableArguments, Encodable {
     @Option(help: ArgumentHelp(
         "The teacher: local:MODEL or MODEL (a built-in name, GGUF file or model folder served by Mimic on 127.0.0.1), "
             + "or openai:MODEL[@BASE_URL] (default: local:smollm2-135m-instruct).",

@@ -20,7 +20,7 @@ struct CollectCommand: AsyncParsableCommand {
 }
 
 /// Options every generator shares: the config file, the output and its sampling.
-struct CollectOutput: ParsableArguments {
+struct CollectOutput: ParsableArguments, Encodable {
     @Option(help: "A config file (YAML or JSON) with CollectConfig's keys; flags override it.") var config: String?
     @Option(name: .shortAndLong, help: "The conversation JSONL to write.") var out: String?
     @Option(help: "The run's seed: the same seed asks the same requests (default 0).") var seed: UInt64?
@@ -32,20 +32,13 @@ struct CollectOutput: ParsableArguments {
     var maxTokens: Int?
     @Option(help: "A prompt template file (nq-synthetic, tldr-synthetic, self-instruct).") var template: String?
 
-    /// Resolves the config (defaults, file, environment MIMIC_COLLECT_*, these flags and `more`) and runs it.
-    func run(_ generator: CollectGenerator, client: ClientArguments, _ more: (inout CollectConfig) -> Void) async throws {
+    /// Resolves the config (defaults, file, environment MIMIC_COLLECT_*, then the generator command's `flags`: these
+    /// options and its own, named as CollectConfig's keys, and the client's) and runs it.
+    func run(_ generator: CollectGenerator, client: ClientArguments, flags: some Encodable) async throws {
         let config = try ConfigResolver.resolve(CollectConfig(generator: generator), file: config,
-                                                environmentPrefix: "MIMIC_COLLECT") { c in
+                                                environmentPrefix: "MIMIC_COLLECT", flags: flags, except: ["config", "client"]) { c in
             c.generator = generator
             try client.apply(teacher: &c.teacher, client: &c.client)
-            if let out { c.out = out }
-            if let seed { c.seed = seed }
-            if let inFlight { c.inFlight = inFlight }
-            if let checkpoint { c.checkpoint = checkpoint }
-            if let temperature { c.temperature = temperature }
-            if let maxTokens { c.maxTokens = maxTokens }
-            if let template { c.template = template }
-            more(&c)
         }
         do {
             _ = try await runInterruptible { try await Collect.run(config, progress: ProgressReporter()) }
@@ -57,7 +50,7 @@ struct CollectOutput: ParsableArguments {
     }
 }
 
-struct CollectReplay: AsyncParsableCommand {
+struct CollectReplay: AsyncParsableCommand, Encodable {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Send the user turns of a prompt file (JSONL, plain text or ShareGPT JSON) to the teacher.")
@@ -74,18 +67,11 @@ struct CollectReplay: AsyncParsableCommand {
     var strict = false
 
     func run() async throws {
-        try await output.run(.replay, client: client) { c in
-            if let prompts { c.prompts = prompts }
-            if let format { c.format = format }
-            if let field { c.field = field }
-            if let turns { c.turns = turns }
-            if let limit { c.limit = limit }
-            if strict { c.strict = true }
-        }
+        try await output.run(.replay, client: client, flags: self)
     }
 }
 
-struct CollectNQ: AsyncParsableCommand {
+struct CollectNQ: AsyncParsableCommand, Encodable {
     static let configuration = CommandConfiguration(
         commandName: "nq-synthetic",
         abstract: "Natural-Questions-like Q/A pairs: 5 random seed pairs per request at temperature 1 until N unique pairs.")
@@ -98,16 +84,11 @@ struct CollectNQ: AsyncParsableCommand {
     @Option(help: "Stop after this many requests (default: max(20, 2 × count)).") var maxRequests: Int?
 
     func run() async throws {
-        try await output.run(.nqSynthetic, client: client) { c in
-            if let count { c.count = count }
-            if let seeds { c.seeds = seeds }
-            if let seedsPerRequest { c.seedsPerRequest = seedsPerRequest }
-            if let maxRequests { c.maxRequests = maxRequests }
-        }
+        try await output.run(.nqSynthetic, client: client, flags: self)
     }
 }
 
-struct CollectTLDR: AsyncParsableCommand {
+struct CollectTLDR: AsyncParsableCommand, Encodable {
     static let configuration = CommandConfiguration(
         commandName: "tldr-synthetic",
         abstract: "Summaries in the style of 2 example pairs (1 when 2 do not fit the teacher's context).")
@@ -120,16 +101,11 @@ struct CollectTLDR: AsyncParsableCommand {
     @Option(help: "Summarise only the first N documents.") var limit: Int?
 
     func run() async throws {
-        try await output.run(.tldrSynthetic, client: client) { c in
-            if let posts { c.posts = posts }
-            if let examples { c.examples = examples }
-            if let contextLength { c.contextLength = contextLength }
-            if let limit { c.limit = limit }
-        }
+        try await output.run(.tldrSynthetic, client: client, flags: self)
     }
 }
 
-struct CollectSelfInstruct: AsyncParsableCommand {
+struct CollectSelfInstruct: AsyncParsableCommand, Encodable {
     static let configuration = CommandConfiguration(
         commandName: "self-instruct",
         abstract: "New instructions from seed tasks (ROUGE-L ≤ 0.7 against every earlier one), answered by the teacher.")
@@ -141,11 +117,7 @@ struct CollectSelfInstruct: AsyncParsableCommand {
     @Option(help: "Reject an instruction whose ROUGE-L F against an existing one exceeds this (default 0.7).") var threshold: Double?
 
     func run() async throws {
-        try await output.run(.selfInstruct, client: client) { c in
-            if let count { c.count = count }
-            if let seeds { c.seeds = seeds }
-            if let threshold { c.threshold = threshold }
-        }
+        try await output.run(.selfInstruct, client: client, flags: self)
     }
 }
 

@@ -8,14 +8,13 @@ import MimicStages
 
 extension NearDedupOptions.Scope: ExpressibleByArgument {}
 
-struct DataDedup: ParsableCommand {
+struct DataDedup: ParsableCommand, Encodable {
     static let configuration = CommandConfiguration(
         commandName: "dedup",
         abstract: "Remove duplicate queries (exact after normalisation; near-duplicates with --near THRESHOLD).")
 
     @Argument(help: "The conversation JSONL to de-duplicate.") var input: String?
-    @Option(help: "A config file (YAML or JSON) with DataDedupConfig's keys (OUT.dedup.json's `config` too); flags override it.")
-    var config: String?
+    @OptionGroup var config: ConfigFileOption
     @Option(help: "The conversation JSONL to write.") var out: String?
     @Option(help: "Also remove near-duplicates: pairs whose shingle Jaccard is at least this (e.g. 0.8).") var near: Double?
     @Option(help: "Shingles: char5 (5-character runs) or word3 (3-word runs), any n (default char5).") var shingles: String?
@@ -29,19 +28,9 @@ struct DataDedup: ParsableCommand {
     @Option(help: "Write the removal report (JSON) here.") var report: String?
 
     func run() throws {
-        let resolved = try ConfigResolver.resolve(DataDedupConfig(), file: config, environmentPrefix: "MIMIC_DATA_DEDUP") { c in
-            if let input { c.input = input }
-            if let out { c.out = out }
-            if let near { c.near = near }
-            if let shingles { c.shingles = shingles }
-            if let permutations { c.permutations = permutations }
-            if let scope { c.scope = scope }
-            if let seed { c.seed = seed }
-            if let bands { c.bands = bands }
-            if let rows { c.rows = rows }
-            if let threads { c.threads = threads }
+        let resolved = try ConfigResolver.resolve(DataDedupConfig(), file: config.path, environmentPrefix: "MIMIC_DATA_DEDUP",
+                                                  flags: self, except: ["noExact"]) { c in
             if noExact { c.exact = false }
-            if let report { c.report = report }
         }
         let summary = try DataStages.dedup(resolved, log: printError)
         for r in summary.reports { print(r.summary) }
@@ -56,7 +45,7 @@ struct DataDedup: ParsableCommand {
     }
 
     func seconds(_ value: JSONValue?) -> Double {
-        if case .double(let d)? = value { return d }
+        if case .double(let d) = value { return d }
         return 0
     }
 }

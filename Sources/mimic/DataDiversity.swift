@@ -6,7 +6,7 @@ import MimicCore
 import MimicData
 import MimicStages
 
-struct DataDiversity: ParsableCommand {
+struct DataDiversity: ParsableCommand, Encodable {
     static let configuration = CommandConfiguration(
         commandName: "diversity",
         abstract: "Self-BLEU diversity: each query's sentence BLEU against its most similar other query, and the mean.",
@@ -26,12 +26,8 @@ struct DataDiversity: ParsableCommand {
     @Option(help: "Also write each query's nearest other query and score to this JSONL file.") var neighbors: String?
 
     func run() throws {
-        let resolved = try ConfigResolver.resolve(DataDiversityConfig(), file: config.path, environmentPrefix: "MIMIC_DATA_DIVERSITY") { c in
-            if let file { c.file = file }
-            if let limit { c.limit = limit }
-            if let threads { c.threads = threads }
-            if let neighbors { c.neighbors = neighbors }
-        }
+        let resolved = try ConfigResolver.resolve(DataDiversityConfig(), file: config.path, environmentPrefix: "MIMIC_DATA_DIVERSITY",
+                                                  flags: self, except: ["json"])
         let summary = try DataStages.diversity(resolved, progress: ProgressReporter(), log: printError)
         print(json ? String(decoding: try AtomicFile.jsonData(summary), as: UTF8.self) : summary.renderText())
     }

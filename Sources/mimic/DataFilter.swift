@@ -8,7 +8,7 @@ import MimicStages
 
 extension LengthFilter.Scope: ExpressibleByArgument {}
 
-struct DataFilter: ParsableCommand {
+struct DataFilter: ParsableCommand, Encodable {
     static let configuration = CommandConfiguration(
         commandName: "filter",
         abstract: "Keep conversations within token bounds and (with --drop-code) drop coding prompts.")
@@ -25,16 +25,8 @@ struct DataFilter: ParsableCommand {
     @Option(help: "Write the removal report (JSON) here.") var report: String?
 
     func run() throws {
-        let resolved = try ConfigResolver.resolve(DataFilterConfig(), file: config.path, environmentPrefix: "MIMIC_DATA_FILTER") { c in
-            if let input { c.input = input }
-            if let out { c.out = out }
-            if let minTokens { c.minTokens = minTokens }
-            if let maxTokens { c.maxTokens = maxTokens }
-            if let lengthOf { c.lengthOf = lengthOf }
-            if dropCode { c.dropCode = true }
-            if let tokenizer = tokens.tokenizer { c.tokenizer = tokenizer }
-            if let report { c.report = report }
-        }
+        let resolved = try ConfigResolver.resolve(DataFilterConfig(), file: config.path, environmentPrefix: "MIMIC_DATA_FILTER",
+                                                  flags: self)
         let summary = try DataStages.filter(resolved, log: printError)
         for r in summary.reports { print(r.summary) }
         print("wrote \(summary.kept) records to \(resolved.out)")

@@ -9,7 +9,7 @@ import MimicStages
 extension ImportFormat: ExpressibleByArgument {}
 extension ImportOptions.HC3Answers: ExpressibleByArgument {}
 
-struct DataImport: ParsableCommand {
+struct DataImport: ParsableCommand, Encodable {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import a dataset into conversation JSONL (malformed records are skipped and reported by position).")
@@ -28,16 +28,8 @@ struct DataImport: ParsableCommand {
     @Option(help: "Write the import report as JSON here.") var report: String?
 
     func run() throws {
-        let resolved = try ConfigResolver.resolve(DataImportConfig(), file: config.path, environmentPrefix: "MIMIC_DATA_IMPORT") { c in
-            if let format { c.format = format }
-            if let input { c.input = input }
-            if let out { c.out = out }
-            if htmlToMarkdown { c.htmlToMarkdown = true }
-            if let limit { c.limit = limit }
-            if let field { c.field = field }
-            if let hc3Answers { c.hc3Answers = hc3Answers }
-            if let report { c.report = report }
-        }
+        let resolved = try ConfigResolver.resolve(DataImportConfig(), file: config.path, environmentPrefix: "MIMIC_DATA_IMPORT",
+                                                  flags: self)
         let result = try DataStages.importData(resolved).report
         print("\(resolved.input): \(result.items) items read, \(result.records) records written to \(resolved.out)"
               + (result.malformed > 0 ? ", \(result.malformed) malformed skipped" : "")

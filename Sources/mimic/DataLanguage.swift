@@ -8,7 +8,7 @@ import MimicStages
 
 extension LanguageScope: ExpressibleByArgument {}
 
-struct DataLanguage: ParsableCommand {
+struct DataLanguage: ParsableCommand, Encodable {
     static let configuration = CommandConfiguration(
         commandName: "language",
         abstract: "Keep the conversations in chosen languages (CLD2 language identification).",
@@ -30,14 +30,9 @@ struct DataLanguage: ParsableCommand {
     @Flag(help: "Stop at the first malformed record instead of skipping and reporting it.") var strict = false
 
     func run() throws {
-        let resolved = try ConfigResolver.resolve(DataLanguageConfig(), file: config.path, environmentPrefix: "MIMIC_DATA_LANGUAGE") { c in
-            if let input { c.input = input }
-            if let out { c.out = out }
+        let resolved = try ConfigResolver.resolve(DataLanguageConfig(), file: config.path, environmentPrefix: "MIMIC_DATA_LANGUAGE",
+                                                  flags: self, except: ["keep"]) { c in
             if !keep.isEmpty { c.keep = keep }
-            if let scope { c.scope = scope }
-            if dropUnknown { c.dropUnknown = true }
-            if let report { c.report = report }
-            if strict { c.strict = true }
         }
         let result = try DataStages.language(resolved, progress: ProgressReporter()).report
         print(result.summary())

@@ -6,7 +6,7 @@ import MimicCore
 import MimicData
 import MimicStages
 
-struct DataLeakage: ParsableCommand {
+struct DataLeakage: ParsableCommand, Encodable {
     static let configuration = CommandConfiguration(
         commandName: "leakage",
         abstract: "Drop evaluation prompts too close (sentence BLEU above a threshold) to any training query.",
@@ -18,7 +18,7 @@ struct DataLeakage: ParsableCommand {
             """)
 
     @Option(help: "Training conversations or prompts (conversation JSONL, ShareGPT JSON, prompt files).") var train: String?
-    @Option(name: .customLong("eval"), help: "Evaluation conversations or prompts.") var evaluation: String?
+    @Option(name: .customLong("eval"), help: "Evaluation conversations or prompts.") var eval: String?
     @OptionGroup var config: ConfigFileOption
     @Option(help: "Where to write the kept evaluation items (conversation JSONL).") var out: String?
     @Option(help: "Drop prompts whose BLEU (0-100) exceeds this (default \(Leakage.defaultThreshold)).") var threshold: Double?
@@ -27,14 +27,8 @@ struct DataLeakage: ParsableCommand {
     @Option(help: "Worker threads (default 2).") var threads: Int?
 
     func run() throws {
-        let resolved = try ConfigResolver.resolve(DataLeakageConfig(), file: config.path, environmentPrefix: "MIMIC_DATA_LEAKAGE") { c in
-            if let train { c.train = train }
-            if let evaluation { c.eval = evaluation }
-            if let out { c.out = out }
-            if let threshold { c.threshold = threshold }
-            if let report { c.report = report }
-            if let threads { c.threads = threads }
-        }
+        let resolved = try ConfigResolver.resolve(DataLeakageConfig(), file: config.path, environmentPrefix: "MIMIC_DATA_LEAKAGE",
+                                                  flags: self)
         let summary = try DataStages.leakage(resolved, progress: ProgressReporter(), log: printError)
         print("kept \(summary.kept) of \(summary.items) evaluation items; dropped \(summary.dropped) "
               + "with BLEU > \(resolved.threshold) against one of \(summary.trainingQueries) training queries -> \(resolved.out)"

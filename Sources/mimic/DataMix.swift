@@ -6,7 +6,7 @@ import MimicCore
 import MimicData
 import MimicStages
 
-struct DataMix: ParsableCommand {
+struct DataMix: ParsableCommand, Encodable {
     static let configuration = CommandConfiguration(
         commandName: "mix",
         abstract: "Mix conversation files by weight within a token budget (a source that runs out gives all it has).")
@@ -20,7 +20,8 @@ struct DataMix: ParsableCommand {
     @Option(help: "Write the mix report (JSON) here.") var report: String?
 
     func run() throws {
-        let resolved = try ConfigResolver.resolve(DataMixConfig(), file: config.path, environmentPrefix: "MIMIC_DATA_MIX") { c in
+        let resolved = try ConfigResolver.resolve(DataMixConfig(), file: config.path, environmentPrefix: "MIMIC_DATA_MIX",
+                                                  flags: self, except: ["mix"]) { c in
             if !mix.isEmpty {
                 c.sources = try mix.map { spec in
                     guard let source = MixSourceConfig(spec: spec) else {
@@ -29,11 +30,6 @@ struct DataMix: ParsableCommand {
                     return source
                 }
             }
-            if let tokens { c.tokens = tokens }
-            if let out { c.out = out }
-            if let seed { c.seed = seed }
-            if let tokenizer = counting.tokenizer { c.tokenizer = tokenizer }
-            if let report { c.report = report }
         }
         let summary = try DataStages.mix(resolved, log: printError)
         for s in summary.report.sources {

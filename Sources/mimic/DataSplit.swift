@@ -5,14 +5,13 @@ import Foundation
 import MimicData
 import MimicStages
 
-struct DataSplit: ParsableCommand {
+struct DataSplit: ParsableCommand, Encodable {
     static let configuration = CommandConfiguration(
         commandName: "split",
         abstract: "Split conversations into train and held-out sets (seeded).")
 
     @Argument(help: "The conversation JSONL.") var input: String?
-    @Option(help: "A config file (YAML or JSON) with DataSplitConfig's keys (TRAIN.split.json too); flags override it.")
-    var config: String?
+    @OptionGroup var config: ConfigFileOption
     @Option(help: "The train JSONL to write.") var train: String?
     @Option(name: .customLong("held-out"), help: "The held-out JSONL to write.") var heldOut: String?
     @Option(help: "Held-out fraction (0...1; above 0 holds out at least one, below 1 keeps at least one).") var fraction: Double?
@@ -22,13 +21,10 @@ struct DataSplit: ParsableCommand {
     /// The config: defaults, then the file, MIMIC_DATA_SPLIT_*, then these flags (a flag's fraction or count
     /// replaces the other).
     func resolved() throws -> DataSplitConfig {
-        try ConfigResolver.resolve(DataSplitConfig(), file: config, environmentPrefix: "MIMIC_DATA_SPLIT") { c in
-            if let input { c.input = input }
-            if let train { c.train = train }
-            if let heldOut { c.heldOut = heldOut }
+        try ConfigResolver.resolve(DataSplitConfig(), file: config.path, environmentPrefix: "MIMIC_DATA_SPLIT", flags: self,
+                                   except: ["fraction", "count"]) { c in
             if let fraction { (c.fraction, c.count) = (fraction, count) }
             if let count { (c.count, c.fraction) = (count, fraction) }
-            if let seed { c.seed = seed }
         }
     }
 

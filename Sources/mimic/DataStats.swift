@@ -7,7 +7,7 @@ import MimicCore
 import MimicData
 import MimicStages
 
-struct DataStatsCommand: ParsableCommand {
+struct DataStatsCommand: ParsableCommand, Encodable {
     static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "Statistics of a conversation file: counts, turns, tokens, languages, duplicates, categories.",
@@ -28,12 +28,8 @@ struct DataStatsCommand: ParsableCommand {
     @Flag(help: "Stop at the first malformed record instead of skipping and reporting it.") var strict = false
 
     func run() throws {
-        let resolved = try ConfigResolver.resolve(DataStatsConfig(), file: config.path, environmentPrefix: "MIMIC_DATA_STATS") { c in
-            if let file { c.file = file }
-            if let tokenizer { c.tokenizer = tokenizer }
-            if diversity { c.diversity = true }
-            if strict { c.strict = true }
-        }
+        let resolved = try ConfigResolver.resolve(DataStatsConfig(), file: config.path, environmentPrefix: "MIMIC_DATA_STATS",
+                                                  flags: self, except: ["json"])
         let stats = try DataStages.stats(resolved, progress: ProgressReporter())
         print(json ? String(decoding: try stats.jsonData(), as: UTF8.self) : stats.renderText())
     }

@@ -6,14 +6,13 @@ import MimicCore
 import MimicData
 import MimicStages
 
-struct DataSubset: ParsableCommand {
+struct DataSubset: ParsableCommand, Encodable {
     static let configuration = CommandConfiguration(
         commandName: "subset",
         abstract: "Take a seeded random subset of conversations within a token budget.")
 
     @Argument(help: "The conversation JSONL.") var input: String?
-    @Option(help: "A config file (YAML or JSON) with DataSubsetConfig's keys (OUT.subset.json too); flags override it.")
-    var config: String?
+    @OptionGroup var config: ConfigFileOption
     @Option(help: "The conversation JSONL to write.") var out: String?
     @Option(help: "The token budget.") var tokens: Int?
     @Option(help: "The seed of the random order (default 0).") var seed: UInt64?
@@ -23,13 +22,8 @@ struct DataSubset: ParsableCommand {
 
     /// The config: defaults, then the file, MIMIC_DATA_SUBSET_*, then these flags.
     func resolved() throws -> DataSubsetConfig {
-        try ConfigResolver.resolve(DataSubsetConfig(), file: config, environmentPrefix: "MIMIC_DATA_SUBSET") { c in
-            if let input { c.input = input }
-            if let out { c.out = out }
-            if let tokens { c.tokens = tokens }
-            if let seed { c.seed = seed }
-            if let tokenizer { c.tokenizer = tokenizer }
-        }
+        try ConfigResolver.resolve(DataSubsetConfig(), file: config.path, environmentPrefix: "MIMIC_DATA_SUBSET", flags: self,
+                                   except: ["report"])
     }
 
     func run() throws {

@@ -6,7 +6,7 @@ import MimicCore
 import MimicEval
 import MimicStages
 
-struct Eval: AsyncParsableCommand {
+struct Eval: AsyncParsableCommand, Encodable {
     static let configuration = CommandConfiguration(
         abstract: "Evaluate a model on tasks declared in tasks/*.yaml (NQ, MMLU, GSM8K, HumanEval, CNN/DM, toxicity).")
 
@@ -51,37 +51,23 @@ struct Eval: AsyncParsableCommand {
             for name in EvalTask.names(in: tasksDir ?? EvalConfig().tasksDir) { print(name) }
             return
         }
-        let resolved = try ConfigResolver.resolve(EvalConfig(), file: config, environmentPrefix: "MIMIC_EVAL") { c in
+        // The options named as EvalConfig's keys come through `flags`; these are parsed or sit under `client`.
+        let others: Set<String> = ["config", "list", "groups", "model", "tasks", "dataOverrides", "baseURL", "requestCache", "run",
+                                   "budget", "concurrency"]
+        let resolved = try ConfigResolver.resolve(EvalConfig(), file: config, environmentPrefix: "MIMIC_EVAL", flags: self,
+                                                  except: others) { c in
             if let model { c.model = try ModelRef(parsing: model) }
             if let tasks { c.tasks = tasks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-            if let tasksDir { c.tasksDir = tasksDir }
-            if let dataDir { c.dataDir = dataDir }
             for pair in dataOverrides {
                 let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
                 guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw ValidationError("--data wants TASK=PATH, got '\(pair)'") }
                 c.data[parts[0]] = parts[1]
             }
-            if let limit { c.limit = limit }
-            if let shots { c.shots = shots }
-            if let seed { c.seed = seed }
-            if let batchSize { c.batchSize = batchSize }
-            if let bootstrap { c.bootstrap = bootstrap }
-            if let out { c.out = out }
-            if let cache { c.cache = cache }
-            if noCache { c.noCache = true }
-            if allowCodeExecution { c.allowCodeExecution = true }
-            if let sandboxParallel { c.sandboxParallel = sandboxParallel }
-            if let toxicity { c.toxicity = toxicity }
-            if let perspectiveRate { c.perspectiveRate = perspectiveRate }
             if let baseURL { c.client.baseUrl = baseURL }
             if let requestCache { c.client.cache = requestCache }
             if let run { c.client.run = run }
             if let budget { c.client.budget = budget }
-            if let tokenizer { c.tokenizer = tokenizer }
             if let concurrency { c.client.concurrency = concurrency }
-            if let template { c.template = template }
-            if let chatTemplate { c.chatTemplate = chatTemplate }
-            if let threads { c.threads = threads }
         }
         let command = CommandLine.arguments.joined(separator: " ")
         let report = try await runInterruptible { try await EvalRun.run(resolved, command: command, progress: ProgressReporter()) }

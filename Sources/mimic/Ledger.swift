@@ -7,7 +7,7 @@ import MimicTeacher
 
 extension LedgerGrouping: ExpressibleByArgument {}
 
-struct LedgerCommand: ParsableCommand {
+struct LedgerCommand: ParsableCommand, Encodable {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
         abstract: "Show teacher spend per model, run or day from the request cache (or re-price it).")
@@ -33,14 +33,9 @@ struct LedgerCommand: ParsableCommand {
             print("wrote the built-in price table to \(writePrices); edit it and pass it with --prices")
             return
         }
-        let query = try ConfigResolver.resolve(LedgerQuery(), file: config, environmentPrefix: "MIMIC_LEDGER") { q in
-            if let db { q.db = db }
-            if let by { q.by = by }
+        let query = try ConfigResolver.resolve(LedgerQuery(), file: config, environmentPrefix: "MIMIC_LEDGER", flags: self,
+                                               except: ["config", "json", "writePrices", "runName"]) { q in
             if let runName { q.run = runName }
-            if let prices { q.prices = prices }
-            if let asModel { q.asModel = asModel }
-            if let batchDiscount { q.batchDiscount = batchDiscount }
-            if failures { q.failures = true }
         }
         let report = try LedgerReport.make(query)
         print(json ? try report.json() : report.table())

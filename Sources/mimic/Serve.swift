@@ -5,7 +5,7 @@ import Foundation
 import MimicServer
 import MimicStages
 
-struct Serve: AsyncParsableCommand {
+struct Serve: AsyncParsableCommand, Encodable {
     static let configuration = CommandConfiguration(
         abstract: "Serve a model over an OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/models).")
 
@@ -26,16 +26,9 @@ struct Serve: AsyncParsableCommand {
     var echo = false
 
     func run() async throws {
-        let resolved = try ConfigResolver.resolve(ServeConfig(), file: config, environmentPrefix: "MIMIC_SERVE") { c in
-            if let model { c.model = model }
-            if let threads { c.threads = threads }
-            if exact { c.exact = true }
-            if let host { c.host = host }
-            if let port { c.port = port }
-            if let key = apiKey ?? ProcessInfo.processInfo.environment["MIMIC_SERVER_API_KEY"] { c.apiKey = key }
-            if let modelName { c.modelName = modelName }
-            if let maxBodyMb { c.maxBodyMb = maxBodyMb }
-            if let parallel { c.parallel = parallel }
+        let resolved = try ConfigResolver.resolve(ServeConfig(), file: config, environmentPrefix: "MIMIC_SERVE", flags: self,
+                                                  except: ["config", "echo"]) { c in
+            if apiKey == nil, let key = ProcessInfo.processInfo.environment["MIMIC_SERVER_API_KEY"] { c.apiKey = key }
         }
         if echo {
             let server = try await EchoServer.start(host: resolved.host, port: resolved.port, handleSignals: true)

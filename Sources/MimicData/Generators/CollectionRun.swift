@@ -137,14 +137,36 @@ enum TeacherReply: Sendable {
         }
     }
 
-    /// Counts this reply in `report` (requested, cached, failed with its reason).
-    func count(in report: inout CollectionReport) {
+    /// Counts this reply in `report` (requested, cached, failed with its reason) and in `progress`.
+    func count(in report: inout CollectionReport, progress: inout CollectionProgress) {
         report.requested += 1
+        progress.done += 1
         switch self {
-        case .answered(_, _, let cached, _): if cached { report.cached += 1 }
-        case .failed(_, let reason): report.fail(reason)
+        case .answered(_, _, let cached, _):
+            if cached {
+                report.cached += 1
+                progress.cached += 1
+            }
+        case .failed(_, let reason):
+            report.fail(reason)
+            progress.failed += 1
         }
     }
+}
+
+/// Asks `teacher` each planned (request, sample index), at most `settings.maxInFlight` at once. Each reply, in
+/// completion order, is counted in `report` and `progress`, given to `onReply` with its index, then progress is
+/// reported. Throws what the teacher or `onReply` throws (budget, cancellation, a checkpoint write).
+func askAll(_ teacher: any Teacher, _ planned: [(ChatCompletionRequest, Int)], settings: CollectionSettings,
+            report: inout CollectionReport, progress: inout CollectionProgress,
+            onReply: (Int, TeacherReply) throws -> Void) async throws {
+    try await runBounded(count: planned.count, maxInFlight: settings.maxInFlight, { k in
+        try await TeacherReply.ask(teacher, planned[k].0, sampleIndex: planned[k].1)
+    }, onResult: { k, reply in
+        reply.count(in: &report, progress: &progress)
+        try onReply(k, reply)
+        settings.progress?(progress)
+    })
 }
 
 /// Gives each request a sample index: 0 the first time its content is asked in this run, 1 the second, …,
@@ -222,6 +244,14 @@ final class Checkpointer {
         guard let output else { return }
         try ConversationJSONL.write(records, to: output)
         last = Date()
+    }
+
+    /// The final write of `records`, and the run's result: them and `report` with its record count.
+    func finish(_ records: [ConversationRecord], report: CollectionReport) throws -> CollectionResult {
+        var report = report
+        report.records = records.count
+        try write(records)
+        return CollectionResult(records: records, report: report)
     }
 
     /// Runs `body`; if it throws (cancellation, budget), writes what `records()` holds then (unless the output

@@ -240,16 +240,7 @@ public struct NQSyntheticGenerator: Sendable {
                 state.issued += size
                 progress.total = state.issued
                 var replies = [TeacherReply?](repeating: nil, count: size)
-                try await runBounded(count: size, maxInFlight: settings.maxInFlight, { k in
-                    try await TeacherReply.ask(self.teacher, planned[k].0, sampleIndex: planned[k].1)
-                }, onResult: { k, reply in
-                    replies[k] = reply
-                    reply.count(in: &report)
-                    progress.done += 1
-                    if reply.cached { progress.cached += 1 }
-                    if reply.isFailure { progress.failed += 1 }
-                    settings.progress?(progress)
-                })
+                try await askAll(teacher, planned, settings: settings, report: &report, progress: &progress) { replies[$0] = $1 }
                 for (k, reply) in replies.enumerated() {
                     guard let reply else { continue }
                     absorb(reply, requestIndex: first + k, sampleIndex: planned[k].1, state: &state, report: &report)
@@ -261,9 +252,7 @@ public struct NQSyntheticGenerator: Sendable {
         if state.records.count < options.count {
             report.notes.append("stopped after \(state.issued) requests with \(state.records.count) of \(options.count) pairs (raise maxRequests to go on)")
         }
-        report.records = state.records.count
-        try checkpoint.write(state.records)
-        return CollectionResult(records: state.records, report: report)
+        return try checkpoint.finish(state.records, report: report)
     }
 
     struct State {

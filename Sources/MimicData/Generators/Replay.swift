@@ -88,20 +88,12 @@ public struct ReplayGenerator: Sendable {
                 case .record(let record, let r): slots[index] = record; replies = r
                 case .failed(let r): replies = r
                 }
-                for reply in replies {
-                    reply.count(in: &report)
-                    progress.done += 1
-                    if reply.cached { progress.cached += 1 }
-                    if reply.isFailure { progress.failed += 1 }
-                }
+                for reply in replies { reply.count(in: &report, progress: &progress) }
                 settings.progress?(progress)
                 try checkpoint.tick(snapshot)
             })
         }
-        let records = snapshot()
-        report.records = records.count
-        try checkpoint.write(records)
-        return CollectionResult(records: records, report: report)
+        return try checkpoint.finish(snapshot(), report: report)
     }
 
     func plan(_ prompts: [PromptConversation], report: inout CollectionReport) -> [Plan] {

@@ -216,16 +216,7 @@ public struct SelfInstructGenerator: Sendable {
             issued += size
             progress.total = issued
             var replies = [TeacherReply?](repeating: nil, count: size)
-            try await runBounded(count: size, maxInFlight: settings.maxInFlight, { k in
-                try await TeacherReply.ask(self.teacher, planned[k].0, sampleIndex: planned[k].1)
-            }, onResult: { k, reply in
-                replies[k] = reply
-                reply.count(in: &report)
-                progress.done += 1
-                if reply.cached { progress.cached += 1 }
-                if reply.isFailure { progress.failed += 1 }
-                settings.progress?(progress)
-            })
+            try await askAll(teacher, planned, settings: settings, report: &report, progress: &progress) { replies[$0] = $1 }
             for (k, reply) in replies.enumerated() {
                 guard case .answered(let text, let key, _, _)? = reply else { continue }
                 for candidate in SelfInstruct.parse(text) where accepted.count < options.count {
@@ -263,13 +254,7 @@ public struct SelfInstructGenerator: Sendable {
         let checkpoint = Checkpointer(settings)
         let snapshot = { slots.compactMap { $0 } }
         try await checkpoint.guarding(snapshot) {
-            try await runBounded(count: planned.count, maxInFlight: settings.maxInFlight, { k in
-                try await TeacherReply.ask(self.teacher, planned[k].0, sampleIndex: planned[k].1)
-            }, onResult: { k, reply in
-                reply.count(in: &report)
-                progress.done += 1
-                if reply.cached { progress.cached += 1 }
-                if reply.isFailure { progress.failed += 1 }
+            try await askAll(teacher, planned, settings: settings, report: &report, progress: &progress) { k, reply in
                 if case .answered(let text, let key, _, _) = reply {
                     let instruction = instructions[k]
                     let meta = RecordMeta(
@@ -282,9 +267,8 @@ public struct SelfInstructGenerator: Sendable {
                     slots[k] = ConversationRecord(messages: [ChatMessage(role: "user", content: instruction.text),
                                                              ChatMessage(role: "assistant", content: text)], meta: meta)
                 }
-                settings.progress?(progress)
                 try checkpoint.tick(snapshot)
-            })
+            }
         }
         let records = snapshot()
         try checkpoint.write(records)

@@ -180,28 +180,20 @@ public struct TLDRSyntheticGenerator: Sendable {
         let checkpoint = Checkpointer(settings)
         let snapshot = { slots.compactMap { $0 } }
         let planned = jobs.map { ($0.request, $0.sampleIndex) }
+        var emptySummaries = 0
         try await checkpoint.guarding(snapshot) {
-            try await runBounded(count: jobs.count, maxInFlight: settings.maxInFlight, { k in
-                try await TeacherReply.ask(self.teacher, planned[k].0, sampleIndex: planned[k].1)
-            }, onResult: { k, reply in
-                reply.count(in: &report)
-                progress.done += 1
-                if reply.cached { progress.cached += 1 }
-                if reply.isFailure { progress.failed += 1 }
+            try await askAll(teacher, planned, settings: settings, report: &report, progress: &progress) { k, reply in
                 if case .answered(let summary, _, _, _) = reply, summary.allSatisfy(\.isWhitespace) {
-                    report.malformedDropped += 1  // an empty summary is not a record
+                    emptySummaries += 1  // an empty summary is not a record
                 } else if case .answered(let summary, let key, _, _) = reply {
                     slots[k] = record(jobs[k].post, summary: summary, key: key, sampleIndex: jobs[k].sampleIndex,
                                       examplesUsed: jobs[k].examples)
                 }
-                settings.progress?(progress)
                 try checkpoint.tick(snapshot)
-            })
+            }
         }
-        let records = snapshot()
-        report.records = records.count
-        try checkpoint.write(records)
-        return CollectionResult(records: records, report: report)
+        report.malformedDropped += emptySummaries
+        return try checkpoint.finish(snapshot(), report: report)
     }
 
     func record(_ post: PromptConversation, summary: String, key: String, sampleIndex: Int, examplesUsed: Int) -> ConversationRecord {
