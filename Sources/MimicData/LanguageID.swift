@@ -12,10 +12,7 @@ public struct LanguageShare: Codable, Sendable, Hashable {
     public var percent: Int
 
     /// Creates a share.
-    public init(code: String, percent: Int) {
-        self.code = code
-        self.percent = percent
-    }
+    public init(code: String, percent: Int) { (self.code, self.percent) = (code, percent) }
 }
 
 /// What CLD2 says about one text.

@@ -148,10 +148,7 @@ public struct LSHParameters: Sendable, Hashable, Codable {
     public var rows: Int
 
     /// Fixed parameters.
-    public init(bands: Int, rows: Int) {
-        self.bands = bands
-        self.rows = rows
-    }
+    public init(bands: Int, rows: Int) { (self.bands, self.rows) = (bands, rows) }
 
     /// The probability that two documents of Jaccard `s` become candidates.
     public func candidateProbability(_ s: Double) -> Double {

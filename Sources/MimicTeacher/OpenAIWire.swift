@@ -7,10 +7,7 @@ public struct APIMessage: Codable, Sendable, Hashable {
     public var role: String
     public var content: String
 
-    public init(role: String, content: String) {
-        self.role = role
-        self.content = content
-    }
+    public init(role: String, content: String) { (self.role, self.content) = (role, content) }
 
     enum CodingKeys: String, CodingKey { case role, content }
 

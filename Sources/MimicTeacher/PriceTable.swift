@@ -10,10 +10,7 @@ public struct ModelPrice: Codable, Sendable, Hashable {
     /// Dollars per 1M completion (output) tokens.
     public var output: Double
 
-    public init(input: Double, output: Double) {
-        self.input = input
-        self.output = output
-    }
+    public init(input: Double, output: Double) { (self.input, self.output) = (input, output) }
 
     /// The cost of `promptTokens` in and `completionTokens` out, times `discount` (0.5 for the Batch API).
     public func cost(promptTokens: Int, completionTokens: Int, discount: Double = 1) -> Double {

@@ -13,10 +13,7 @@ public struct QAPair: Sendable, Hashable, Codable {
     public var answer: String
 
     /// Creates a pair.
-    public init(question: String, answer: String) {
-        self.question = question
-        self.answer = answer
-    }
+    public init(question: String, answer: String) { (self.question, self.answer) = (question, answer) }
 
     /// The duplicate key: lower-cased, whitespace collapsed, question and answer together.
     public var key: String { QAText.normal(question) + "\u{1F}" + QAText.normal(answer) }

@@ -13,10 +13,7 @@ public struct SummaryExample: Sendable, Hashable, Codable {
     public var summary: String
 
     /// Creates an example.
-    public init(document: String, summary: String) {
-        self.document = document
-        self.summary = summary
-    }
+    public init(document: String, summary: String) { (self.document, self.summary) = (document, summary) }
 }
 
 /// Options of `TLDRSyntheticGenerator`.
