@@ -1,5 +1,6 @@
 // The bootstrap standard error of a statistic over items, resampled with replacement by the caller's seeded draws.
 import Foundation
+import MimicCore
 
 /// Bootstrap standard errors.
 public enum Bootstrap {
@@ -18,5 +19,51 @@ public enum Bootstrap {
         guard values.count > 1 else { return nil }
         let mean = values.reduce(0, +) / Double(values.count)
         return (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
+    }
+}
+
+/// A confidence interval: the statistic's bounds at `level`.
+public struct ConfidenceInterval: Codable, Sendable, Hashable {
+    public var low: Double
+    public var high: Double
+    /// 0.95 for a 95% interval.
+    public var level: Double
+
+    /// An interval from its bounds.
+    public init(low: Double, high: Double, level: Double) {
+        self.low = low
+        self.high = high
+        self.level = level
+    }
+}
+
+extension Bootstrap {
+    /// The percentile interval of `statistic` over `iterations` resamples (with replacement) of the items
+    /// `0..<count`, drawn from `SeededGenerator(seed: seed)`: the same seed, the same interval. Percentiles
+    /// interpolate linearly between order statistics (numpy's default); resamples whose statistic is nil are
+    /// skipped; nil when no resample has a value.
+    public static func percentileInterval(count: Int, iterations: Int, seed: UInt64, level: Double = 0.95,
+                                          statistic: ([Int]) -> Double?) -> ConfidenceInterval? {
+        guard count > 0, iterations > 0 else { return nil }
+        var rng = SeededGenerator(seed: seed)
+        var values: [Double] = []
+        values.reserveCapacity(iterations)
+        var sample = [Int](repeating: 0, count: count)
+        for _ in 0..<iterations {
+            for i in 0..<count { sample[i] = Int.random(in: 0..<count, using: &rng) }
+            if let v = statistic(sample) { values.append(v) }
+        }
+        guard !values.isEmpty else { return nil }
+        values.sort()
+        let alpha = (1 - level) / 2
+        return ConfidenceInterval(low: percentile(values, alpha), high: percentile(values, 1 - alpha), level: level)
+    }
+
+    /// The `q` quantile (0...1) of sorted `values`, interpolated linearly.
+    static func percentile(_ values: [Double], _ q: Double) -> Double {
+        let position = q * Double(values.count - 1)
+        let below = Int(position.rounded(.down))
+        let above = min(below + 1, values.count - 1)
+        return values[below] + (values[above] - values[below]) * (position - Double(below))
     }
 }
