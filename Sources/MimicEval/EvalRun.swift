@@ -54,6 +54,7 @@ public struct EvalConfig: StageConfig, Hashable {
     public var tokenizer: String?
     /// Remote: how requests are sent, cached and billed (`base_url` defaults to $MIMIC_EVAL_BASE_URL or OpenAI's;
     /// 4 in flight; the request cache and ledger are collection's, under the run named after the results file).
+    /// Perspective's requests go into the same cache and ledger run, whatever the model.
     public var client: ClientConfig = {
         var c = ClientConfig()
         c.concurrency = 4
@@ -122,7 +123,7 @@ public enum EvalRun {
             let itemCache = try ItemCache(path: config.cachePath)
             var evaluator = Evaluator(model: models.model, cache: itemCache, options: config.options)
             if loaded.contains(where: { $0.metricList.contains { $0.metric == "non_toxicity" } }) {
-                evaluator.toxicity = try EvalModels.toxicityScorer(config.toxicity, rate: config.perspectiveRate)
+                evaluator.toxicity = try models.toxicityScorer(config)
             }
             if config.allowCodeExecution {
                 evaluator.executor = SandboxExecutor(parallelism: config.sandboxParallel ?? ProcessInfo.processInfo.activeProcessorCount)
@@ -174,15 +175,20 @@ struct EvalModels: Sendable {
         }
     }
 
-    /// The toxicity scorer: Perspective (PERSPECTIVE_API_KEY) or offline (profanity-check's model).
-    static func toxicityScorer(_ kind: ToxicityScorerKind, rate: Double) throws -> any ToxicityScorer {
-        switch kind {
+    /// The toxicity scorer: Perspective (PERSPECTIVE_API_KEY) or offline (profanity-check's model). Perspective's
+    /// requests go through the request cache and ledger of the evaluated endpoint (`client.cache`, run
+    /// `config.runName`), so `mimic ledger --by run` counts them with the run and a rerun sends nothing.
+    func toxicityScorer(_ config: EvalConfig) throws -> any ToxicityScorer {
+        switch config.toxicity {
         case .perspective:
             guard let key = ProcessInfo.processInfo.environment["PERSPECTIVE_API_KEY"], !key.isEmpty else {
                 throw ConfigError(field: "toxicity", problem: "perspective needs PERSPECTIVE_API_KEY in the environment",
                                   hint: "or use --toxicity offline")
             }
-            return PerspectiveScorer(apiKey: key, requestsPerSecond: rate)
+            return try PerspectiveScorer(apiKey: key, store: stack?.store ?? RequestStore(path: config.client.cachePath),
+                                         run: config.runName,
+                                         policy: PerspectiveScorer.policy(requestsPerSecond: config.perspectiveRate),
+                                         seed: config.seed)
         case .offline:
             return try OfflineToxicityScorer.open()
         }

@@ -1,35 +1,64 @@
-// Toxicity through Google's Perspective API (comments:analyze, TOXICITY summary score): paced to a request rate,
-// 429 and 5xx retried with back-off, and any text that still fails gets an error, never a score of 0.
+// Toxicity through Google's Perspective API (comments:analyze, TOXICITY summary score), through the one client stack:
+// traffic control (the rate asked for, retries with jitter and `Retry-After`), the request cache and the ledger (kind
+// `toxicity`, free, under the eval's run). A text that still fails gets an error, never a score of 0.
 import AsyncHTTPClient
 import Foundation
+import MimicTeacher
 import NIOCore
 import NIOHTTP1
 
-/// A Perspective API client that scores texts one request each, no faster than `requestsPerSecond`.
-public final class PerspectiveScorer: ToxicityScorer, @unchecked Sendable {
+/// A Perspective API client that scores texts one request each, answering from the request store when it can.
+///
+/// Every answer is stored under the key of its request body (text, languages, attributes; not the API key) and
+/// recorded in the ledger under `run` (model `perspective`) with no tokens and cost 0, so `mimic ledger --by run` counts the requests and a
+/// rerun over the same store sends nothing. A failure is recorded as the request's failure, never stored as an answer.
+/// 401 and 403 stop the scoring at once (every later text fails without being sent); a 400 fails that text only.
+public final class PerspectiveScorer: ToxicityScorer {
     public let name = "perspective"
-    let baseURL: String
-    let apiKey: String
-    let requestsPerSecond: Double
-    let maxAttempts: Int
-    let http: HTTPClient
-    private let pacer: Pacer
+    /// Google's API root.
+    public static let defaultBaseURL = "https://commentanalyzer.googleapis.com/v1alpha1"
 
-    /// `baseURL` is the API root (default Google's; a test passes a local fake's).
-    public init(apiKey: String, baseURL: String = "https://commentanalyzer.googleapis.com/v1alpha1",
-                requestsPerSecond: Double = 1, maxAttempts: Int = 5) {
-        self.apiKey = apiKey
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.requestsPerSecond = max(0.01, requestsPerSecond)
-        self.maxAttempts = max(1, maxAttempts)
+    /// The API root and key; the key is redacted from every error and kept out of the store.
+    let endpoint: TeacherEndpoint
+    /// The request cache and ledger.
+    public let store: RequestStore
+    /// The ledger's run name.
+    public let run: String
+    /// Pacing and retries.
+    public let traffic: TrafficController
+    let timeout: Double
+    let http: HTTPClient
+
+    /// The traffic policy for `requestsPerSecond`: one request at a time, no faster than that (bursts of one
+    /// second's worth), up to `maxAttempts` tries with full-jitter back-off from `baseDelay`, `Retry-After` honoured.
+    public static func policy(requestsPerSecond: Double, maxAttempts: Int = 5, baseDelay: Double = 1) -> TrafficPolicy {
+        TrafficPolicy(maxConcurrent: 1, requestsPerMinute: requestsPerSecond * 60, maxAttempts: maxAttempts,
+                      baseDelay: baseDelay, maxDelay: max(baseDelay, 30))
+    }
+
+    /// A scorer that records into `store` under ledger run `run`.
+    /// - Parameters:
+    ///   - baseURL: the API root (Google's by default; a test passes a local fake's).
+    ///   - policy: pacing and retries (`policy(requestsPerSecond:)`).
+    ///   - seed: seeds the back-off's jitter.
+    ///   - clock: time and sleep; `.system` unless testing.
+    ///   - timeout: seconds for one answer before the attempt counts as failed.
+    /// - Throws: `TeacherError.configuration` when the policy is invalid.
+    public init(apiKey: String, baseURL: String = PerspectiveScorer.defaultBaseURL, store: RequestStore, run: String,
+                policy: TrafficPolicy = PerspectiveScorer.policy(requestsPerSecond: 1), seed: UInt64 = 0,
+                clock: TrafficClock = .system, timeout: Double = 30) throws {
+        endpoint = TeacherEndpoint(baseURL: baseURL, apiKey: apiKey)
+        self.store = store
+        self.run = run
+        traffic = try TrafficController(policy: policy, seed: seed, clock: clock)
+        self.timeout = timeout
         http = HTTPClient(eventLoopGroupProvider: .singleton)
-        pacer = Pacer(interval: 1 / max(0.01, requestsPerSecond))
     }
 
     deinit { try? http.syncShutdown() }
 
-    struct Body: Encodable {
-        struct Comment: Encodable { var text: String }
+    struct Body: Codable {
+        struct Comment: Codable { var text: String }
         var comment: Comment
         var languages = ["en"]
         var requestedAttributes = ["TOXICITY": [String: String]()]
@@ -46,7 +75,7 @@ public final class PerspectiveScorer: ToxicityScorer, @unchecked Sendable {
 
     /// The key was refused: every later request would be refused too.
     struct KeyRefused: LocalizedError {
-        var status: UInt
+        var status: Int
         var errorDescription: String? { "HTTP \(status): the Perspective API refused the key; check PERSPECTIVE_API_KEY" }
     }
 
@@ -60,58 +89,63 @@ public final class PerspectiveScorer: ToxicityScorer, @unchecked Sendable {
         return out
     }
 
-    /// One text's TOXICITY score; an empty text is an error (Perspective rejects it), not 0.
+    /// One text's TOXICITY score, stored or asked for; an empty text is an error (Perspective rejects it), not 0.
     func score(_ text: String) async -> Result<Double, Error> {
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             return .failure(EvalError.requestFailed(model: name, problem: "the text is empty; Perspective cannot score it"))
         }
-        var lastProblem = ""
-        for attempt in 0..<maxAttempts {
-            if attempt > 0 { try? await Task.sleep(nanoseconds: UInt64(min(30, pow(2, Double(attempt - 1))) * 1e9)) }
-            await pacer.wait()
-            do {
-                var request = HTTPClientRequest(url: baseURL + "/comments:analyze?key=" + apiKey)
-                request.method = .POST
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(bytes: [UInt8](try JSONEncoder().encode(Body(comment: .init(text: text))))))
-                let response = try await http.execute(request, timeout: .seconds(30))
-                let body = try await response.body.collect(upTo: 1 << 20)
-                let status = response.status.code
-                if status == 429 || status >= 500 {
-                    lastProblem = "HTTP \(status)"
-                    continue
-                }
-                if status == 401 || status == 403 { return .failure(KeyRefused(status: status)) }
-                guard status == 200 else {
-                    let message = String(buffer: body).prefix(300)
-                    return .failure(EvalError.requestFailed(model: name, problem: "HTTP \(status): \(redact(String(message)))"))
-                }
-                let answer = try JSONDecoder().decode(Answer.self, from: Data(body.readableBytesView))
-                guard let value = answer.attributeScores["TOXICITY"]?.summaryScore.value else {
-                    return .failure(EvalError.requestFailed(model: name, problem: "the answer has no TOXICITY score"))
-                }
-                return .success(value)
-            } catch {
-                lastProblem = redact("\(error)")
+        let body = Body(comment: .init(text: text))
+        let key = RequestKey.json(endpoint: endpoint.url(Self.path), body: body)
+        do {
+            if let stored = try await store.lookupAsync(key) {
+                return .success(try Self.toxicity(of: stored.response(as: Answer.self)))
             }
+            let (value, answer) = try await traffic.send { try await self.post(body) }
+            try await store.recordAsync(try StoredResponse.toxicity(
+                key: key, endpoint: endpoint.baseURL, model: name, run: run, request: body, responseJSON: answer))
+            return .success(value)
+        } catch {
+            if error is CancellationError || Task.isCancelled { return .failure(CancellationError()) }
+            let failure = error is KeyRefused || error is EvalError
+                ? error : EvalError.requestFailed(model: name, problem: endpoint.redact(error.localizedDescription))
+            try? await store.recordFailureAsync(key: key, run: run, reason: failure.localizedDescription)
+            return .failure(failure)
         }
-        return .failure(EvalError.requestFailed(model: name, problem: "gave up after \(maxAttempts) attempts (\(lastProblem))"))
     }
 
-    func redact(_ text: String) -> String { apiKey.isEmpty ? text : text.replacingOccurrences(of: apiKey, with: "[key]") }
-}
+    static let path = "/comments:analyze"
 
-/// Lets callers through no more often than once per `interval` seconds.
-actor Pacer {
-    let interval: Double
-    private var next = 0.0
+    /// One attempt: the score and the answer's JSON as received. 429, 5xx, time-outs and resets throw retryable
+    /// `TeacherError`s; 401 and 403 throw `KeyRefused`; another status throws a `TeacherError.http` that is not retried.
+    private func post(_ body: Body) async throws -> (Double, String) {
+        let label = "POST " + Self.path
+        var request = HTTPClientRequest(url: endpoint.url(Self.path) + "?key=" + (endpoint.apiKey ?? ""))
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: [UInt8](try JSONEncoder().encode(body))))
+        let data: Data
+        do {
+            let response = try await http.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            let status = Int(response.status.code)
+            if status == 401 || status == 403 { throw KeyRefused(status: status) }
+            try await OpenAIClient.checkStatus(response, label: label)
+            data = Data(try await response.body.collect(upTo: Self.maxAnswerBytes).readableBytesView)
+        } catch let refused as KeyRefused {
+            throw refused
+        } catch {
+            throw OpenAIClient.mapError(error, label: label, endpoint: endpoint, timeout: timeout, maxResponseBytes: Self.maxAnswerBytes)
+        }
+        let answer = try OpenAIClient.decode(Answer.self, from: data, label: label)
+        return (try Self.toxicity(of: answer), String(decoding: data, as: UTF8.self))
+    }
 
-    init(interval: Double) { self.interval = interval }
+    static let maxAnswerBytes = 1 << 20
 
-    func wait() async {
-        let now = Date().timeIntervalSince1970
-        let start = max(now, next)
-        next = start + interval
-        if start > now { try? await Task.sleep(nanoseconds: UInt64((start - now) * 1e9)) }
+    /// The TOXICITY summary score of an answer.
+    static func toxicity(of answer: Answer) throws -> Double {
+        guard let value = answer.attributeScores["TOXICITY"]?.summaryScore.value else {
+            throw EvalError.requestFailed(model: "perspective", problem: "the answer has no TOXICITY score")
+        }
+        return value
     }
 }

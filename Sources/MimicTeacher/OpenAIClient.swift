@@ -112,9 +112,9 @@ public final class OpenAIClient: ChatClient {
         do {
             let response = try await http.execute(makeRequest(method, path, body: body, streaming: false),
                                                   timeout: .nanoseconds(Self.nanos(timeout)))
-            try await checkStatus(response, label: label)
+            try await Self.checkStatus(response, label: label)
             let buffer = try await response.body.collect(upTo: maxResponseBytes)
-            return try decode(T.self, from: Data(buffer.readableBytesView), label: label)
+            return try Self.decode(T.self, from: Data(buffer.readableBytesView), label: label)
         } catch {
             throw mapError(error, label: label)
         }
@@ -128,11 +128,11 @@ public final class OpenAIClient: ChatClient {
             // No overall deadline: a long answer may stream for minutes; the read time-out bounds each silence.
             let response = try await http.execute(makeRequest(.POST, "/chat/completions", body: body, streaming: true),
                                                   deadline: .distantFuture)
-            try await checkStatus(response, label: label)
+            try await Self.checkStatus(response, label: label)
             if let type = response.headers.first(name: "Content-Type"), type.lowercased().contains("application/json") {
                 // A server that ignores `stream: true` answers with one JSON object: pass it on as chunks.
                 let buffer = try await response.body.collect(upTo: maxResponseBytes)
-                let whole = try decode(ChatCompletionResponse.self, from: Data(buffer.readableBytesView), label: label)
+                let whole = try Self.decode(ChatCompletionResponse.self, from: Data(buffer.readableBytesView), label: label)
                 Self.chunks(of: whole).forEach(emit)
                 return
             }
@@ -180,7 +180,8 @@ public final class OpenAIClient: ChatClient {
     // MARK: Answers and errors
 
     /// Throws `.http` for a non-2xx answer, with the OpenAI error message (or the body's start) and `Retry-After`.
-    private func checkStatus(_ response: HTTPClientResponse, label: String) async throws {
+    /// Every HTTP client of the stack checks its answers with it (a toxicity API too), so their errors read alike.
+    public static func checkStatus(_ response: HTTPClientResponse, label: String) async throws {
         let status = Int(response.status.code)
         guard !(200..<300).contains(status) else { return }
         let retryAfter = response.headers.first(name: "Retry-After").flatMap { Self.parseRetryAfter($0) }
@@ -196,7 +197,9 @@ public final class OpenAIClient: ChatClient {
                                 retryAfter: retryAfter)
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, from data: Data, label: String) throws -> T {
+    /// Decodes an answer's JSON; JSON that is not a `T` throws `.malformedResponse` naming the bad field and the
+    /// answer's start (retryable: a cut or garbled answer may come whole next time).
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, label: String) throws -> T {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch {
@@ -213,11 +216,19 @@ public final class OpenAIClient: ChatClient {
             throw TeacherError.malformedResponse("\(label): the stream carried an error: "
                                                  + Self.truncate(api.error.message, to: 300))
         }
-        return try decode(ChatCompletionChunk.self, from: bytes, label: label)
+        return try Self.decode(ChatCompletionChunk.self, from: bytes, label: label)
     }
 
     /// Maps any failure to a `TeacherError` (or `CancellationError`), with the key redacted from its text.
     private func mapError(_ error: Error, label: String) -> Error {
+        Self.mapError(error, label: label, endpoint: endpoint, timeout: timeout, maxResponseBytes: maxResponseBytes)
+    }
+
+    /// Maps any failure of a request to `endpoint` to a `TeacherError` (or `CancellationError`): HTTP client
+    /// time-outs to `.timeout(timeout)`, resets to `.transport`, an answer over `maxResponseBytes` to
+    /// `.malformedResponse`; the endpoint's key is redacted from every text.
+    public static func mapError(_ error: Error, label: String, endpoint: TeacherEndpoint, timeout: Double,
+                                maxResponseBytes: Int) -> Error {
         if error is CancellationError || Task.isCancelled { return CancellationError() }
         let mapped: TeacherError
         switch error {
@@ -237,10 +248,10 @@ public final class OpenAIClient: ChatClient {
         default:
             mapped = .transport("\(label) to \(endpoint.baseURL): \(error)")
         }
-        return redacted(mapped)
+        return redacted(mapped, by: endpoint)
     }
 
-    private func redacted(_ error: TeacherError) -> TeacherError {
+    private static func redacted(_ error: TeacherError, by endpoint: TeacherEndpoint) -> TeacherError {
         switch error {
         case .http(let status, let message, let retryAfter):
             return .http(status: status, message: endpoint.redact(message), retryAfter: retryAfter)

@@ -1,5 +1,5 @@
-// The cache key of a teacher request: SHA-256 of the endpoint, the request's canonical JSON (model, messages,
-// parameters; not `stream`, which does not change the answer) and the sample index.
+// The cache key of a request: SHA-256 of the endpoint, the request's canonical JSON (model, messages, parameters;
+// not `stream`, which does not change the answer; a toxicity request's body) and the sample index.
 import Foundation
 import MimicCore
 
@@ -18,6 +18,12 @@ public enum RequestKey {
         var canonical = request
         canonical.stream = nil
         return hash(endpoint: endpoint, body: canonical, sampleIndex: sampleIndex)
+    }
+
+    /// The key of any other JSON request to `endpoint` (a toxicity score): the body as sent, which must not hold
+    /// the API key (so the key can change without losing the cache).
+    public static func json<T: Encodable>(endpoint: String, body: T) -> String {
+        hash(endpoint: endpoint, body: body, sampleIndex: 0)
     }
 
     static func hash<T: Encodable>(endpoint: String, body: T, sampleIndex: Int) -> String {

@@ -9,9 +9,10 @@ public enum ResponseSource: String, Sendable, Hashable, Codable {
     case online, batch
 }
 
-/// Which endpoint a stored request went to.
+/// Which endpoint a stored request went to: a model's chat or completions, or a toxicity API (Perspective's
+/// `comments:analyze`, no tokens, free).
 public enum RequestKind: String, Sendable, Hashable, Codable {
-    case chat, completion
+    case chat, completion, toxicity
 }
 
 /// One answered request as the store holds it.
@@ -68,17 +69,28 @@ public struct StoredResponse: Sendable, Hashable {
                        completionTokens: response.usage?.completionTokens ?? 0, costUSD: costUSD, createdAt: createdAt)
     }
 
+    /// A toxicity API's answer ready to store: `request` is the body sent (it must not hold the API key),
+    /// `responseJSON` the answer as received; no tokens, and free unless `costUSD` says otherwise.
+    public static func toxicity<Request: Encodable>(key: String, endpoint: String, model: String, run: String,
+                                                    request: Request, responseJSON: String, costUSD: Double = 0,
+                                                    createdAt: Date = Date()) throws -> StoredResponse {
+        StoredResponse(key: key, endpoint: endpoint, model: model, run: run, kind: .toxicity, source: .online,
+                       requestJSON: try storeJSON(request), responseJSON: responseJSON, promptTokens: 0,
+                       completionTokens: 0, costUSD: costUSD, createdAt: createdAt)
+    }
+
     /// The stored chat answer, decoded.
     public func chatResponse() throws -> ChatCompletionResponse {
-        try decodeStored(ChatCompletionResponse.self)
+        try response(as: ChatCompletionResponse.self)
     }
 
     /// The stored completions answer, decoded.
     public func completionResponse() throws -> CompletionResponse {
-        try decodeStored(CompletionResponse.self)
+        try response(as: CompletionResponse.self)
     }
 
-    private func decodeStored<T: Decodable>(_ type: T.Type) throws -> T {
+    /// The stored answer decoded as `T`; throws `RequestStoreError.corruptRow` when it is not one.
+    public func response<T: Decodable>(as type: T.Type) throws -> T {
         do {
             return try JSONDecoder().decode(T.self, from: Data(responseJSON.utf8))
         } catch {

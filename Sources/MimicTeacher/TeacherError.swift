@@ -21,7 +21,7 @@ public enum TeacherError: Error, LocalizedError, Sendable, Hashable {
     public var errorDescription: String? {
         switch self {
         case .http(let status, let message, _):
-            return "teacher answered HTTP \(status): \(message)"
+            return "the server answered HTTP \(status): \(message)"
         case .transport(let what):
             return "connection to the teacher failed: \(what)"
         case .timeout(let seconds):

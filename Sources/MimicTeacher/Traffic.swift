@@ -1,5 +1,5 @@
-// Traffic control in front of any `ChatClient`: bounded concurrency, request and token rate limits
-// (token buckets), and retries with exponential back-off, full jitter and `Retry-After`.
+// Traffic control for any remote request: bounded concurrency, request and token rate limits (token buckets),
+// and retries with exponential back-off, full jitter and `Retry-After`. `ThrottledClient` puts it before a `ChatClient`.
 import Foundation
 import MimicCore
 
@@ -92,9 +92,9 @@ public struct TrafficClock: Sendable {
 
 /// What traffic control did, for reports.
 public struct TrafficStats: Sendable, Hashable {
-    /// Calls made through the throttled client (each may take several attempts).
+    /// Requests made through traffic control (each may take several attempts).
     public var requests = 0
-    /// Attempts sent to the wrapped client.
+    /// Attempts sent (to the wrapped client, or of the operation).
     public var attempts = 0
     /// Attempts that were retries.
     public var retries = 0
@@ -114,15 +114,16 @@ public struct TrafficStats: Sendable, Hashable {
     public init() {}
 }
 
-/// A `ChatClient` that puts `TrafficPolicy` in front of another: at most `maxConcurrent` calls in flight,
-/// requests and tokens per minute as token buckets, and retries of retryable errors.
+/// `TrafficPolicy` applied to any kind of request: at most `maxConcurrent` in flight, requests and tokens per minute
+/// as token buckets, and retries of retryable errors with back-off, full jitter and `Retry-After`.
 ///
-/// After the last attempt a retryable failure becomes `TeacherError.retriesExhausted`; a non-retryable one
-/// (400, 401, 404, …) is thrown as it is, after one attempt. Cancellation stops every wait at once and throws
-/// `CancellationError`. Streams are retried only before their first chunk.
-public final class ThrottledClient: ChatClient {
-    /// The client that sends the requests.
-    public let base: any ChatClient
+/// `ThrottledClient` puts one in front of a `ChatClient`; a request that is not a chat (a toxicity score) calls
+/// `send` with its own operation. An operation signals a retryable failure by throwing a retryable `TeacherError`
+/// (408, 409, 429, 5xx, transport, time-out, malformed answer; `.http`'s `retryAfter` is honoured). After the last
+/// attempt such a failure becomes `TeacherError.retriesExhausted`; any other error is thrown as it is, after one
+/// attempt. Cancellation stops every wait at once and throws `CancellationError`.
+public final class TrafficController: Sendable {
+    /// The limits and the retry schedule.
     public let policy: TrafficPolicy
 
     private let clock: TrafficClock
@@ -139,15 +140,13 @@ public final class ThrottledClient: ChatClient {
         var pausedUntil = -Double.infinity
     }
 
-    /// Wraps `base`.
+    /// A controller for `policy`.
     /// - Parameters:
     ///   - seed: seeds the jitter draws (same seed, same delays).
     ///   - clock: time and sleep; `.system` unless testing.
     /// - Throws: `TeacherError.configuration` when the policy is invalid.
-    public init(wrapping base: any ChatClient, policy: TrafficPolicy = TrafficPolicy(), seed: UInt64 = 0,
-                clock: TrafficClock = .system) throws {
+    public init(policy: TrafficPolicy = TrafficPolicy(), seed: UInt64 = 0, clock: TrafficClock = .system) throws {
         try policy.validate()
-        self.base = base
         self.policy = policy
         self.clock = clock
         permits = AsyncSemaphore(permits: policy.maxConcurrent)
@@ -163,48 +162,14 @@ public final class ThrottledClient: ChatClient {
     /// A snapshot of the counters.
     public var stats: TrafficStats { state.withLock { $0.stats } }
 
-    // MARK: ChatClient
-
-    /// The wrapped client's `chat`, admitted by the policy and retried on retryable errors.
-    public func chat(_ request: ChatCompletionRequest) async throws -> ChatCompletionResponse {
-        let estimate = Self.estimateTokens(request, defaultCompletion: policy.defaultCompletionTokens)
-        return try await withRetries(estimate: estimate, usage: { $0.usage }) { try await self.base.chat(request) }
-    }
-
-    /// The wrapped client's `complete`, admitted by the policy and retried on retryable errors.
-    public func complete(_ request: CompletionRequest) async throws -> CompletionResponse {
-        let chars = request.prompt.texts.reduce(0) { $0 + $1.count }
-        let estimate = chars / 4 + (request.maxTokens ?? policy.defaultCompletionTokens) * max(1, request.n ?? 1)
-        return try await withRetries(estimate: estimate, usage: { $0.usage }) { try await self.base.complete(request) }
-    }
-
-    /// The wrapped client's stream, admitted by the policy; retried only if it fails before its first chunk.
-    public func streamChat(_ request: ChatCompletionRequest) -> AsyncThrowingStream<ChatCompletionChunk, Error> {
-        let estimate = Self.estimateTokens(request, defaultCompletion: policy.defaultCompletionTokens)
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    try await self.stream(request, estimate: estimate) { continuation.yield($0) }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
-    }
-
-    /// Tokens charged up front: ~chars/4 of the messages plus `max_tokens` (or the default) per choice.
-    public static func estimateTokens(_ request: ChatCompletionRequest, defaultCompletion: Int = 256) -> Int {
-        let chars = request.messages.reduce(0) { $0 + $1.content.count + $1.role.count + 4 }
-        return chars / 4 + (request.maxTokens ?? defaultCompletion) * max(1, request.n ?? 1)
-    }
-
-    // MARK: Retries
-
-    private func withRetries<T>(estimate: Int, usage: (T) -> Usage?,
-                                _ operation: () async throws -> T) async throws -> T {
-        state.withLock { $0.stats.requests += 1 }
+    /// Runs `operation` once admitted by the policy, again after each retryable failure (backing off), until it
+    /// answers or the attempts are used up.
+    /// - Parameters:
+    ///   - estimate: tokens charged to the token bucket up front (0 for a request that is not counted in tokens).
+    ///   - usage: the tokens the answer reports, to correct the estimate (nil: keep it).
+    public func send<T>(estimate: Int = 0, usage: (T) -> Usage? = { _ in nil },
+                        _ operation: () async throws -> T) async throws -> T {
+        beginRequest()
         var attempt = 0
         while true {
             attempt += 1
@@ -215,7 +180,7 @@ public final class ThrottledClient: ChatClient {
             switch result {
             case .success(let value):
                 await correct(estimate: estimate, actual: usage(value))
-                state.withLock { $0.stats.succeeded += 1 }
+                endRequest(succeeded: true)
                 return value
             case .failure(let error):
                 try await afterFailure(error, attempt: attempt)
@@ -223,55 +188,38 @@ public final class ThrottledClient: ChatClient {
         }
     }
 
-    /// The stream path: retries only while no chunk has been passed on.
-    private func stream(_ request: ChatCompletionRequest, estimate: Int,
-                        emit: (ChatCompletionChunk) -> Void) async throws {
+    // MARK: The steps of a request (`send`, and `ThrottledClient`'s streams, which retry only before a chunk)
+
+    /// Counts a request that is starting (it may take several attempts).
+    func beginRequest() {
         state.withLock { $0.stats.requests += 1 }
-        var attempt = 0
-        while true {
-            attempt += 1
-            try await admit(estimate: estimate)
-            var started = false
-            var reported: Usage?
-            do {
-                for try await chunk in base.streamChat(request) {
-                    started = true
-                    if let u = chunk.usage { reported = u }
-                    emit(chunk)
-                }
-                await release()
-                await correct(estimate: estimate, actual: reported)
-                state.withLock { $0.stats.succeeded += 1 }
-                return
-            } catch {
-                await release()
-                if started {
-                    state.withLock { $0.stats.failed += 1 }
-                    throw error
-                }
-                try await afterFailure(error, attempt: attempt)
-            }
+    }
+
+    /// Counts a request that ended, with an answer or not.
+    func endRequest(succeeded: Bool) {
+        state.withLock {
+            if succeeded { $0.stats.succeeded += 1 } else { $0.stats.failed += 1 }
         }
     }
 
     /// Decides after a failed attempt: rethrow (cancelled, not retryable, attempts used up) or back off.
-    private func afterFailure(_ error: Error, attempt: Int) async throws {
+    func afterFailure(_ error: Error, attempt: Int) async throws {
         if error is CancellationError || Task.isCancelled {
-            state.withLock { $0.stats.failed += 1 }
+            endRequest(succeeded: false)
             throw CancellationError()
         }
         guard let teacher = error as? TeacherError, teacher.isRetryable else {
-            state.withLock { $0.stats.failed += 1 }
+            endRequest(succeeded: false)
             throw error
         }
         var retryAfter: Double?
         if case .http(_, _, let after) = teacher { retryAfter = after }
         if attempt >= policy.maxAttempts {
-            state.withLock { $0.stats.failed += 1 }
+            endRequest(succeeded: false)
             throw TeacherError.retriesExhausted(attempts: attempt, last: teacher.localizedDescription)
         }
         if let after = retryAfter, after > policy.maxRetryAfter {
-            state.withLock { $0.stats.failed += 1 }
+            endRequest(succeeded: false)
             throw TeacherError.retriesExhausted(
                 attempts: attempt,
                 last: teacher.localizedDescription + " (Retry-After \(after) s is over the \(policy.maxRetryAfter) s limit)")
@@ -293,11 +241,11 @@ public final class ThrottledClient: ChatClient {
     }
 
     /// Takes a concurrency permit, then waits for the rate limits; holds the permit on return.
-    private func admit(estimate: Int) async throws {
+    func admit(estimate: Int) async throws {
         do {
             try await permits.acquire()
         } catch {
-            state.withLock { $0.stats.failed += 1 }
+            endRequest(succeeded: false)
             throw error
         }
         do {
@@ -311,7 +259,7 @@ public final class ThrottledClient: ChatClient {
             try Task.checkCancellation()
         } catch {
             await permits.release()
-            state.withLock { $0.stats.failed += 1 }
+            endRequest(succeeded: false)
             throw error
         }
         state.withLock {
@@ -321,12 +269,14 @@ public final class ThrottledClient: ChatClient {
         }
     }
 
-    private func release() async {
+    /// Returns the permit `admit` took.
+    func release() async {
         state.withLock { $0.inFlight -= 1 }
         await permits.release()
     }
 
-    private func correct(estimate: Int, actual: Usage?) async {
+    /// Corrects the token bucket by what the answer really used.
+    func correct(estimate: Int, actual: Usage?) async {
         guard let bucket = tokenBucket, let actual else { return }
         await bucket.adjust(by: Double(actual.totalTokens - estimate))
     }
