@@ -130,7 +130,7 @@ let package = Package(
             resources: [.copy("Resources")]),
         .testTarget(
             name: "MimicStagesTests",
-            dependencies: ["MimicStages", "MimicCore", "MimicEval", "MimicData", "MimicTeacher", "MimicTestSupport"]),
+            dependencies: ["MimicStages", "MimicCore", "MimicEval", "MimicData", "MimicMetrics", "MimicTeacher", "MimicTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

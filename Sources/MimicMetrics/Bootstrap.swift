@@ -1,24 +1,54 @@
-// The bootstrap standard error of a statistic over items, resampled with replacement by the caller's seeded draws.
+// The bootstrap of a statistic over items, resampled with replacement by the caller's seeded draws: its standard
+// error, and its percentile interval.
 import Foundation
 import MimicCore
 
-/// Bootstrap standard errors.
+/// Bootstrap standard errors and percentile intervals.
 public enum Bootstrap {
-    /// The sample standard deviation of `statistic` over `iterations` resamples (with replacement) of `indices`,
-    /// each position drawn by `draw(n)`, a uniform integer in `0..<n` from the caller's seeded generator; resamples
-    /// whose statistic is nil are skipped; nil when fewer than two values remain.
-    public static func standardError(_ indices: [Int], iterations: Int, draw: (Int) -> Int,
-                                     statistic: ([Int]) -> Double?) -> Double? {
-        guard !indices.isEmpty else { return nil }
+    /// The statistic of each of `iterations` resamples (with replacement) of `indices`, in order: resample r is
+    /// `indices.count` positions, each drawn by `draw(n)`, a uniform integer in `0..<n` from the caller's seeded
+    /// generator; resamples whose statistic is nil are skipped. Empty for no indices.
+    public static func resampledStatistics(_ indices: [Int], iterations: Int, draw: (Int) -> Int,
+                                           statistic: ([Int]) -> Double?) -> [Double] {
+        guard !indices.isEmpty else { return [] }
         var values: [Double] = []
-        values.reserveCapacity(iterations)
-        for _ in 0..<iterations {
+        values.reserveCapacity(max(iterations, 0))
+        for _ in 0..<max(iterations, 0) {
             let sample = (0..<indices.count).map { _ in indices[draw(indices.count)] }
             if let v = statistic(sample) { values.append(v) }
         }
+        return values
+    }
+
+    /// The sample standard deviation of `statistic` over `iterations` resamples (`resampledStatistics`); nil when
+    /// fewer than two values remain.
+    public static func standardError(_ indices: [Int], iterations: Int, draw: (Int) -> Int,
+                                     statistic: ([Int]) -> Double?) -> Double? {
+        let values = resampledStatistics(indices, iterations: iterations, draw: draw, statistic: statistic)
         guard values.count > 1 else { return nil }
         let mean = values.reduce(0, +) / Double(values.count)
         return (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
+    }
+
+    /// The percentile interval at `level` (0.95: the 2.5th and 97.5th percentiles, `percentile`) of `statistic` over
+    /// `iterations` resamples (`resampledStatistics`); nil when fewer than two values remain.
+    public static func percentileInterval(_ indices: [Int], iterations: Int, level: Double = 0.95, draw: (Int) -> Int,
+                                          statistic: ([Int]) -> Double?) -> (lower: Double, upper: Double)? {
+        precondition(level > 0 && level < 1, "level is a fraction in (0, 1)")
+        let values = resampledStatistics(indices, iterations: iterations, draw: draw, statistic: statistic).sorted()
+        guard values.count > 1 else { return nil }
+        let tail = (1 - level) / 2
+        return (percentile(values, tail), percentile(values, 1 - tail))
+    }
+
+    /// The `q` quantile (`q` in [0, 1]) of ascending `sorted` values, interpolated linearly between the two nearest
+    /// ranks as numpy's `percentile` does by default: position `q · (count − 1)`.
+    public static func percentile(_ sorted: [Double], _ q: Double) -> Double {
+        precondition(!sorted.isEmpty && q >= 0 && q <= 1, "percentile needs values and q in [0, 1]")
+        let position = q * Double(sorted.count - 1)
+        let below = Int(position.rounded(.down)), above = min(below + 1, sorted.count - 1)
+        let fraction = position - Double(below)
+        return sorted[below] + (sorted[above] - sorted[below]) * fraction
     }
 }
 

@@ -11,7 +11,7 @@ public enum SQuAD {
         var noPunct = String.UnicodeScalarView()
         for s in PythonText.lower(text) where !punctuation.contains(s) { noPunct.append(s) }
         let noArticles = removeArticles(Array(noPunct))
-        return splitPythonWhitespace(noArticles).joined(separator: " ")
+        return PythonText.split(noArticles).joined(separator: " ")
     }
 
     /// Exact match after normalisation against any of the gold answers (1 or 0).
@@ -47,20 +47,6 @@ public enum SQuAD {
     }
 
     static func isWord(_ s: Unicode.Scalar) -> Bool { PythonText.isWord(s) }
-
-    /// Python's `str.split()`: runs of white space.
-    static func splitPythonWhitespace(_ text: String) -> [String] {
-        var parts: [String] = [], current = String.UnicodeScalarView()
-        for s in text.unicodeScalars {
-            if PythonText.isSpace(s) {
-                if !current.isEmpty { parts.append(String(current)); current = String.UnicodeScalarView() }
-            } else {
-                current.append(s)
-            }
-        }
-        if !current.isEmpty { parts.append(String(current)) }
-        return parts
-    }
 }
 
 /// Exact match as Hugging Face evaluate's `exact_match` computes it: `regexes_to_ignore` removed (in order) from the

@@ -57,5 +57,9 @@ extension MetricRegistry {
         register("pass_at_1") { _ in PassAtKMetric(k: 1, reportName: "pass_at_1") }
         register("pass_at_k") { try PassAtKMetric(spec: $0) }
         register("non_toxicity") { _ in NonToxicityMetric() }
+        register("list_match") { _ in FeatureMatchMetric(.list) }
+        register("summary_match") { _ in FeatureMatchMetric(.summary) }
+        register("unigram_intersection") { _ in UnigramIntersectionMetric() }
+        register("length_correlation") { _ in LengthCorrelationMetric() }
     }
 }

@@ -1,4 +1,5 @@
-// Python 3.11's str semantics where reference tools depend on them: str.lower(), the regex class \w, str.isspace().
+// Python 3.11's str semantics where reference tools depend on them: str.lower(), the regex class \w, str.isspace(),
+// str.split().
 import Foundation
 
 /// Python's string rules, scalar by scalar, so that a metric ported from Python splits and folds text as it does.
@@ -52,5 +53,19 @@ package enum PythonText {
     /// separators U+001C–U+001F, which Python counts as space by their bidirectional class.
     package static func isSpace(_ s: Unicode.Scalar) -> Bool {
         s.properties.isWhitespace || (0x1C...0x1F).contains(s.value)
+    }
+
+    /// Python's `str.split()` with no argument: the runs of text between runs of `isSpace` scalars.
+    package static func split(_ text: String) -> [String] {
+        var parts: [String] = [], current = String.UnicodeScalarView()
+        for s in text.unicodeScalars {
+            if isSpace(s) {
+                if !current.isEmpty { parts.append(String(current)); current = String.UnicodeScalarView() }
+            } else {
+                current.append(s)
+            }
+        }
+        if !current.isEmpty { parts.append(String(current)) }
+        return parts
     }
 }

@@ -7,5 +7,6 @@ struct Mimic: AsyncParsableCommand {
         commandName: "mimic",
         abstract: "Study model imitation: collect, curate, train, evaluate.",
         subcommands: [Generate.self, Chat.self, Tokenize.self, Inspect.self, Perplexity.self, Prune.self, Train.self, Bench.self,
-                      TrainBench.self, Serve.self, CollectCommand.self, LedgerCommand.self, TeacherBench.self, DataCommand.self, Eval.self, EvalBench.self])
+                      TrainBench.self, Serve.self, CollectCommand.self, LedgerCommand.self, TeacherBench.self, DataCommand.self, Eval.self,
+                      EvalBench.self, StyleCommand.self])
 }
