@@ -2,9 +2,10 @@
 // judge's position consistency and first-position preference, how often the longer answer won, and the win rate
 // controlled for length (a logistic regression of the preference on the length difference).
 import Foundation
+import MimicCore
 
 /// What a judgments file says about system A against system B.
-public struct PairwiseSummary: Codable, Sendable, Hashable {
+public struct PairwiseSummary: Codable, Sendable, Equatable {
     /// Items with a verdict (both orders combined), and what they were for A.
     public var items = 0
     public var wins = 0
@@ -18,7 +19,7 @@ public struct PairwiseSummary: Codable, Sendable, Hashable {
     public var duplicates = 0
     /// 100 × (wins + ties / 2) / items, and its seeded bootstrap interval over items.
     public var winRate: Double?
-    public var winRateInterval: ConfidenceInterval?
+    public var winRateInterval: BootstrapInterval?
     /// Percentage of the items with both orders valid whose two verdicts agree, and how many such items there are.
     public var positionConsistency: Double?
     public var bothOrders = 0
@@ -84,8 +85,11 @@ public struct PairwiseSummary: Codable, Sendable, Hashable {
         let preference = decided.map { Self.preference($0.1) }
         if !decided.isEmpty {
             winRate = 100 * preference.reduce(0, +) / Double(decided.count)
-            winRateInterval = Bootstrap.percentileInterval(count: decided.count, iterations: resamples, seed: seed) { sample in
-                100 * sample.reduce(0) { $0 + preference[$1] } / Double(sample.count)
+            var rng = SplitMix64(seed: seed)
+            if let bounds = Bootstrap.percentileInterval(Array(decided.indices), iterations: resamples, draw: { rng.below($0) }, statistic: {
+                100 * $0.reduce(0) { $0 + preference[$1] } / Double($0.count)
+            }) {
+                winRateInterval = BootstrapInterval(lower: bounds.lower, upper: bounds.upper, level: 0.95, resamples: resamples)
             }
         } else {
             notes.append("no item has a valid verdict: no win rate")
@@ -191,4 +195,28 @@ public struct PairwiseSummary: Codable, Sendable, Hashable {
     }
 
     static func percent(_ value: Double) -> String { String(format: "%.1f%%", value) }
+}
+
+extension PairwiseSummary {
+    /// The figures as a table, one row per (name, summary), then each one's bias sentence.
+    public static func table(_ rows: [(name: String, summary: PairwiseSummary)]) -> String {
+        func rate(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "-" }
+        let header = ["system", "win rate [95% CI]", "LC win rate", "W/T/L/err", "consistency", "first wins", "longer wins"]
+        let body = rows.map { name, s -> [String] in
+            let interval = s.winRateInterval.map { String(format: " [%.1f, %.1f]", $0.lower, $0.upper) } ?? ""
+            return [name, rate(s.winRate) + interval, rate(s.lcWinRate), "\(s.wins)/\(s.ties)/\(s.losses)/\(s.errors)",
+                    rate(s.positionConsistency), rate(s.firstPositionWinRate), rate(s.longerWins)]
+        }
+        let widths = header.indices.map { i in ([header] + body).map { $0[i].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        }
+        var out = ([header] + body).map(line)
+        for (name, s) in rows {
+            out.append("")
+            out.append(name + ": " + s.biasSentence)
+            out += s.notes.map { "  note: " + $0 }
+        }
+        return out.joined(separator: "\n")
+    }
 }

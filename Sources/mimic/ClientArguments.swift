@@ -1,16 +1,11 @@
-// The flags of a model client (`mimic collect`'s teacher): which model, where, and how its requests are sent,
-// cached, billed and limited; they set a `ModelRef` and a `ClientConfig`.
+// The flags of a model client (`mimic collect`'s teacher, `mimic judge`'s judge): where, and how its requests are
+// sent, cached, billed and limited; they set a `ClientConfig`.
 import ArgumentParser
 import MimicCore
 import MimicTeacher
 
-/// The teacher and client options every generator shares.
+/// How a model client sends, caches, bills and limits requests (collect's teacher, the judge).
 struct ClientArguments: ParsableArguments, Encodable {
-    @Option(help: ArgumentHelp(
-        "The teacher: local:MODEL or MODEL (a built-in name, GGUF file or model folder served by Mimic on 127.0.0.1), "
-            + "or openai:MODEL[@BASE_URL] (default: local:smollm2-135m-instruct).",
-        valueName: "spec"))
-    var teacher: String?
     @Option(help: "Base URL for openai:MODEL (default: $MIMIC_TEACHER_BASE_URL, $OPENAI_BASE_URL, or OpenAI's). The key comes from $MIMIC_TEACHER_API_KEY or $OPENAI_API_KEY.")
     var baseURL: String?
     @Option(help: "The request cache and ledger (default: teacher.sqlite in the cache folder).") var cache: String?
@@ -28,8 +23,8 @@ struct ClientArguments: ParsableArguments, Encodable {
     var batch = false
     @Option(help: "Seconds between Batch API status polls (default 30).") var batchPoll: Double?
 
-    func apply(teacher ref: inout ModelRef, client c: inout ClientConfig) throws {
-        if let teacher { ref = try ModelRef(parsing: teacher) }
+    /// Sets what was given in `c`.
+    func apply(to c: inout ClientConfig) {
         if let baseURL { c.baseUrl = baseURL }
         if let cache { c.cache = cache }
         if let run { c.run = run }

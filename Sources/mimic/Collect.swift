@@ -21,6 +21,11 @@ struct CollectCommand: AsyncParsableCommand {
 
 /// Options every generator shares: the config file, the output and its sampling.
 struct CollectOutput: ParsableArguments, Encodable {
+    @Option(help: ArgumentHelp(
+        "The teacher: local:MODEL or MODEL (a built-in name, GGUF file or model folder served by Mimic on 127.0.0.1), "
+            + "or openai:MODEL[@BASE_URL] (default: local:smollm2-135m-instruct).",
+        valueName: "spec"))
+    var teacher: String?
     @Option(help: "A config file (YAML or JSON) with CollectConfig's keys; flags override it.") var config: String?
     @Option(name: .shortAndLong, help: "The conversation JSONL to write.") var out: String?
     @Option(help: "The run's seed: the same seed asks the same requests (default 0).") var seed: UInt64?
@@ -36,9 +41,10 @@ struct CollectOutput: ParsableArguments, Encodable {
     /// options and its own, named as CollectConfig's keys, and the client's) and runs it.
     func run(_ generator: CollectGenerator, client: ClientArguments, flags: some Encodable) async throws {
         let config = try ConfigResolver.resolve(CollectConfig(generator: generator), file: config,
-                                                environmentPrefix: "MIMIC_COLLECT", flags: flags, except: ["config", "client"]) { c in
+                                                environmentPrefix: "MIMIC_COLLECT", flags: flags, except: ["config", "client", "teacher"]) { c in
             c.generator = generator
-            try client.apply(teacher: &c.teacher, client: &c.client)
+            if let teacher { c.teacher = try ModelRef(parsing: teacher) }
+            client.apply(to: &c.client)
         }
         do {
             _ = try await runInterruptible { try await Collect.run(config, progress: ProgressReporter()) }

@@ -41,12 +41,12 @@ import Testing
         let one = PairwiseSummary(lines, seed: 7), again = PairwiseSummary(lines, seed: 7), other = PairwiseSummary(lines, seed: 8)
         let interval = try #require(one.winRateInterval)
         let rate = try #require(one.winRate)
-        #expect(interval.low < rate && rate < interval.high && interval.level == 0.95)
+        #expect(interval.lower < rate && rate < interval.upper && interval.level == 0.95)
         #expect(one.winRateInterval == again.winRateInterval && one.winRateInterval != other.winRateInterval)
         // A hundred times the items: the interval narrows about tenfold.
         let many = (0..<100).flatMap { k in lines.map { var j = $0; j.id += "#\(k)"; return j } }
-        let wide = interval.high - interval.low, narrow = try #require(PairwiseSummary(many, seed: 7).winRateInterval)
-        #expect((narrow.high - narrow.low) < wide / 5)
+        let wide = interval.upper - interval.lower, narrow = try #require(PairwiseSummary(many, seed: 7).winRateInterval)
+        #expect((narrow.upper - narrow.lower) < wide / 5)
     }
 
     /// Judgments of `count` items in both orders by a scripted judge that picks by position and lengths.

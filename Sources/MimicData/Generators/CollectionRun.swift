@@ -181,29 +181,6 @@ struct SampleIndexer {
     }
 }
 
-/// Runs `count` jobs with at most `maxInFlight` at once; `onResult` sees each result on the calling task, in
-/// completion order, with its job index. A throwing job cancels the rest and the error is rethrown.
-func runBounded<R: Sendable>(count: Int, maxInFlight: Int, _ job: @escaping @Sendable (Int) async throws -> R,
-                             onResult: (Int, R) throws -> Void) async throws {
-    try await withThrowingTaskGroup(of: (Int, R).self) { group in
-        var next = 0
-        while next < min(count, maxInFlight) {
-            let index = next
-            group.addTask { (index, try await job(index)) }
-            next += 1
-        }
-        while let (index, result) = try await group.next() {
-            try onResult(index, result)
-            if next < count && !Task.isCancelled {
-                let index = next
-                group.addTask { (index, try await job(index)) }
-                next += 1
-            }
-        }
-    }
-    try Task.checkCancellation()
-}
-
 /// Writes the output file at the end, every `checkpointSeconds`, and when a run stops early; always atomically.
 final class Checkpointer {
     let output: URL?
