@@ -13,13 +13,7 @@ ITEMS="${ITEMS:-20000}"
 IN_FLIGHT="${IN_FLIGHT:-64}"
 SUMMARIZE="${SUMMARIZE:-100000}"
 PYTHON="${PYTHON:-/tmp/judgevenv/bin/python}"
-PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-WORK="$(mktemp -d)"
-"$MIMIC" serve --echo --port "$PORT" > "$WORK/serve.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 100); do grep -q "echo at" "$WORK/serve.log" && break; sleep 0.1; done
-URL="http://127.0.0.1:$PORT/v1"
+source scripts/echo_server.sh
 # The echo judge repeats the prompt: a template without tags, and A's answers carrying one, give one verdict each.
 cat > "$WORK/judge.yaml" <<'YAML'
 kind: verdict

@@ -9,13 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 MIMIC="${MIMIC:-.build/release/mimic}"
 REQUESTS="${REQUESTS:-20000}"
 IN_FLIGHT="${IN_FLIGHT:-64}"
-PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-WORK="$(mktemp -d)"
-"$MIMIC" serve --echo --port "$PORT" > "$WORK/serve.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 100); do grep -q "echo at" "$WORK/serve.log" && break; sleep 0.1; done
-URL="http://127.0.0.1:$PORT/v1"
+source scripts/echo_server.sh
 echo "# $(date -u +%Y-%m-%d) teacher client against mimic serve --echo at $URL, $IN_FLIGHT in flight"
 if command -v wrk > /dev/null; then
     cat > "$WORK/post.lua" <<'LUA'
