@@ -27,16 +27,17 @@ extension StyleReport {
         }
         if !notes.isEmpty { out.append("") }
         out.append(contentsOf: notes)
-        return out.joined(separator: "\n")
+        // The last column is padded too: drop the trailing spaces.
+        return out.map { String($0.reversed().drop { $0 == " " }.reversed()) }.joined(separator: "\n")
     }
 
-    /// One figure's cell: `66.7 [33.3, 100.0] n=3`, or why it has no value.
+    /// One figure's cell: `66.7 [33.3, 100.0] n=3`, with why a value or an interval is missing.
     func cell(_ figure: MetricFigure?, digits: Int) -> String {
         guard let figure else { return "needs --judge" }
         let f = { (x: Double) in String(format: "%.\(digits)f", x) }
         guard let value = figure.value else { return "- n=\(figure.n) (\(figure.note ?? "undefined"))" }
         let interval = figure.interval.map { " [\(f($0.lower)), \(f($0.upper))]" } ?? ""
-        return f(value) + interval + " n=\(figure.n)"
+        return f(value) + interval + " n=\(figure.n)" + (figure.note.map { " (\($0))" } ?? "")
     }
 
     /// How one system's items were matched to the reference's, with the first few items that were not compared.
