@@ -125,6 +125,8 @@ struct ItemScorer {
                         records[i].errors = (records[i].errors ?? []) + ["\(metric.reportName): \(toxicity?.name ?? "toxicity"): \(error.localizedDescription)"]
                     case nil: break
                     }
+                case .judgeLabel:
+                    records[i].errors = (records[i].errors ?? []) + ["\(metric.reportName): a judge's label; `mimic style --judge` computes it"]
                 }
             }
         }

@@ -352,7 +352,7 @@ extension EvalTask {
         switch metric.input {
         case .answer: return (pipelines.isEmpty ? ["none"] : pipelines).map { metric.reportName + "," + $0 }
         case .codeOutcomes: return [metric.reportName + "," + (pipelines.first ?? "none")]
-        case .choiceLogLikelihoods, .toxicity: return [metric.reportName + ",none"]
+        case .choiceLogLikelihoods, .toxicity, .judgeLabel: return [metric.reportName + ",none"]
         }
     }
 }

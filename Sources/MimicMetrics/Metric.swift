@@ -14,6 +14,8 @@ public enum MetricInput: String, Sendable, CaseIterable {
     case codeOutcomes = "code_outcomes"
     /// The toxicity in [0, 1] of the first completion, from a toxicity scorer (`toxicity`); reported under `none`.
     case toxicity
+    /// A judge's yes/no label of the answer by a rubric (`judgeLabel`); reported under `none`.
+    case judgeLabel = "judge_label"
 }
 
 /// One item as a metric sees it: the evaluator fills the parts that the metric's `input` names.
@@ -32,6 +34,8 @@ public struct MetricItem {
     public var samplesPassed: [Bool]?
     /// `.toxicity`: the first completion's toxicity in [0, 1].
     public var toxicity: Double?
+    /// `.judgeLabel`: a judge's yes (true) or no about the answer by a rubric; nil when it gave no readable label.
+    public var judgeLabel: Bool?
     /// Work shared by the metrics that score this item (ROUGE-1, -2 and -L come from one comparison).
     public let memo = MetricMemo()
 

@@ -61,5 +61,6 @@ extension MetricRegistry {
         register("summary_match") { _ in FeatureMatchMetric(.summary) }
         register("unigram_intersection") { _ in UnigramIntersectionMetric() }
         register("length_correlation") { _ in LengthCorrelationMetric() }
+        register("authoritative_tone") { _ in AuthoritativeToneMetric() }
     }
 }

@@ -113,6 +113,21 @@ public struct StyleFigures: Codable, Sendable, Equatable {
     }
 }
 
+/// `authoritative_tone`: the percentage of answers a judge labels authoritative with a yes/no rubric
+/// (`judges/authoritative.yaml`). An item's value is 100 or 0; an answer without a readable label has nothing to
+/// score (nil), so the figure is never a 0 made of missing labels.
+public struct AuthoritativeToneMetric: Metric {
+    public var reportName: String { "authoritative_tone" }
+    public var input: MetricInput { .judgeLabel }
+
+    /// The metric.
+    public init() {}
+
+    public func score(_ item: MetricItem) throws -> MetricItemScore? {
+        item.judgeLabel.map { MetricItemScore(value: $0 ? 100 : 0) }
+    }
+}
+
 /// The style figures of a comparison, and the helpers the style metrics share.
 public enum StyleMetrics {
     /// The metrics computed from text alone, in Table 2's order, with the bootstrap stream of each (its position).
@@ -130,6 +145,15 @@ public enum StyleMetrics {
         }
         return StyleFigures(listMatch: figures[0], summaryMatch: figures[1], unigramIntersection: figures[2],
                             lengthCorrelation: figures[3])
+    }
+
+    /// The `authoritative_tone` figure of the judge's labels of the candidate answers (nil: no readable label), with
+    /// its bootstrap interval drawn from stream `metrics.count` of the seed.
+    public static func authoritativeTone(_ labels: [Bool?], resamples: Int, level: Double = 0.95, seed: UInt64) throws -> MetricFigure {
+        var items = labels.map { _ in MetricItem() }
+        for i in items.indices { items[i].judgeLabel = labels[i] }
+        return try MetricFigure.compute(AuthoritativeToneMetric(), items: items, resamples: resamples, level: level, seed: seed,
+                                        stream: UInt64(metrics.count))
     }
 
     /// Pearson's correlation of `x` and `y` (equal lengths): the mean-centred cross products over the root of the

@@ -146,40 +146,71 @@ public enum JudgeStage {
         }
     }
 
-    /// One judgment: the request (and, if its reply cannot be read, one more sample), mapped back to the systems.
-    static func judge(_ job: Job, prompt: JudgePrompt, config: JudgeConfig, stack: ClientStack) async throws -> Judgment {
-        let a = job.pair.candidateAnswer, b = job.pair.baselineAnswer
-        let shown = job.order == .ab ? [a, b] : [b, a]
-        let messages = prompt.messages(question: job.pair.baseline.prompt ?? "", answers: shown)
+    /// What the judge said to one question: the reading, its text, the request's key.
+    struct Asked {
+        var reading: JudgePrompt.Reading
+        var text: String?
+        var key: String
+    }
+
+    /// Asks the judge `messages` at temperature 0 and reads the reply; an unreadable one is asked once more (the
+    /// next sample: another cache key). A failed request reads as `.unreadable` with the reason.
+    static func ask(_ messages: [ChatMessage], prompt: JudgePrompt, stack: ClientStack, maxTokens: Int) async throws -> Asked {
         let request = ChatCompletionRequest(model: stack.model, messages: messages.map { APIMessage(role: $0.role, content: $0.content) },
-                                            temperature: 0, maxTokens: config.maxTokens)
-        var judgment = Judgment(id: job.id, order: job.order, verdict: .error, aWords: Judgment.words(a), bWords: Judgment.words(b))
-        judgment.a = config.a[job.system]
-        judgment.b = config.b
-        judgment.prompt = job.pair.baseline.prompt
-        judgment.judge = stack.model
-        judgment.template = prompt.hash
+                                            temperature: 0, maxTokens: maxTokens)
+        var asked = Asked(reading: .unreadable("not asked"), text: nil, key: "")
         for attempt in 0..<2 {
             switch try await stack.teacher.chat(request, sampleIndex: attempt) {
             case .failed(let key, let reason):
-                judgment.requestKey = key
-                judgment.problem = "the request failed: " + reason
-                return judgment
+                return Asked(reading: .unreadable("the request failed: " + reason), text: nil, key: key)
             case .answered(let response, let key, _):
                 let text = response.choices.first?.message.content ?? ""
-                judgment.requestKey = key
-                judgment.judgeText = text
-                let reading = prompt.read(text)
-                if case .unreadable(let why) = reading {
-                    judgment.problem = why
-                    continue
-                }
-                judgment.problem = nil
-                apply(reading, order: job.order, to: &judgment)
-                return judgment
+                asked = Asked(reading: prompt.read(text), text: text, key: key)
+                if case .unreadable = asked.reading { continue }
+                return asked
             }
         }
+        return asked
+    }
+
+    /// One judgment: the answers shown in the job's order, the reply mapped back to the systems.
+    static func judge(_ job: Job, prompt: JudgePrompt, config: JudgeConfig, stack: ClientStack) async throws -> Judgment {
+        let a = job.pair.candidateAnswer, b = job.pair.baselineAnswer
+        let question = job.pair.baseline.prompt ?? ""
+        let asked = try await ask(prompt.messages(question: question, answers: job.order == .ab ? [a, b] : [b, a]),
+                                  prompt: prompt, stack: stack, maxTokens: config.maxTokens)
+        var judgment = Judgment(id: job.id, order: job.order, verdict: .error, aWords: Judgment.words(a), bWords: Judgment.words(b))
+        judgment.a = config.a[job.system]
+        judgment.b = config.b
+        judgment.prompt = question
+        judgment.judge = stack.model
+        judgment.template = prompt.hash
+        judgment.requestKey = asked.key
+        judgment.judgeText = asked.text
+        if case .unreadable(let why) = asked.reading { judgment.problem = why }
+        apply(asked.reading, order: job.order, to: &judgment)
         return judgment
+    }
+
+    /// A rubric judge's yes/no label of each (question, answer), in order; nil where the reply could not be read
+    /// (twice) or the request failed. Requests go through `stack` (cache, ledger, budget), `concurrency` at once.
+    public static func labels(_ items: [(question: String, answer: String)], prompt: JudgePrompt, stack: ClientStack,
+                              maxTokens: Int, concurrency: Int, progress: ProgressReporter = .silent) async throws -> [Bool?] {
+        guard prompt.kind == .rubric else {
+            throw ConfigError(field: "judge_prompt", problem: "\(prompt.path) is a \(prompt.kind.rawValue) prompt", hint: "a label needs a rubric prompt")
+        }
+        var labels = [Bool?](repeating: nil, count: items.count)
+        var done = 0
+        try await runBounded(count: items.count, maxInFlight: max(1, concurrency), { k in
+            try await ask(prompt.messages(question: items[k].question, answers: [items[k].answer]), prompt: prompt, stack: stack,
+                          maxTokens: maxTokens).reading
+        }, onResult: { k, reading in
+            labels[k] = reading == .yes ? true : reading == .no ? false : nil
+            done += 1
+            progress.update("labels", done: done, total: items.count, unit: "answers")
+        })
+        progress.finish()
+        return labels
     }
 
     /// Sets the verdict (and scores) of `judgment` from a reading about the answers as shown in `order`.

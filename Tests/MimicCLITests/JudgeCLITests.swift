@@ -29,7 +29,9 @@ final class FakeJudge: @unchecked Sendable {
             let chat = try JSONDecoder().decode(ChatCompletionRequest.self, from: Data(bytes.readableBytesView))
             try await Task.sleep(for: delay)
             let prompt = chat.messages.last?.content ?? ""
-            let reply = self.rule(Self.between(prompt, "[The first answer]", "[End of the first answer]"),
+            // A pairwise prompt's two answers, or a rubric's one answer (then the second is empty).
+            let pairwise = Self.between(prompt, "[The first answer]", "[End of the first answer]")
+            let reply = self.rule(pairwise.isEmpty ? Self.between(prompt, "[Answer]", "[End of the answer]") : pairwise,
                                   Self.between(prompt, "[The second answer]", "[End of the second answer]"))
             let answer = ChatCompletionResponse(
                 id: "fake", created: 0, model: chat.model,
@@ -174,5 +176,36 @@ final class FakeJudge: @unchecked Sendable {
             .write(toFile: dir + "/bad.jsonl", atomically: true, encoding: .utf8)
         let bad = try mimic(["judge", "summarize", dir + "/bad.jsonl"])
         #expect(bad.status != 0 && bad.stderr.contains("bad.jsonl:1") && bad.stderr.contains("verdict"), "\(bad.stderr)")
+    }
+
+    @Test func styleWithAJudgeReportsAuthoritativeToneLeavingUnreadLabelsOut() async throws {
+        let dir = try scratch(count: 10)
+        // Yes for answers that say "because", no for the bare ones, and no readable label for the answer to 3.
+        let fake = FakeJudge { answer, _ in
+            answer == "9" ? "Hard to say." : (answer.contains("because") ? "Confident. [[YES]]" : "[[NO]]")
+        }
+        try await fake.serve(delay: .milliseconds(1)) { url in
+            let style = ["style", "--reference", dir + "/b.jsonl", "--judge", "openai:gpt-4o-mini@" + url,
+                         "--judge-prompt", self.judgesFolder() + "/authoritative.yaml", "--cache", dir + "/style.sqlite", "--json"]
+            let a = try await mimicAsync(style + ["--candidate", dir + "/a.jsonl"])
+            #expect(a.status == 0, "\(a.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(a.stdout.utf8)) as? [String: Any])
+            let figures = try #require((object["candidate"] as? [String: Any])?["figures"] as? [String: Any])
+            let tone = try #require(figures["authoritative_tone"] as? [String: Any])
+            #expect(tone["value"] as? Double == 100 && tone["n"] as? Int == 10)
+            // The teacher's bare answers scored as the candidate: no to each, except the unreadable one left out.
+            let b = try await mimicAsync(style + ["--candidate", dir + "/b.jsonl"])
+            let bObject = try #require(try JSONSerialization.jsonObject(with: Data(b.stdout.utf8)) as? [String: Any])
+            let bTone = try #require(((bObject["candidate"] as? [String: Any])?["figures"] as? [String: Any])?["authoritative_tone"] as? [String: Any])
+            #expect(bTone["value"] as? Double == 0 && bTone["n"] as? Int == 9)
+            #expect((bObject["notes"] as? [String])?.contains { $0.contains("1 of 10 answers got no readable label") } == true)
+            // 10 + 10 answers labelled, the unreadable one asked twice; nothing again on a rerun.
+            #expect(fake.answered == 21)
+            _ = try await mimicAsync(style + ["--candidate", dir + "/a.jsonl"])
+            #expect(fake.answered == 21)
+        }
+        // Without a judge the figure is left out, with a note, never 0.
+        let plain = try mimic(["style", "--candidate", dir + "/a.jsonl", "--reference", dir + "/b.jsonl", "--json"])
+        #expect(plain.status == 0 && !plain.stdout.contains("\"authoritative_tone\" :") && plain.stdout.contains("needs --judge"), "\(plain.stdout)")
     }
 }

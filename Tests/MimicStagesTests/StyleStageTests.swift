@@ -38,7 +38,7 @@ import Testing
         (nil, "Say hello", "Hello, nice to meet you."),
     ]
 
-    @Test func figuresAreThoseOfTheMatchedPairsAndTheReportRerunsFromItsConfig() throws {
+    @Test func figuresAreThoseOfTheMatchedPairsAndTheReportRerunsFromItsConfig() async throws {
         let folder = try ScratchFolder()
         let (c, r, r2) = (folder.path + "/c.jsonl", folder.path + "/r.jsonl", folder.path + "/r2.jsonl")
         try write(Self.candidate, to: c)
@@ -51,7 +51,7 @@ import Testing
         config.bootstrap = 200
         config.seed = 9
         config.out = folder.path + "/style.json"
-        let report = try StyleStage.run(config)
+        let report = try await StyleStage.run(config)
 
         // Pairs in the reference's order: a, b, c, d for the candidate; a, b, c for reference2 (by prompt).
         let answers = { (items: [(String?, String, String)], prompts: [String]) in
@@ -77,7 +77,7 @@ import Testing
         let again = try ConfigResolver.resolve(StyleConfig(), file: config.out, environmentPrefix: "MIMIC_STYLE", environment: [:]) {
             $0.out = nil
         }
-        var rerun = try StyleStage.run(again)
+        var rerun = try await StyleStage.run(again)
         rerun.config.out = config.out
         #expect(rerun == report)
         let table = report.renderText()
@@ -109,7 +109,7 @@ import Testing
         }
     }
 
-    @Test func noMatchedItemIsAnErrorNamingTheFile() throws {
+    @Test func noMatchedItemIsAnErrorNamingTheFile() async throws {
         let folder = try ScratchFolder()
         let (c, r) = (folder.path + "/c.jsonl", folder.path + "/r.jsonl")
         try write([(nil, "something else", "x")], to: c)
@@ -117,8 +117,8 @@ import Testing
         var config = StyleConfig()
         config.candidate = c
         config.reference = r
-        #expect(throws: AnswerMatchError.noMatches(candidateFile: c, candidateItems: 1, baselineFile: r, baselineItems: 5)) {
-            try StyleStage.run(config)
+        await #expect(throws: AnswerMatchError.noMatches(candidateFile: c, candidateItems: 1, baselineFile: r, baselineItems: 5)) {
+            try await StyleStage.run(config)
         }
     }
 }
