@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct MetricRegistryTests {
     @Test func standardMetricsResolveByName() throws {
-        let names = ["acc", "acc_norm", "bleu", "exact_match", "length_correlation", "list_match", "non_toxicity", "pass_at_1",
+        let names = ["acc", "acc_norm", "authoritative_tone", "bleu", "exact_match", "length_correlation", "list_match", "non_toxicity", "pass_at_1",
                      "pass_at_k", "rouge1", "rouge2", "rougeL", "summary_match", "unigram_intersection"]
         let registry = MetricRegistry()
         registry.registerStandard()
