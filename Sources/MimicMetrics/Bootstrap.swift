@@ -51,3 +51,25 @@ public enum Bootstrap {
         return sorted[below] + (sorted[above] - sorted[below]) * fraction
     }
 }
+
+extension Bootstrap {
+    /// `percentileInterval` of the mean of `values` (the same draws, so the same interval), without building each
+    /// resample: what a win rate over many thousand items needs.
+    public static func percentileIntervalOfMean(_ values: [Double], iterations: Int, level: Double = 0.95,
+                                                draw: (Int) -> Int) -> (lower: Double, upper: Double)? {
+        precondition(level > 0 && level < 1, "level is a fraction in (0, 1)")
+        guard !values.isEmpty, iterations > 1 else { return nil }
+        let n = values.count
+        var means = [Double](repeating: 0, count: iterations)
+        values.withUnsafeBufferPointer { v in
+            for r in 0..<iterations {
+                var sum = 0.0
+                for _ in 0..<n { sum += v[draw(n)] }
+                means[r] = sum / Double(n)
+            }
+        }
+        means.sort()
+        let tail = (1 - level) / 2
+        return (percentile(means, tail), percentile(means, 1 - tail))
+    }
+}

@@ -86,9 +86,7 @@ public struct PairwiseSummary: Codable, Sendable, Equatable {
         if !decided.isEmpty {
             winRate = 100 * preference.reduce(0, +) / Double(decided.count)
             var rng = SplitMix64(seed: seed)
-            if let bounds = Bootstrap.percentileInterval(Array(decided.indices), iterations: resamples, draw: { rng.below($0) }, statistic: {
-                100 * $0.reduce(0) { $0 + preference[$1] } / Double($0.count)
-            }) {
+            if let bounds = Bootstrap.percentileIntervalOfMean(preference.map { 100 * $0 }, iterations: resamples, draw: { rng.below($0) }) {
                 winRateInterval = BootstrapInterval(lower: bounds.lower, upper: bounds.upper, level: 0.95, resamples: resamples)
             }
         } else {
