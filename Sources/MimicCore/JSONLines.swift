@@ -84,6 +84,41 @@ public enum JSONLines {
         return report
     }
 
+    /// Every line of `url` decoded, in order, as `forEach` with the `.fail` policy reads them (blank lines ignored; a
+    /// malformed line throws `RecordFileError.malformedLine` naming it), but decoded many lines to a call: what a
+    /// file of many small records (judgments) needs.
+    public static func decodeAll<T: Decodable>(_ type: T.Type, in url: URL, batch: Int = 4096) throws -> [T] {
+        var out: [T] = []
+        var pending: [(Int, ArraySlice<UInt8>)] = []
+        let decoder = JSONDecoder()
+        func flush() throws {
+            guard !pending.isEmpty else { return }
+            var array: [UInt8] = [0x5B]
+            for (i, entry) in pending.enumerated() {
+                if i > 0 { array.append(0x2C) }
+                array.append(contentsOf: entry.1)
+            }
+            array.append(0x5D)
+            if let decoded = try? decoder.decode([T].self, from: Data(array)), decoded.count == pending.count {
+                out += decoded
+            } else {
+                for (number, line) in pending {   // find and name the bad line
+                    do { out.append(try decoder.decode(T.self, from: Data(line))) } catch {
+                        throw RecordFileError.malformedLine(file: url.path, line: number, problem: describe(error))
+                    }
+                }
+            }
+            pending.removeAll(keepingCapacity: true)
+        }
+        try LineStream.forEachLine(of: url) { number, bytes in
+            guard bytes.contains(where: { !isSpace($0) }) else { return }
+            pending.append((number, bytes))
+            if pending.count >= batch { try flush() }
+        }
+        try flush()
+        return out
+    }
+
     /// Whether a byte is JSON white space.
     public static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
 

@@ -29,11 +29,28 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     /// A uniform integer in `0..<n` (`n > 0`), by rejection (no modulo bias).
     public mutating func below(_ n: Int) -> Int {
         precondition(n > 0, "below(n) needs n > 0")
-        let bound = UInt64(n)
-        let limit = UInt64.max - UInt64.max % bound
+        return below(Bound(n))
+    }
+
+    /// A bound of `below` with its rejection limit worked out once, for many draws below the same `n`.
+    public struct Bound: Sendable {
+        let bound: UInt64
+        let limit: UInt64
+
+        /// The bound `n` (`n > 0`).
+        public init(_ n: Int) {
+            precondition(n > 0, "a bound needs n > 0")
+            bound = UInt64(n)
+            limit = UInt64.max - UInt64.max % bound
+        }
+    }
+
+    /// `below(n)` for a bound made once: the same draws, one division fewer each.
+    @inline(__always)
+    public mutating func below(_ b: Bound) -> Int {
         while true {
             let x = next()
-            if x < limit { return Int(x % bound) }
+            if x < b.limit { return Int(x % b.bound) }
         }
     }
 

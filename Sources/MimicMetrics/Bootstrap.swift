@@ -53,18 +53,21 @@ public enum Bootstrap {
 }
 
 extension Bootstrap {
-    /// `percentileInterval` of the mean of `values` (the same draws, so the same interval), without building each
-    /// resample: what a win rate over many thousand items needs.
+    /// `percentileInterval` of the mean of `values` with draws `{ rng.below($0) }` from `SplitMix64(seed: seed)`: the
+    /// same draws, so the same interval, without building each resample (what a win rate over many thousand items
+    /// needs).
     public static func percentileIntervalOfMean(_ values: [Double], iterations: Int, level: Double = 0.95,
-                                                draw: (Int) -> Int) -> (lower: Double, upper: Double)? {
+                                                seed: UInt64) -> (lower: Double, upper: Double)? {
         precondition(level > 0 && level < 1, "level is a fraction in (0, 1)")
         guard !values.isEmpty, iterations > 1 else { return nil }
         let n = values.count
+        let bound = SplitMix64.Bound(n)
+        var rng = SplitMix64(seed: seed)
         var means = [Double](repeating: 0, count: iterations)
         values.withUnsafeBufferPointer { v in
             for r in 0..<iterations {
                 var sum = 0.0
-                for _ in 0..<n { sum += v[draw(n)] }
+                for _ in 0..<n { sum += v[rng.below(bound)] }
                 means[r] = sum / Double(n)
             }
         }

@@ -85,8 +85,7 @@ public struct PairwiseSummary: Codable, Sendable, Equatable {
         let preference = decided.map { Self.preference($0.1) }
         if !decided.isEmpty {
             winRate = 100 * preference.reduce(0, +) / Double(decided.count)
-            var rng = SplitMix64(seed: seed)
-            if let bounds = Bootstrap.percentileIntervalOfMean(preference.map { 100 * $0 }, iterations: resamples, draw: { rng.below($0) }) {
+            if let bounds = Bootstrap.percentileIntervalOfMean(preference.map { 100 * $0 }, iterations: resamples, seed: seed) {
                 winRateInterval = BootstrapInterval(lower: bounds.lower, upper: bounds.upper, level: 0.95, resamples: resamples)
             }
         } else {

@@ -232,10 +232,7 @@ public enum JudgeStage {
     /// `RecordFileError` naming its line.
     public static func summarize(_ path: String, seed: UInt64 = 0, resamples: Int = 1000) throws -> PairwiseSummary {
         try DataStages.checkInput(path, field: "judgments")
-        var judgments: [Judgment] = []
-        _ = try JSONLines.forEach(Judgment.self, in: URL(fileURLWithPath: path), policy: .fail) { judgment, _ in
-            judgments.append(judgment)
-        }
+        let judgments = try JSONLines.decodeAll(Judgment.self, in: URL(fileURLWithPath: path))
         return PairwiseSummary(judgments, seed: seed, resamples: resamples)
     }
 }
