@@ -35,10 +35,14 @@ public enum Bootstrap {
     public static func percentileInterval(_ indices: [Int], iterations: Int, level: Double = 0.95, draw: (Int) -> Int,
                                           statistic: ([Int]) -> Double?) -> (lower: Double, upper: Double)? {
         precondition(level > 0 && level < 1, "level is a fraction in (0, 1)")
-        let values = resampledStatistics(indices, iterations: iterations, draw: draw, statistic: statistic).sorted()
+        return interval(resampledStatistics(indices, iterations: iterations, draw: draw, statistic: statistic), level: level)
+    }
+
+    /// The `level` percentile interval of resampled statistics (sorted here); nil for fewer than two.
+    static func interval(_ values: [Double], level: Double) -> (lower: Double, upper: Double)? {
         guard values.count > 1 else { return nil }
-        let tail = (1 - level) / 2
-        return (percentile(values, tail), percentile(values, 1 - tail))
+        let sorted = values.sorted(), tail = (1 - level) / 2
+        return (percentile(sorted, tail), percentile(sorted, 1 - tail))
     }
 
     /// The `q` quantile (`q` in [0, 1]) of ascending `sorted` values, interpolated linearly between the two nearest
@@ -59,7 +63,7 @@ extension Bootstrap {
     public static func percentileIntervalOfMean(_ values: [Double], iterations: Int, level: Double = 0.95,
                                                 seed: UInt64) -> (lower: Double, upper: Double)? {
         precondition(level > 0 && level < 1, "level is a fraction in (0, 1)")
-        guard !values.isEmpty, iterations > 1 else { return nil }
+        guard !values.isEmpty, iterations > 0 else { return nil }
         let n = values.count
         let bound = SplitMix64.Bound(n)
         var rng = SplitMix64(seed: seed)
@@ -71,8 +75,6 @@ extension Bootstrap {
                 means[r] = sum / Double(n)
             }
         }
-        means.sort()
-        let tail = (1 - level) / 2
-        return (percentile(means, tail), percentile(means, 1 - tail))
+        return interval(means, level: level)
     }
 }

@@ -26,7 +26,7 @@ public struct Judgment: Codable, Sendable, Hashable {
     public var order: Order
     /// The verdict, mapped to the systems.
     public var verdict: Verdict
-    /// Whitespace-separated words of A's and B's answers.
+    /// Whitespace-separated words of A's and B's answers (`StyleText.wordCount`).
     public var aWords: Int
     public var bWords: Int
     /// The systems' names (their files or models).
@@ -60,10 +60,5 @@ public struct Judgment: Codable, Sendable, Hashable {
         self.verdict = verdict
         self.aWords = aWords
         self.bWords = bWords
-    }
-
-    /// Whitespace-separated words of `text`, as `a_words` and `b_words` count them.
-    public static func words(_ text: String) -> Int {
-        text.split(whereSeparator: { $0.isWhitespace }).count
     }
 }

@@ -63,14 +63,13 @@ public struct PairwiseSummary: Codable, Sendable, Equatable {
     public init(_ judgments: [Judgment], seed: UInt64 = 0, resamples: Int = 1000) {
         var items: [Item] = []
         var index: [String: Int] = [:]
-        var seen = Set<String>()
         for j in judgments {
-            if !seen.insert(j.id + "\u{1F}" + j.order.rawValue).inserted { duplicates += 1 }
             let k = index[j.id] ?? {
                 items.append(Item(aWords: j.aWords, bWords: j.bWords))
                 index[j.id] = items.count - 1
                 return items.count - 1
             }()
+            if (j.order == .ab ? items[k].ab : items[k].ba) != nil { duplicates += 1 }
             if j.order == .ab { items[k].ab = j.verdict } else { items[k].ba = j.verdict }
         }
         let decided = items.compactMap { item in item.combined.map { (item, $0) } }

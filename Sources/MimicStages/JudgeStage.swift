@@ -179,7 +179,7 @@ public enum JudgeStage {
         let question = job.pair.baseline.prompt ?? ""
         let asked = try await ask(prompt.messages(question: question, answers: job.order == .ab ? [a, b] : [b, a]),
                                   prompt: prompt, stack: stack, maxTokens: config.maxTokens)
-        var judgment = Judgment(id: job.id, order: job.order, verdict: .error, aWords: Judgment.words(a), bWords: Judgment.words(b))
+        var judgment = Judgment(id: job.id, order: job.order, verdict: .error, aWords: StyleText.wordCount(a), bWords: StyleText.wordCount(b))
         judgment.a = config.a[job.system]
         judgment.b = config.b
         judgment.prompt = question
