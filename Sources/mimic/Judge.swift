@@ -38,20 +38,19 @@ struct JudgeRun: AsyncParsableCommand, Encodable {
     @Option(help: "The judge's reply limit in tokens (default 512).") var maxTokens: Int?
     @Option(help: "Bootstrap resamples for the win rate's interval (default 1000).") var resamples: Int?
     @OptionGroup var client: ClientArguments
-    @Option(help: "A config file (YAML or JSON) with JudgeConfig's keys (OUT.judge.json too); flags override it.")
-    var config: String?
+    @OptionGroup var config: ConfigFileOption
     @Flag(help: "Print the summary as JSON instead of a table.") var json = false
 
     func run() async throws {
-        let resolved = try ConfigResolver.resolve(JudgeConfig(), file: config, environmentPrefix: "MIMIC_JUDGE", flags: self,
-                                                  except: ["a", "judge", "client", "config", "json"]) { c in
+        let resolved = try ConfigResolver.resolve(JudgeConfig(), file: config.path, environmentPrefix: "MIMIC_JUDGE", flags: self,
+                                                  except: ["a", "judge", "client", "json"]) { c in
             if !a.isEmpty { c.a = a }
             if let judge { c.judge = try ModelRef(parsing: judge) }
             client.apply(to: &c.client)
         }
         let summary = try await runInterruptible { try await JudgeStage.run(resolved, progress: ProgressReporter()) }
         if json {
-            print(String(decoding: try AtomicFile.jsonData(summary), as: UTF8.self))
+            print(String(decoding: try ConfigResolver.encoded(summary), as: UTF8.self), terminator: "")
         } else {
             print(PairwiseSummary.table(summary.systems.map { ($0.system, $0.summary) }))
             for system in summary.systems where system.matching.matched < system.matching.baselineItems {
@@ -71,12 +70,12 @@ struct JudgeSummarize: ParsableCommand, Encodable {
     @Argument(help: "The judgments JSONL (from mimic judge, or anything in its schema).") var judgments: String?
     @Option(help: "Seed of the bootstrap (default 0).") var seed: UInt64?
     @Option(help: "Bootstrap resamples (default 1000).") var resamples: Int?
-    @Option(help: "A config file (YAML or JSON) with JudgeSummarizeConfig's keys; flags override it.") var config: String?
+    @OptionGroup var config: ConfigFileOption
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func run() throws {
-        let resolved = try ConfigResolver.resolve(JudgeSummarizeConfig(), file: config, environmentPrefix: "MIMIC_JUDGE_SUMMARIZE",
-                                                  flags: self, except: ["config", "json"])
+        let resolved = try ConfigResolver.resolve(JudgeSummarizeConfig(), file: config.path, environmentPrefix: "MIMIC_JUDGE_SUMMARIZE",
+                                                  flags: self, except: ["json"])
         let summary = try JudgeStage.summarize(resolved)
         print(json ? String(decoding: try AtomicFile.jsonData(summary), as: UTF8.self)
                    : PairwiseSummary.table([(resolved.judgments, summary)]))

@@ -67,10 +67,7 @@ final class FakeJudge: @unchecked Sendable {
          "--prompt", judgesFolder() + "/pairwise.yaml"] + extra
     }
 
-    func judgesFolder() -> String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("judges").path
-    }
+    func judgesFolder() -> String { FetchedAsset.packageRoot + "/judges" }
 
     func summary(_ stdout: String) throws -> [String: Any] {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any])

@@ -3,11 +3,11 @@
 import Foundation
 import MimicCore
 import MimicStages
+import MimicTestSupport
 import Testing
 
 @Suite struct JudgePromptTests {
-    static let judges = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("judges").path
+    static let judges = FetchedAsset.packageRoot + "/judges"
 
     func prompt(_ name: String) throws -> JudgePrompt { try JudgePrompt.load(Self.judges + "/" + name) }
 

@@ -35,6 +35,10 @@ public struct FetchedAsset: Sendable, CustomStringConvertible {
     /// alt-profanity-check's model exported to JSON.
     public static let profanityModel = FetchedAsset("profanity-check model", at: "models/profanity-check.json")
 
+    /// The package's root folder (where `judges/`, `tasks/` and `.cache` are).
+    public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
     /// `MIMIC_REQUIRE_ASSETS=1`: a missing asset is a failure, not a skip.
     public static var required: Bool { ProcessInfo.processInfo.environment["MIMIC_REQUIRE_ASSETS"] == "1" }
 
@@ -43,8 +47,6 @@ public struct FetchedAsset: Sendable, CustomStringConvertible {
     public static var cacheFolders: [String] {
         let environment = ProcessInfo.processInfo.environment
         if let cache = environment["MIMIC_CACHE"], !cache.isEmpty { return [cache] }
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().path
         return [FileManager.default.currentDirectoryPath + "/.cache", packageRoot + "/.cache",
                 (environment["HOME"] ?? "/tmp") + "/.cache/mimic"]
     }
