@@ -85,38 +85,45 @@ public enum JSONLines {
     }
 
     /// Every line of `url` decoded, in order, as `forEach` with the `.fail` policy reads them (blank lines ignored; a
-    /// malformed line throws `RecordFileError.malformedLine` naming it), but decoded many lines to a call: what a
-    /// file of many small records (judgments) needs.
+    /// malformed line throws `RecordFileError.malformedLine` naming the first one), but `batch` lines to a decoder
+    /// call and the batches shared out over the cores: what a file of many small records (judgments) needs.
     public static func decodeAll<T: Decodable>(_ type: T.Type, in url: URL, batch: Int = 4096) throws -> [T] {
-        var out: [T] = []
-        var pending: [(Int, ArraySlice<UInt8>)] = []
-        let decoder = JSONDecoder()
-        func flush() throws {
-            guard !pending.isEmpty else { return }
-            var array: [UInt8] = [0x5B]
-            for (i, entry) in pending.enumerated() {
-                if i > 0 { array.append(0x2C) }
-                array.append(contentsOf: entry.1)
-            }
-            array.append(0x5D)
-            if let decoded = try? decoder.decode([T].self, from: Data(array)), decoded.count == pending.count {
-                out += decoded
-            } else {
-                for (number, line) in pending {   // find and name the bad line
-                    do { out.append(try decoder.decode(T.self, from: Data(line))) } catch {
-                        throw RecordFileError.malformedLine(file: url.path, line: number, problem: describe(error))
-                    }
-                }
-            }
-            pending.removeAll(keepingCapacity: true)
-        }
+        var batches: [[(Int, ArraySlice<UInt8>)]] = [[]]
         try LineStream.forEachLine(of: url) { number, bytes in
             guard bytes.contains(where: { !isSpace($0) }) else { return }
-            pending.append((number, bytes))
-            if pending.count >= batch { try flush() }
+            if batches[batches.count - 1].count >= max(batch, 1) { batches.append([]) }
+            batches[batches.count - 1].append((number, bytes))
         }
-        try flush()
+        let decoded = ParallelMap.run(batches.count, threads: ProcessInfo.processInfo.activeProcessorCount, chunk: 1,
+                                      state: {}) { index, _ in
+            Result { try decodeBatch(T.self, batches[index], file: url.path) }
+        }
+        var out: [T] = []
+        out.reserveCapacity(batches.reduce(0) { $0 + $1.count })
+        for result in decoded { out += try result.get() }
         return out
+    }
+
+    /// One batch of numbered lines decoded as one JSON array; when that fails, line by line, to name the bad one.
+    private static func decodeBatch<T: Decodable>(_ type: T.Type, _ lines: [(Int, ArraySlice<UInt8>)],
+                                                  file: String) throws -> [T] {
+        guard !lines.isEmpty else { return [] }
+        let decoder = JSONDecoder()
+        var array: [UInt8] = [0x5B]
+        array.reserveCapacity(lines.reduce(2) { $0 + $1.1.count + 1 })
+        for (i, entry) in lines.enumerated() {
+            if i > 0 { array.append(0x2C) }
+            array.append(contentsOf: entry.1)
+        }
+        array.append(0x5D)
+        if let decoded = try? decoder.decode([T].self, from: Data(array)), decoded.count == lines.count {
+            return decoded
+        }
+        return try lines.map { number, line in
+            do { return try decoder.decode(T.self, from: Data(line)) } catch {
+                throw RecordFileError.malformedLine(file: file, line: number, problem: describe(error))
+            }
+        }
     }
 
     /// Whether a byte is JSON white space.

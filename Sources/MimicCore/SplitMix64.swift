@@ -54,6 +54,21 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         }
     }
 
+    /// `below(b)`, adding to `rejections` each draw it threw away: with none, every `below` is exactly one `next`,
+    /// which is what lets `skip` jump to a later draw.
+    public mutating func below(_ b: Bound, rejections: inout Int) -> Int {
+        while true {
+            let x = next()
+            if x < b.limit { return Int(x % b.bound) }
+            rejections += 1
+        }
+    }
+
+    /// Moves on `draws` calls of `next` at once (the state only counts them).
+    public mutating func skip(_ draws: UInt64) {
+        state &+= draws &* 0x9E37_79B9_7F4A_7C15
+    }
+
     /// `count` distinct indices of `0..<n` in random order (Floyd's algorithm, then a shuffle); all of them if `count >= n`.
     public mutating func sampleIndices(_ n: Int, count: Int) -> [Int] {
         let k = min(max(count, 0), n)

@@ -1,5 +1,6 @@
 // The search half of BLEUNearestIndex: postings, per-thread scratch, the bounded visit, and the parallel driver.
 import Foundation
+import MimicCore
 
 /// Compressed postings of one n-gram order: for each n-gram id, the references holding it and how often.
 struct NGramPostings {

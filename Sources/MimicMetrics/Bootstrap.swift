@@ -59,22 +59,38 @@ public enum Bootstrap {
 extension Bootstrap {
     /// `percentileInterval` of the mean of `values` with draws `{ rng.below($0) }` from `SplitMix64(seed: seed)`: the
     /// same draws, so the same interval, without building each resample (what a win rate over many thousand items
-    /// needs).
+    /// needs). The resamples are shared out over the cores: part c starts at the draw it would reach if no earlier
+    /// draw were rejected (`SplitMix64.skip`); if one was (about once in 2^64 / n draws), the parts after it are
+    /// drawn again in order, so the result never depends on the cores.
     public static func percentileIntervalOfMean(_ values: [Double], iterations: Int, level: Double = 0.95,
-                                                seed: UInt64) -> (lower: Double, upper: Double)? {
+                                                seed: UInt64, parts: Int? = nil) -> (lower: Double, upper: Double)? {
         precondition(level > 0 && level < 1, "level is a fraction in (0, 1)")
         guard !values.isEmpty, iterations > 0 else { return nil }
         let n = values.count
         let bound = SplitMix64.Bound(n)
-        var rng = SplitMix64(seed: seed)
-        var means = [Double](repeating: 0, count: iterations)
-        values.withUnsafeBufferPointer { v in
-            for r in 0..<iterations {
-                var sum = 0.0
-                for _ in 0..<n { sum += v[rng.below(bound)] }
-                means[r] = sum / Double(n)
+        let count = max(1, min(parts ?? ProcessInfo.processInfo.activeProcessorCount, iterations))
+        let start = { (part: Int) in part * iterations / count }
+        // Resamples `from..<to` from `rng`: their means, the draws thrown away, and the generator after them.
+        let run = { (from: Int, to: Int, rng: SplitMix64) -> (means: [Double], rejected: Int, end: SplitMix64) in
+            var rng = rng, rejected = 0
+            let means = values.withUnsafeBufferPointer { v in
+                (from..<to).map { _ in
+                    var sum = 0.0
+                    for _ in 0..<n { sum += v[rng.below(bound, rejections: &rejected)] }
+                    return sum / Double(n)
+                }
             }
+            return (means, rejected, rng)
         }
+        var done = ParallelMap.run(count, threads: count, chunk: 1, state: {}) { part, _ in
+            var rng = SplitMix64(seed: seed)
+            rng.skip(UInt64(start(part)) &* UInt64(n))
+            return run(start(part), start(part + 1), rng)
+        }
+        if let first = done.firstIndex(where: { $0.rejected > 0 }), first + 1 < count {
+            for part in (first + 1)..<count { done[part] = run(start(part), start(part + 1), done[part - 1].end) }
+        }
+        let means = done.flatMap(\.means)
         return interval(means, level: level)
     }
 }

@@ -2,6 +2,7 @@
 // interning tokens to ids with a memo of their Porter stems, and counting unigrams, bigrams and the bit-parallel
 // LCS on ids. RougeTests hold it to Rouge.score bit for bit.
 import Foundation
+import MimicCore
 
 extension Rouge {
     /// The scores of every (target, prediction) pair, equal bit for bit to `score(target:prediction:stem:)` of

@@ -31,4 +31,15 @@ import Testing
             return line == 10 && problem.contains("id")
         }
     }
+
+    @Test func theFirstBadLineIsNamedWhenBatchesDecodeTogether() throws {
+        var lines = (0..<40).map { "{\"id\": \($0), \"name\": \"n\"}" }
+        lines[33] = "not json"
+        lines[6] = "{\"id\": 6}"
+        let url = try file(lines)
+        #expect { try JSONLines.decodeAll(Row.self, in: url, batch: 4) } throws: { error in
+            guard case .malformedLine(_, let line, let problem)? = error as? RecordFileError else { return false }
+            return line == 7 && problem.contains("name")
+        }
+    }
 }

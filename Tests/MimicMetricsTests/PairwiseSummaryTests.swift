@@ -107,7 +107,13 @@ import Testing
         let general = try #require(Bootstrap.percentileInterval(Array(values.indices), iterations: 500, draw: { one.below($0) }) {
             $0.reduce(0) { $0 + values[$1] } / Double($0.count)
         })
-        let fast = try #require(Bootstrap.percentileIntervalOfMean(values, iterations: 500, seed: 9))
-        #expect(abs(general.lower - fast.lower) < 1e-12 && abs(general.upper - fast.upper) < 1e-12)
+        for parts in [nil, 1, 2, 3, 7] as [Int?] {   // shared over the cores or not, the same draws
+            let fast = try #require(Bootstrap.percentileIntervalOfMean(values, iterations: 500, seed: 9, parts: parts))
+            #expect(abs(general.lower - fast.lower) < 1e-12 && abs(general.upper - fast.upper) < 1e-12, "parts \(String(describing: parts))")
+        }
+        var skipped = SplitMix64(seed: 4), stepped = SplitMix64(seed: 4)
+        skipped.skip(1000)
+        for _ in 0..<1000 { _ = stepped.next() }
+        #expect(skipped.next() == stepped.next())
     }
 }
