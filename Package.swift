@@ -71,15 +71,21 @@ let package = Package(
                 "MimicEval", "MimicServer",
                 .product(name: "Yams", package: "Yams"),
             ]),
+        .target(
+            name: "MimicStudy",
+            dependencies: [
+                "MimicCore", "MimicMetrics", "MimicModels", "MimicTeacher", "MimicTrain", "MimicEval", "MimicStages",
+                .product(name: "Yams", package: "Yams"),
+            ]),
         .executableTarget(
             name: "mimic",
             dependencies: [
                 "MimicCore", "MimicStages", "MimicModels", "MimicTokenizers", "MimicTensor", "MimicTrain", "MimicTeacher", "MimicData",
-                "MimicMetrics", "MimicServer", "MimicEval",
+                "MimicMetrics", "MimicServer", "MimicEval", "MimicStudy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
-            name: "MimicTestSupport", dependencies: ["MimicCore", .product(name: "Hummingbird", package: "hummingbird")],
+            name: "MimicTestSupport", dependencies: ["MimicCore", "MimicTokenizers", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Tests/MimicTestSupport"),
         .testTarget(
             name: "MimicTensorTests", dependencies: ["MimicCore", "MimicTensor", "CKernels", "MimicTestSupport"],
@@ -131,6 +137,9 @@ let package = Package(
         .testTarget(
             name: "MimicStagesTests",
             dependencies: ["MimicStages", "MimicCore", "MimicEval", "MimicData", "MimicMetrics", "MimicTeacher", "MimicTestSupport"]),
+        .testTarget(
+            name: "MimicStudyTests",
+            dependencies: ["MimicStudy", "MimicStages", "MimicCore", "MimicTestSupport", .product(name: "Hummingbird", package: "hummingbird")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -48,6 +48,63 @@ public enum ConfigResolver {
         return config
     }
 
+    /// `defaults` overlaid by one section of a larger file (a study manifest's `data[0].collect`): `tree` as read
+    /// from `file` at key path `at`, whose lines `lines` gives. Unknown keys and keys in `reserved` (those the
+    /// caller sets itself) are errors naming the whole key path and its line; not validated (the caller does, once
+    /// it has set its own keys).
+    public static func resolve<C: Codable>(_ defaults: C, section tree: JSONValue, at: String, file: String,
+                                               lines: [String: Int], reserved: Set<String> = []) throws -> C {
+        if case .object(let object) = tree {
+            for key in object.keys.sorted() where reserved.contains(ConfigError.snakeCase(key)) {
+                throw ConfigError(field: at + "." + key, problem: "is set by the study", hint: "leave it out",
+                                  location: location(of: at + "." + key, file: file, lines: lines))
+            }
+        } else if tree != .null {
+            throw ConfigError(field: at, problem: "is not a mapping", hint: "give the section's keys",
+                              location: location(of: at, file: file, lines: lines))
+        }
+        let keys = ConfigKeys(of: defaults)
+        let given = try normalize(tree == .null ? .object([:]) : tree, parent: "", rawParent: at, keys: keys, file: file, lines: lines)
+        let merged = merge(try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(defaults)), given)
+        do {
+            return try JSONDecoder().decode(C.self, from: JSONEncoder().encode(merged))
+        } catch let error as DecodingError {
+            var e = ConfigError(error, location: nil)
+            e.field = e.field.isEmpty ? at : at + "." + e.field
+            e.location = location(of: e.field, file: file, lines: lines)
+            throw e
+        }
+    }
+
+    /// `file:LINE` of key path `path` (`data[0].collect.count`), or of the nearest key above it that has a line.
+    public static func location(of path: String, file: String, lines: [String: Int]) -> String {
+        var p = path
+        while !p.isEmpty {
+            if let line = lines[p] { return "\(file):\(line)" }
+            guard let cut = p.lastIndex(where: { $0 == "." || $0 == "[" }) else { break }
+            p = String(p[..<cut])
+        }
+        return file
+    }
+
+    /// A YAML or JSON file's tree and the line of each key path (sequence items as `[i]`), as written.
+    public static func readTree(_ path: String) throws -> (JSONValue, [String: Int]) {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw RecordFileError.unreadable(file: path, reason: error.localizedDescription)
+        }
+        let node: Node?
+        do { node = try Yams.compose(yaml: text) } catch {
+            throw RecordFileError.badFormat(file: path, problem: "not valid YAML or JSON: \(error)")
+        }
+        guard let node, case .mapping = node else {
+            throw RecordFileError.badFormat(file: path, problem: "the file is a mapping of keys to values")
+        }
+        var lines: [String: Int] = [:]
+        collectLines(node, path: "", into: &lines)
+        return (jsonValue(node), lines)
+    }
+
     /// The config as written beside an output: JSON with snake_case keys, loadable again by `--config`.
     public static func encoded<C: Encodable>(_ config: C) throws -> Data {
         let encoder = JSONEncoder()
@@ -75,20 +132,7 @@ public enum ConfigResolver {
 
     /// The file's tree (a summary's `config` member when the file is one) and the line of each key path as written.
     static func readFile(_ path: String) throws -> (JSONValue, [String: Int]) {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw RecordFileError.unreadable(file: path, reason: error.localizedDescription)
-        }
-        let node: Node?
-        do { node = try Yams.compose(yaml: text) } catch {
-            throw RecordFileError.badFormat(file: path, problem: "not valid YAML or JSON: \(error)")
-        }
-        guard let node, case .mapping = node else {
-            throw RecordFileError.badFormat(file: path, problem: "a config file is a mapping of keys to values (see --help for the keys)")
-        }
-        var lines: [String: Int] = [:]
-        collectLines(node, path: "", into: &lines)
-        var tree = jsonValue(node)
+        var (tree, lines) = try readTree(path)
         if case .object(let top) = tree, case .object(let inner)? = top["config"], top.count > 1 {
             tree = .object(inner)
             lines = lines.reduce(into: [:]) { out, entry in
@@ -99,11 +143,20 @@ public enum ConfigResolver {
     }
 
     static func collectLines(_ node: Node, path: String, into lines: inout [String: Int]) {
-        guard case .mapping(let mapping) = node else { return }
-        for (key, value) in mapping {
-            let p = path.isEmpty ? (key.string ?? "") : path + "." + (key.string ?? "")
-            lines[p] = key.mark?.line
-            collectLines(value, path: p, into: &lines)
+        switch node {
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                let p = path.isEmpty ? (key.string ?? "") : path + "." + (key.string ?? "")
+                lines[p] = key.mark?.line
+                collectLines(value, path: p, into: &lines)
+            }
+        case .sequence(let sequence):
+            for (i, item) in sequence.enumerated() {
+                let p = path + "[\(i)]"
+                lines[p] = item.mark?.line
+                collectLines(item, path: p, into: &lines)
+            }
+        default: break
         }
     }
 

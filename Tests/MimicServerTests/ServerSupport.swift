@@ -4,6 +4,7 @@ import Foundation
 import MimicModels
 import MimicServer
 import MimicTeacher
+import MimicTestSupport
 import NIOCore
 import NIOHTTP1
 

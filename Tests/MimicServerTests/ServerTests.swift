@@ -5,6 +5,7 @@ import Foundation
 import MimicModels
 import MimicServer
 import MimicTeacher
+import MimicTestSupport
 import MimicTensor
 import MimicTokenizers
 import Testing

@@ -1,0 +1,67 @@
+// A study's results in one file (`STUDY/results.json`): for every model, its imitation data, its benchmarks, its
+// judged preference against the teacher and its style figures, read from the finished stages' own outputs. Only
+// results go in (no times or dates), so an interrupted study and an uninterrupted one write the same bytes.
+import Foundation
+import MimicCore
+import MimicEval
+import MimicMetrics
+import MimicStages
+
+/// Everything the report draws.
+public struct StudyResults: Codable, Sendable {
+    /// The study's name.
+    public var study: String
+    /// The teacher.
+    public var teacher: String
+    /// Every model, in the plan's order.
+    public var models: [ModelResults]
+    /// Stages finished out of all.
+    public var finished: Int
+    public var stages: Int
+}
+
+/// One model's results; a figure is absent when its stage has not finished.
+public struct ModelResults: Codable, Sendable {
+    public var model: StudyModel
+    /// The imitation data the model was trained on: records and tokens.
+    public var records: Int?
+    public var tokens: Int?
+    /// The held-out loss at the end of training.
+    public var finalEvalLoss: Double?
+    /// Task → metric → value.
+    public var benchmarks: [String: [String: MetricValue]] = [:]
+    /// The judge's verdicts against the teacher.
+    public var judge: PairwiseSummary?
+    /// Table 2's style figures against the teacher.
+    public var style: StyleFigures?
+}
+
+extension StudyResults {
+    /// Reads what the finished stages of `plan` hold.
+    static func collect(_ plan: StudyPlan) throws -> StudyResults {
+        func done(_ id: String?) -> StageDone? { id.flatMap(plan.stage).flatMap(StudyStore.done) }
+        func fact<T: Decodable>(_ type: T.Type, _ value: JSONValue?) throws -> T? {
+            try value.map { try JSONDecoder().decode(T.self, from: JSONEncoder().encode($0)) }
+        }
+        var models: [ModelResults] = []
+        for model in plan.models {
+            var r = ModelResults(model: model)
+            let stages = plan.modelStages[model.id] ?? .init()
+            if model.role == "imitation", let student = model.student, let data = model.data, let amount = model.amount {
+                if let subset = done("subset/\(data)/\(amount)") {
+                    r.records = subset.facts["records"]?.intValue
+                    r.tokens = subset.facts["tokens"]?.intValue
+                }
+                if case .double(let loss)? = done("train/\(student)/\(data)/\(amount)")?.facts["final_eval_loss"] { r.finalEvalLoss = loss }
+            }
+            for (task, id) in stages.evals {
+                if let metrics = try fact([String: MetricValue].self, done(id)?.facts["metrics"]) { r.benchmarks[task] = metrics }
+            }
+            r.judge = try fact(PairwiseSummary.self, done(stages.judge)?.facts["summary"])
+            r.style = try fact(StyleFigures.self, done(stages.style)?.facts["figures"])
+            models.append(r)
+        }
+        return StudyResults(study: plan.file.manifest.name, teacher: plan.file.manifest.teacher.description, models: models,
+                            finished: plan.stages.filter { StudyStore.done($0) != nil }.count, stages: plan.stages.count)
+    }
+}

@@ -1,0 +1,224 @@
+// A small study run end to end as the library runs it for `mimic run`: a scripted teacher and judge on a loopback
+// server, the tiny chat model as the student (trained for two steps per data amount), a one-task benchmark, the
+// judge and the style metrics. A second run does nothing; editing the task reruns only its stages; bad manifests
+// are one line each naming the key and line, before anything runs.
+import Foundation
+import Hummingbird
+import MimicCore
+import MimicStages
+import MimicStudy
+import MimicTeacher
+import MimicTestSupport
+import Testing
+
+/// A scripted OpenAI endpoint: as `judge` it prefers the longer answer; as `teacher` it answers with a list and a
+/// summary paragraph built from the question.
+final class ScriptedModels: @unchecked Sendable {
+    private let lock = NSLock()
+    private var served = 0
+    var answered: Int { lock.withLock { served } }
+
+    static func between(_ text: String, _ start: String, _ end: String) -> String? {
+        guard let a = text.range(of: start), let b = text.range(of: end, range: a.upperBound..<text.endIndex) else { return nil }
+        return String(text[a.upperBound..<b.lowerBound])
+    }
+
+    static func reply(model: String, prompt: String) -> String {
+        if model == "judge" {
+            let first = between(prompt, "[The first answer]", "[End of the first answer]") ?? ""
+            let second = between(prompt, "[The second answer]", "[End of the second answer]") ?? ""
+            return first.count >= second.count ? "The first is fuller. [[A]]" : "The second is fuller. [[B]]"
+        }
+        let words = prompt.split(separator: " ").prefix(6).joined(separator: " ")
+        return "Here is what matters:\n- \(words)\n- the details\n\nOverall, \(words.lowercased())."
+    }
+
+    func serve<T: Sendable>(_ body: @escaping @Sendable (String) async throws -> T) async throws -> T {
+        let router = Router()
+        router.post("/v1/chat/completions") { request, _ -> Response in
+            let bytes = try await request.body.collect(upTo: 1 << 20)
+            let chat = try JSONDecoder().decode(ChatCompletionRequest.self, from: Data(bytes.readableBytesView))
+            let reply = Self.reply(model: chat.model, prompt: chat.messages.last?.content ?? "")
+            let answer = ChatCompletionResponse(
+                id: "scripted", created: 0, model: chat.model,
+                choices: [.init(index: 0, message: APIMessage(role: "assistant", content: reply), finishReason: "stop")],
+                usage: Usage(promptTokens: 50, completionTokens: 20))
+            self.lock.withLock { self.served += 1 }
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(answer))))
+        }
+        return try await withLoopbackServer(router, label: "scripted-models") { port in try await body("http://127.0.0.1:\(port)/v1") }
+    }
+}
+
+/// A study folder with its inputs: prompts to imitate, evaluation prompts, the tiny student and a probe task.
+struct MiniStudy {
+    let dir: String
+
+    init() throws {
+        dir = try Scratch.folder("mimic-study").path
+        func jsonl(_ rows: [[String: Any]], _ name: String) throws {
+            let lines = try rows.map { String(decoding: try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]), as: UTF8.self) }
+            try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+        }
+        let topics = ["rivers", "bread", "stars", "trains", "music", "chess", "tides", "bees", "glass", "maps", "salt", "kites"]
+        try jsonl(topics.map { ["messages": [["role": "user", "content": "Tell me about \($0) in a few words."]]] }, "prompts.jsonl")
+        try jsonl(["owls", "snow", "clay", "wind"].map { ["messages": [["role": "user", "content": "What should I know about \($0)?"]]] },
+                  "eval.jsonl")
+        try jsonl([["question": "Is ice cold?", "answer": "yes"], ["question": "Is fire cold?", "answer": "no"]], "probe.jsonl")
+        try FileManager.default.createDirectory(atPath: dir + "/tasks", withIntermediateDirectories: true)
+        try probeTask(maxTokens: 3)
+        try Data(TinyChatModel.gguf()).write(to: URL(fileURLWithPath: dir + "/tiny.gguf"))
+    }
+
+    func probeTask(maxTokens: Int) throws {
+        try """
+        task: probe
+        version: 1
+        dataset: {format: jsonl, path: probe.jsonl}
+        output_type: generate_until
+        chat_template: true
+        doc_to_text: "{{question}}"
+        doc_to_target: "{{answer}}"
+        generation: {max_tokens: \(maxTokens), temperature: 0.0}
+        metric_list: [{metric: exact_match}]
+        """.write(toFile: dir + "/tasks/probe.yaml", atomically: true, encoding: .utf8)
+    }
+
+    func manifest(url: String, extra: String = "") throws -> String {
+        let path = dir + "/study.yaml"
+        try """
+        name: mini
+        out: study
+        seed: 3
+        teacher: openai:teacher@\(url)
+        client: {concurrency: 4}
+        data:
+          - name: broad
+            collect: {generator: replay, prompts: prompts.jsonl, max_tokens: 64}
+            curate:
+              - dedup: {}
+        amounts: [60, 120]
+        students:
+          - name: tiny
+            model: tiny.gguf
+        train:
+          block_size: 64
+          held_out_fraction: 0
+          train: {epochs: 1, batch_size: 1, micro_batch: 1, max_steps: 2, warmup_steps: 1}
+        eval:
+          prompts: eval.jsonl
+          answer_tokens: 12
+          tasks: [probe]
+          tasks_dir: tasks
+          data: {probe: probe.jsonl}
+        judge:
+          judge: openai:judge@\(url)
+          resamples: 50
+        style:
+          bootstrap: 50
+        \(extra)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func run(_ path: String) async throws -> (StudyRunSummary, StudyPlan) {
+        let plan = try StudyPlan(StudyFile(path: path))
+        return (try await StudyRunner.run(plan, log: { _ in }), plan)
+    }
+}
+
+@Suite(.serialized) struct StudyTests {
+    @Test func aSmallStudyRunsEndToEndAndARerunDoesNothing() async throws {
+        let study = try MiniStudy()
+        let models = ScriptedModels()
+        try await models.serve { url in
+            let path = try study.manifest(url: url)
+            let (first, plan) = try await study.run(path)
+            #expect(first.succeeded, "\(first.outcomes.filter { $0.outcome != .ran })")
+            #expect(first.outcomes.allSatisfy { $0.outcome == .ran })
+            let ids = Set(plan.stages.map(\.id))
+            for id in ["collect/broad", "curate/broad/1-dedup", "subset/broad/60", "subset/broad/120", "train/tiny/broad/60",
+                       "train/tiny/broad/120", "answers/teacher", "answers/teacher-2", "answers/base/tiny", "eval/teacher/probe",
+                       "eval/tiny/broad/120/probe", "judge/tiny/broad/60", "style/teacher-2", "style/tiny/broad/120"] {
+                #expect(ids.contains(id), "missing stage \(id)")
+            }
+            #expect(!ids.contains("judge/teacher") && !ids.contains("judge/teacher-2") && !ids.contains("eval/teacher-2/probe"))
+
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: first.results))
+            let results = try #require(try JSONSerialization.jsonObject(with: bytes) as? [String: Any])
+            let rows = try #require(results["models"] as? [[String: Any]])
+            let byID = Dictionary(uniqueKeysWithValues: rows.compactMap { row in ((row["model"] as? [String: Any])?["id"] as? String).map { ($0, row) } })
+            #expect(Set(byID.keys) == ["teacher", "teacher-2", "base/tiny", "tiny/broad/60", "tiny/broad/120"])
+            let small = try #require(byID["tiny/broad/60"]), large = try #require(byID["tiny/broad/120"])
+            let smallTokens = try #require(small["tokens"] as? Int), largeTokens = try #require(large["tokens"] as? Int)
+            #expect(smallTokens > 0 && smallTokens <= 60 && largeTokens > smallTokens && largeTokens <= 120)
+            for id in ["teacher", "base/tiny", "tiny/broad/60", "tiny/broad/120"] {
+                let bench = try #require((byID[id]?["benchmarks"] as? [String: Any])?["probe"] as? [String: Any], "\(id) has no probe")
+                #expect(bench["exact_match,none"] != nil, "\(id): \(bench.keys)")
+            }
+            for id in ["base/tiny", "tiny/broad/60", "tiny/broad/120"] {
+                let judge = try #require(byID[id]?["judge"] as? [String: Any], "\(id) was not judged")
+                #expect(judge["items"] as? Int == 4)
+                #expect((judge["win_rate"] as? Double).map { (0...100).contains($0) } == true)
+            }
+            // The teacher's second sample imitates the teacher's style exactly: every list and summary matched.
+            let teacherStyle = try #require(byID["teacher-2"]?["style"] as? [String: Any])
+            #expect((teacherStyle["list_match"] as? [String: Any])?["value"] as? Double == 100)
+            #expect((teacherStyle["summary_match"] as? [String: Any])?["value"] as? Double == 100)
+
+            // The same command again: every stage cached, nothing sent, the same results byte for byte.
+            let sent = models.answered
+            let (second, _) = try await study.run(path)
+            #expect(second.outcomes.allSatisfy { $0.outcome == .cached })
+            #expect(models.answered == sent)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: second.results)) == bytes)
+            #expect(StudyStore.plan(plan).allSatisfy { $0.cached })
+
+            // Editing the task reruns its stages and nothing else.
+            try study.probeTask(maxTokens: 4)
+            let (third, _) = try await study.run(path)
+            let reran = Set(third.outcomes.filter { $0.outcome == .ran }.map(\.id))
+            #expect(reran == ["eval/teacher/probe", "eval/base/tiny/probe", "eval/tiny/broad/60/probe", "eval/tiny/broad/120/probe"])
+            #expect(third.outcomes.filter { $0.outcome == .cached }.count == third.outcomes.count - 4)
+        }
+    }
+
+    @Test func manifestErrorsAreOneLineNamingTheKeyAndLine() throws {
+        let study = try MiniStudy()
+        let url = "http://127.0.0.1:9/v1"
+        func error(_ extra: String = "", edit: (String) -> String = { $0 }) throws -> String {
+            let path = try study.manifest(url: url, extra: extra)
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            try edit(text).write(toFile: path, atomically: true, encoding: .utf8)
+            do {
+                _ = try StudyPlan(StudyFile(path: path))
+                return "no error"
+            } catch {
+                return (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            }
+        }
+        let unknownTop = try error("colour: blue")
+        #expect(unknownTop.contains("colour: unknown key") && unknownTop.contains("study.yaml:30"), "\(unknownTop)")
+        let unknownCollect = try error { $0.replacingOccurrences(of: "max_tokens: 64", with: "max_tokenz: 64") }
+        #expect(unknownCollect.contains("data[0].collect.max_tokenz: unknown key") && unknownCollect.contains("study.yaml:8"), "\(unknownCollect)")
+        let wrongType = try error { $0.replacingOccurrences(of: "amounts: [60, 120]", with: "amounts: many") }
+        #expect(wrongType.contains("amounts") && wrongType.contains("study.yaml:11"), "\(wrongType)")
+        let noModel = try error { $0.replacingOccurrences(of: "model: tiny.gguf", with: "model: missing/tiny.gguf") }
+        #expect(noModel.contains("students[0].model") && noModel.contains("no such file") && noModel.contains("study.yaml:14"), "\(noModel)")
+        let noPrompts = try error { $0.replacingOccurrences(of: "prompts: eval.jsonl", with: "prompts: gone.jsonl") }
+        #expect(noPrompts.contains("eval.prompts") && noPrompts.contains("study.yaml:20"), "\(noPrompts)")
+        let reserved = try error { $0.replacingOccurrences(of: "generator: replay,", with: "generator: replay, out: x.jsonl,") }
+        #expect(reserved.contains("data[0].collect.out: is set by the study"), "\(reserved)")
+        let badTrain = try error { $0.replacingOccurrences(of: "block_size: 64", with: "block_size: 2") }
+        #expect(badTrain.contains("train.block_size") && badTrain.contains("study.yaml:16"), "\(badTrain)")
+        let badTask = try error { $0.replacingOccurrences(of: "tasks: [probe]", with: "tasks: [probe, nosuch]") }
+        #expect(badTask.contains("eval.tasks") && badTask.contains("nosuch"), "\(badTask)")
+        let badStep = try error { $0.replacingOccurrences(of: "- dedup: {}", with: "- shuffle: {}") }
+        #expect(badStep.contains("data[0].curate[0].shuffle: is not a curation step") && badStep.contains("study.yaml:10"), "\(badStep)")
+        for message in [unknownTop, unknownCollect, wrongType, noModel, noPrompts, reserved, badTrain, badTask, badStep] {
+            #expect(!message.contains("\n"), "one line: \(message)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: study.dir + "/study"), "nothing ran")
+    }
+}
