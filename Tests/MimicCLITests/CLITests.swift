@@ -13,11 +13,8 @@ struct RunResult {
 
 /// Runs the `mimic` binary built beside the test bundle.
 func mimic(_ args: [String], stdin: String? = nil) throws -> RunResult {
-    let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    let candidates = [dir.appendingPathComponent("mimic"), dir.deletingLastPathComponent().appendingPathComponent("mimic")]
-    let binary = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) })
     let p = Process()
-    p.executableURL = binary
+    p.executableURL = try MimicBinary.url()
     p.arguments = args
     let out = Pipe(), err = Pipe(), inp = Pipe()
     p.standardOutput = out

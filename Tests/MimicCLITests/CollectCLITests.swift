@@ -49,11 +49,8 @@ func mimicAsync(_ args: [String]) async throws -> RunResult {
 
 /// Starts the `mimic` binary without waiting for it.
 func startMimic(_ args: [String]) throws -> Process {
-    let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    let candidates = [dir.appendingPathComponent("mimic"), dir.deletingLastPathComponent().appendingPathComponent("mimic")]
     let p = Process()
-    let binary: URL = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) })
-    p.executableURL = binary
+    p.executableURL = try MimicBinary.url()
     p.arguments = args
     p.standardOutput = FileHandle.nullDevice
     p.standardError = FileHandle.nullDevice

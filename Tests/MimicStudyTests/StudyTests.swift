@@ -128,6 +128,31 @@ struct MiniStudy {
     }
 }
 
+/// `mimic run MANIFEST` as a subprocess; with `killAt`, SIGKILL as soon as stderr says that stage is running.
+/// Returns the exit status and stderr.
+func mimicRun(_ manifest: String, killAt: String? = nil) async throws -> (status: Int32, stderr: String) {
+    let process = Process()
+    process.executableURL = try MimicBinary.url()
+    process.arguments = ["run", manifest]
+    let err = Pipe()
+    process.standardError = err
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    return await withCheckedContinuation { done in
+        DispatchQueue.global().async {
+            var text = ""
+            while true {
+                let chunk = err.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+                if let killAt, text.contains("] \(killAt): running") { kill(process.processIdentifier, SIGKILL) }
+            }
+            process.waitUntilExit()
+            done.resume(returning: (process.terminationStatus, text))
+        }
+    }
+}
+
 @Suite(.serialized) struct StudyTests {
     @Test func aSmallStudyRunsEndToEndAndARerunDoesNothing() async throws {
         let study = try MiniStudy()
@@ -220,5 +245,87 @@ struct MiniStudy {
             #expect(!message.contains("\n"), "one line: \(message)")
         }
         #expect(!FileManager.default.fileExists(atPath: study.dir + "/study"), "nothing ran")
+    }
+
+    @Test func killedAtThreePointsTheSameCommandFinishesWithTheSameResults() async throws {
+        let models = ScriptedModels()
+        try await models.serve { url in
+            let whole = try MiniStudy()
+            let (uninterrupted, _) = try await whole.run(try whole.manifest(url: url))
+            #expect(uninterrupted.succeeded)
+            let reference = try Data(contentsOf: URL(fileURLWithPath: uninterrupted.results))
+
+            let study = try MiniStudy()
+            let path = try study.manifest(url: url)
+            var finishedBefore: [Set<String>] = []
+            for point in ["collect/broad", "train/tiny/broad/60", "judge/tiny/broad/60"] {
+                let killed = try await mimicRun(path, killAt: point)
+                #expect(killed.status != 0, "killed at \(point)")
+                #expect(killed.stderr.contains("] \(point): running"), "\(killed.stderr)")
+                let plan = try StudyPlan(StudyFile(path: path))
+                finishedBefore.append(Set(StudyStore.plan(plan).filter(\.cached).map(\.id)))
+            }
+            #expect(finishedBefore[2].contains("train/tiny/broad/60") && !finishedBefore[2].contains("judge/tiny/broad/60"))
+            let last = try await mimicRun(path)
+            #expect(last.status == 0, "\(last.stderr)")
+            for id in finishedBefore[2] { #expect(last.stderr.contains("] \(id): cached"), "\(id) was redone") }
+            let results = try Data(contentsOf: URL(fileURLWithPath: study.dir + "/study/results.json"))
+            #expect(results == reference, "results differ after kills")
+        }
+    }
+
+    @Test func aFailedTrainerStopsOnlyItsDependentsAndAStandInTrainerGetsTRLData() async throws {
+        let study = try MiniStudy()
+        let models = ScriptedModels()
+        // The stand-in trainer: checks every line is TRL's conversational format, counts them, and "trains" by copying
+        // the student's checkpoint to where it was told to leave one.
+        try """
+        import json, os, shutil, sys
+        data, model, out = sys.argv[1:4]
+        rows = [json.loads(line) for line in open(data)]
+        for row in rows:
+            assert set(row) == {"messages"}, row
+            assert all(set(m) == {"role", "content"} for m in row["messages"]), row
+            assert row["messages"][-1]["role"] == "assistant", row
+        shutil.copytree(model, out, dirs_exist_ok=True)
+        json.dump({"conversations": len(rows)}, open(os.path.join(out, "received.json"), "w"))
+        """.write(toFile: study.dir + "/trainer.py", atomically: true, encoding: .utf8)
+        try await models.serve { url in
+            func manifest(_ command: String) throws -> String {
+                let path = try study.manifest(url: url)
+                let text = try String(contentsOfFile: path, encoding: .utf8)
+                    .replacingOccurrences(of: "    model: tiny.gguf", with: "    prune: {model: tiny.gguf, first: 1}")
+                    .replacingOccurrences(of: "train:\n  block_size: 64", with: "train:\n  backend: command\n  command: \"\(command)\"\n  block_size: 64")
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+                return path
+            }
+            let (failing, plan) = try await study.run(try manifest("exit 3"))
+            #expect(!failing.succeeded)
+            let outcome = Dictionary(uniqueKeysWithValues: failing.outcomes.map { ($0.id, $0.outcome) })
+            #expect(outcome["train/tiny/broad/60"] == .failed && outcome["train/tiny/broad/120"] == .failed)
+            for id in ["answers/tiny/broad/60", "eval/tiny/broad/60/probe", "judge/tiny/broad/60", "style/tiny/broad/120"] {
+                #expect(outcome[id] == .blocked, "\(id): \(String(describing: outcome[id]))")
+            }
+            for id in ["prune/tiny", "answers/base/tiny", "eval/base/tiny/probe", "judge/base/tiny", "eval/teacher/probe", "style/teacher-2"] {
+                #expect(outcome[id] == .ran, "\(id): \(String(describing: outcome[id]))")
+            }
+            let train = try #require(plan.stage("train/tiny/broad/60"))
+            let error = try String(contentsOfFile: train.folder + "/error.txt", encoding: .utf8)
+            #expect(error.contains("exited with status 3"), "\(error)")
+
+            let (fixed, _) = try await study.run(try manifest("python3 \(study.dir)/trainer.py {data} {model} {out}"))
+            #expect(fixed.succeeded, "\(fixed.outcomes.filter { $0.outcome == .failed })")
+            let ran = Set(fixed.outcomes.filter { $0.outcome == .ran }.map(\.id))
+            #expect(ran.contains("train/tiny/broad/60") && ran.contains("eval/tiny/broad/60/probe") && !ran.contains("eval/base/tiny/probe"))
+            let rerun = try StudyPlan(StudyFile(path: try manifest("python3 \(study.dir)/trainer.py {data} {model} {out}")))
+            let trained = try #require(rerun.stage("train/tiny/broad/120"))
+            let received = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: trained.output + "/received.json"))) as? [String: Any]
+            let subset = try #require(rerun.stage("subset/broad/120"))
+            let records = try String(contentsOfFile: subset.output, encoding: .utf8).split(separator: "\n").count
+            #expect(received?["conversations"] as? Int == records && records > 0)
+            let results = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixed.results))) as? [String: Any]
+            let row = (results?["models"] as? [[String: Any]])?.first { ($0["model"] as? [String: Any])?["id"] as? String == "tiny/broad/120" }
+            #expect((row?["benchmarks"] as? [String: Any])?["probe"] != nil, "the trainer's checkpoint was evaluated")
+        }
     }
 }
