@@ -17,6 +17,8 @@
 #                                                    scripts/export_profanity_model.py, run in its own venv
 #                                                    ($CACHE/venvs/profanity, scikit-learn 1.9.1; needs
 #                                                    `python3 -m venv`: Debian's python3-venv)
+#   $CACHE/venvs/browser/                            Selenium (Apache-2.0) for the browser tests of the study
+#                                                    report, which drive Debian's chromium and chromium-driver
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -136,5 +138,20 @@ export_profanity() {
 export_profanity "$(compgen -G "$CACHE/wheels/alt_profanity_check-1.9.1*" | head -n1)" \
     "$CACHE/models/profanity-check.json"
 check "$CACHE/models/profanity-check.json" "$PROFANITY_JSON_SHA256"
+
+# The browser tests' Selenium, in a venv of its own (the tests drive Debian's chromium through chromium-driver).
+SELENIUM_PIP=(selenium==4.51.0)
+if [[ ! -x "$CACHE/venvs/browser/bin/python" ]] || ! "$CACHE/venvs/browser/bin/python" -c "import selenium" 2>/dev/null; then
+    echo "making $CACHE/venvs/browser with ${SELENIUM_PIP[*]}"
+    rm -rf "$CACHE/venvs/browser"
+    if ! "$PYTHON" -m venv "$CACHE/venvs/browser"; then
+        rm -rf "$CACHE/venvs/browser"
+        echo "error: '$PYTHON -m venv' failed; on Debian/Ubuntu: apt-get install python3-venv" >&2
+        exit 1
+    fi
+    "$CACHE/venvs/browser/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary :all: "${SELENIUM_PIP[@]}"
+else
+    echo "have $CACHE/venvs/browser"
+fi
 
 echo "assets ready in $CACHE"

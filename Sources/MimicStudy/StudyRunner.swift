@@ -37,6 +37,8 @@ public struct StudyRunSummary: Sendable {
     public var outcomes: [(id: String, outcome: StageOutcome, seconds: Double, error: String?)]
     /// The results file written at the end.
     public var results: String
+    /// The report's index page, written at the end.
+    public var report: String
     /// Whether every stage finished (cached or ran).
     public var succeeded: Bool { outcomes.allSatisfy { $0.outcome == .cached || $0.outcome == .ran } }
 }
@@ -126,7 +128,7 @@ public enum StudyRunner {
         var out = "\(summary.outcomes.count) stages: \(counts[.ran] ?? 0) ran, \(counts[.cached] ?? 0) cached"
         if let failed = counts[.failed] { out += ", \(failed) failed" }
         if let blocked = counts[.blocked] { out += ", \(blocked) skipped" }
-        out += "; results: \(summary.results)"
+        out += "; results: \(summary.results); report: \(summary.report)"
         for o in summary.outcomes where o.outcome == .failed { out += "\nfailed: \(o.id): \(o.error ?? "")" }
         return out
     }
@@ -175,7 +177,8 @@ public enum StudyRunner {
         }
         let results = plan.folder + "/results.json"
         try ConfigResolver.write(StudyResults.collect(plan), to: results)
-        return StudyRunSummary(outcomes: outcomes, results: results)
+        let report = try StudyReport.write(plan)
+        return StudyRunSummary(outcomes: outcomes, results: results, report: report.index)
     }
 
     /// Runs one stage's function; returns what it reports for the results.

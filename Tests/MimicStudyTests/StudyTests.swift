@@ -55,7 +55,8 @@ final class ScriptedModels: @unchecked Sendable {
 struct MiniStudy {
     let dir: String
 
-    init() throws {
+    /// With `hostile`, one evaluation prompt carries markup and a script, which the teacher repeats in its answers.
+    init(hostile: Bool = false) throws {
         dir = try Scratch.folder("mimic-study").path
         func jsonl(_ rows: [[String: Any]], _ name: String) throws {
             let lines = try rows.map { String(decoding: try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]), as: UTF8.self) }
@@ -63,7 +64,8 @@ struct MiniStudy {
         }
         let topics = ["rivers", "bread", "stars", "trains", "music", "chess", "tides", "bees", "glass", "maps", "salt", "kites"]
         try jsonl(topics.map { ["messages": [["role": "user", "content": "Tell me about \($0) in a few words."]]] }, "prompts.jsonl")
-        try jsonl(["owls", "snow", "clay", "wind"].map { ["messages": [["role": "user", "content": "What should I know about \($0)?"]]] },
+        let owls = hostile ? "<script>document.title='pwned'</script> & <b>owls</b>" : "owls"
+        try jsonl([owls, "snow", "clay", "wind"].map { ["messages": [["role": "user", "content": "What should I know about \($0)?"]]] },
                   "eval.jsonl")
         try jsonl([["question": "Is ice cold?", "answer": "yes"], ["question": "Is fire cold?", "answer": "no"]], "probe.jsonl")
         try FileManager.default.createDirectory(atPath: dir + "/tasks", withIntermediateDirectories: true)
@@ -327,5 +329,86 @@ func mimicRun(_ manifest: String, killAt: String? = nil) async throws -> (status
             let row = (results?["models"] as? [[String: Any]])?.first { ($0["model"] as? [String: Any])?["id"] as? String == "tiny/broad/120" }
             #expect((row?["benchmarks"] as? [String: Any])?["probe"] != nil, "the trainer's checkpoint was evaluated")
         }
+    }
+
+    @Test(.requires(.browser)) func theReportInAHeadlessBrowserShowsEveryResultAndEscapesModelText() async throws {
+        let python = try FetchedAsset.browser.require()
+        for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] where !FileManager.default.isExecutableFile(atPath: tool) {
+            Issue.record("\(tool) is missing: apt-get install chromium chromium-driver (scripts/setup.sh)")
+            return
+        }
+        let study = try MiniStudy(hostile: true)
+        let models = ScriptedModels()
+        let (summary, _) = try await models.serve { url in try await study.run(try study.manifest(url: url)) }
+        #expect(summary.succeeded)
+        let report = study.dir + "/study/report"
+        let shots = study.dir + "/screenshots"
+        try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/check_report.py", report, shots]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "\(String(decoding: stderr, as: UTF8.self))")
+        let seen = try #require(try JSONSerialization.jsonObject(with: stdout) as? [String: Any])
+        print("report screenshots: \(shots)")
+
+        // Loads with no console errors and no request leaving the folder.
+        #expect((seen["console"] as? [String])?.isEmpty == true, "\(seen["console"] ?? "")")
+        let requests = try #require(seen["requests"] as? [String])
+        #expect(!requests.isEmpty && requests.allSatisfy { $0.hasPrefix("file://" + report + "/") }, "\(requests)")
+        for shot in try #require(seen["screenshots"] as? [String]) {
+            let size = try FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int ?? 0
+            #expect(size > 10_000, "\(shot) is \(size) bytes")
+        }
+
+        // Every plot has its points; the preference plot's points are the judged win rates.
+        let results = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: summary.results))) as? [String: Any])
+        let rows = try #require(results["models"] as? [[String: Any]])
+        func row(_ id: String) -> [String: Any]? { rows.first { ($0["model"] as? [String: Any])?["id"] as? String == id } }
+        let plots = try #require(seen["plots"] as? [[String: Any]])
+        #expect(plots.count == 6, "\(plots.map { $0["title"] ?? "" })")   // preference ×2, probe ×2, two training curves
+        for plot in plots {
+            #expect((plot["points"] as? [Any])?.isEmpty == false, "\(plot["title"] ?? "") has no points")
+            #expect(plot["visible"] as? Bool == true)
+            #expect((plot["ticks"] as? [String])?.count ?? 0 >= 4, "\(plot["title"] ?? "") has too few ticks")
+        }
+        let preference = try #require(plots.first { ($0["title"] as? String)?.contains("by imitation data") == true && ($0["title"] as? String)?.contains("win rate") == true })
+        let drawn = Set(((preference["points"] as? [[String: Any]]) ?? []).compactMap { $0["y"] as? Double })
+        let judged = Set(["tiny/broad/60", "tiny/broad/120"].compactMap { (row($0)?["judge"] as? [String: Any])?["win_rate"] as? Double })
+        #expect(!judged.isEmpty && drawn == judged, "drawn \(drawn), results \(judged)")
+        let references = (preference["references"] as? [[String: Any]]) ?? []
+        #expect(references.contains { $0["name"] as? String == "teacher (parity)" && $0["y"] as? Double == 50 })
+
+        // Numbers in the tables equal the results file's.
+        let cells = try #require(seen["cells"] as? [[String: Any]])
+        var checked = 0
+        for cell in cells {
+            guard let model = cell["model"] as? String, let value = cell["value"] as? Double, let r = row(model) else { continue }
+            var expected: Double?
+            switch cell["table"] as? String {
+            case "table1-table":
+                let metric = ((r["benchmarks"] as? [String: Any])?[cell["task"] as? String ?? ""] as? [String: Any])?[cell["metric"] as? String ?? ""]
+                expected = (metric as? [String: Any])?["value"] as? Double
+            case "judge-table": expected = (r["judge"] as? [String: Any])?[cell["key"] as? String ?? ""] as? Double
+            case "table2-table": expected = ((r["style"] as? [String: Any])?[cell["key"] as? String ?? ""] as? [String: Any])?["value"] as? Double
+            default: continue
+            }
+            #expect(expected == value, "\(cell)")
+            checked += 1
+        }
+        #expect(checked >= 12, "only \(checked) cells checked")
+
+        // Model text is shown as text: the script is not run, the markup is not bold.
+        let pages = try #require(seen["answer_pages"] as? [[String: Any]])
+        #expect(pages.count == 4)
+        #expect(seen["title"] as? String == "Study mini" && pages.allSatisfy { ($0["title"] as? String)?.hasPrefix("Prompt") == true })
+        let hostile = try #require(pages.first { (($0["texts"] as? [String]) ?? []).contains { $0.contains("<script>document.title='pwned'</script>") } })
+        #expect(hostile["scripts"] as? Int == 0 && hostile["bold_in_answers"] as? Int == 0)
+        #expect((hostile["headings"] as? [String])?.count == 5)   // teacher, its second sample, base, two students
     }
 }

@@ -35,6 +35,9 @@ public struct FetchedAsset: Sendable, CustomStringConvertible {
     /// alt-profanity-check's model exported to JSON.
     public static let profanityModel = FetchedAsset("profanity-check model", at: "models/profanity-check.json")
 
+    /// The browser tests' Python with Selenium (`$CACHE/venvs/browser`, made by scripts/fetch-assets.sh); the tests
+    /// drive Debian's chromium and chromium-driver with it.
+    public static let browser = FetchedAsset("Selenium (venvs/browser)", at: "venvs/browser/bin/python", override: "MIMIC_BROWSER_PYTHON")
     /// The package's root folder (where `judges/`, `tasks/` and `.cache` are).
     public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
