@@ -3,6 +3,7 @@
 import Foundation
 import MimicCore
 import MimicData
+import MimicMetrics
 import MimicTeacher
 
 /// A generator with its inputs loaded, ready to run against a teacher.
@@ -42,6 +43,11 @@ struct CollectInputs: Sendable {
         if read.truncated { log("\(path) is cut off (\(read.stoppedAt ?? "at its end")); every whole record before it is used") }
         if read.malformed > 0 {
             log("\(path): \(read.malformed) records skipped (--strict stops instead); first: \(read.problems.first ?? "")")
+        }
+        if let most = config.maxPromptWords {
+            let before = items.count
+            items = items.filter { StyleText.wordCount($0.userTurns.first ?? "") <= most }
+            if items.count < before { log("\(path): \(before - items.count) prompts over \(most) words left out (max_prompt_words)") }
         }
         if let limit = config.limit { items = Array(items.prefix(max(0, limit))) }
         let options = ReplayOptions(mode: config.turns, temperature: config.temperature, maxTokens: config.resolvedMaxTokens,

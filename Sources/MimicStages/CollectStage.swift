@@ -56,6 +56,9 @@ public struct CollectConfig: StageConfig, Hashable {
     public var strict = false
     /// replay and tldr-synthetic: only the first N inputs.
     public var limit: Int?
+    /// replay: leave out prompts whose first user turn has more than N words (before `limit`), as a study of
+    /// short chats does, and to keep a run on small machines short.
+    public var maxPromptWords: Int?
     /// nq-synthetic and self-instruct: how many items are wanted.
     public var count: Int?
     /// nq-synthetic and self-instruct: the seed file (default: the built-in seeds).
@@ -93,6 +96,7 @@ public struct CollectConfig: StageConfig, Hashable {
         try client.validate()
         if let maxTokens { try ConfigError.require(maxTokens >= 1, "max_tokens", "must be at least 1") }
         if let limit { try ConfigError.require(limit >= 0, "limit", "must be 0 or more") }
+        if let maxPromptWords { try ConfigError.require(maxPromptWords >= 1, "max_prompt_words", "must be 1 or more") }
         let needs: [CollectGenerator: (String, Bool)] = [
             .replay: ("prompts", prompts != nil), .nqSynthetic: ("count", count != nil),
             .tldrSynthetic: ("posts", posts != nil), .selfInstruct: ("count", count != nil)]

@@ -69,6 +69,7 @@ struct CollectReplay: AsyncParsableCommand, Encodable {
     var field: String?
     @Option(help: "first-turn or turn-by-turn (the teacher's own earlier answers as history).") var turns: ReplayMode?
     @Option(help: "Replay only the first N conversations.") var limit: Int?
+    @Option(help: "Leave out prompts whose first user turn has more than N words (before --limit).") var maxPromptWords: Int?
     @Flag(help: "Stop at the first malformed input record (by default they are counted, reported and skipped).")
     var strict = false
 

@@ -174,6 +174,24 @@ func startMimic(_ args: [String]) throws -> Process {
         }
     }
 
+    @Test func longPromptsAreLeftOutBeforeTheLimit() async throws {
+        let dir = try scratch()
+        // Every third prompt made long (40 words); the prompts are 8 words each otherwise.
+        let mixed = prompts.enumerated().map { $0.offset % 3 == 0 ? $0.element + String(repeating: " more", count: 32) : $0.element }
+        try mixed.joined(separator: "\n").write(toFile: dir + "/prompts.txt", atomically: true, encoding: .utf8)
+        let fake = FakeTeacher()
+        try await fake.serve(delay: .milliseconds(1)) { url in
+            let r = try await mimicAsync(self.args(dir, url: url, out: dir + "/a.jsonl", cache: dir + "/a.sqlite",
+                                                   extra: ["--max-prompt-words", "20", "--limit", "10"]))
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stderr.contains("40 prompts over 20 words left out"), "\(r.stderr)")
+            let text = try String(contentsOfFile: dir + "/a.jsonl", encoding: .utf8)
+            let kept = text.split(separator: "\n")
+            #expect(kept.count == 10 && !text.contains(" more more"))
+            #expect(kept.first?.contains("question number 1:") == true)   // prompt 0 was long
+        }
+    }
+
     @Test func aBadConfigKeyOrChoiceIsOneLineNamingIt() throws {
         let dir = try scratch()
         let bad = dir + "/bad.yaml"
