@@ -50,8 +50,9 @@ struct CollectInputs: Sendable {
             if items.count < before { log("\(path): \(before - items.count) prompts over \(most) words left out (max_prompt_words)") }
         }
         if let limit = config.limit { items = Array(items.prefix(max(0, limit))) }
-        let options = ReplayOptions(mode: config.turns, temperature: config.temperature, maxTokens: config.resolvedMaxTokens,
+        var options = ReplayOptions(mode: config.turns, temperature: config.temperature, maxTokens: config.resolvedMaxTokens,
                                     seed: config.seed)
+        options.sample = config.sample
         let prompts = items
         return CollectInputs { t, settings, _ in
             try await ReplayGenerator(teacher: t, options: options, settings: settings).run(prompts)

@@ -59,6 +59,8 @@ public struct CollectConfig: StageConfig, Hashable {
     /// replay: leave out prompts whose first user turn has more than N words (before `limit`), as a study of
     /// short chats does, and to keep a run on small machines short.
     public var maxPromptWords: Int?
+    /// replay: which answer to each prompt to ask for (0 the first; 1 a second one, cached apart from the first).
+    public var sample = 0
     /// nq-synthetic and self-instruct: how many items are wanted.
     public var count: Int?
     /// nq-synthetic and self-instruct: the seed file (default: the built-in seeds).
@@ -97,6 +99,7 @@ public struct CollectConfig: StageConfig, Hashable {
         if let maxTokens { try ConfigError.require(maxTokens >= 1, "max_tokens", "must be at least 1") }
         if let limit { try ConfigError.require(limit >= 0, "limit", "must be 0 or more") }
         if let maxPromptWords { try ConfigError.require(maxPromptWords >= 1, "max_prompt_words", "must be 1 or more") }
+        try ConfigError.require(sample >= 0, "sample", "is \(sample)", hint: "0 for the first answer, 1 for a second, …")
         let needs: [CollectGenerator: (String, Bool)] = [
             .replay: ("prompts", prompts != nil), .nqSynthetic: ("count", count != nil),
             .tldrSynthetic: ("posts", posts != nil), .selfInstruct: ("count", count != nil)]

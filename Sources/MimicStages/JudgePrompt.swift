@@ -3,6 +3,7 @@
 import Foundation
 import MimicCore
 import MimicMetrics
+import MimicTeacher
 import Yams
 
 /// A judge prompt read from a YAML file (`kind`, `system`, `template`).
@@ -15,6 +16,11 @@ public struct JudgePrompt: Sendable, Hashable {
         case scores
         /// A yes/no rubric on one answer: `[[YES]]` or `[[NO]]`.
         case rubric
+        /// A pairwise choice read from probabilities, not text: the judge is asked to answer with one letter, A or
+        /// B, and the verdict is whichever of the two is likelier among its first token's alternatives
+        /// (`top_logprobs`), as alpaca_eval's logprob annotators read a judge. A judge too weak to write a
+        /// verdict tag still gives one; neither letter among the alternatives is an error.
+        case choice
     }
 
     /// What a reply says, for the answers as shown.
@@ -89,9 +95,33 @@ public struct JudgePrompt: Sendable, Hashable {
         return (system.map { [ChatMessage(role: "system", content: $0)] } ?? []) + [ChatMessage(role: "user", content: out)]
     }
 
+    /// The first token's alternatives a `choice` prompt is read from.
+    public static let choiceAlternatives = 20
+
+    /// What a `choice` judge's first token says: A or B, whichever has more probability among the alternatives
+    /// (each letter's variants, such as " A" and "a", summed); equal is a tie.
+    public func read(logprobs: ChatLogprobs?) -> (reading: Reading, text: String) {
+        guard let first = logprobs?.content?.first else {
+            return (.unreadable("the judge returned no log-probabilities (it needs logprobs and top_logprobs)"), "")
+        }
+        var mass = ["A": 0.0, "B": 0.0]
+        var seen: Set<String> = []
+        for alternative in [ChatLogprobs.Entry.Alternative(token: first.token, logprob: first.logprob)] + (first.topLogprobs ?? [])
+        where seen.insert(alternative.token).inserted {
+            let letter = alternative.token.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+            if mass[letter] != nil { mass[letter]! += exp(alternative.logprob) }
+        }
+        let (a, b) = (mass["A"]!, mass["B"]!)
+        let text = String(format: "first token %@; P(A) %.4f, P(B) %.4f", "\"\(first.token)\"", a, b)
+        if a == 0 && b == 0 { return (.unreadable("neither A nor B among the first token's alternatives"), text) }
+        return (a > b ? .first(scores: nil) : a < b ? .second(scores: nil) : .tie(scores: nil), text)
+    }
+
     /// What `reply` says (see `Self.tags` for verdicts and rubrics, `Self.scores` for scores).
     public func read(_ reply: String) -> Reading {
         switch kind {
+        case .choice:
+            return .unreadable("a choice prompt is read from log-probabilities, not text")
         case .verdict:
             switch Self.tag(in: reply, among: ["A", "B", "C"]) {
             case .success("A"): return .first(scores: nil)

@@ -156,14 +156,22 @@ public enum JudgeStage {
     /// Asks the judge `messages` at temperature 0 and reads the reply; an unreadable one is asked once more (the
     /// next sample: another cache key). A failed request reads as `.unreadable` with the reason.
     static func ask(_ messages: [ChatMessage], prompt: JudgePrompt, stack: ClientStack, maxTokens: Int) async throws -> Asked {
+        let choice = prompt.kind == .choice   // one token, read from its alternatives' probabilities
         let request = ChatCompletionRequest(model: stack.model, messages: messages.map { APIMessage(role: $0.role, content: $0.content) },
-                                            temperature: 0, maxTokens: maxTokens)
+                                            temperature: 0, maxTokens: choice ? 1 : maxTokens, logprobs: choice ? true : nil,
+                                            topLogprobs: choice ? JudgePrompt.choiceAlternatives : nil)
         var asked = Asked(reading: .unreadable("not asked"), text: nil, key: "")
         for attempt in 0..<2 {
             switch try await stack.teacher.chat(request, sampleIndex: attempt) {
             case .failed(let key, let reason):
                 return Asked(reading: .unreadable("the request failed: " + reason), text: nil, key: key)
             case .answered(let response, let key, _):
+                if choice {
+                    let (reading, text) = prompt.read(logprobs: response.choices.first?.logprobs)
+                    asked = Asked(reading: reading, text: text, key: key)
+                    if case .unreadable = reading { continue }
+                    return asked
+                }
                 let text = response.choices.first?.message.content ?? ""
                 asked = Asked(reading: prompt.read(text), text: text, key: key)
                 if case .unreadable = asked.reading { continue }

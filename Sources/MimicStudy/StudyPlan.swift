@@ -246,7 +246,8 @@ struct Builder {
         let externals = inputs.isEmpty && ref.isLocal ? [ref.name] : []
         if var answers = eval.answers {
             answers.teacher = ref
-            answers.seed = model.role == "teacher-2" ? seed &+ 1 : seed
+            answers.seed = seed
+            if model.role == "teacher-2" { answers.sample = 1 }   // a second answer to each prompt, not the cached first
             answers.client = self.client(client, run: "answers/" + model.id)
             stagesOfModel.answers = try add("answers/" + model.id, inputs: inputs, externals: externals + [answers.prompts!],
                                             output: "answers.jsonl") { _, out in

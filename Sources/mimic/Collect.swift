@@ -70,6 +70,8 @@ struct CollectReplay: AsyncParsableCommand, Encodable {
     @Option(help: "first-turn or turn-by-turn (the teacher's own earlier answers as history).") var turns: ReplayMode?
     @Option(help: "Replay only the first N conversations.") var limit: Int?
     @Option(help: "Leave out prompts whose first user turn has more than N words (before --limit).") var maxPromptWords: Int?
+    @Option(help: "Which answer to each prompt to ask for: 0 the first (default); 1 a second one, cached apart from the first.")
+    var sample: Int?
     @Flag(help: "Stop at the first malformed input record (by default they are counted, reported and skipped).")
     var strict = false
 

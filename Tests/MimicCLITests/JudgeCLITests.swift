@@ -30,12 +30,25 @@ final class FakeJudge: @unchecked Sendable {
             try await Task.sleep(for: delay)
             let prompt = chat.messages.last?.content ?? ""
             // A pairwise prompt's two answers, or a rubric's one answer (then the second is empty).
-            let pairwise = Self.between(prompt, "[The first answer]", "[End of the first answer]")
-            let reply = self.rule(pairwise.isEmpty ? Self.between(prompt, "[Answer]", "[End of the answer]") : pairwise,
-                                  Self.between(prompt, "[The second answer]", "[End of the second answer]"))
+            // Mimic's pairwise prompt, its one-letter choice prompt, or a rubric's one answer (then the second is empty).
+            var first = Self.between(prompt, "[The first answer]", "[End of the first answer]")
+            var second = Self.between(prompt, "[The second answer]", "[End of the second answer]")
+            if first.isEmpty && second.isEmpty {
+                first = Self.between(prompt, "[Answer A]", "[End of answer A]")
+                second = Self.between(prompt, "[Answer B]", "[End of answer B]")
+            }
+            let reply = self.rule(first.isEmpty ? Self.between(prompt, "[Answer]", "[End of the answer]") : first, second)
+            // Asked for log-probabilities (a choice prompt): one token, the verdict's letter likeliest.
+            var logprobs: ChatLogprobs?
+            if chat.logprobs == true {
+                let letter = reply.contains("[[A]]") ? "A" : "B", other = letter == "A" ? "B" : "A"
+                logprobs = ChatLogprobs(content: [.init(token: letter, logprob: log(0.6), topLogprobs: [
+                    .init(token: letter, logprob: log(0.6)), .init(token: " " + other, logprob: log(0.3)), .init(token: "The", logprob: log(0.1))])])
+            }
             let answer = ChatCompletionResponse(
                 id: "fake", created: 0, model: chat.model,
-                choices: [.init(index: 0, message: APIMessage(role: "assistant", content: reply), finishReason: "stop")],
+                choices: [.init(index: 0, message: APIMessage(role: "assistant", content: logprobs == nil ? reply : String(reply.prefix(5))),
+                                finishReason: "stop", logprobs: logprobs)],
                 usage: Usage(promptTokens: 300, completionTokens: 100))
             self.lock.withLock { self.served += 1 }
             return Response(status: .ok, headers: [.contentType: "application/json"],
@@ -112,6 +125,16 @@ final class FakeJudge: @unchecked Sendable {
             #expect(r.status == 0, "\(r.stderr)")
             let s = try self.summary(r.stdout)
             #expect(s["win_rate"] as? Double == 100 && s["longer_wins"] as? Double == 100 && s["position_consistency"] as? Double == 100)
+        }
+        // The same judge read from its first token's probabilities (judges/pairwise-logprobs.yaml): the same verdicts.
+        try await longer.serve(delay: .milliseconds(1)) { url in
+            var args = self.args(dir, url: url, out: "p.jsonl", extra: ["--run", "choice"])
+            args[args.firstIndex(of: self.judgesFolder() + "/pairwise.yaml")!] = self.judgesFolder() + "/pairwise-logprobs.yaml"
+            let r = try await mimicAsync(args)
+            #expect(r.status == 0, "\(r.stderr)")
+            let s = try self.summary(r.stdout)
+            #expect(s["win_rate"] as? Double == 100 && s["longer_wins"] as? Double == 100 && s["errors"] as? Int == 0)
+            #expect(try String(contentsOfFile: dir + "/p.jsonl", encoding: .utf8).contains("P(A) 0.6000"))
         }
         // Replies with no verdict, or with two: each judgment is asked twice, then recorded as an error.
         let rambling = FakeJudge { first, _ in first.count % 2 == 0 ? "I cannot decide." : "Maybe [[A]], maybe [[B]]." }

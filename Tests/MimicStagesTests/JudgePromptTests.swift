@@ -3,6 +3,7 @@
 import Foundation
 import MimicCore
 import MimicStages
+import MimicTeacher
 import MimicTestSupport
 import Testing
 
@@ -49,6 +50,33 @@ import Testing
         #expect(user.contains("Q {answer_2}?") && user.contains("first {question}") && user.contains("second"))
         #expect(user.range(of: "first {question}")!.lowerBound < user.range(of: "[The second answer]")!.lowerBound)
         #expect(p.hash.count == 64)
+    }
+
+    @Test func aChoiceIsReadFromTheFirstTokensProbabilities() throws {
+        let choice = try prompt("pairwise-logprobs.yaml")
+        #expect(choice.kind == .choice)
+        func logprobs(_ token: String, _ alternatives: [(String, Double)]) -> ChatLogprobs {
+            ChatLogprobs(content: [.init(token: token, logprob: alternatives.first { $0.0 == token }?.1 ?? -0.1,
+                                         topLogprobs: alternatives.map { .init(token: $0.0, logprob: $0.1) })])
+        }
+        // B's variants together outweigh A, though A alone is the likeliest token.
+        let summed = choice.read(logprobs: logprobs("A", [("A", log(0.4)), (" B", log(0.3)), ("b", log(0.2)), ("The", log(0.1))]))
+        #expect(summed.reading == .second(scores: nil) && summed.text.contains("P(B) 0.5000"))
+        #expect(choice.read(logprobs: logprobs(" A", [(" A", log(0.6)), ("B", log(0.3))])).reading == .first(scores: nil))
+        #expect(choice.read(logprobs: logprobs("A", [("A", log(0.5)), ("B", log(0.5))])).reading == .tie(scores: nil))
+        guard case .unreadable = choice.read(logprobs: logprobs("The", [("The", log(0.9)), ("I", log(0.1))])).reading else {
+            Issue.record("neither letter must be unreadable")
+            return
+        }
+        guard case .unreadable = choice.read(logprobs: nil).reading else {
+            Issue.record("no log-probabilities must be unreadable")
+            return
+        }
+        // Text is not how a choice is read.
+        guard case .unreadable = choice.read("[[A]]") else {
+            Issue.record("a choice prompt must not read text")
+            return
+        }
     }
 
     @Test func aBrokenPromptFileIsAConfigError() throws {

@@ -206,8 +206,11 @@ public struct NQSyntheticGenerator: Sendable {
         var rng = SplitMix64(seed: options.seed, stream: UInt64(index))
         let chosen = rng.sampleIndices(seeds.count, count: options.seedsPerRequest).map { seeds[$0] }
         let prompt = NQSynthetic.render(chosen, template: options.template)
+        // The request's own sampling seed, drawn after its seed pairs, so a local teacher answers it the same way on
+        // every run.
         return ChatCompletionRequest(model: options.model ?? teacher.model, messages: [APIMessage(role: "user", content: prompt)],
-                                     temperature: options.temperature, maxTokens: options.maxTokens)
+                                     temperature: options.temperature, maxTokens: options.maxTokens,
+                                     seed: Int(truncatingIfNeeded: rng.next() >> 1))
     }
 
     /// Asks for pairs in rounds until `options.count` unique ones (or `maxRequests` requests); the output is the

@@ -27,6 +27,9 @@ public struct ReplayOptions: Sendable, Hashable {
     public var seed: UInt64
     /// Whether a system prompt at the start of a conversation is sent (and kept in the record).
     public var keepSystemPrompt: Bool
+    /// Which answer to each prompt is asked for: 0 the first; 1 a second one, cached apart from the first (the
+    /// paper's "ChatGPT #2"), and so on.
+    public var sample = 0
 
     /// Creates options.
     public init(mode: ReplayMode = .firstTurn, model: String? = nil, temperature: Double? = nil, maxTokens: Int? = nil,
@@ -114,9 +117,18 @@ public struct ReplayGenerator: Sendable {
             let identity = (system.map { [APIMessage(role: "system", content: $0)] } ?? [])
                 + turns.map { APIMessage(role: "user", content: $0) }
             let sampleIndex = indexer.next(for: ChatCompletionRequest(model: "", messages: identity))
-            plans.append(Plan(prompt: prompt, system: system, turns: turns, sampleIndex: sampleIndex))
+            plans.append(Plan(prompt: prompt, system: system, turns: turns, sampleIndex: sampleIndex + options.sample))
         }
         return plans
+    }
+
+    /// The sampling seed sent with a request: from the run's seed, the prompt's id, the sample and the turn, so a
+    /// local teacher (which draws a random seed when none is sent) answers the same way on every run, and a second
+    /// sample differs from the first.
+    static func requestSeed(_ seed: UInt64, prompt: String, sample: Int, turn: Int) -> Int {
+        let id = UInt64(SHA256.hex(Data(prompt.utf8)).prefix(16), radix: 16) ?? 0
+        var rng = SplitMix64(seed: seed ^ id, stream: UInt64(sample) << 20 | UInt64(turn))
+        return Int(truncatingIfNeeded: rng.next() >> 1)
     }
 
     /// Sends one conversation's turns in order; the first failure ends it (no record).
@@ -131,7 +143,8 @@ public struct ReplayGenerator: Sendable {
             history.append(asked ?? ChatMessage(role: "user", content: turn))
             let request = ChatCompletionRequest(
                 model: options.model ?? teacher.model, messages: history.map { APIMessage(role: $0.role, content: $0.content) },
-                temperature: options.temperature, maxTokens: options.maxTokens)
+                temperature: options.temperature, maxTokens: options.maxTokens,
+                seed: Self.requestSeed(options.seed, prompt: plan.prompt.id, sample: plan.sampleIndex, turn: index))
             let reply = try await TeacherReply.ask(teacher, request, sampleIndex: plan.sampleIndex)
             replies.append(reply)
             guard case .answered(let text, _, _, _) = reply else { return .failed(replies) }
