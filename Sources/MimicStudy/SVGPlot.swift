@@ -47,7 +47,8 @@ struct SVGPlot {
         var ys = points.flatMap { [$0.y, $0.low ?? $0.y, $0.high ?? $0.y] } + references.map(\.y)
         if ys.isEmpty { ys = [0, 1] }
         var (yMin, yMax) = (ys.min()!, ys.max()!)
-        if yMin == yMax { (yMin, yMax) = (yMin - 1, yMax + 1) }
+        // A flat line gets room around it, but a rate or a count at 0 does not get a negative axis.
+        if yMin == yMax { (yMin, yMax) = (yMin >= 0 ? max(0, yMin - 1) : yMin - 1, yMax + 1) }
         let yTicks = Self.niceTicks(yMin, yMax)
         (yMin, yMax) = (min(yMin, yTicks.first!), max(yMax, yTicks.last!))
         var xTicks: [(Double, String)]

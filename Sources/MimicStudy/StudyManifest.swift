@@ -129,3 +129,31 @@ public struct StudyFile: Sendable {
         return nil
     }
 }
+
+extension StudyFile {
+    /// A `ConfigError` at key path `field`, located in the manifest.
+    func error(_ field: String, _ problem: String, hint: String) -> ConfigError {
+        ConfigError(field: field, problem: problem, hint: hint, location: ConfigResolver.location(of: field, file: path, lines: lines))
+    }
+
+    /// Validates `config` with the study's own fields set to stand-ins by `fill` (its inputs do not exist before
+    /// the study runs), naming the section's key and line on error.
+    func check<C: StageConfig>(_ config: C, at: String, fill: (inout C) -> Void) throws {
+        var c = config
+        fill(&c)
+        do { try c.validate() } catch var e as ConfigError {
+            e.field = at + "." + e.field
+            e.location = ConfigResolver.location(of: e.field, file: path, lines: lines)
+            throw e
+        }
+    }
+
+    /// A string value of the study's own at `field` (nil when absent).
+    func string(_ value: JSONValue?, _ field: String) throws -> String? {
+        switch value {
+        case nil, .null?: return nil
+        case .string(let s)?: return s
+        default: throw error(field, "expected a string", hint: "give text")
+        }
+    }
+}

@@ -183,8 +183,7 @@ struct Builder {
 
     func require(_ ok: Bool, _ field: String, _ problem: String, hint: String) throws {
         guard !ok else { return }
-        throw ConfigError(field: field, problem: problem, hint: hint,
-                          location: ConfigResolver.location(of: field, file: file.path, lines: file.lines))
+        throw file.error(field, problem, hint: hint)
     }
 
     /// One data kind's collect and curate stages; returns the id of the last.
@@ -208,31 +207,29 @@ struct Builder {
             collect.out = out
             return .collect(collect)
         }
-        try validate(collect, at: at + ".collect") { $0.out = self.file.path }
+        try file.check(collect, at: at + ".collect") { $0.out = self.file.path }
         for (i, step) in (kind.curate ?? []).enumerated() {
             let stepAt = "\(at).curate[\(i)]"
             guard case .object(let object) = step, object.count == 1, let (name, body) = object.first else {
-                throw ConfigError(field: stepAt, problem: "is not one step", hint: "a mapping of one step name (dedup, language, filter) to its keys",
-                                  location: ConfigResolver.location(of: stepAt, file: file.path, lines: file.lines))
+                throw file.error(stepAt, "is not one step", hint: "a mapping of one step name (dedup, language, filter) to its keys")
             }
             let input = stage(last).output
             let id = "curate/\(kind.name)/\(i + 1)-\(name)"
             switch name {
             case "dedup":
                 let c = try section(DataDedupConfig(), tree: body, at: stepAt + ".dedup", reserved: ["input", "out"])
-                try validate(c, at: stepAt + ".dedup") { $0.input = self.file.path; $0.out = "x" }
+                try file.check(c, at: stepAt + ".dedup") { $0.input = self.file.path; $0.out = "x" }
                 last = try add(id, inputs: [last], output: "data.jsonl") { _, out in var c = c; c.input = input; c.out = out; return .dedup(c) }
             case "language":
                 let c = try section(DataLanguageConfig(), tree: body, at: stepAt + ".language", reserved: ["input", "out", "report"])
-                try validate(c, at: stepAt + ".language") { $0.input = self.file.path; $0.out = "x" }
+                try file.check(c, at: stepAt + ".language") { $0.input = self.file.path; $0.out = "x" }
                 last = try add(id, inputs: [last], output: "data.jsonl") { _, out in var c = c; c.input = input; c.out = out; return .language(c) }
             case "filter":
                 let c = try section(DataFilterConfig(), tree: body, at: stepAt + ".filter", reserved: ["input", "out", "report"])
-                try validate(c, at: stepAt + ".filter") { $0.input = self.file.path; $0.out = "x" }
+                try file.check(c, at: stepAt + ".filter") { $0.input = self.file.path; $0.out = "x" }
                 last = try add(id, inputs: [last], output: "data.jsonl") { _, out in var c = c; c.input = input; c.out = out; return .filter(c) }
             default:
-                throw ConfigError(field: stepAt + "." + name, problem: "is not a curation step", hint: "dedup, language or filter",
-                                  location: ConfigResolver.location(of: stepAt + "." + name, file: file.path, lines: file.lines))
+                throw file.error(stepAt + "." + name, "is not a curation step", hint: "dedup, language or filter")
             }
         }
         return last
@@ -260,6 +257,7 @@ struct Builder {
                 var c = eval.config
                 c.model = ref
                 c.tasks = [task]
+                if let limit = eval.taskLimits[task] { c.limit = limit }
                 c.client = self.client(client, run: "eval/\(model.id)/\(task)")
                 stagesOfModel.evals[task] = try add("eval/\(model.id)/\(task)", inputs: inputs, externals: externals + eval.externals(task),
                                                     output: "results.json") { stage, out in
@@ -334,10 +332,5 @@ struct Builder {
 
     func section<C: Codable>(_ defaults: C, tree: JSONValue, at: String, reserved: Set<String>) throws -> C {
         try ConfigResolver.resolve(defaults, section: tree, at: at, file: file.path, lines: file.lines, reserved: reserved)
-    }
-
-    /// Validates `config` with the study's own fields set to stand-ins (`fill`), naming the section on error.
-    func validate<C: StageConfig>(_ config: C, at: String, fill: (inout C) -> Void) throws {
-        try file.check(config, at: at, fill: fill)
     }
 }

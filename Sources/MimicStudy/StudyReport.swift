@@ -196,10 +196,12 @@ public enum StudyReport {
         }
     }
 
-    /// A cell whose exact value is in `data-value` (what tests compare with results.json).
-    static func cell(_ value: Double?, digits: Int = 2, extra: String = "") -> String {
-        guard let value else { return "<td class=\"missing\">–</td>" }
-        return "<td data-value=\"\(value)\">\(String(format: "%.\(digits)f", value))\(extra)</td>"
+    /// A cell whose exact value is in `data-value` (what tests compare with results.json), with `attributes`
+    /// (name → value, escaped) naming what it holds.
+    static func cell(_ value: Double?, digits: Int = 2, extra: String = "", _ attributes: [(String, String)] = []) -> String {
+        let named = attributes.map { " data-\($0.0)=\"\(HTML.escape($0.1))\"" }.joined()
+        guard let value else { return "<td class=\"missing\"\(named)>–</td>" }
+        return "<td\(named) data-value=\"\(value)\">\(String(format: "%.\(digits)f", value))\(extra)</td>"
     }
 
     static func metricTable(_ rows: [ModelResults], columns: [(task: String, metric: String)], id: String) -> String {
@@ -211,8 +213,8 @@ public enum StudyReport {
             s += "<tr data-model=\"\(HTML.escape(m.model.id))\"><th>\(HTML.escape(name(m)))</th>"
             for c in columns {
                 let v = m.benchmarks[c.task]?[c.metric]
-                s += cell(v?.value, digits: 3, extra: v?.stderr.map { " <small>± " + String(format: "%.3f", $0) + "</small>" } ?? "")
-                    .replacingOccurrences(of: "<td ", with: "<td data-task=\"\(HTML.escape(c.task))\" data-metric=\"\(HTML.escape(c.metric))\" ")
+                s += cell(v?.value, digits: 3, extra: v?.stderr.map { " <small>± " + String(format: "%.3f", $0) + "</small>" } ?? "",
+                          [("task", c.task), ("metric", c.metric)])
             }
             s += "</tr>\n"
         }
@@ -224,12 +226,12 @@ public enum StudyReport {
             + "<th>losses</th><th>errors</th><th>position consistency</th><th>longer answer wins</th></tr></thead><tbody>\n"
         for m in rows {
             guard let j = m.judge else { continue }
-            s += "<tr data-model=\"\(HTML.escape(m.model.id))\"><th>\(HTML.escape(name(m)))</th>" + cell(j.winRate).replacingOccurrences(of: "<td ", with: "<td data-key=\"win_rate\" ")
+            s += "<tr data-model=\"\(HTML.escape(m.model.id))\"><th>\(HTML.escape(name(m)))</th>" + cell(j.winRate, [("key", "win_rate")])
                 + "<td>\(j.winRateInterval.map { String(format: "%.1f – %.1f", $0.lower, $0.upper) } ?? "–")</td>"
-                + cell(j.lcWinRate).replacingOccurrences(of: "<td ", with: "<td data-key=\"lc_win_rate\" ")
+                + cell(j.lcWinRate, [("key", "lc_win_rate")])
                 + "<td>\(j.wins)</td><td>\(j.ties)</td><td>\(j.losses)</td><td>\(j.errors)</td>"
-                + cell(j.positionConsistency, digits: 1).replacingOccurrences(of: "<td ", with: "<td data-key=\"position_consistency\" ")
-                + cell(j.longerWins, digits: 1).replacingOccurrences(of: "<td ", with: "<td data-key=\"longer_wins\" ") + "</tr>\n"
+                + cell(j.positionConsistency, digits: 1, [("key", "position_consistency")])
+                + cell(j.longerWins, digits: 1, [("key", "longer_wins")]) + "</tr>\n"
         }
         return s + "</tbody></table>\n<p class=\"note\">Position consistency and longer-answer wins are percentages. A judge that flips with the order, "
             + "or prefers the longer answer, is reported rather than hidden.</p>\n"
@@ -245,7 +247,7 @@ public enum StudyReport {
             let figures: [MetricFigure?] = [f.listMatch, f.summaryMatch, f.unigramIntersection, f.lengthCorrelation, f.authoritativeTone]
             s += "<tr data-model=\"\(HTML.escape(m.model.id))\"><th>\(HTML.escape(name(m)))</th>"
             for (figure, key) in zip(figures, names.map(\.0)) {
-                s += cell(figure?.value, extra: " <small>(n \(figure?.n ?? 0))</small>").replacingOccurrences(of: "<td ", with: "<td data-key=\"\(key)\" ")
+                s += cell(figure?.value, extra: " <small>(n \(figure?.n ?? 0))</small>", [("key", key)])
             }
             s += "</tr>\n"
         }

@@ -36,34 +36,6 @@ extension JSONValue {
     }
 }
 
-extension StudyFile {
-    /// A `ConfigError` at key path `field`, located in the manifest.
-    func error(_ field: String, _ problem: String, hint: String) -> ConfigError {
-        ConfigError(field: field, problem: problem, hint: hint, location: ConfigResolver.location(of: field, file: path, lines: lines))
-    }
-
-    /// Validates `config` with the study's own fields set to stand-ins by `fill` (its inputs do not exist before
-    /// the study runs), naming the section's key and line on error.
-    func check<C: StageConfig>(_ config: C, at: String, fill: (inout C) -> Void) throws {
-        var c = config
-        fill(&c)
-        do { try c.validate() } catch var e as ConfigError {
-            e.field = at + "." + e.field
-            e.location = ConfigResolver.location(of: e.field, file: path, lines: lines)
-            throw e
-        }
-    }
-
-    /// A string value of the study's own at `field` (nil when absent).
-    func string(_ value: JSONValue?, _ field: String) throws -> String? {
-        switch value {
-        case nil, .null?: return nil
-        case .string(let s)?: return s
-        default: throw error(field, "expected a string", hint: "give text")
-        }
-    }
-}
-
 /// Where students are trained: Mimic's engine, or a command (a distributed trainer) given the data in TRL's
 /// conversational JSONL.
 public enum TrainBackend: String, ConfigChoice {
@@ -96,6 +68,7 @@ struct TrainSection {
         }
         config = try ConfigResolver.resolve(defaults, section: tree, at: at, file: file.path, lines: file.lines,
                                             reserved: ["model", "data", "out"])
+        if tree.at("train.seed") == nil { config.train.seed = file.manifest.seed ?? 0 }
         if backend == .command {
             guard let command, !command.isEmpty else {
                 throw file.error(at + ".command", "is missing", hint: "the trainer's command line, with {data}, {model} and {out}")
@@ -132,6 +105,8 @@ struct EvalSection {
     var config = EvalConfig()
     /// The tasks, one stage each per model.
     var tasks: [String] = []
+    /// A task's own document limit (over `limit`).
+    var taskLimits: [String: Int] = [:]
     /// The replay of the evaluation prompts that gives each model's answers (nil without `prompts`).
     var answers: CollectConfig?
     /// The judge against the teacher (nil without a `judge` section or without prompts).
@@ -140,10 +115,11 @@ struct EvalSection {
     var style: StyleConfig?
 
     init(file: StudyFile, at: String, manifestFolder: String, client: ClientConfig) throws {
-        let (tree, own) = (file.tree.at(at) ?? .object([:])).removing(["prompts", "answer_tokens", "answer_temperature"])
+        let (tree, own) = (file.tree.at(at) ?? .object([:])).removing(["prompts", "answer_tokens", "answer_temperature", "task_limits"])
         let resolve = { (p: String) in StudyPlan.absolute(p, from: manifestFolder) }
         config = try ConfigResolver.resolve(EvalConfig(), section: tree, at: at, file: file.path, lines: file.lines,
                                             reserved: ["model", "out", "cache", "client", "no_cache"])
+        if tree.at("seed") == nil, let seed = file.manifest.seed { config.seed = seed }
         // Paths the manifest gives are relative to it; the defaults (the project's tasks/, data/eval) to where it runs.
         if tree.at("tasks_dir") != nil { config.tasksDir = resolve(config.tasksDir) }
         if tree.at("data_dir") != nil { config.dataDir = resolve(config.dataDir) }
@@ -155,6 +131,20 @@ struct EvalSection {
                 throw file.error(at + ".tasks", "names \(task), but \(config.tasksDir)/\(task).yaml does not exist",
                                  hint: "a task file's name in tasks_dir")
             }
+        }
+        switch own["task_limits"] {
+        case nil, .null?: break
+        case .object(let limits)?:
+            for (task, value) in limits.sorted(by: { $0.key < $1.key }) {
+                guard tasks.contains(task) else {
+                    throw file.error(at + ".task_limits." + task, "is not one of the tasks", hint: "a task named in eval.tasks")
+                }
+                guard case .int(let n) = value, n >= 1 else {
+                    throw file.error(at + ".task_limits." + task, "expected a whole number above 0", hint: "that task's document limit")
+                }
+                taskLimits[task] = n
+            }
+        default: throw file.error(at + ".task_limits", "is not a mapping", hint: "TASK: N, the document limit of that task")
         }
         if let prompts = try file.string(own["prompts"], at + ".prompts") {
             guard FileManager.default.fileExists(atPath: resolve(prompts)) else {
@@ -181,6 +171,7 @@ struct EvalSection {
             var j = try ConfigResolver.resolve(JudgeConfig(), section: judgeTree, at: "judge", file: file.path, lines: file.lines,
                                                reserved: ["a", "b", "out", "client"])
             if judgeTree.at("prompt") != nil { j.prompt = resolve(j.prompt) }
+            if judgeTree.at("seed") == nil { j.seed = file.manifest.seed ?? 0 }
             try file.check(j, at: "judge") { c in
                 c.a = [file.path]
                 c.b = file.path
@@ -193,6 +184,7 @@ struct EvalSection {
             var s = try ConfigResolver.resolve(StyleConfig(), section: styleTree ?? .null, at: "style", file: file.path, lines: file.lines,
                                                reserved: ["candidate", "reference", "reference2", "out", "client"])
             if styleTree?.at("judge_prompt") != nil { s.judgePrompt = resolve(s.judgePrompt) }
+            if styleTree?.at("seed") == nil, let seed = file.manifest.seed { s.seed = seed }
             try file.check(s, at: "style") { c in
                 c.candidate = file.path
                 c.reference = file.path

@@ -243,7 +243,9 @@ func mimicRun(_ manifest: String, killAt: String? = nil) async throws -> (status
         #expect(badTask.contains("eval.tasks") && badTask.contains("nosuch"), "\(badTask)")
         let badStep = try error { $0.replacingOccurrences(of: "- dedup: {}", with: "- shuffle: {}") }
         #expect(badStep.contains("data[0].curate[0].shuffle: is not a curation step") && badStep.contains("study.yaml:10"), "\(badStep)")
-        for message in [unknownTop, unknownCollect, wrongType, noModel, noPrompts, reserved, badTrain, badTask, badStep] {
+        let badLimit = try error { $0.replacingOccurrences(of: "tasks: [probe]", with: "tasks: [probe]\n  task_limits: {probe: 1, other: 2}") }
+        #expect(badLimit.contains("eval.task_limits.other: is not one of the tasks") && badLimit.contains("study.yaml:23"), "\(badLimit)")
+        for message in [unknownTop, unknownCollect, wrongType, noModel, noPrompts, reserved, badTrain, badTask, badStep, badLimit] {
             #expect(!message.contains("\n"), "one line: \(message)")
         }
         #expect(!FileManager.default.fileExists(atPath: study.dir + "/study"), "nothing ran")
