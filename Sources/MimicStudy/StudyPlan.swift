@@ -6,6 +6,7 @@
 import Foundation
 import MimicCore
 import MimicEval
+import MimicModels
 import MimicStages
 import MimicTeacher
 import MimicTrain
@@ -46,7 +47,10 @@ public struct StudyPlan: Sendable {
     }
 
     /// The stage with `id`.
-    public func stage(_ id: String) -> StudyStage? { stages.first { $0.id == id } }
+    public func stage(_ id: String) -> StudyStage? { index[id].map { stages[$0] } }
+
+    /// Each stage's position in `stages`, by id.
+    let index: [String: Int]
 
     /// Plans `file`: every section resolved and validated (errors name the key and line), every stage keyed.
     public init(_ file: StudyFile) throws {
@@ -57,6 +61,7 @@ public struct StudyPlan: Sendable {
         var builder = Builder(file: file, root: folder, manifestFolder: manifestFolder)
         try builder.build()
         stages = builder.stages
+        index = builder.index
         models = builder.models
         modelStages = builder.modelStages
     }
@@ -72,6 +77,10 @@ struct Builder {
     let root: String
     let manifestFolder: String
     var stages: [StudyStage] = []
+    /// Each stage's position in `stages`, by id.
+    var index: [String: Int] = [:]
+    /// Fingerprints of the outside files read so far (many stages read the same task and data files).
+    var fingerprints: [String: String] = [:]
     var models: [StudyModel] = []
     var modelStages: [String: StudyPlan.ModelStages] = [:]
     var m: StudyManifest { file.manifest }
@@ -120,15 +129,14 @@ struct Builder {
             var baseInputs: [String] = []
             var basePath = ""
             if let prune = student.prune {
-                let model = path(prune.model)
-                let source = FileManager.default.fileExists(atPath: model) ? model : prune.model
-                let id = try add("prune/\(student.name)", inputs: [], externals: [model], output: "model") { _, out in
+                let source = model(prune.model)
+                let id = try add("prune/\(student.name)", inputs: [], externals: [path(prune.model)], output: "model") { _, out in
                     .prune(model: source, keep: prune, out: out)
                 }
                 baseInputs = [id]
                 basePath = stages.last!.output
-            } else if let model = student.model {
-                basePath = FileManager.default.fileExists(atPath: path(model)) ? path(model) : model
+            } else if let name = student.model {
+                basePath = model(name)
             }
             try evaluate(StudyModel(id: "base/" + student.name, role: "base", student: student.name), ref: .local(basePath),
                          inputs: baseInputs, eval: eval, client: client)
@@ -175,8 +183,12 @@ struct Builder {
             }
             if let model = s.model ?? s.prune?.model {
                 let field = s.model != nil ? "students[\(i)].model" : "students[\(i)].prune.model"
-                try require(FileManager.default.fileExists(atPath: path(model)) || (!model.contains("/") && !model.hasSuffix(".gguf")),
-                            field, "is \(model)", hint: "no such file or folder (a built-in name has no '/')")
+                if !FileManager.default.fileExists(atPath: path(model)) {
+                    // Not beside the manifest: a built-in name, which ModelCache resolves (and names when it cannot).
+                    do { _ = try ModelCache.resolve(model) } catch {
+                        throw file.error(field, (error as? LocalizedError)?.errorDescription ?? "\(error)", hint: "paths are relative to the manifest")
+                    }
+                }
             }
         }
     }
@@ -298,20 +310,25 @@ struct Builder {
         return c
     }
 
-    func stage(_ id: String) -> StudyStage { stages.first { $0.id == id }! }
+    func stage(_ id: String) -> StudyStage { stages[index[id]!] }
+
+    /// A model the manifest names: its path relative to the manifest when that exists, else the name as given (a
+    /// built-in name, checked by `checkNames`).
+    func model(_ name: String) -> String { FileManager.default.fileExists(atPath: path(name)) ? path(name) : name }
 
     /// Adds a stage: `make` gets a stage with its id and (for the key) a placeholder folder, and the output path;
     /// it is called twice, once to hash the config and once with the folder the hash names.
     mutating func add(_ id: String, inputs: [String], externals: [String] = [], output: String,
                       _ make: (StudyStage, String) throws -> StudyWork) throws -> String {
-        precondition(!stages.contains { $0.id == id }, "stage \(id) twice")
+        precondition(index[id] == nil, "stage \(id) twice")
+        for file in Set(externals) where fingerprints[file] == nil { fingerprints[file] = Fingerprint.of(file) }
         var stage = StudyStage(id: id, inputs: inputs, work: .subset(DataSubsetConfig()), key: "", folder: root + "/pending", output: "")
         stage.output = stage.folder + "/" + output
         let draft = try make(stage, stage.output)
         var hashed: [String: JSONValue] = [
             "version": .int(1), "kind": .string(draft.kind), "config": StudyStore.semantic(try draft.identity(), kind: draft.kind),
             "inputs": .array(inputs.map { .string(self.stage($0).key) }),
-            "files": .object(Dictionary(uniqueKeysWithValues: Set(externals).map { ($0, JSONValue.string(Fingerprint.of($0))) })),
+            "files": .object(Dictionary(uniqueKeysWithValues: Set(externals).map { ($0, JSONValue.string(fingerprints[$0]!)) })),
         ]
         hashed["config"] = StudyStore.relative(hashed["config"]!, root: root)
         let encoder = JSONEncoder()
@@ -321,6 +338,7 @@ struct Builder {
         stage.folder = root + "/stages/" + draft.kind + "/" + (name.isEmpty ? draft.kind : name) + "-" + stage.key.prefix(16)
         stage.output = stage.folder + "/" + output
         stage.work = try make(stage, stage.output)
+        index[id] = stages.count
         stages.append(stage)
         return id
     }

@@ -25,9 +25,10 @@ public struct StudyReportSummary: Sendable {
 /// Writes a study's report.
 public enum StudyReport {
     /// Writes the report of `plan`'s finished stages to `folder` (default `STUDY/report`); replaces an older one.
-    public static func write(_ plan: StudyPlan, to folder: String? = nil) throws -> StudyReportSummary {
+    /// `results` are read from the stages when not given (`mimic run` passes the ones it just wrote).
+    public static func write(_ plan: StudyPlan, results given: StudyResults? = nil, to folder: String? = nil) throws -> StudyReportSummary {
         let out = folder ?? plan.folder + "/report"
-        let results = try StudyResults.collect(plan)
+        let results = try given ?? StudyResults.collect(plan)
         var page = Page(title: "Study \(results.study)")
         var plots = 0
         page.add("<p>Teacher: <code>\(HTML.escape(results.teacher))</code>. Stages finished: \(results.finished) of \(results.stages). "
@@ -177,7 +178,7 @@ public enum StudyReport {
         return StudyReportSummary(folder: out, index: out + "/index.html", pages: 1 + answers.pages.count, plots: plots)
     }
 
-    /// Every (task, metric) some model has, in order; metrics ending in `_stderr` are not separate.
+    /// Every (task, metric) some model has, in order.
     static func metricKeys(_ models: [ModelResults]) -> [(task: String, metric: String)] {
         var keys = Set<String>()
         for m in models { for (task, metrics) in m.benchmarks { for metric in metrics.keys { keys.insert(task + "\u{1}" + metric) } } }

@@ -63,11 +63,12 @@ public enum StudyStore {
 
     /// The plan as `--plan` shows it.
     public static func plan(_ plan: StudyPlan) -> [StagePlanRow] {
+        let finished = plan.stages.map(done)
         var seconds: [String: [Double]] = [:]
-        for stage in plan.stages { if let d = done(stage) { seconds[stage.work.kind, default: []].append(d.seconds) } }
-        return plan.stages.map { stage in
+        for (stage, d) in zip(plan.stages, finished) { if let d { seconds[stage.work.kind, default: []].append(d.seconds) } }
+        return zip(plan.stages, finished).map { stage, d in
             let known = seconds[stage.work.kind] ?? []
-            return StagePlanRow(id: stage.id, key: stage.key, folder: stage.folder, cached: done(stage) != nil,
+            return StagePlanRow(id: stage.id, key: stage.key, folder: stage.folder, cached: d != nil,
                                 estimate: known.isEmpty ? nil : known.reduce(0, +) / Double(known.count))
         }
     }
@@ -176,8 +177,9 @@ public enum StudyRunner {
             }
         }
         let results = plan.folder + "/results.json"
-        try ConfigResolver.write(StudyResults.collect(plan), to: results)
-        let report = try StudyReport.write(plan)
+        let collected = try StudyResults.collect(plan)
+        try ConfigResolver.write(collected, to: results)
+        let report = try StudyReport.write(plan, results: collected)
         return StudyRunSummary(outcomes: outcomes, results: results, report: report.index)
     }
 

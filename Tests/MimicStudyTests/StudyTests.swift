@@ -233,6 +233,10 @@ func mimicRun(_ manifest: String, killAt: String? = nil) async throws -> (status
         #expect(wrongType.contains("amounts") && wrongType.contains("study.yaml:11"), "\(wrongType)")
         let noModel = try error { $0.replacingOccurrences(of: "model: tiny.gguf", with: "model: missing/tiny.gguf") }
         #expect(noModel.contains("students[0].model") && noModel.contains("no such file") && noModel.contains("study.yaml:14"), "\(noModel)")
+        // A name that is neither beside the manifest nor a built-in model (this passed the check before).
+        let unknownName = try error { $0.replacingOccurrences(of: "model: tiny.gguf", with: "model: llama-7b") }
+        #expect(unknownName.contains("students[0].model") && unknownName.contains("'llama-7b' is neither a file") && unknownName.contains("study.yaml:14"),
+                "\(unknownName)")
         let noPrompts = try error { $0.replacingOccurrences(of: "prompts: eval.jsonl", with: "prompts: gone.jsonl") }
         #expect(noPrompts.contains("eval.prompts") && noPrompts.contains("study.yaml:20"), "\(noPrompts)")
         let reserved = try error { $0.replacingOccurrences(of: "generator: replay,", with: "generator: replay, out: x.jsonl,") }
@@ -245,7 +249,7 @@ func mimicRun(_ manifest: String, killAt: String? = nil) async throws -> (status
         #expect(badStep.contains("data[0].curate[0].shuffle: is not a curation step") && badStep.contains("study.yaml:10"), "\(badStep)")
         let badLimit = try error { $0.replacingOccurrences(of: "tasks: [probe]", with: "tasks: [probe]\n  task_limits: {probe: 1, other: 2}") }
         #expect(badLimit.contains("eval.task_limits.other: is not one of the tasks") && badLimit.contains("study.yaml:23"), "\(badLimit)")
-        for message in [unknownTop, unknownCollect, wrongType, noModel, noPrompts, reserved, badTrain, badTask, badStep, badLimit] {
+        for message in [unknownTop, unknownCollect, wrongType, noModel, unknownName, noPrompts, reserved, badTrain, badTask, badStep, badLimit] {
             #expect(!message.contains("\n"), "one line: \(message)")
         }
         #expect(!FileManager.default.fileExists(atPath: study.dir + "/study"), "nothing ran")
