@@ -5,6 +5,7 @@
 // `ConfigResolver.resolve(section:)`, so its keys are the stage's own, checked the same way, with file and line.
 import Foundation
 import MimicCore
+import MimicModels
 import MimicStages
 import Yams
 
@@ -75,6 +76,9 @@ public struct StudyPrune: Codable, Sendable, Hashable {
     public var first: Int?
     /// Keep these layer indices.
     public var layers: [Int]?
+
+    /// What `Pruning.prune` keeps (the manifest is checked to give exactly one of the three).
+    public var selection: LayerSelection { layers.map { .list($0) } ?? first.map { .first($0) } ?? .everyOther }
 }
 
 /// A manifest as read: the decoded value, where it came from, and the line of each key path.

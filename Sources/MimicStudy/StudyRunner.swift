@@ -198,8 +198,7 @@ public enum StudyRunner {
             log.write("took \(summary.report.taken) records, \(summary.report.tokens) tokens")
             return ["records": .int(summary.report.taken), "tokens": .int(summary.report.tokens)]
         case .prune(let model, let keep, let out):
-            let selection: LayerSelection = keep.layers.map { .list($0) } ?? keep.first.map { .first($0) } ?? .everyOther
-            let summary = try Pruning.prune(model: try OpenedModel(model), keep: selection, to: out)
+            let summary = try Pruning.prune(model: try OpenedModel(model), keep: keep.selection, to: out)
             log.write("kept layers \(summary.kept.map(String.init).joined(separator: ",")) of \(summary.originalLayerCount)")
         case .train(let c):
             let summary = try TrainingRun.run(c, log: log.write) { record, _, total in
