@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "MimicCore", targets: ["MimicCore"]),
         .library(name: "MimicStages", targets: ["MimicStages"]),
         .library(name: "MimicMetrics", targets: ["MimicMetrics"]),
+        .library(name: "MimicRate", targets: ["MimicRate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -77,11 +79,19 @@ let package = Package(
                 "MimicCore", "MimicMetrics", "MimicModels", "MimicTeacher", "MimicTrain", "MimicEval", "MimicStages",
                 .product(name: "Yams", package: "Yams"),
             ]),
+        .target(
+            name: "MimicRate",
+            dependencies: [
+                "MimicCore", "MimicMetrics", "MimicData",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
         .executableTarget(
             name: "mimic",
             dependencies: [
                 "MimicCore", "MimicStages", "MimicModels", "MimicTokenizers", "MimicTensor", "MimicTrain", "MimicTeacher", "MimicData",
-                "MimicMetrics", "MimicServer", "MimicEval", "MimicStudy",
+                "MimicMetrics", "MimicServer", "MimicEval", "MimicStudy", "MimicRate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
@@ -141,6 +151,14 @@ let package = Package(
             name: "MimicStudyTests",
             dependencies: ["MimicStudy", "MimicStages", "MimicCore", "MimicTestSupport", .product(name: "Hummingbird", package: "hummingbird")],
             exclude: ["check_report.py"]),
+        .testTarget(
+            name: "MimicRateTests",
+            dependencies: [
+                "MimicRate", "MimicCore", "MimicMetrics", "MimicTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            exclude: ["rate_browser.py", "rate_hostile.py"],
+            resources: [.copy("Resources")]),
     ],
     swiftLanguageModes: [.v5]
 )

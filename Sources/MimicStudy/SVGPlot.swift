@@ -3,6 +3,7 @@
 // model, the teacher). Each point carries its values as data attributes and a tooltip, so a test or a reader can
 // check what was drawn.
 import Foundation
+import MimicCore
 
 /// One plot.
 struct SVGPlot {
@@ -177,21 +178,3 @@ struct SVGPlot {
     }
 }
 
-/// HTML text escaping: everything shown from a model or a file goes through it.
-enum HTML {
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for c in text.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
-}

@@ -1,0 +1,394 @@
+// The two SQL stores: SQLite through GRDB (a file in the study folder, WAL: a commit survives the process being
+// killed) and PostgreSQL through postgres-nio (tables in a schema of the study's own, for a server many raters share).
+// Both run `RatingSQL`'s steps, one transaction per operation.
+import Foundation
+import GRDB
+import Logging
+import MimicCore
+import NIOCore
+import PostgresNIO
+
+/// Hands a lock from one task to the next in arrival order.
+actor AsyncLock {
+    private var held = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func lock() async {
+        if !held {
+            held = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func unlock() {
+        if waiting.isEmpty { held = false } else { waiting.removeFirst().resume() }
+    }
+}
+
+/// Facts of a study that never change once it is made, read once.
+struct RatingFacts: Sendable {
+    var settings: RatingSettings
+    var counts: (regular: Int, checks: Int)
+}
+
+/// A study in a SQLite file.
+public final class SQLiteRatingStore: RatingStore, @unchecked Sendable {
+    private let pool: DatabasePool
+    private let lock = AsyncLock()
+    private let statements = RatingSQL(prefix: "", keyType: "INTEGER PRIMARY KEY")
+    private let factsCache = FactsCache()
+    /// The database file.
+    public let path: String
+
+    /// Opens (or makes) the database at `path`.
+    public init(path: String) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        // WAL with synchronous=NORMAL: a committed vote survives the server being killed at any point.
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw RatingStoreError("\(path): cannot open the rating database: \(error)")
+        }
+        self.path = path
+    }
+
+    private struct Session: RatingSQLSession {
+        let pool: DatabasePool
+
+        func rows(_ sql: String, _ args: [SQLValue]) async throws -> [[SQLValue]] {
+            try await pool.writeWithoutTransaction { db in
+                try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args.map(\.databaseValue))).map { row in
+                    (0..<row.count).map { SQLValue(row[$0] as DatabaseValue) }
+                }
+            }
+        }
+
+        func run(_ sql: String, _ args: [SQLValue]) async throws {
+            try await pool.writeWithoutTransaction { db in
+                try db.execute(sql: sql, arguments: StatementArguments(args.map(\.databaseValue)))
+            }
+        }
+    }
+
+    /// Runs `body` in one IMMEDIATE transaction on the writer connection, one operation at a time.
+    private func transaction<T: Sendable>(_ body: (RatingSQLSession) async throws -> T) async throws -> T {
+        await lock.lock()
+        let session = Session(pool: pool)
+        do {
+            try await session.run("BEGIN IMMEDIATE", [])
+            let value = try await body(session)
+            try await session.run("COMMIT", [])
+            await lock.unlock()
+            return value
+        } catch {
+            try? await session.run("ROLLBACK", [])
+            await lock.unlock()
+            throw error
+        }
+    }
+
+    private func facts(_ s: RatingSQLSession) async throws -> RatingFacts {
+        if let f = factsCache.value { return f }
+        let f = RatingFacts(settings: try await statements.settings(s), counts: try await statements.itemCounts(s))
+        factsCache.value = f
+        return f
+    }
+
+    public func create(settings: RatingSettings, items: [RatingItem]) async throws {
+        let exists = try await pool.read { db in try db.tableExists("settings") }
+        if exists { throw RatingStoreError("\(path) holds a rating study already; choose another --out, or delete it") }
+        try await transaction { try await statements.create($0, settings: settings, items: items) }
+    }
+
+    public func settings() async throws -> RatingSettings { try await transaction { try await facts($0).settings } }
+
+    public func rater(tokenHash: String, orCreateWith externalID: String?, now: Double) async throws -> RaterRecord {
+        try await transaction { try await statements.raterOrCreate($0, tokenHash: tokenHash, externalID: externalID, now: now) }
+    }
+
+    public func rater(tokenHash: String) async throws -> RaterRecord? {
+        try await transaction { try await statements.rater($0, tokenHash: tokenHash) }
+    }
+
+    public func start(rater: Int, now: Double) async throws {
+        try await transaction { try await statements.start($0, rater: rater, now: now) }
+    }
+
+    public func next(rater: Int, now: Double) async throws -> RatingTurn? {
+        try await transaction { s in
+            let f = try await facts(s)
+            return try await statements.next(s, settings: f.settings, counts: f.counts, rater: rater, now: now)
+        }
+    }
+
+    public func vote(rater: Int, assignment publicID: String, shown: ShownChoice, comment: String?, now: Double) async throws -> VoteOutcome {
+        try await transaction { s in
+            try await statements.vote(s, settings: try await facts(s).settings, rater: rater, publicID: publicID, shown: shown,
+                                      comment: comment, now: now)
+        }
+    }
+
+    public func setExcluded(rater: Int, _ excluded: Bool) async throws -> Bool {
+        try await transaction { try await statements.setExcluded($0, rater: rater, excluded) }
+    }
+
+    public func snapshot() async throws -> RatingSnapshot { try await transaction { try await statements.snapshot($0) } }
+
+    public func close() async { try? pool.close() }
+}
+
+/// The facts, once read (guarded by the store's lock or by PostgreSQL's transaction).
+final class FactsCache: @unchecked Sendable {
+    private let guardLock = NSLock()
+    private var stored: RatingFacts?
+    var value: RatingFacts? {
+        get { guardLock.withLock { stored } }
+        set { guardLock.withLock { stored = newValue } }
+    }
+}
+
+extension SQLValue {
+    init(_ value: DatabaseValue) {
+        switch value.storage {
+        case .null: self = .null
+        case .int64(let i): self = .int(Int(i))
+        case .double(let d): self = .double(d)
+        case .string(let s): self = .text(s)
+        case .blob(let b): self = .text(String(decoding: b, as: UTF8.self))
+        }
+    }
+
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .int(let i): return i.databaseValue
+        case .double(let d): return d.databaseValue
+        case .text(let s): return s.databaseValue
+        case .null: return .null
+        }
+    }
+}
+
+/// Where a PostgreSQL study lives: a server URL (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`) and the schema
+/// of the study's tables.
+public struct PostgresLocation: Codable, Sendable, Hashable {
+    public var host: String
+    public var port: Int
+    public var user: String
+    public var password: String?
+    public var database: String
+    public var schema: String
+
+    /// Reads `url`; `schema` names the study (letters, digits and `_`, a letter first, at most 48).
+    public init(url: String, schema: String) throws {
+        guard let c = URLComponents(string: url), ["postgres", "postgresql"].contains(c.scheme ?? ""), let host = c.host, !host.isEmpty
+        else {
+            throw RatingStoreError("--postgres '\(url)' is not a postgres://USER@HOST[:PORT]/DATABASE URL")
+        }
+        let database = String(c.path.drop { $0 == "/" })
+        guard let user = c.user, !user.isEmpty, !database.isEmpty else {
+            throw RatingStoreError("--postgres '\(url)' names no user or no database (postgres://USER@HOST[:PORT]/DATABASE)")
+        }
+        guard let first = schema.unicodeScalars.first, CharacterSet.lowercaseLetters.contains(first), schema.count <= 48,
+              schema.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" })
+        else {
+            throw RatingStoreError("schema '\(schema)' must be lowercase letters, digits and _, starting with a letter (48 at most)")
+        }
+        self.host = host
+        port = c.port ?? 5432
+        self.user = user
+        password = c.password ?? ProcessInfo.processInfo.environment["PGPASSWORD"]
+        self.database = database
+        self.schema = schema
+    }
+
+    /// The URL without its password.
+    public var display: String { "postgres://\(user)@\(host):\(port)/\(database) (schema \(schema))" }
+}
+
+/// A study in a PostgreSQL schema.
+public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let statements: RatingSQL
+    private let location: PostgresLocation
+    private let factsCache = FactsCache()
+    private let logger = Logger(label: "mimic-rate-postgres")
+
+    /// Connects to the server at `location` (connections are made as needed; at most `connections` at once).
+    public init(_ location: PostgresLocation, connections: Int = 16) {
+        var config = PostgresClient.Configuration(host: location.host, port: location.port, username: location.user,
+                                                  password: location.password, database: location.database, tls: .disable)
+        config.options.maximumConnections = connections
+        let client = PostgresClient(configuration: config, backgroundLogger: Logger(label: "mimic-rate-postgres"))
+        self.client = client
+        runner = Task { await client.run() }
+        statements = RatingSQL(prefix: "\"\(location.schema)\".", keyType: "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")
+        self.location = location
+    }
+
+    private struct Session: RatingSQLSession {
+        let connection: PostgresConnection
+        let logger: Logger
+
+        func rows(_ sql: String, _ args: [SQLValue]) async throws -> [[SQLValue]] {
+            var result: [[SQLValue]] = []
+            for try await row in try await connection.query(Self.query(sql, args), logger: logger) {
+                result.append(try row.map(SQLValue.init(cell:)))
+            }
+            return result
+        }
+
+        func run(_ sql: String, _ args: [SQLValue]) async throws {
+            try await connection.query(Self.query(sql, args), logger: logger)
+        }
+
+        /// `sql` with its `?` numbered `$1, $2, …` and `args` bound.
+        static func query(_ sql: String, _ args: [SQLValue]) -> PostgresQuery {
+            var text = "", n = 0
+            for c in sql {
+                if c == "?" {
+                    n += 1
+                    text += "$\(n)"
+                } else {
+                    text.append(c)
+                }
+            }
+            var binds = PostgresBindings(capacity: args.count)
+            for a in args {
+                switch a {
+                case .int(let i): binds.append(i)
+                case .double(let d): binds.append(d)
+                case .text(let s): binds.append(s)
+                case .null: binds.appendNull()
+                }
+            }
+            return PostgresQuery(unsafeSQL: text, binds: binds)
+        }
+    }
+
+    /// Runs `body` in one transaction that holds the study's advisory lock (assignment decisions are serialised).
+    private func transaction<T: Sendable>(_ body: @escaping @Sendable (RatingSQLSession) async throws -> T) async throws -> T {
+        let logger = self.logger, key = Int(truncatingIfNeeded: SplitMix64.mix(UInt64(truncatingIfNeeded: location.schema.hashValueStable)))
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                let session = Session(connection: connection, logger: logger)
+                try await session.run("SELECT pg_advisory_xact_lock(?)", [.int(key)])
+                return try await body(session)
+            }
+        } catch let error as RatingStoreError {
+            throw error
+        } catch {
+            throw RatingStoreError("PostgreSQL \(location.display): \(Self.describe(error))")
+        }
+    }
+
+    /// The server's message for a failed query or transaction (postgres-nio hides it from `description`).
+    static func describe(_ error: Error) -> String {
+        if let t = error as? PostgresTransactionError {
+            return [t.beginError, t.closureError, t.commitError, t.rollbackError].compactMap { $0 }.map(describe).joined(separator: "; ")
+        }
+        if let p = error as? PSQLError {
+            if let message = p.serverInfo?[.message] { return message }
+            return "\(p.code)" + (p.underlying.map { ": \($0)" } ?? "")
+        }
+        return "\(error)"
+    }
+
+    private func facts(_ s: RatingSQLSession) async throws -> RatingFacts {
+        if let f = factsCache.value { return f }
+        let f = RatingFacts(settings: try await statements.settings(s), counts: try await statements.itemCounts(s))
+        factsCache.value = f
+        return f
+    }
+
+    public func create(settings: RatingSettings, items: [RatingItem]) async throws {
+        let statements = self.statements, schema = location.schema, display = location.display
+        try await transaction { s in
+            if !(try await s.rows("SELECT 1 FROM information_schema.schemata WHERE schema_name = ?", [.text(schema)]).isEmpty) {
+                throw RatingStoreError("\(display) holds schema \(schema) already; choose another study name, or drop the schema")
+            }
+            try await s.run("CREATE SCHEMA \"\(schema)\"", [])
+            try await statements.create(s, settings: settings, items: items)
+        }
+    }
+
+    public func settings() async throws -> RatingSettings {
+        try await transaction { [self] in try await facts($0).settings }
+    }
+
+    public func rater(tokenHash: String, orCreateWith externalID: String?, now: Double) async throws -> RaterRecord {
+        let statements = self.statements
+        return try await transaction { try await statements.raterOrCreate($0, tokenHash: tokenHash, externalID: externalID, now: now) }
+    }
+
+    public func rater(tokenHash: String) async throws -> RaterRecord? {
+        let statements = self.statements
+        return try await transaction { try await statements.rater($0, tokenHash: tokenHash) }
+    }
+
+    public func start(rater: Int, now: Double) async throws {
+        let statements = self.statements
+        try await transaction { try await statements.start($0, rater: rater, now: now) }
+    }
+
+    public func next(rater: Int, now: Double) async throws -> RatingTurn? {
+        try await transaction { [self] s in
+            let f = try await facts(s)
+            return try await statements.next(s, settings: f.settings, counts: f.counts, rater: rater, now: now)
+        }
+    }
+
+    public func vote(rater: Int, assignment publicID: String, shown: ShownChoice, comment: String?, now: Double) async throws -> VoteOutcome {
+        try await transaction { [self] s in
+            try await statements.vote(s, settings: try await facts(s).settings, rater: rater, publicID: publicID, shown: shown,
+                                      comment: comment, now: now)
+        }
+    }
+
+    public func setExcluded(rater: Int, _ excluded: Bool) async throws -> Bool {
+        let statements = self.statements
+        return try await transaction { try await statements.setExcluded($0, rater: rater, excluded) }
+    }
+
+    public func snapshot() async throws -> RatingSnapshot {
+        let statements = self.statements
+        return try await transaction { try await statements.snapshot($0) }
+    }
+
+    /// Drops the study's schema and everything in it (tests use it to clean up).
+    public func drop() async throws {
+        let schema = location.schema
+        try await transaction { try await $0.run("DROP SCHEMA IF EXISTS \"\(schema)\" CASCADE", []) }
+    }
+
+    public func close() async { runner.cancel() }
+}
+
+extension String {
+    /// FNV-1a of the UTF-8 bytes: the same in every process (Swift's `hashValue` is seeded per process).
+    var hashValueStable: Int {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return Int(truncatingIfNeeded: h)
+    }
+}
+
+extension SQLValue {
+    init(cell: PostgresCell) throws {
+        guard cell.bytes != nil else {
+            self = .null
+            return
+        }
+        switch cell.dataType {
+        case .int2, .int4, .int8: self = .int(try cell.decode(Int.self))
+        case .float4, .float8, .numeric: self = .double(try cell.decode(Double.self))
+        default: self = .text(try cell.decode(String.self))
+        }
+    }
+}
