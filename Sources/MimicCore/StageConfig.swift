@@ -36,6 +36,12 @@ public struct ConfigError: Error, LocalizedError, Hashable, Sendable {
     public static func require(_ condition: Bool, _ field: String, _ problem: String, hint: String? = nil) throws {
         if !condition { throw ConfigError(field: field, problem: problem, hint: hint) }
     }
+
+    /// Throws for `field` unless `path` names an existing file (`what` says what the file should be).
+    public static func requireFile(_ path: String, _ field: String, what: String = "a conversation JSONL file") throws {
+        try require(!path.isEmpty, field, "is empty", hint: "name \(what)")
+        try require(FileManager.default.fileExists(atPath: path), field, "is \(path)", hint: "no such file")
+    }
 }
 
 /// A config choice: an enum of strings whose decoding error lists the allowed values.

@@ -53,6 +53,14 @@ public struct Judgment: Codable, Sendable, Hashable {
         case aScore = "a_score", bScore = "b_score"
     }
 
+    /// An item's verdict from its two orders: both valid and agreeing: that; disagreeing: a tie; one an error or
+    /// missing: the other; nil when neither is valid.
+    public static func combined(ab: Verdict?, ba: Verdict?) -> Verdict? {
+        let valid = [ab, ba].compactMap { $0 }.filter { $0 != .error }
+        if valid.count == 2 { return valid[0] == valid[1] ? valid[0] : .tie }
+        return valid.first
+    }
+
     /// A judgment with the fields a summary reads (the rest nil).
     public init(id: String, order: Order, verdict: Verdict, aWords: Int, bWords: Int) {
         self.id = id

@@ -50,11 +50,7 @@ public struct PairwiseSummary: Codable, Sendable, Equatable {
         var bWords: Int
 
         /// Both valid and agreeing: that; disagreeing: a tie; one an error: the other; nil when no valid verdict.
-        var combined: Judgment.Verdict? {
-            let valid = [ab, ba].compactMap { $0 }.filter { $0 != .error }
-            if valid.count == 2 { return valid[0] == valid[1] ? valid[0] : .tie }
-            return valid.first
-        }
+        var combined: Judgment.Verdict? { Judgment.combined(ab: ab, ba: ba) }
 
         var bothValid: Bool { ab != nil && ab != .error && ba != nil && ba != .error }
     }

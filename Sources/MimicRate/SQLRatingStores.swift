@@ -45,6 +45,8 @@ public final class SQLiteRatingStore: RatingStore, @unchecked Sendable {
     public init(path: String) throws {
         var config = Configuration()
         config.busyMode = .timeout(10)
+        // A transaction spans several accesses of the writer (one per statement), serialised by the store's lock.
+        config.allowsUnsafeTransactions = true
         // WAL with synchronous=NORMAL: a committed vote survives the server being killed at any point.
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")

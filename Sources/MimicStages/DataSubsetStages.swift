@@ -124,8 +124,5 @@ public enum DataStages {
     }
 
     /// Throws `ConfigError` for `field` unless `path` names an existing file.
-    static func checkInput(_ path: String, field: String) throws {
-        try ConfigError.require(!path.isEmpty, field, "is empty", hint: "name a conversation JSONL file")
-        try ConfigError.require(FileManager.default.fileExists(atPath: path), field, "is \(path)", hint: "no such file")
-    }
+    static func checkInput(_ path: String, field: String) throws { try ConfigError.requireFile(path, field) }
 }
