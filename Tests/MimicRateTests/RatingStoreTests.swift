@@ -1,0 +1,183 @@
+// One suite, three stores (memory, SQLite, PostgreSQL): items get exactly their N ratings from N different raters, a
+// rater never gets an item twice, timed-out assignments return to the pool, attention checks come every k-th item,
+// quotas hold, excluded raters' items are given again, and votes that do not fit change nothing. The stores must also
+// give the same answers, step for step, to one scripted study (the memory store is the model).
+import Foundation
+import MimicCore
+import Testing
+@testable import MimicRate
+
+@Suite(.serialized) struct RatingStoreTests {
+    @Test(arguments: StoreKind.allCases) func everyItemGetsExactlyItsRatingsFromDifferentRaters(_ kind: StoreKind) async throws {
+        try await TestStore.with(kind) { s in
+            try await s.create(settings: testSettings(raters: 3), items: testItems(12))
+            await #expect(throws: RatingStoreError.self) { try await s.create(settings: testSettings(), items: testItems(2)) }
+            let raters = try await addRaters(s, 7)
+            var active = Set(raters)
+            var votes = 0
+            while !active.isEmpty {
+                for r in raters where active.contains(r) {
+                    guard let turn = try await s.next(rater: r, now: 1) else {
+                        active.remove(r)
+                        continue
+                    }
+                    // Asking again before voting gives the same item.
+                    #expect(try await s.next(rater: r, now: 2)?.assignment.publicID == turn.assignment.publicID)
+                    let outcome = try await s.vote(rater: r, assignment: turn.assignment.publicID, shown: .first, comment: nil, now: 3)
+                    guard case .accepted(let v) = outcome else {
+                        Issue.record("vote refused: \(outcome)")
+                        return
+                    }
+                    #expect(v.choice == (turn.assignment.swapped ? .b : .a))
+                    votes += 1
+                }
+            }
+            #expect(votes == 36)
+            let snapshot = try await s.snapshot()
+            checkRatings(snapshot, exactly: 3, items: 12)
+            #expect(snapshot.settings == testSettings(raters: 3))
+            #expect(snapshot.items == testItems(12))
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases) func aTimedOutAssignmentReturnsToThePool(_ kind: StoreKind) async throws {
+        try await TestStore.with(kind) { s in
+            try await s.create(settings: testSettings(raters: 1, timeout: 100), items: testItems(1))
+            let r = try await addRaters(s, 3)
+            let first = try #require(try await s.next(rater: r[0], now: 0))
+            #expect(try await s.next(rater: r[1], now: 50) == nil, "the only item is taken")
+            let second = try #require(try await s.next(rater: r[1], now: 101), "timed out: back in the pool")
+            #expect(second.item.number == first.item.number)
+            // The first rater's late vote finds the item given away (still open for the second): refused, nothing stored.
+            #expect(try await s.vote(rater: r[0], assignment: first.assignment.publicID, shown: .first, comment: nil, now: 102) == .expired)
+            #expect(try await s.vote(rater: r[0], assignment: first.assignment.publicID, shown: .first, comment: nil, now: 103) == .expired)
+            guard case .accepted(let v) = try await s.vote(rater: r[1], assignment: second.assignment.publicID, shown: .same, comment: "ok",
+                                                           now: 110) else {
+                Issue.record("the second rater's vote was refused")
+                return
+            }
+            #expect(v.seconds == 9 && v.comment == "ok" && v.choice == .same)
+            #expect(try await s.next(rater: r[2], now: 500) == nil)
+            #expect(try await s.snapshot().votes.count == 1)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases) func aLateVoteCountsWhenNobodyTookTheItem(_ kind: StoreKind) async throws {
+        try await TestStore.with(kind) { s in
+            try await s.create(settings: testSettings(raters: 1, timeout: 100), items: testItems(2))
+            let r = try await addRaters(s, 1)
+            let turn = try #require(try await s.next(rater: r[0], now: 0))
+            // Coming back after the time-out renews the same assignment; the time counts from then.
+            let again = try #require(try await s.next(rater: r[0], now: 300))
+            #expect(again.assignment.publicID == turn.assignment.publicID && again.assignment.shownAt == 300)
+            guard case .accepted(let v) = try await s.vote(rater: r[0], assignment: turn.assignment.publicID, shown: .second, comment: nil,
+                                                           now: 1000) else {
+                Issue.record("a late vote on an item nobody else took was refused")
+                return
+            }
+            #expect(v.seconds == 700)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases) func votesThatDoNotFitChangeNothing(_ kind: StoreKind) async throws {
+        try await TestStore.with(kind) { s in
+            try await s.create(settings: testSettings(raters: 2), items: testItems(3))
+            let r = try await addRaters(s, 3)
+            let mine = try #require(try await s.next(rater: r[0], now: 0))
+            let theirs = try #require(try await s.next(rater: r[1], now: 0))
+            let before = try await s.snapshot()
+            #expect(try await s.vote(rater: r[0], assignment: RatingToken.make(), shown: .first, comment: nil, now: 1) == .unknown)
+            #expect(try await s.vote(rater: r[0], assignment: theirs.assignment.publicID, shown: .first, comment: nil, now: 1) == .unknown)
+            #expect(try await s.vote(rater: 999, assignment: mine.assignment.publicID, shown: .first, comment: nil, now: 1) == .unknown)
+            #expect(try await s.snapshot() == before)
+            guard case .accepted = try await s.vote(rater: r[0], assignment: mine.assignment.publicID, shown: .first, comment: nil, now: 1) else {
+                Issue.record("the right vote was refused")
+                return
+            }
+            let after = try await s.snapshot()
+            #expect(try await s.vote(rater: r[0], assignment: mine.assignment.publicID, shown: .second, comment: nil, now: 2) == .alreadyVoted)
+            #expect(try await s.setExcluded(rater: r[1], true))
+            #expect(try await s.vote(rater: r[1], assignment: theirs.assignment.publicID, shown: .first, comment: nil, now: 2) == .excluded)
+            #expect(try await s.next(rater: r[1], now: 2) == nil)
+            #expect(try await !s.setExcluded(rater: 999, true))
+            var expected = after
+            expected.raters[1].excluded = true
+            #expect(try await s.snapshot() == expected)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases) func anExcludedRatersItemsAreGivenAgain(_ kind: StoreKind) async throws {
+        try await TestStore.with(kind) { s in
+            try await s.create(settings: testSettings(raters: 1), items: testItems(2))
+            let r = try await addRaters(s, 2)
+            for _ in 0..<2 {
+                let turn = try #require(try await s.next(rater: r[0], now: 0))
+                _ = try await s.vote(rater: r[0], assignment: turn.assignment.publicID, shown: .first, comment: nil, now: 1)
+            }
+            #expect(try await s.next(rater: r[1], now: 2) == nil)
+            #expect(try await s.setExcluded(rater: r[0], true))
+            var given: Set<Int> = []
+            while let turn = try await s.next(rater: r[1], now: 3) {
+                given.insert(turn.item.number)
+                _ = try await s.vote(rater: r[1], assignment: turn.assignment.publicID, shown: .second, comment: nil, now: 4)
+            }
+            #expect(given == [1, 2])
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases) func attentionChecksComeEveryKthItemAndQuotasHold(_ kind: StoreKind) async throws {
+        try await TestStore.with(kind) { s in
+            try await s.create(settings: testSettings(raters: 3, attentionEvery: 3, itemsPerRater: 6), items: testItems(10, checks: 2))
+            let r = try await addRaters(s, 1)
+            var sequence: [Bool] = []
+            var totals: Set<Int> = []
+            while let turn = try await s.next(rater: r[0], now: 0) {
+                sequence.append(turn.item.check != nil)
+                totals.insert(turn.progress.total)
+                #expect(turn.progress.done == sequence.count - 1)
+                _ = try await s.vote(rater: r[0], assignment: turn.assignment.publicID, shown: .first, comment: nil, now: 1)
+            }
+            // Positions 3 and 6 are the two checks; the quota of 6 real items ends it.
+            #expect(sequence == [false, false, true, false, false, true, false, false])
+            #expect(totals == [8])
+        }
+    }
+
+    /// One scripted study (raters arriving, voting, timing out, excluded) against each store: the same turns and outcomes.
+    func script(_ s: RatingStore) async throws -> [String] {
+        try await s.create(settings: testSettings(raters: 2, timeout: 50, attentionEvery: 4, itemsPerRater: 5), items: testItems(9, checks: 2))
+        let r = try await addRaters(s, 5)
+        var log: [String] = []
+        var clock = 0.0
+        for step in 0..<60 {
+            clock += 7
+            let rater = r[(step * 3) % 5]
+            if step == 30 { log.append("exclude \(try await s.setExcluded(rater: r[2], true))") }
+            guard let turn = try await s.next(rater: rater, now: clock) else {
+                log.append("\(step) r\(rater) done")
+                continue
+            }
+            log.append("\(step) r\(rater) item \(turn.item.number) swapped \(turn.assignment.swapped) \(turn.progress.done)/\(turn.progress.total)")
+            if step % 5 == 4 { continue }   // walks away: the assignment times out
+            let outcome = try await s.vote(rater: rater, assignment: turn.assignment.publicID, shown: ShownChoice(rawValue: step % 3 + 1)!,
+                                           comment: step % 2 == 0 ? "c\(step)" : nil, now: clock + 1)
+            switch outcome {
+            case .accepted(let v): log.append("  \(v.choice) \(v.seconds)")
+            default: log.append("  \(outcome)")
+            }
+        }
+        let snapshot = try await s.snapshot()
+        log.append("votes \(snapshot.votes.map { "\($0.rater):\($0.item):\($0.choice)" })")
+        log.append("states \(snapshot.assignments.map { "\($0.rater):\($0.item):\($0.state)" })")
+        return log
+    }
+
+    @Test(arguments: [StoreKind.sqlite, .postgres]) func storesAnswerAScriptedStudyAsTheModelDoes(_ kind: StoreKind) async throws {
+        try await TestStore.with(kind) { store in
+            let model = try await script(MemoryRatingStore())
+            let real = try await script(store)
+            #expect(real == model)
+            #expect(model.contains { $0.contains("done") } && model.contains { $0.contains("true") })
+        }
+    }
+}
