@@ -81,10 +81,13 @@ struct TestStore {
             })
         case .postgres:
             guard let url = PostgresForTests.available() else { return nil }
-            let store = PostgresRatingStore(try PostgresLocation(url: url, schema: "mimic_test_" + RatingToken.make().prefix(12)))
+            let location = try PostgresLocation(url: url, schema: "mimic_test_" + RatingToken.make().prefix(12))
+            let store = PostgresRatingStore(location)
             return TestStore(store: store, cleanup: {
-                try? await store.drop()
                 await store.close()
+                let dropper = PostgresRatingStore(location)
+                try? await dropper.drop()
+                await dropper.close()
             })
         }
     }

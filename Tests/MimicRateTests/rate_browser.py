@@ -93,6 +93,9 @@ class Capture:
         for entry in driver.get_log("performance"):
             message = json.loads(entry["message"])["message"]
             method, params = message.get("method"), message.get("params", {})
+            url = (params.get("request") or params.get("response") or {}).get("url", "")
+            if url.startswith("data:"):  # the blank page Chromium opens with, not something a server sent
+                continue
             if method == "Network.requestWillBeSent":
                 self.urls.append(params["request"]["url"])
                 redirect = params.get("redirectResponse")
@@ -271,13 +274,14 @@ def first_rater(driver, link, shots, out, capture, messages):
                 shot = os.path.join(shots, "rater1-item1-phone.png")
                 driver.save_screenshot(shot)
                 out["screenshots"].append(shot)
-                driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                       {"width": PHONE[0], "height": max(PHONE[1], min(g["scrollHeight"], 8000)),
-                                        "deviceScaleFactor": 1, "mobile": True})
-                time.sleep(0.3)
-                shot = os.path.join(shots, "rater1-item1-phone-full.png")
-                driver.save_screenshot(shot)
-                out["screenshots"].append(shot)
+                if g["scrollHeight"] > g["innerHeight"] + 1:  # the whole page too, when it is longer than the screen
+                    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                           {"width": PHONE[0], "height": min(g["scrollHeight"], 8000),
+                                            "deviceScaleFactor": 1, "mobile": True})
+                    time.sleep(0.3)
+                    shot = os.path.join(shots, "rater1-item1-phone-full.png")
+                    driver.save_screenshot(shot)
+                    out["screenshots"].append(shot)
             finally:
                 driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
                 driver.set_window_size(*DESKTOP)

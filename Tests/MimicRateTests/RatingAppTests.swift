@@ -1,0 +1,184 @@
+// The rating app over loopback HTTP, as raters use it: ten raters at once on SQLite and on PostgreSQL finish a
+// 40-item study with exactly three ratings per item from three different raters; `mimic rate serve` killed with
+// SIGKILL mid-study loses no acknowledged vote and assigns nothing twice once restarted; the CLI's bad input gets one
+// line and a non-zero exit.
+import AsyncHTTPClient
+import Foundation
+import MimicCore
+import MimicTestSupport
+import Testing
+@testable import MimicRate
+
+/// Answer files of `count` prompts for two systems, in a scratch folder.
+struct AnswerFiles {
+    let dir: URL
+    let a: String
+    let b: String
+
+    init(count: Int, names: (String, String) = ("student.jsonl", "teacher.jsonl"), hostile: String? = nil) throws {
+        dir = try Scratch.folder("mimic-rate")
+        a = dir.path + "/" + names.0
+        b = dir.path + "/" + names.1
+        func line(_ k: Int, _ answer: String) -> String {
+            let record: [String: Any] = ["messages": [["role": "user", "content": "Question \(k): what is \(k) + \(k)?"],
+                                                      ["role": "assistant", "content": answer]], "meta": ["id": "q\(k)"]]
+            return String(decoding: try! JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]), as: UTF8.self)
+        }
+        try (1...count).map { line($0, $0 == 1 && hostile != nil ? hostile! : "It is \(2 * $0).") }.joined(separator: "\n")
+            .write(toFile: a, atomically: true, encoding: .utf8)
+        try (1...count).map { line($0, "The answer is \(2 * $0): adding \($0) to itself doubles it.") }.joined(separator: "\n")
+            .write(toFile: b, atomically: true, encoding: .utf8)
+    }
+}
+
+/// Assignments whose votes were acknowledged.
+actor Acknowledged {
+    var ids: [String] = []
+    func add(_ id: String) { ids.append(id) }
+}
+
+@Suite(.serialized) struct RatingAppTests {
+    @Test(arguments: [StoreKind.sqlite, .postgres]) func tenRatersAtOnceGiveEveryItemExactlyThreeRatings(_ kind: StoreKind) async throws {
+        try await TestStore.with(kind) { store in
+            try await store.create(settings: testSettings(raters: 3, timeout: 600), items: testItems(40))
+            let tokens = try await RatingStudy.invite(store, count: 10)
+            let server = try await RatingServer.start(store: store)
+            let client = rawClient()
+            do {
+                let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for token in tokens {
+                        group.addTask {
+                            let rater = HTTPRater(client: client, base: server.baseURL, token: token)
+                            try await rater.begin()
+                            return try await rater.rateAll()
+                        }
+                    }
+                    return try await group.reduce(into: [Int]()) { $0.append($1) }
+                }
+                #expect(counts.reduce(0, +) == 120)
+                let snapshot = try await store.snapshot()
+                checkRatings(snapshot, exactly: 3, items: 40)
+                #expect(snapshot.votes.count == 120)
+                // Every rater now gets the completion page with the code.
+                let done = try await HTTPRater(client: client, base: server.baseURL, token: tokens[0]).get("/r/\(tokens[0])")
+                #expect(done.isComplete && done.body.contains("DONE-123"))
+            } catch {
+                try? await client.shutdown()
+                await server.stop()
+                throw error
+            }
+            try await client.shutdown()
+            await server.stop()
+        }
+    }
+
+    /// Starts `mimic rate serve STUDY --port 0`; the process and its base URL.
+    func serve(_ study: String) throws -> (Process, String) {
+        let process = Process()
+        process.executableURL = try MimicBinary.url()
+        process.arguments = ["rate", "serve", study, "--port", "0"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line += chunk
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let r = text.range(of: "http://[^ ]+", options: .regularExpression) else {
+            process.terminate()
+            throw RatingStoreError("mimic rate serve printed: \(text)")
+        }
+        return (process, String(text[r]))
+    }
+
+    @Test func theServerKilledMidStudyLosesNoAcknowledgedVote() async throws {
+        let files = try AnswerFiles(count: 40)
+        defer { Scratch.remove(files.dir) }
+        var config = RatingCreateConfig()
+        config.a = [files.a]
+        config.b = files.b
+        config.out = files.dir.path + "/study"
+        config.attention = 0
+        config.seed = 5
+        _ = try await RatingStudy.create(config)
+        let links = try await RatingStudy.invite(folder: config.out, count: 10, baseURL: "http://unused")
+        let tokens = links.map { String($0.split(separator: "/").last!) }
+        let acknowledged = Acknowledged()
+        let client = rawClient()
+        defer { try? client.syncShutdown() }
+
+        // Ten raters until about 40 votes are acknowledged, then SIGKILL.
+        let (first, base) = try serve(config.out)
+        await withTaskGroup(of: Void.self) { group in
+            for token in tokens {
+                group.addTask {
+                    let rater = HTTPRater(client: client, base: base, token: token)
+                    _ = try? await rater.begin()
+                    _ = try? await rater.rateAll(acknowledged: { await acknowledged.add($0) })
+                }
+            }
+            group.addTask {
+                while await acknowledged.ids.count < 40 { try? await Task.sleep(for: .milliseconds(5)) }
+                kill(first.processIdentifier, SIGKILL)
+            }
+        }
+        first.waitUntilExit()
+        #expect(first.terminationReason == .uncaughtSignal)
+        let beforeRestart = await acknowledged.ids
+        #expect(beforeRestart.count >= 40 && beforeRestart.count < 120, "\(beforeRestart.count) votes before the kill")
+
+        // Restarted: every acknowledged vote is there; the raters finish the study.
+        let (second, base2) = try serve(config.out)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for token in tokens {
+                group.addTask {
+                    let rater = HTTPRater(client: client, base: base2, token: token)
+                    try await rater.begin()
+                    try await rater.rateAll(acknowledged: { await acknowledged.add($0) })
+                }
+            }
+            try await group.waitForAll()
+        }
+        second.terminate()
+        second.waitUntilExit()
+        let store = try RatingStudy.open(config.out)
+        let snapshot = try await store.snapshot()
+        await store.close()
+        let done = Set(snapshot.assignments.filter { a in a.state == .done && snapshot.votes.contains { $0.assignment == a.id } }.map(\.publicID))
+        let acked = await acknowledged.ids
+        #expect(Set(acked).isSubset(of: done), "acknowledged votes missing: \(Set(acked).subtracting(done).count)")
+        #expect(acked.count == 120 && snapshot.votes.count == 120)
+        checkRatings(snapshot, exactly: 3, items: 40)
+    }
+
+    @Test func theCommandsSayWhatIsWrongInOneLine() async throws {
+        let files = try AnswerFiles(count: 3)
+        defer { Scratch.remove(files.dir) }
+        let cases: [([String], String)] = [
+            (["rate", "create", "--a", files.dir.path + "/missing.jsonl", "--b", files.b, "--out", files.dir.path + "/s"], "a[0]: is "),
+            (["rate", "create", "--a", files.a, "--b", files.b, "--out", files.dir.path + "/s", "--raters-per-item", "0"], "raters_per_item"),
+            (["rate", "create", "--a", files.a, "--b", files.b, "--out", files.dir.path + "/s", "--postgres", "mysql://x"], "postgres://"),
+            (["rate", "report", files.dir.path], "no rating study here"),
+            (["rate", "serve", files.dir.path + "/nothing"], "no rating study here"),
+            (["rate", "invite", files.dir.path, "--count", "2"], "no rating study here"),
+        ]
+        for (arguments, expected) in cases {
+            let process = Process()
+            process.executableURL = try MimicBinary.url()
+            process.arguments = arguments
+            let err = Pipe()
+            process.standardError = err
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus != 0, "\(arguments)")
+            #expect(text.contains(expected) && text.split(separator: "\n").count == 1, "\(arguments): \(text)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: files.dir.path + "/s/study.json"))
+    }
+}
