@@ -113,7 +113,7 @@ public struct RatingApp: Sendable {
             response.headers[.contentSecurityPolicy] =
                 "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
             response.headers[.xContentTypeOptions] = "nosniff"
-            response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+            response.headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
             response.headers[.cacheControl] = "no-store"
             response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
             return response
@@ -186,7 +186,7 @@ public struct RatingApp: Sendable {
         guard let assignment = form["assignment"], RatingToken.isWellFormed(Substring(assignment)) else {
             throw Refusal(.badRequest, "The vote names no item.")
         }
-        guard let choice = form["choice"].flatMap(Int.init).flatMap(ShownChoice.init(rawValue:)) else {
+        guard let text = form["choice"], ["1", "2", "3"].contains(text), let choice = Int(text).flatMap(ShownChoice.init(rawValue:)) else {
             throw Refusal(.badRequest, "Choose 1 (Output 1 is better), 2 (Output 2 is better) or 3 (same quality).")
         }
         let comment = form["comment"].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
@@ -261,14 +261,15 @@ public struct RatingApp: Sendable {
         if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], site != "same-origin", site != "none" {
             throw Refusal(.forbidden, "Forms are accepted from this site only.")
         }
+        // The pages' Referrer-Policy (same-origin) makes browsers send the real Origin with their forms.
         if let origin = request.headers[.origin] {
             let host = request.head.authority ?? ""
             guard origin == "http://\(host)" || origin == "https://\(host)" else {
                 throw Refusal(.forbidden, "Forms are accepted from this site only.")
             }
         }
-        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-        guard type == "application/x-www-form-urlencoded" else {
+        let type = request.headers[.contentType]?.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? []
+        guard type.first == "application/x-www-form-urlencoded", type.dropFirst().allSatisfy({ $0 == "charset=utf-8" }) else {
             throw Refusal(.unsupportedMediaType, "Send the form as application/x-www-form-urlencoded.")
         }
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBody {
@@ -280,6 +281,8 @@ public struct RatingApp: Sendable {
             buffer = try await request.collectBody(upTo: maxBody)
         } catch is NIOTooManyBytesError {
             throw Refusal(.contentTooLarge, "The form is larger than \(maxBody) bytes.")
+        } catch {
+            throw Refusal(.badRequest, "The form is not well formed.")
         }
         guard let body = String(validating: buffer.readableBytesView, as: UTF8.self) else {
             throw Refusal(.badRequest, "The form is not UTF-8.")

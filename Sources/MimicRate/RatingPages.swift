@@ -113,7 +113,7 @@ enum RatingPages {
             a median under \(String(format: "%.1f", s.fastSeconds)) s per item.</p>
             <h2>Raters</h2>
             <table id="raters"><tr><th>rater</th><th>Prolific id</th><th>started</th><th>votes</th><th>attention</th>
-            <th>median s</th><th>agrees with others</th><th>flags</th><th></th><th></th></tr>
+            <th>median s</th><th>agrees with others</th><th>flags</th><th>status</th><th></th></tr>
             \(raterRows.joined(separator: "\n"))</table>
             <h2>Items</h2>
             <table id="items"><tr><th>#</th><th>id</th><th>A</th><th>B</th><th>ratings</th></tr>
@@ -125,8 +125,8 @@ enum RatingPages {
         *{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,sans-serif;color:#1b1b1b;background:#f6f6f4}
         main{max-width:1100px;margin:0 auto;padding:16px}h1{font-size:1.5em}h2{font-size:1.05em;margin:0 0 6px}
         header{display:flex;gap:12px;align-items:center;margin-bottom:12px}progress{flex:1;height:10px}
-        .text{white-space:pre-wrap;overflow-wrap:anywhere;margin:0}
-        .prompt,.output,.instructions{background:#fff;border:1px solid #ddd;border-radius:8px;padding:12px;margin-bottom:12px}
+        .text{white-space:pre-wrap;overflow-wrap:anywhere;margin:0}.instructions p.text+p.text{margin-top:.8em}
+        .prompt,.output,.instructions{background:#fff;border:1px solid #ddd;border-radius:8px;padding:12px;margin-bottom:12px}.outputs .output{margin-bottom:0}.outputs{margin-bottom:12px}
         .outputs{display:grid;grid-template-columns:1fr 1fr;gap:12px}
         @media (max-width:700px){.outputs{grid-template-columns:1fr}.choices{flex-direction:column}}
         label{display:block;font-size:.9em;color:#555}textarea{width:100%;font:inherit;margin-bottom:8px}

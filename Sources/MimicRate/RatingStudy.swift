@@ -181,7 +181,7 @@ public enum RatingStudy {
         let settings = RatingSettings(
             seed: config.seed, ratersPerItem: config.ratersPerItem, instructions: instructions, timeoutSeconds: config.timeout,
             fastSeconds: config.fastSeconds, itemsPerRater: config.itemsPerRater,
-            attentionEvery: checks > 0 ? max(2, Int((1 / config.attention).rounded())) : 0,
+            attentionEvery: attentionEvery(regular: min(config.itemsPerRater ?? regular, regular), checks: checks),
             completionCode: config.completionCode ?? String(RatingToken.make().prefix(10)).uppercased(), prolific: config.prolific,
             adminTokenHash: RatingToken.hash(adminToken), secret: RatingToken.make())
         try FileManager.default.createDirectory(atPath: config.out, withIntermediateDirectories: true)
@@ -209,6 +209,12 @@ public enum RatingStudy {
         return RatingCreated(folder: config.out, adminToken: adminToken, items: regular, checks: checks,
                              store: file.postgres.map { "\($0) (schema \(file.schema ?? ""))" } ?? resolve(file.sqlite ?? "", in: config.out),
                              notes: notes)
+    }
+
+    /// Every how many items a check comes so that all `checks` fit among a rater's `regular` items, spread evenly
+    /// (0 for no checks): 40 items and 4 checks give one every 11th item.
+    static func attentionEvery(regular: Int, checks: Int) -> Int {
+        checks > 0 ? max(2, (regular + checks) / checks) : 0
     }
 
     static func resolve(_ path: String, in folder: String) -> String { path.hasPrefix("/") ? path : folder + "/" + path }

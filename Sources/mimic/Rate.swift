@@ -11,7 +11,7 @@ struct RateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rate",
         abstract: "Blind pairwise human ratings: make a study, invite raters, serve the rating app, report.",
-        subcommands: [RateCreate.self, RateInvite.self, RateServe.self, RateReport.self, RateExport.self])
+        subcommands: [RateCreate.self, RateInvite.self, RateServe.self, RateReport.self, RateExport.self, RateBench.self])
 }
 
 struct RateCreate: AsyncParsableCommand, Encodable {
@@ -111,5 +111,29 @@ struct RateExport: AsyncParsableCommand {
     func run() async throws {
         let n = try await RatingReporting.export(study: study, to: out)
         print("wrote \(n) votes to \(out).csv and \(out).jsonl")
+    }
+}
+
+struct RateBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Simulated raters on loopback: votes per second and the latency of voting and fetching the next item.")
+
+    @Option(help: "Simulated raters at once (default 200).") var raters = 200
+    @Option(help: "Items in the study (default 2000).") var items = 2000
+    @Option(help: "Ratings per item (default 3).") var ratersPerItem = 3
+    @Option(help: "Run against a PostgreSQL server (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE) instead of SQLite.") var postgres: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        var config = RatingBenchConfig()
+        config.raters = raters
+        config.items = items
+        config.ratersPerItem = ratersPerItem
+        config.postgres = postgres
+        let r = try await RatingBench.run(config)
+        print(json ? String(decoding: try AtomicFile.jsonData(r), as: UTF8.self)
+              : String(format: "%@: %d raters, %d votes in %.2f s: %.0f votes/s; vote + next item: median %.1f ms, p99 %.1f ms",
+                       r.store, r.raters, r.votes, r.seconds, r.votesPerSecond, r.medianMilliseconds, r.p99Milliseconds))
     }
 }

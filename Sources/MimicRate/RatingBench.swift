@@ -1,0 +1,132 @@
+// `mimic rate bench`: simulated raters on loopback, each voting and fetching its next item as a browser does (POST the
+// vote, read the 303, GET the next page), against a fresh study in SQLite or PostgreSQL. Reports votes per second and
+// the latency of "vote and fetch the next item" (median, 99th percentile). The raters run in the same process as the
+// server, so on a small machine they share its cores.
+import AsyncHTTPClient
+import Foundation
+import MimicCore
+import MimicMetrics
+import NIOCore
+import NIOHTTP1
+
+/// What `mimic rate bench` is configured by.
+public struct RatingBenchConfig: Sendable {
+    public var raters = 200
+    public var items = 2000
+    public var ratersPerItem = 3
+    /// A PostgreSQL URL (default: SQLite in a temporary folder).
+    public var postgres: String?
+
+    public init() {}
+}
+
+/// What one run measured.
+public struct RatingBenchResult: Codable, Sendable {
+    public var store: String
+    public var raters: Int
+    public var votes: Int
+    public var seconds: Double
+    public var votesPerSecond: Double
+    public var medianMilliseconds: Double
+    public var p99Milliseconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case store, raters, votes, seconds
+        case votesPerSecond = "votes_per_second", medianMilliseconds = "median_ms", p99Milliseconds = "p99_ms"
+    }
+}
+
+public enum RatingBench {
+    /// Runs the benchmark once.
+    public static func run(_ config: RatingBenchConfig) async throws -> RatingBenchResult {
+        guard config.raters >= 1, config.items >= 1, config.ratersPerItem >= 1 else {
+            throw ConfigError(field: "raters", problem: "raters, items and raters per item must be 1 or more")
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-rate-bench-\(RatingToken.make().prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store: RatingStore
+        var location: PostgresLocation?
+        if let url = config.postgres {
+            location = try PostgresLocation(url: url, schema: "mimic_rate_bench_" + RatingToken.make().prefix(8))
+            store = PostgresRatingStore(location!, connections: 16)
+        } else {
+            store = try SQLiteRatingStore(path: dir + "/ratings.sqlite")
+        }
+        let items = (1...config.items).map { k in
+            RatingItem(number: k, id: "q\(k)", prompt: "Question \(k): explain something in a few sentences.",
+                       answerA: String(repeating: "An answer of some length. ", count: 20),
+                       answerB: String(repeating: "Another answer, a bit longer. ", count: 25), systemA: "a", systemB: "b")
+        }
+        let settings = RatingSettings(seed: 1, ratersPerItem: config.ratersPerItem, instructions: "Rate.", timeoutSeconds: 600,
+                                      fastSeconds: 0, itemsPerRater: nil, attentionEvery: 0, completionCode: "BENCH", prolific: false,
+                                      adminTokenHash: RatingToken.hash(RatingToken.make()), secret: RatingToken.make())
+        try await store.create(settings: settings, items: items)
+        let tokens = try await RatingStudy.invite(store, count: config.raters)
+        let server = try await RatingServer.start(store: store)
+        var clientConfig = HTTPClient.Configuration()
+        clientConfig.redirectConfiguration = .disallow
+        clientConfig.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = config.raters
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfig)
+        let base = server.baseURL
+        func get(_ path: String) async throws -> String {
+            let response = try await client.execute(HTTPClientRequest(url: base + path), timeout: .seconds(60))
+            return String(buffer: try await response.body.collect(upTo: 1 << 22))
+        }
+        func post(_ path: String, _ body: String) async throws -> Int {
+            var request = HTTPClientRequest(url: base + path)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            request.body = .bytes(ByteBuffer(string: body))
+            let response = try await client.execute(request, timeout: .seconds(60))
+            _ = try await response.body.collect(upTo: 1 << 20)
+            return Int(response.status.code)
+        }
+        func field(_ page: String, _ name: String) -> String? {
+            guard let r = page.range(of: "name=\"\(name)\" value=\"") else { return nil }
+            return String(page[r.upperBound...].prefix { $0 != "\"" })
+        }
+        do {
+            // Each rater reads the instructions and gets a first item before the clock starts.
+            var pages: [String] = []
+            for token in tokens {
+                let intro = try await get("/r/\(token)")
+                _ = try await post("/r/\(token)/start", "csrf=\(field(intro, "csrf") ?? "")")
+                pages.append(try await get("/r/\(token)"))
+            }
+            let start = DispatchTime.now().uptimeNanoseconds
+            let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+                for (token, first) in zip(tokens, pages) {
+                    group.addTask {
+                        var page = first, times: [Double] = []
+                        while let assignment = field(page, "assignment"), let csrf = field(page, "csrf") {
+                            let t0 = DispatchTime.now().uptimeNanoseconds
+                            let status = try await post("/r/\(token)/vote", "csrf=\(csrf)&assignment=\(assignment)&choice=\(times.count % 3 + 1)")
+                            guard status == 303 else { throw RatingStoreError("a vote was answered \(status)") }
+                            page = try await get("/r/\(token)")
+                            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+                        }
+                        return times
+                    }
+                }
+                return try await group.reduce(into: [Double]()) { $0 += $1 }
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            try await client.shutdown()
+            await server.stop()
+            if let location {
+                let dropper = PostgresRatingStore(location)
+                try? await dropper.drop()
+                await dropper.close()
+            }
+            let sorted = latencies.sorted()
+            return RatingBenchResult(store: location.map { "postgres \($0.host):\($0.port)" } ?? "sqlite", raters: config.raters,
+                                     votes: latencies.count, seconds: seconds, votesPerSecond: Double(latencies.count) / seconds,
+                                     medianMilliseconds: Bootstrap.percentile(sorted, 0.5), p99Milliseconds: Bootstrap.percentile(sorted, 0.99))
+        } catch {
+            try? await client.shutdown()
+            await server.stop()
+            throw error
+        }
+    }
+}
