@@ -23,6 +23,7 @@ ALLOWED = {
     "MimicStages": {"MimicCore", "MimicMetrics", "MimicTeacher", "MimicModels", "MimicTokenizers", "MimicTensor",
                     "MimicTrain", "MimicData", "MimicEval", "MimicServer"},
     "MimicStudy": {"MimicCore", "MimicMetrics", "MimicTeacher", "MimicModels", "MimicTrain", "MimicEval", "MimicStages"},
+    "MimicRate": {"MimicCore", "MimicMetrics", "MimicData"},
     "mimic": None,  # the executable may import every library
 }
 

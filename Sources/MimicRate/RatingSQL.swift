@@ -55,7 +55,8 @@ struct RatingSQL: Sendable {
             "CREATE TABLE {p}settings (id INTEGER PRIMARY KEY, json TEXT NOT NULL)",
             """
             CREATE TABLE {p}items (id BIGINT PRIMARY KEY, item_key TEXT NOT NULL, prompt TEXT NOT NULL, answer_a TEXT NOT NULL,
-                answer_b TEXT NOT NULL, system_a TEXT NOT NULL, system_b TEXT NOT NULL, check_kind TEXT)
+                answer_b TEXT NOT NULL, system_a TEXT NOT NULL, system_b TEXT NOT NULL, check_kind TEXT,
+                filled INTEGER NOT NULL DEFAULT 0, held INTEGER NOT NULL DEFAULT 0)
             """,
             """
             CREATE TABLE {p}raters (id \(keyType), token_hash TEXT NOT NULL UNIQUE, csrf TEXT NOT NULL, external_id TEXT,
@@ -67,6 +68,8 @@ struct RatingSQL: Sendable {
                 expires_at DOUBLE PRECISION NOT NULL, state TEXT NOT NULL, UNIQUE (rater_id, item_id))
             """,
             "CREATE INDEX {p_}assignments_item ON {p}assignments (item_id, state)",
+            "CREATE INDEX {p_}assignments_open ON {p}assignments (state, expires_at)",
+            "CREATE INDEX {p_}assignments_rater ON {p}assignments (rater_id, state)",
             """
             CREATE TABLE {p}votes (assignment_id BIGINT PRIMARY KEY REFERENCES {p}assignments (id), rater_id BIGINT NOT NULL,
                 item_id BIGINT NOT NULL, choice TEXT NOT NULL, shown INTEGER NOT NULL, comment TEXT, seconds DOUBLE PRECISION NOT NULL,
@@ -166,6 +169,12 @@ struct RatingSQL: Sendable {
             """), [.int(item), .int(except), .double(now)]).first?.first?.int ?? 0
     }
 
+    /// Marks an open assignment abandoned and gives its place back.
+    func abandon(_ s: RatingSQLSession, _ a: AssignmentRecord) async throws {
+        try await s.run(sql("UPDATE {p}assignments SET state = 'abandoned' WHERE id = ?"), [.int(a.id)])
+        try await s.run(sql("UPDATE {p}items SET held = held - 1 WHERE id = ?"), [.int(a.item)])
+    }
+
     func item(_ s: RatingSQLSession, _ id: Int) async throws -> RatingItem {
         guard let row = try await s.rows(sql("SELECT \(Self.itemColumns) FROM {p}items WHERE id = ?"), [.int(id)]).first else {
             throw RatingStoreError("item \(id) is missing")
@@ -195,7 +204,7 @@ struct RatingSQL: Sendable {
                                 [.double(open.shownAt), .double(open.expiresAt), .int(open.id)])
                 return RatingTurn(assignment: open, item: item, progress: progress)
             }
-            try await s.run(sql("UPDATE {p}assignments SET state = 'abandoned' WHERE id = ?"), [.int(open.id)])
+            try await abandon(s, open)
         }
         if RatingRules.quotaReached(doneRegular: doneRegular, settings: settings) { return nil }
         let salt = SQLValue.int(RatingOrder.salt(seed: settings.seed, rater: rater))
@@ -208,16 +217,17 @@ struct RatingSQL: Sendable {
                 """), [.int(rater), salt]).first?.first?.int
         }
         if chosen == nil {
+            // Ratings an item holds: its counters, less its open assignments that have timed out (few; by index).
             chosen = try await s.rows(sql("""
-                SELECT id FROM (
-                    SELECT i.id AS id, (SELECT COUNT(*) FROM {p}assignments a JOIN {p}raters r ON r.id = a.rater_id
-                        WHERE a.item_id = i.id AND r.excluded = 0
-                        AND (a.state = 'done' OR (a.state = 'open' AND a.expires_at > ?))) AS taken
-                    FROM {p}items i WHERE i.check_kind IS NULL AND \(unseen)) t
-                WHERE taken < ? ORDER BY taken DESC, \(RatingOrder.rankSQL("id")), id LIMIT 1
-                """), [.double(now), .int(rater), .int(settings.ratersPerItem), salt]).first?.first?.int
+                SELECT i.id, i.filled + i.held - COALESCE(e.n, 0) AS taken FROM {p}items i
+                LEFT JOIN (SELECT a.item_id AS item_id, COUNT(*) AS n FROM {p}assignments a JOIN {p}raters r ON r.id = a.rater_id
+                           WHERE a.state = 'open' AND a.expires_at <= ? AND r.excluded = 0 GROUP BY a.item_id) e ON e.item_id = i.id
+                WHERE i.check_kind IS NULL AND i.filled + i.held - COALESCE(e.n, 0) < ? AND \(unseen)
+                ORDER BY taken DESC, \(RatingOrder.rankSQL("i.id")), i.id LIMIT 1
+                """), [.double(now), .int(settings.ratersPerItem), .int(rater), salt]).first?.first?.int
         }
         guard let itemID = chosen else { return nil }
+        try await s.run(sql("UPDATE {p}items SET held = held + 1 WHERE id = ?"), [.int(itemID)])
         let publicID = RatingToken.make()
         let swapped = RatingOrder.swapped(seed: settings.seed, rater: rater, item: itemID)
         let rows = try await s.rows(sql("""
@@ -242,13 +252,14 @@ struct RatingSQL: Sendable {
         case .open:
             if a.expiresAt <= now, try await item(s, a.item).check == nil,
                try await taken(s, item: a.item, except: a.id, now: now) >= settings.ratersPerItem {
-                try await s.run(sql("UPDATE {p}assignments SET state = 'abandoned' WHERE id = ?"), [.int(a.id)])
+                try await abandon(s, a)
                 return .expired
             }
         }
         let v = VoteRecord(assignment: a.id, rater: rater, item: a.item, choice: shown.choice(swapped: a.swapped), shown: shown,
                            comment: comment, seconds: max(0, now - a.shownAt), createdAt: now)
         try await s.run(sql("UPDATE {p}assignments SET state = 'done' WHERE id = ?"), [.int(a.id)])
+        try await s.run(sql("UPDATE {p}items SET held = held - 1, filled = filled + 1 WHERE id = ?"), [.int(a.item)])
         try await s.run(sql("INSERT INTO {p}votes (\(Self.voteColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
                         [.int(v.assignment), .int(v.rater), .int(v.item), .text(v.choice.rawValue), .int(v.shown.rawValue),
                          .optional(v.comment), .double(v.seconds), .double(v.createdAt)])
@@ -258,6 +269,15 @@ struct RatingSQL: Sendable {
     func setExcluded(_ s: RatingSQLSession, rater: Int, _ excluded: Bool) async throws -> Bool {
         guard try await self.rater(s, id: rater) != nil else { return false }
         try await s.run(sql("UPDATE {p}raters SET excluded = ? WHERE id = ?"), [.int(excluded ? 1 : 0), .int(rater)])
+        // The counters of the rater's items, recounted without (or with) them.
+        try await s.run(sql("""
+            UPDATE {p}items SET
+                filled = (SELECT COUNT(*) FROM {p}assignments a JOIN {p}raters r ON r.id = a.rater_id
+                          WHERE a.item_id = {p}items.id AND a.state = 'done' AND r.excluded = 0),
+                held = (SELECT COUNT(*) FROM {p}assignments a JOIN {p}raters r ON r.id = a.rater_id
+                        WHERE a.item_id = {p}items.id AND a.state = 'open' AND r.excluded = 0)
+            WHERE id IN (SELECT item_id FROM {p}assignments WHERE rater_id = ?)
+            """), [.int(rater)])
         return true
     }
 

@@ -60,6 +60,23 @@ public final class SQLiteRatingStore: RatingStore, @unchecked Sendable {
         self.path = path
     }
 
+    /// One-statement reads on a reader connection, beside the writer.
+    private struct ReadSession: RatingSQLSession {
+        let pool: DatabasePool
+
+        func rows(_ sql: String, _ args: [SQLValue]) async throws -> [[SQLValue]] {
+            try await pool.read { db in
+                try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args.map(\.databaseValue))).map { row in
+                    (0..<row.count).map { SQLValue(row[$0] as DatabaseValue) }
+                }
+            }
+        }
+
+        func run(_ sql: String, _ args: [SQLValue]) async throws {
+            throw RatingStoreError("a read session cannot write")
+        }
+    }
+
     private struct Session: RatingSQLSession {
         let pool: DatabasePool
 
@@ -115,7 +132,7 @@ public final class SQLiteRatingStore: RatingStore, @unchecked Sendable {
     }
 
     public func rater(tokenHash: String) async throws -> RaterRecord? {
-        try await transaction { try await statements.rater($0, tokenHash: tokenHash) }
+        try await statements.rater(ReadSession(pool: pool), tokenHash: tokenHash)
     }
 
     public func start(rater: Int, now: Double) async throws {
@@ -275,12 +292,13 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
     }
 
     /// Runs `body` in one transaction that holds the study's advisory lock (assignment decisions are serialised).
-    private func transaction<T: Sendable>(_ body: @escaping @Sendable (RatingSQLSession) async throws -> T) async throws -> T {
+    private func transaction<T: Sendable>(locking: Bool = true,
+                                          _ body: @escaping @Sendable (RatingSQLSession) async throws -> T) async throws -> T {
         let logger = self.logger, key = Int(truncatingIfNeeded: SplitMix64.mix(UInt64(truncatingIfNeeded: location.schema.hashValueStable)))
         do {
             return try await client.withTransaction(logger: logger) { connection in
                 let session = Session(connection: connection, logger: logger)
-                try await session.run("SELECT pg_advisory_xact_lock(?)", [.int(key)])
+                if locking { try await session.run("SELECT pg_advisory_xact_lock(?)", [.int(key)]) }
                 return try await body(session)
             }
         } catch let error as RatingStoreError {
@@ -331,7 +349,7 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
 
     public func rater(tokenHash: String) async throws -> RaterRecord? {
         let statements = self.statements
-        return try await transaction { try await statements.rater($0, tokenHash: tokenHash) }
+        return try await transaction(locking: false) { try await statements.rater($0, tokenHash: tokenHash) }
     }
 
     public func start(rater: Int, now: Double) async throws {
@@ -360,7 +378,11 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
 
     public func snapshot() async throws -> RatingSnapshot {
         let statements = self.statements
-        return try await transaction { try await statements.snapshot($0) }
+        return try await transaction(locking: false) { s in
+            // One consistent view of every table, without holding up the raters.
+            try await s.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", [])
+            return try await statements.snapshot(s)
+        }
     }
 
     /// Drops the study's schema and everything in it (tests use it to clean up).
