@@ -16,6 +16,10 @@ public struct RatingBenchConfig: Sendable {
     public var ratersPerItem = 3
     /// A PostgreSQL URL (default: SQLite in a temporary folder).
     public var postgres: String?
+    /// Each rater's mean pause before a vote, in milliseconds (drawn from an exponential distribution; 0: none, so the
+    /// raters keep the server saturated and the latency is queueing, by Little's law raters / throughput).
+    public var thinkMilliseconds: Double = 0
+    public var seed: UInt64 = 1
 
     public init() {}
 }
@@ -24,6 +28,7 @@ public struct RatingBenchConfig: Sendable {
 public struct RatingBenchResult: Codable, Sendable {
     public var store: String
     public var raters: Int
+    public var thinkMilliseconds: Double
     public var votes: Int
     public var seconds: Double
     public var votesPerSecond: Double
@@ -32,6 +37,7 @@ public struct RatingBenchResult: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case store, raters, votes, seconds
+        case thinkMilliseconds = "think_ms"
         case votesPerSecond = "votes_per_second", medianMilliseconds = "median_ms", p99Milliseconds = "p99_ms"
     }
 }
@@ -41,6 +47,9 @@ public enum RatingBench {
     public static func run(_ config: RatingBenchConfig) async throws -> RatingBenchResult {
         guard config.raters >= 1, config.items >= 1, config.ratersPerItem >= 1 else {
             throw ConfigError(field: "raters", problem: "raters, items and raters per item must be 1 or more")
+        }
+        guard config.thinkMilliseconds >= 0, config.thinkMilliseconds.isFinite else {
+            throw ConfigError(field: "think_ms", problem: "must be 0 or more milliseconds")
         }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-rate-bench-\(RatingToken.make().prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -96,10 +105,15 @@ public enum RatingBench {
             }
             let start = DispatchTime.now().uptimeNanoseconds
             let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-                for (token, first) in zip(tokens, pages) {
+                for (k, (token, first)) in zip(tokens, pages).enumerated() {
                     group.addTask {
                         var page = first, times: [Double] = []
+                        var rng = SplitMix64(seed: config.seed, stream: UInt64(k))
                         while let assignment = field(page, "assignment"), let csrf = field(page, "csrf") {
+                            if config.thinkMilliseconds > 0 {
+                                let pause = -log(1 - rng.nextUnit()) * config.thinkMilliseconds
+                                try await Task.sleep(nanoseconds: UInt64(pause * 1e6))
+                            }
                             let t0 = DispatchTime.now().uptimeNanoseconds
                             let status = try await post("/r/\(token)/vote", "csrf=\(csrf)&assignment=\(assignment)&choice=\(times.count % 3 + 1)")
                             guard status == 303 else { throw RatingStoreError("a vote was answered \(status)") }
@@ -113,15 +127,11 @@ public enum RatingBench {
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             try await client.shutdown()
+            if let postgres = store as? PostgresRatingStore { try? await postgres.drop() }
             await server.stop()
-            if let location {
-                let dropper = PostgresRatingStore(location)
-                try? await dropper.drop()
-                await dropper.close()
-            }
             let sorted = latencies.sorted()
             return RatingBenchResult(store: location.map { "postgres \($0.host):\($0.port)" } ?? "sqlite", raters: config.raters,
-                                     votes: latencies.count, seconds: seconds, votesPerSecond: Double(latencies.count) / seconds,
+                                     thinkMilliseconds: config.thinkMilliseconds, votes: latencies.count, seconds: seconds, votesPerSecond: Double(latencies.count) / seconds,
                                      medianMilliseconds: Bootstrap.percentile(sorted, 0.5), p99Milliseconds: Bootstrap.percentile(sorted, 0.99))
         } catch {
             try? await client.shutdown()

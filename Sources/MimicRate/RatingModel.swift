@@ -222,6 +222,7 @@ public struct RatingSnapshot: Codable, Sendable, Hashable {
     public var items: [RatingItem]
     public var raters: [RaterRecord]
     public var assignments: [AssignmentRecord]
+    /// Ordered by assignment (every store gives them in this order).
     public var votes: [VoteRecord]
 
     public init(settings: RatingSettings, items: [RatingItem], raters: [RaterRecord], assignments: [AssignmentRecord],

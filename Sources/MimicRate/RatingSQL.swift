@@ -39,36 +39,77 @@ protocol RatingSQLSession {
     func rows(_ sql: String, _ args: [SQLValue]) async throws -> [[SQLValue]]
     /// Runs a statement.
     func run(_ sql: String, _ args: [SQLValue]) async throws
+    /// Makes the rest of this transaction the only one of its study that decides assignments (PostgreSQL takes the
+    /// study's advisory lock; SQLite's transactions are one at a time already).
+    func exclusive() async throws
+}
+
+/// A map filled as it is used, safe across tasks: items (they never change once a study is made, so each is read from
+/// the store once per process) and statements' texts (each rewritten for its store once).
+final class MemoCache<Key: Hashable, Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Key: Value] = [:]
+
+    subscript(key: Key) -> Value? {
+        get { lock.withLock { values[key] } }
+        set { lock.withLock { values[key] = newValue } }
+    }
+
+    /// The value of `key`, made by `make` the first time.
+    func value(_ key: Key, _ make: (Key) -> Value) -> Value {
+        if let v = self[key] { return v }
+        let v = make(key)
+        self[key] = v
+        return v
+    }
 }
 
 /// The statements and steps, for tables named with `prefix`.
+///
+/// How the SQL stores keep a request cheap (the memory store computes the same rules directly):
+/// - an item's ratings are two counters in a narrow `slots` table: `filled` (votes of raters not excluded) and `held`
+///   (open assignments of raters not excluded that have not been released), so the ratings an item holds are
+///   `filled + held` and choosing the next item reads only that table;
+/// - an open assignment whose time is up is *released* (`released = 1`, `held` less one) by the next `next` of any
+///   rater; it stays the rater's until someone else fills its item, as the rules say, and is held again if the rater
+///   comes back while there is room;
+/// - each rater's `done` and `done_regular` are counters on their row; items are cached after their first read.
 struct RatingSQL: Sendable {
     /// Put before each table name (`""` for SQLite, `"schema".` for PostgreSQL).
     let prefix: String
     /// The column type of a generated integer key.
     let keyType: String
+    /// The column type of an integer key the store assigns.
+    let plainKeyType: String
+    let cache = MemoCache<Int, RatingItem>()
+    private let texts = MemoCache<String, String>()
 
-    func sql(_ text: String) -> String { text.replacingOccurrences(of: "{p}", with: prefix) }
+    func sql(_ text: String) -> String { texts.value(text) { $0.replacingOccurrences(of: "{p}", with: prefix) } }
 
     var schema: [String] {
         [
             "CREATE TABLE {p}settings (id INTEGER PRIMARY KEY, json TEXT NOT NULL)",
             """
-            CREATE TABLE {p}items (id BIGINT PRIMARY KEY, item_key TEXT NOT NULL, prompt TEXT NOT NULL, answer_a TEXT NOT NULL,
-                answer_b TEXT NOT NULL, system_a TEXT NOT NULL, system_b TEXT NOT NULL, check_kind TEXT,
-                filled INTEGER NOT NULL DEFAULT 0, held INTEGER NOT NULL DEFAULT 0)
+            CREATE TABLE {p}items (id \(plainKeyType), item_key TEXT NOT NULL, prompt TEXT NOT NULL, answer_a TEXT NOT NULL,
+                answer_b TEXT NOT NULL, system_a TEXT NOT NULL, system_b TEXT NOT NULL, check_kind TEXT)
             """,
             """
+            CREATE TABLE {p}slots (item_id \(plainKeyType) REFERENCES {p}items (id), regular INTEGER NOT NULL,
+                filled INTEGER NOT NULL DEFAULT 0, held INTEGER NOT NULL DEFAULT 0)
+            """,
+            "CREATE INDEX {p_}slots_load ON {p}slots (regular, (filled + held))",
+            """
             CREATE TABLE {p}raters (id \(keyType), token_hash TEXT NOT NULL UNIQUE, csrf TEXT NOT NULL, external_id TEXT,
-                created_at DOUBLE PRECISION NOT NULL, started_at DOUBLE PRECISION, excluded INTEGER NOT NULL DEFAULT 0)
+                created_at DOUBLE PRECISION NOT NULL, started_at DOUBLE PRECISION, excluded INTEGER NOT NULL DEFAULT 0,
+                done INTEGER NOT NULL DEFAULT 0, done_regular INTEGER NOT NULL DEFAULT 0)
             """,
             """
             CREATE TABLE {p}assignments (id \(keyType), public_id TEXT NOT NULL UNIQUE, rater_id BIGINT NOT NULL REFERENCES {p}raters (id),
                 item_id BIGINT NOT NULL REFERENCES {p}items (id), swapped INTEGER NOT NULL, shown_at DOUBLE PRECISION NOT NULL,
-                expires_at DOUBLE PRECISION NOT NULL, state TEXT NOT NULL, UNIQUE (rater_id, item_id))
+                expires_at DOUBLE PRECISION NOT NULL, state TEXT NOT NULL, released INTEGER NOT NULL DEFAULT 0, UNIQUE (rater_id, item_id))
             """,
             "CREATE INDEX {p_}assignments_item ON {p}assignments (item_id, state)",
-            "CREATE INDEX {p_}assignments_open ON {p}assignments (state, expires_at)",
+            "CREATE INDEX {p_}assignments_open ON {p}assignments (state, released, expires_at)",
             "CREATE INDEX {p_}assignments_rater ON {p}assignments (rater_id, state)",
             """
             CREATE TABLE {p}votes (assignment_id BIGINT PRIMARY KEY REFERENCES {p}assignments (id), rater_id BIGINT NOT NULL,
@@ -83,17 +124,22 @@ struct RatingSQL: Sendable {
     static let itemColumns = "id, item_key, prompt, answer_a, answer_b, system_a, system_b, check_kind"
     static let voteColumns = "assignment_id, rater_id, item_id, choice, shown, comment, seconds, created_at"
 
+    /// `assignmentColumns` of the table called `a`.
+    static let assignmentColumnsOfA = assignmentColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespaces) }
+        .joined(separator: ", ")
+
     static func rater(_ r: [SQLValue]) throws -> RaterRecord {
         RaterRecord(id: try r[0].int.required("raters.id"), tokenHash: try r[1].text.required("raters.token_hash"),
                     csrf: try r[2].text.required("raters.csrf"), externalID: r[3].text, createdAt: r[4].double ?? 0,
                     startedAt: r[5].double, excluded: (r[6].int ?? 0) != 0)
     }
 
-    static func assignment(_ r: [SQLValue]) throws -> AssignmentRecord {
-        AssignmentRecord(id: try r[0].int.required("assignments.id"), publicID: try r[1].text.required("assignments.public_id"),
-                         rater: try r[2].int.required("assignments.rater_id"), item: try r[3].int.required("assignments.item_id"),
-                         swapped: (r[4].int ?? 0) != 0, shownAt: r[5].double ?? 0, expiresAt: r[6].double ?? 0,
-                         state: try AssignmentRecord.State(rawValue: r[7].text ?? "").required("assignments.state"))
+    static func assignment(_ r: ArraySlice<SQLValue>) throws -> AssignmentRecord {
+        let k = r.startIndex
+        return AssignmentRecord(id: try r[k].int.required("assignments.id"), publicID: try r[k + 1].text.required("assignments.public_id"),
+                                rater: try r[k + 2].int.required("assignments.rater_id"), item: try r[k + 3].int.required("assignments.item_id"),
+                                swapped: (r[k + 4].int ?? 0) != 0, shownAt: r[k + 5].double ?? 0, expiresAt: r[k + 6].double ?? 0,
+                                state: try AssignmentRecord.State(rawValue: r[k + 7].text ?? "").required("assignments.state"))
     }
 
     static func item(_ r: [SQLValue]) throws -> RatingItem {
@@ -122,6 +168,9 @@ struct RatingSQL: Sendable {
                 [.int(i.number), .text(i.id), .text(i.prompt), .text(i.answerA), .text(i.answerB), .text(i.systemA), .text(i.systemB),
                  .optional(i.check?.rawValue)]
             })
+            let slots = Array(repeating: "(?, ?)", count: part.count).joined(separator: ", ")
+            try await s.run(sql("INSERT INTO {p}slots (item_id, regular) VALUES \(slots)"),
+                            part.flatMap { i -> [SQLValue] in [.int(i.number), .int(i.check == nil ? 1 : 0)] })
         }
     }
 
@@ -134,9 +183,8 @@ struct RatingSQL: Sendable {
 
     /// The real items and the attention checks, counted.
     func itemCounts(_ s: RatingSQLSession) async throws -> (regular: Int, checks: Int) {
-        let row = try await s.rows(sql("""
-            SELECT COUNT(*) FILTER (WHERE check_kind IS NULL), COUNT(*) FILTER (WHERE check_kind IS NOT NULL) FROM {p}items
-            """), []).first
+        let row = try await s.rows(sql("SELECT COUNT(*) FILTER (WHERE regular = 1), COUNT(*) FILTER (WHERE regular = 0) FROM {p}slots"),
+                                   []).first
         return (row?[0].int ?? 0, row?[1].int ?? 0)
     }
 
@@ -161,105 +209,147 @@ struct RatingSQL: Sendable {
         try await s.run(sql("UPDATE {p}raters SET started_at = ? WHERE id = ? AND started_at IS NULL"), [.double(now), .int(rater)])
     }
 
-    /// Ratings that count toward an item at `now`, leaving out assignment `except`.
-    func taken(_ s: RatingSQLSession, item: Int, except: Int, now: Double) async throws -> Int {
-        try await s.rows(sql("""
-            SELECT COUNT(*) FROM {p}assignments a JOIN {p}raters r ON r.id = a.rater_id
-            WHERE a.item_id = ? AND a.id <> ? AND r.excluded = 0 AND (a.state = 'done' OR (a.state = 'open' AND a.expires_at > ?))
-            """), [.int(item), .int(except), .double(now)]).first?.first?.int ?? 0
+    /// The ratings item `id` holds (votes and held assignments of raters not excluded).
+    func taken(_ s: RatingSQLSession, item: Int) async throws -> Int {
+        try await s.rows(sql("SELECT filled + held FROM {p}slots WHERE item_id = ?"), [.int(item)]).first?.first?.int ?? 0
     }
 
-    /// Marks an open assignment abandoned and gives its place back.
-    func abandon(_ s: RatingSQLSession, _ a: AssignmentRecord) async throws {
-        try await s.run(sql("UPDATE {p}assignments SET state = 'abandoned' WHERE id = ?"), [.int(a.id)])
-        try await s.run(sql("UPDATE {p}items SET held = held - 1 WHERE id = ?"), [.int(a.item)])
+    /// Releases the open assignments whose time is up at `now`: they stop holding their items' places. Each is
+    /// released only if it is still open and held when its row is updated (a vote may have taken it meanwhile), and the
+    /// assignments are updated before the counters, the order a vote takes its rows in.
+    func release(_ s: RatingSQLSession, now: Double) async throws {
+        let due = try await s.rows(sql("""
+            SELECT a.id, a.item_id, r.excluded FROM {p}assignments a JOIN {p}raters r ON r.id = a.rater_id
+            WHERE a.state = 'open' AND a.released = 0 AND a.expires_at <= ?
+            """), [.double(now)])
+        var freed: [SQLValue] = []
+        for row in due {
+            let updated = try await s.rows(sql("UPDATE {p}assignments SET released = 1 WHERE id = ? AND state = 'open' AND released = 0 RETURNING id"),
+                                           [row[0]])
+            if !updated.isEmpty && row[2].int == 0 { freed.append(row[1]) }
+        }
+        for item in freed { try await s.run(sql("UPDATE {p}slots SET held = held - 1 WHERE item_id = ?"), [item]) }
     }
 
     func item(_ s: RatingSQLSession, _ id: Int) async throws -> RatingItem {
+        if let cached = cache[id] { return cached }
         guard let row = try await s.rows(sql("SELECT \(Self.itemColumns) FROM {p}items WHERE id = ?"), [.int(id)]).first else {
             throw RatingStoreError("item \(id) is missing")
         }
-        return try Self.item(row)
+        let item = try Self.item(row)
+        cache[id] = item
+        return item
     }
 
     func next(_ s: RatingSQLSession, settings: RatingSettings, counts: (regular: Int, checks: Int), rater: Int,
               now: Double) async throws -> RatingTurn? {
-        guard let who = try await self.rater(s, id: rater), !who.excluded else { return nil }
-        let doneRow = try await s.rows(sql("""
-            SELECT COUNT(*), COUNT(*) FILTER (WHERE i.check_kind IS NULL) FROM {p}assignments a JOIN {p}items i ON i.id = a.item_id
-            WHERE a.rater_id = ? AND a.state = 'done'
-            """), [.int(rater)]).first
-        let done = doneRow?[0].int ?? 0, doneRegular = doneRow?[1].int ?? 0
+        try await s.exclusive()
+        try await release(s, now: now)
+        // The rater, their counters and their open assignment (at most one), in one read.
+        guard let row = try await s.rows(sql("""
+            SELECT r.excluded, r.done, r.done_regular, \(Self.assignmentColumnsOfA) FROM {p}raters r
+            LEFT JOIN {p}assignments a ON a.rater_id = r.id AND a.state = 'open' WHERE r.id = ?
+            """), [.int(rater)]).first, row[0].int == 0 else { return nil }
+        let done = row[1].int ?? 0, doneRegular = row[2].int ?? 0
         let progress = RatingRules.progress(done: done, settings: settings, regular: counts.regular, checks: counts.checks)
-        if let row = try await s.rows(sql("SELECT \(Self.assignmentColumns) FROM {p}assignments WHERE rater_id = ? AND state = 'open'"),
-                                      [.int(rater)]).first {
-            var open = try Self.assignment(row)
+        if row[3] != .null {
+            var open = try Self.assignment(row[3...])
             let item = try await self.item(s, open.item)
             if open.expiresAt > now { return RatingTurn(assignment: open, item: item, progress: progress) }
-            let room = item.check != nil ? true : (try await taken(s, item: open.item, except: open.id, now: now)) < settings.ratersPerItem
+            // Released above; the rater keeps it if there is still room.
+            let room = item.check != nil ? true : try await taken(s, item: open.item) < settings.ratersPerItem
             if room {
                 open.shownAt = now
                 open.expiresAt = now + settings.timeoutSeconds
-                try await s.run(sql("UPDATE {p}assignments SET shown_at = ?, expires_at = ? WHERE id = ?"),
+                try await s.run(sql("UPDATE {p}assignments SET shown_at = ?, expires_at = ?, released = 0 WHERE id = ?"),
                                 [.double(open.shownAt), .double(open.expiresAt), .int(open.id)])
+                try await s.run(sql("UPDATE {p}slots SET held = held + 1 WHERE item_id = ?"), [.int(open.item)])
                 return RatingTurn(assignment: open, item: item, progress: progress)
             }
-            try await abandon(s, open)
+            try await s.run(sql("UPDATE {p}assignments SET state = 'abandoned' WHERE id = ?"), [.int(open.id)])
         }
         if RatingRules.quotaReached(doneRegular: doneRegular, settings: settings) { return nil }
         let salt = SQLValue.int(RatingOrder.salt(seed: settings.seed, rater: rater))
-        let unseen = "NOT EXISTS (SELECT 1 FROM {p}assignments s WHERE s.item_id = i.id AND s.rater_id = ?)"
+        let unseen = "s.item_id NOT IN (SELECT item_id FROM {p}assignments WHERE rater_id = ?)"
         var chosen: Int?
         if RatingRules.attentionDue(done: done, settings: settings) {
             chosen = try await s.rows(sql("""
-                SELECT i.id FROM {p}items i WHERE i.check_kind IS NOT NULL AND \(unseen)
-                ORDER BY \(RatingOrder.rankSQL("i.id")), i.id LIMIT 1
+                SELECT s.item_id FROM {p}slots s WHERE s.regular = 0 AND \(unseen)
+                ORDER BY \(RatingOrder.rankSQL("s.item_id")), s.item_id LIMIT 1
                 """), [.int(rater), salt]).first?.first?.int
         }
         if chosen == nil {
-            // Ratings an item holds: its counters, less its open assignments that have timed out (few; by index).
             chosen = try await s.rows(sql("""
-                SELECT i.id, i.filled + i.held - COALESCE(e.n, 0) AS taken FROM {p}items i
-                LEFT JOIN (SELECT a.item_id AS item_id, COUNT(*) AS n FROM {p}assignments a JOIN {p}raters r ON r.id = a.rater_id
-                           WHERE a.state = 'open' AND a.expires_at <= ? AND r.excluded = 0 GROUP BY a.item_id) e ON e.item_id = i.id
-                WHERE i.check_kind IS NULL AND i.filled + i.held - COALESCE(e.n, 0) < ? AND \(unseen)
-                ORDER BY taken DESC, \(RatingOrder.rankSQL("i.id")), i.id LIMIT 1
-                """), [.double(now), .int(settings.ratersPerItem), .int(rater), salt]).first?.first?.int
+                SELECT s.item_id FROM {p}slots s WHERE s.regular = 1 AND s.filled + s.held < ? AND \(unseen)
+                ORDER BY s.filled + s.held DESC, \(RatingOrder.rankSQL("s.item_id")), s.item_id LIMIT 1
+                """), [.int(settings.ratersPerItem), .int(rater), salt]).first?.first?.int
         }
         guard let itemID = chosen else { return nil }
-        try await s.run(sql("UPDATE {p}items SET held = held + 1 WHERE id = ?"), [.int(itemID)])
         let publicID = RatingToken.make()
         let swapped = RatingOrder.swapped(seed: settings.seed, rater: rater, item: itemID)
         let rows = try await s.rows(sql("""
             INSERT INTO {p}assignments (public_id, rater_id, item_id, swapped, shown_at, expires_at, state)
             VALUES (?, ?, ?, ?, ?, ?, 'open') RETURNING id
             """), [.text(publicID), .int(rater), .int(itemID), .int(swapped ? 1 : 0), .double(now), .double(now + settings.timeoutSeconds)])
+        try await s.run(sql("UPDATE {p}slots SET held = held + 1 WHERE item_id = ?"), [.int(itemID)])
         let assignment = AssignmentRecord(id: try rows.first?.first?.int.required("assignments.id") ?? 0, publicID: publicID,
                                           rater: rater, item: itemID, swapped: swapped, shownAt: now,
                                           expiresAt: now + settings.timeoutSeconds, state: .open)
         return RatingTurn(assignment: assignment, item: try await item(s, itemID), progress: progress)
     }
 
+    /// An assignment as a vote sees it: the record, whether it holds its item's place, whether its rater is excluded.
+    private func voting(_ s: RatingSQLSession, rater: Int, publicID: String) async throws -> (AssignmentRecord, holding: Bool, excluded: Bool)? {
+        guard let row = try await s.rows(sql("""
+            SELECT \(Self.assignmentColumnsOfA), a.released, r.excluded FROM {p}assignments a JOIN {p}raters r ON r.id = a.rater_id
+            WHERE a.public_id = ? AND a.rater_id = ?
+            """), [.text(publicID), .int(rater)]).first else { return nil }
+        return (try Self.assignment(row[0..<8]), row[8].int == 0, row[9].int != 0)
+    }
+
     func vote(_ s: RatingSQLSession, settings: RatingSettings, rater: Int, publicID: String, shown: ShownChoice, comment: String?,
               now: Double) async throws -> VoteOutcome {
-        guard let row = try await s.rows(sql("SELECT \(Self.assignmentColumns) FROM {p}assignments WHERE public_id = ? AND rater_id = ?"),
-                                         [.text(publicID), .int(rater)]).first else { return .unknown }
-        let a = try Self.assignment(row)
-        if try await self.rater(s, id: rater)?.excluded ?? true { return .excluded }
+        guard var (a, holding, excluded) = try await voting(s, rater: rater, publicID: publicID) else { return .unknown }
+        var item = try await self.item(s, a.item)
+        // The usual case, a vote in time on a held assignment, needs no lock: the update below takes the assignment only if
+        // it is still open and held when its row is written, so it cannot race a release or a second vote.
+        if !excluded, a.state == .open, holding, a.expiresAt > now || item.check != nil,
+           !(try await s.rows(sql("UPDATE {p}assignments SET state = 'done' WHERE id = ? AND state = 'open' AND released = 0 RETURNING id"),
+                             [.int(a.id)])).isEmpty {
+            return try await record(s, a, item: item, holding: true, rater: rater, shown: shown, comment: comment, now: now)
+        }
+        try await s.exclusive()
+        guard let again = try await voting(s, rater: rater, publicID: publicID) else { return .unknown }
+        (a, holding, excluded) = again
+        item = try await self.item(s, a.item)
+        if excluded { return .excluded }
         switch a.state {
         case .done: return .alreadyVoted
         case .abandoned: return .expired
         case .open:
-            if a.expiresAt <= now, try await item(s, a.item).check == nil,
-               try await taken(s, item: a.item, except: a.id, now: now) >= settings.ratersPerItem {
-                try await abandon(s, a)
-                return .expired
+            if a.expiresAt <= now, item.check == nil {
+                // Time is up: this assignment and any other overdue one stop holding places; is there room still?
+                try await release(s, now: now)
+                holding = false
+                if try await taken(s, item: a.item) >= settings.ratersPerItem {
+                    try await s.run(sql("UPDATE {p}assignments SET state = 'abandoned' WHERE id = ?"), [.int(a.id)])
+                    return .expired
+                }
             }
         }
+        try await s.run(sql("UPDATE {p}assignments SET state = 'done' WHERE id = ?"), [.int(a.id)])
+        return try await record(s, a, item: item, holding: holding, rater: rater, shown: shown, comment: comment, now: now)
+    }
+
+    /// Stores the vote on assignment `a` (already marked done) and moves the counters.
+    private func record(_ s: RatingSQLSession, _ a: AssignmentRecord, item: RatingItem, holding: Bool, rater: Int, shown: ShownChoice,
+                        comment: String?, now: Double) async throws -> VoteOutcome {
         let v = VoteRecord(assignment: a.id, rater: rater, item: a.item, choice: shown.choice(swapped: a.swapped), shown: shown,
                            comment: comment, seconds: max(0, now - a.shownAt), createdAt: now)
-        try await s.run(sql("UPDATE {p}assignments SET state = 'done' WHERE id = ?"), [.int(a.id)])
-        try await s.run(sql("UPDATE {p}items SET held = held - 1, filled = filled + 1 WHERE id = ?"), [.int(a.item)])
+        try await s.run(sql("UPDATE {p}slots SET held = held - ?, filled = filled + 1 WHERE item_id = ?"),
+                        [.int(holding ? 1 : 0), .int(a.item)])
+        try await s.run(sql("UPDATE {p}raters SET done = done + 1, done_regular = done_regular + ? WHERE id = ?"),
+                        [.int(item.check == nil ? 1 : 0), .int(rater)])
         try await s.run(sql("INSERT INTO {p}votes (\(Self.voteColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
                         [.int(v.assignment), .int(v.rater), .int(v.item), .text(v.choice.rawValue), .int(v.shown.rawValue),
                          .optional(v.comment), .double(v.seconds), .double(v.createdAt)])
@@ -267,17 +357,20 @@ struct RatingSQL: Sendable {
     }
 
     func setExcluded(_ s: RatingSQLSession, rater: Int, _ excluded: Bool) async throws -> Bool {
+        try await s.exclusive()
         guard try await self.rater(s, id: rater) != nil else { return false }
-        try await s.run(sql("UPDATE {p}raters SET excluded = ? WHERE id = ?"), [.int(excluded ? 1 : 0), .int(rater)])
-        // The counters of the rater's items, recounted without (or with) them.
+        // The counters of the rater's items, recounted as they will be without (or with) them; then the rater's row
+        // (counters before raters: the order a vote takes its rows in).
+        let counts = "(CASE WHEN r.id = ? THEN ? ELSE r.excluded END) = 0"
         try await s.run(sql("""
-            UPDATE {p}items SET
+            UPDATE {p}slots SET
                 filled = (SELECT COUNT(*) FROM {p}assignments a JOIN {p}raters r ON r.id = a.rater_id
-                          WHERE a.item_id = {p}items.id AND a.state = 'done' AND r.excluded = 0),
+                          WHERE a.item_id = {p}slots.item_id AND a.state = 'done' AND \(counts)),
                 held = (SELECT COUNT(*) FROM {p}assignments a JOIN {p}raters r ON r.id = a.rater_id
-                        WHERE a.item_id = {p}items.id AND a.state = 'open' AND r.excluded = 0)
-            WHERE id IN (SELECT item_id FROM {p}assignments WHERE rater_id = ?)
-            """), [.int(rater)])
+                        WHERE a.item_id = {p}slots.item_id AND a.state = 'open' AND a.released = 0 AND \(counts))
+            WHERE item_id IN (SELECT item_id FROM {p}assignments WHERE rater_id = ?)
+            """), [.int(rater), .int(excluded ? 1 : 0), .int(rater), .int(excluded ? 1 : 0), .int(rater)])
+        try await s.run(sql("UPDATE {p}raters SET excluded = ? WHERE id = ?"), [.int(excluded ? 1 : 0), .int(rater)])
         return true
     }
 
@@ -286,7 +379,8 @@ struct RatingSQL: Sendable {
             settings: try await settings(s),
             items: try await s.rows(sql("SELECT \(Self.itemColumns) FROM {p}items ORDER BY id"), []).map(Self.item),
             raters: try await s.rows(sql("SELECT \(Self.raterColumns) FROM {p}raters ORDER BY id"), []).map(Self.rater),
-            assignments: try await s.rows(sql("SELECT \(Self.assignmentColumns) FROM {p}assignments ORDER BY id"), []).map(Self.assignment),
+            assignments: try await s.rows(sql("SELECT \(Self.assignmentColumns) FROM {p}assignments ORDER BY id"), [])
+                .map { try Self.assignment($0[...]) },
             votes: try await s.rows(sql("SELECT \(Self.voteColumns) FROM {p}votes ORDER BY assignment_id"), []).map(Self.vote))
     }
 }

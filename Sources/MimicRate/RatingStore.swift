@@ -204,7 +204,8 @@ public actor MemoryRatingStore: RatingStore {
     }
 
     public func snapshot() throws -> RatingSnapshot {
-        RatingSnapshot(settings: try require(), items: items, raters: raters, assignments: assignments, votes: votes)
+        RatingSnapshot(settings: try require(), items: items, raters: raters, assignments: assignments,
+                       votes: votes.sorted { $0.assignment < $1.assignment })
     }
 
     public func close() {}

@@ -36,7 +36,7 @@ struct RatingFacts: Sendable {
 public final class SQLiteRatingStore: RatingStore, @unchecked Sendable {
     private let pool: DatabasePool
     private let lock = AsyncLock()
-    private let statements = RatingSQL(prefix: "", keyType: "INTEGER PRIMARY KEY")
+    private let statements = RatingSQL(prefix: "", keyType: "INTEGER PRIMARY KEY", plainKeyType: "INTEGER PRIMARY KEY")
     private let factsCache = FactsCache()
     /// The database file.
     public let path: String
@@ -65,33 +65,62 @@ public final class SQLiteRatingStore: RatingStore, @unchecked Sendable {
         let pool: DatabasePool
 
         func rows(_ sql: String, _ args: [SQLValue]) async throws -> [[SQLValue]] {
-            try await pool.read { db in
-                try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args.map(\.databaseValue))).map { row in
-                    (0..<row.count).map { SQLValue(row[$0] as DatabaseValue) }
-                }
-            }
+            try await pool.read { db in try Session.fetch(db, sql, args) }
         }
 
         func run(_ sql: String, _ args: [SQLValue]) async throws {
             throw RatingStoreError("a read session cannot write")
         }
+
+        func exclusive() async throws {}
     }
 
-    private struct Session: RatingSQLSession {
+    /// A transaction's statements on the writer connection. Statements that return nothing are held back and sent with
+    /// the next query (or the commit), so an operation costs a few trips to the writer's queue, not one per statement;
+    /// an error in any of them still fails the operation before its commit.
+    private final class Session: RatingSQLSession, @unchecked Sendable {
         let pool: DatabasePool
+        private var pending: [(String, [SQLValue])] = []
 
-        func rows(_ sql: String, _ args: [SQLValue]) async throws -> [[SQLValue]] {
-            try await pool.writeWithoutTransaction { db in
-                try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args.map(\.databaseValue))).map { row in
-                    (0..<row.count).map { SQLValue(row[$0] as DatabaseValue) }
-                }
+        init(pool: DatabasePool) { self.pool = pool }
+
+        static func fetch(_ db: Database, _ sql: String, _ args: [SQLValue]) throws -> [[SQLValue]] {
+            try Row.fetchAll(try db.cachedStatement(sql: sql), arguments: StatementArguments(args.map(\.databaseValue))).map { row in
+                (0..<row.count).map { SQLValue(row[$0] as DatabaseValue) }
             }
         }
 
-        func run(_ sql: String, _ args: [SQLValue]) async throws {
-            try await pool.writeWithoutTransaction { db in
-                try db.execute(sql: sql, arguments: StatementArguments(args.map(\.databaseValue)))
+        static func execute(_ db: Database, _ statements: [(String, [SQLValue])]) throws {
+            for (sql, args) in statements {
+                try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(args.map(\.databaseValue)))
             }
+        }
+
+        func rows(_ sql: String, _ args: [SQLValue]) async throws -> [[SQLValue]] {
+            let before = pending
+            pending = []
+            return try await pool.writeWithoutTransaction { db in
+                try Self.execute(db, before)
+                return try Self.fetch(db, sql, args)
+            }
+        }
+
+        func run(_ sql: String, _ args: [SQLValue]) async throws { pending.append((sql, args)) }
+
+        /// Nothing to do: the store runs one transaction at a time, each BEGIN IMMEDIATE.
+        func exclusive() async throws {}
+
+        /// Sends the statements held back.
+        func flush() async throws {
+            let before = pending
+            pending = []
+            if !before.isEmpty { try await pool.writeWithoutTransaction { db in try Self.execute(db, before) } }
+        }
+
+        /// Forgets the statements held back and rolls back whatever began.
+        func rollback() async {
+            pending = []
+            try? await pool.writeWithoutTransaction { db in if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") } }
         }
     }
 
@@ -103,10 +132,11 @@ public final class SQLiteRatingStore: RatingStore, @unchecked Sendable {
             try await session.run("BEGIN IMMEDIATE", [])
             let value = try await body(session)
             try await session.run("COMMIT", [])
+            try await session.flush()
             await lock.unlock()
             return value
         } catch {
-            try? await session.run("ROLLBACK", [])
+            await session.rollback()
             await lock.unlock()
             throw error
         }
@@ -244,16 +274,26 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
         var config = PostgresClient.Configuration(host: location.host, port: location.port, username: location.user,
                                                   password: location.password, database: location.database, tls: .disable)
         config.options.maximumConnections = connections
-        let client = PostgresClient(configuration: config, backgroundLogger: Logger(label: "mimic-rate-postgres"))
+        // Errors reach the caller as thrown errors; the pool's own log would only repeat them (or warn that a query
+        // came before its run loop started, which is harmless: the query waits for it).
+        var background = Logger(label: "mimic-rate-postgres")
+        background.logLevel = .error
+        let client = PostgresClient(configuration: config, backgroundLogger: background)
         self.client = client
         runner = Task { await client.run() }
-        statements = RatingSQL(prefix: "\"\(location.schema)\".", keyType: "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")
+        statements = RatingSQL(prefix: "\"\(location.schema)\".", keyType: "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+                               plainKeyType: "BIGINT PRIMARY KEY")
         self.location = location
     }
 
     private struct Session: RatingSQLSession {
         let connection: PostgresConnection
         let logger: Logger
+        /// The study's advisory lock.
+        let key: Int
+
+        /// Takes the study's advisory lock until the transaction ends (taking it twice is harmless).
+        func exclusive() async throws { try await run("SELECT pg_advisory_xact_lock(?)", [.int(key)]) }
 
         func rows(_ sql: String, _ args: [SQLValue]) async throws -> [[SQLValue]] {
             var result: [[SQLValue]] = []
@@ -268,15 +308,20 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
         }
 
         /// `sql` with its `?` numbered `$1, $2, …` and `args` bound.
+        static let numbered = MemoCache<String, String>()
+
         static func query(_ sql: String, _ args: [SQLValue]) -> PostgresQuery {
-            var text = "", n = 0
-            for c in sql {
-                if c == "?" {
-                    n += 1
-                    text += "$\(n)"
-                } else {
-                    text.append(c)
+            let text = numbered.value(sql) { sql in
+                var text = "", n = 0
+                for c in sql.unicodeScalars {
+                    if c == "?" {
+                        n += 1
+                        text += "$\(n)"
+                    } else {
+                        text.unicodeScalars.append(c)
+                    }
                 }
+                return text
             }
             var binds = PostgresBindings(capacity: args.count)
             for a in args {
@@ -291,15 +336,13 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
         }
     }
 
-    /// Runs `body` in one transaction that holds the study's advisory lock (assignment decisions are serialised).
-    private func transaction<T: Sendable>(locking: Bool = true,
-                                          _ body: @escaping @Sendable (RatingSQLSession) async throws -> T) async throws -> T {
+    /// Runs `body` in one transaction; the steps that decide assignments take the study's advisory lock in it
+    /// (`RatingSQLSession.exclusive`), so those decisions are made one at a time by every server on the study.
+    private func transaction<T: Sendable>(_ body: @escaping @Sendable (RatingSQLSession) async throws -> T) async throws -> T {
         let logger = self.logger, key = Int(truncatingIfNeeded: SplitMix64.mix(UInt64(truncatingIfNeeded: location.schema.hashValueStable)))
         do {
             return try await client.withTransaction(logger: logger) { connection in
-                let session = Session(connection: connection, logger: logger)
-                if locking { try await session.run("SELECT pg_advisory_xact_lock(?)", [.int(key)]) }
-                return try await body(session)
+                try await body(Session(connection: connection, logger: logger, key: key))
             }
         } catch let error as RatingStoreError {
             throw error
@@ -349,7 +392,7 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
 
     public func rater(tokenHash: String) async throws -> RaterRecord? {
         let statements = self.statements
-        return try await transaction(locking: false) { try await statements.rater($0, tokenHash: tokenHash) }
+        return try await transaction { try await statements.rater($0, tokenHash: tokenHash) }
     }
 
     public func start(rater: Int, now: Double) async throws {
@@ -378,7 +421,7 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
 
     public func snapshot() async throws -> RatingSnapshot {
         let statements = self.statements
-        return try await transaction(locking: false) { s in
+        return try await transaction { s in
             // One consistent view of every table, without holding up the raters.
             try await s.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", [])
             return try await statements.snapshot(s)

@@ -123,6 +123,7 @@ struct RateBench: AsyncParsableCommand {
     @Option(help: "Items in the study (default 2000).") var items = 2000
     @Option(help: "Ratings per item (default 3).") var ratersPerItem = 3
     @Option(help: "Run against a PostgreSQL server (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE) instead of SQLite.") var postgres: String?
+    @Option(help: "Each rater's mean pause before a vote in milliseconds (default 0: the server is kept saturated).") var thinkMs = 0.0
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
@@ -131,9 +132,11 @@ struct RateBench: AsyncParsableCommand {
         config.items = items
         config.ratersPerItem = ratersPerItem
         config.postgres = postgres
+        config.thinkMilliseconds = thinkMs
         let r = try await RatingBench.run(config)
         print(json ? String(decoding: try AtomicFile.jsonData(r), as: UTF8.self)
-              : String(format: "%@: %d raters, %d votes in %.2f s: %.0f votes/s; vote + next item: median %.1f ms, p99 %.1f ms",
-                       r.store, r.raters, r.votes, r.seconds, r.votesPerSecond, r.medianMilliseconds, r.p99Milliseconds))
+              : String(format: "%@: %d raters (pause %.0f ms), %d votes in %.2f s: %.0f votes/s; vote + next item: median %.1f ms, p99 %.1f ms",
+                       r.store, r.raters, r.thinkMilliseconds, r.votes, r.seconds, r.votesPerSecond, r.medianMilliseconds,
+                       r.p99Milliseconds))
     }
 }

@@ -172,6 +172,68 @@ import Testing
         return log
     }
 
+    /// A random walk of raters (asking, voting, walking away, voting late on old items, being excluded and let back, the
+    /// clock jumping past time-outs), seeded, logged step by step.
+    func randomScript(_ s: RatingStore, seed: UInt64) async throws -> [String] {
+        var rng = SplitMix64(seed: seed)
+        try await s.create(settings: testSettings(raters: 2, timeout: 30, attentionEvery: 5, itemsPerRater: nil),
+                           items: testItems(12, checks: 2))
+        let r = try await addRaters(s, 6)
+        var log: [String] = []
+        var clock = 0.0
+        var held: [Int: [String]] = [:]   // each rater's assignments so far
+        for step in 0..<400 {
+            clock += Double(rng.below(3) == 0 ? rng.below(40) : rng.below(4))
+            let rater = r[rng.below(r.count)]
+            switch rng.below(10) {
+            case 0:
+                let flag = rng.below(2) == 0
+                log.append("\(step) r\(rater) excluded \(flag) \(try await s.setExcluded(rater: rater, flag))")
+            case 1, 2:
+                // A vote on one of the rater's older assignments (late, repeated or given away meanwhile).
+                guard let old = held[rater]?.randomElement(using: &rng) else { continue }
+                log.append("\(step) r\(rater) old \(try await s.vote(rater: rater, assignment: old, shown: .second, comment: nil, now: clock))")
+            default:
+                guard let turn = try await s.next(rater: rater, now: clock) else {
+                    log.append("\(step) r\(rater) nothing")
+                    continue
+                }
+                held[rater, default: []].append(turn.assignment.publicID)
+                log.append("\(step) r\(rater) item \(turn.item.number) \(turn.assignment.shownAt) \(turn.progress.done)/\(turn.progress.total)")
+                if rng.below(4) == 0 { continue }   // walks away
+                clock += Double(rng.below(3) == 0 ? rng.below(50) : rng.below(5))
+                let outcome = try await s.vote(rater: rater, assignment: turn.assignment.publicID, shown: .first, comment: nil, now: clock)
+                log.append("  \(outcome)")
+            }
+        }
+        let snapshot = try await s.snapshot()
+        log.append("votes \(snapshot.votes.map { "\($0.rater):\($0.item):\($0.choice):\($0.seconds)" })")
+        log.append("states \(snapshot.assignments.map { "\($0.rater):\($0.item):\($0.state):\($0.expiresAt)" })")
+        return log
+    }
+
+    @Test(arguments: [StoreKind.sqlite, .postgres]) func storesAnswerRandomStudiesAsTheModelDoes(_ kind: StoreKind) async throws {
+        var seen: [String] = []
+        for seed: UInt64 in 1...6 {
+            try await TestStore.with(kind) { store in
+                let model = try await randomScript(MemoryRatingStore(), seed: seed)
+                let real = try await randomScript(store, seed: seed)
+                // Outcomes carry fresh assignment ids; compare all else.
+                let strip = { (lines: [String]) in lines.map { $0.replacingOccurrences(of: #"publicID: "[^"]*""#, with: "", options: .regularExpression) } }
+                let (a, b) = (strip(real), strip(model))
+                #expect(a == b, "seed \(seed)")
+                if let k = a.indices.first(where: { $0 >= b.count || a[$0] != b[$0] }) {
+                    Issue.record("seed \(seed), first difference at line \(k): \(a[k]) vs \(k < b.count ? b[k] : "(none)")")
+                }
+                seen += model
+            }
+        }
+        // The walks reach every outcome, late votes refused and late votes counted.
+        for outcome in ["accepted", "expired", "excluded", "alreadyVoted", "old accepted", "nothing"] {
+            #expect(seen.contains { $0.contains(outcome) }, "no step gave \(outcome)")
+        }
+    }
+
     @Test(arguments: [StoreKind.sqlite, .postgres]) func storesAnswerAScriptedStudyAsTheModelDoes(_ kind: StoreKind) async throws {
         try await TestStore.with(kind) { store in
             let model = try await script(MemoryRatingStore())
