@@ -244,16 +244,19 @@ struct RatingSQL: Sendable {
     func next(_ s: RatingSQLSession, settings: RatingSettings, counts: (regular: Int, checks: Int), rater: Int,
               now: Double) async throws -> RatingTurn? {
         try await s.exclusive()
-        try await release(s, now: now)
-        // The rater, their counters and their open assignment (at most one), in one read.
+        // The rater, their counters and their open assignment (at most one), and whether any assignment is overdue, in
+        // one read.
         guard let row = try await s.rows(sql("""
-            SELECT r.excluded, r.done, r.done_regular, \(Self.assignmentColumnsOfA) FROM {p}raters r
-            LEFT JOIN {p}assignments a ON a.rater_id = r.id AND a.state = 'open' WHERE r.id = ?
-            """), [.int(rater)]).first, row[0].int == 0 else { return nil }
+            SELECT r.excluded, r.done, r.done_regular, \(Self.assignmentColumnsOfA),
+                EXISTS (SELECT 1 FROM {p}assignments d WHERE d.state = 'open' AND d.released = 0 AND d.expires_at <= ?)
+            FROM {p}raters r LEFT JOIN {p}assignments a ON a.rater_id = r.id AND a.state = 'open' WHERE r.id = ?
+            """), [.double(now), .int(rater)]).first else { return nil }
+        if let due = row[11].int, due != 0 { try await release(s, now: now) }
+        guard row[0].int == 0 else { return nil }
         let done = row[1].int ?? 0, doneRegular = row[2].int ?? 0
         let progress = RatingRules.progress(done: done, settings: settings, regular: counts.regular, checks: counts.checks)
         if row[3] != .null {
-            var open = try Self.assignment(row[3...])
+            var open = try Self.assignment(row[3..<11])
             let item = try await self.item(s, open.item)
             if open.expiresAt > now { return RatingTurn(assignment: open, item: item, progress: progress) }
             // Released above; the rater keeps it if there is still room.

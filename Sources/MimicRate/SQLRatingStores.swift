@@ -336,10 +336,13 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
         }
     }
 
+    /// The study's advisory lock.
+    private var lockKey: Int { Int(truncatingIfNeeded: SplitMix64.mix(UInt64(truncatingIfNeeded: location.schema.hashValueStable))) }
+
     /// Runs `body` in one transaction; the steps that decide assignments take the study's advisory lock in it
     /// (`RatingSQLSession.exclusive`), so those decisions are made one at a time by every server on the study.
     private func transaction<T: Sendable>(_ body: @escaping @Sendable (RatingSQLSession) async throws -> T) async throws -> T {
-        let logger = self.logger, key = Int(truncatingIfNeeded: SplitMix64.mix(UInt64(truncatingIfNeeded: location.schema.hashValueStable)))
+        let logger = self.logger, key = lockKey
         do {
             return try await client.withTransaction(logger: logger) { connection in
                 try await body(Session(connection: connection, logger: logger, key: key))
@@ -391,8 +394,15 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
     }
 
     public func rater(tokenHash: String) async throws -> RaterRecord? {
-        let statements = self.statements
-        return try await transaction { try await statements.rater($0, tokenHash: tokenHash) }
+        // One read, outside a transaction (one trip to the server, not three).
+        let statements = self.statements, logger = self.logger, key = lockKey
+        do {
+            return try await client.withConnection { connection in
+                try await statements.rater(Session(connection: connection, logger: logger, key: key), tokenHash: tokenHash)
+            }
+        } catch {
+            throw RatingStoreError("PostgreSQL \(location.display): \(Self.describe(error))")
+        }
     }
 
     public func start(rater: Int, now: Double) async throws {
@@ -454,6 +464,7 @@ extension SQLValue {
         }
         switch cell.dataType {
         case .int2, .int4, .int8: self = .int(try cell.decode(Int.self))
+        case .bool: self = .int(try cell.decode(Bool.self) ? 1 : 0)
         case .float4, .float8, .numeric: self = .double(try cell.decode(Double.self))
         default: self = .text(try cell.decode(String.self))
         }
