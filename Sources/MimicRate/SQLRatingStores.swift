@@ -359,6 +359,10 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
         if let t = error as? PostgresTransactionError {
             return [t.beginError, t.closureError, t.commitError, t.rollbackError].compactMap { $0 }.map(describe).joined(separator: "; ")
         }
+        if String(describing: type(of: error)) == "ConnectionPoolError" {
+            return "cannot connect: the server is not running there, refused the user, or wants a password (Mimic keeps none in the "
+                + "study folder; give it in PGPASSWORD)"
+        }
         if let p = error as? PSQLError {
             if let message = p.serverInfo?[.message] { return message }
             return "\(p.code)" + (p.underlying.map { ": \($0)" } ?? "")
