@@ -274,17 +274,18 @@ struct RatingSQL: Sendable {
         if RatingRules.quotaReached(doneRegular: doneRegular, settings: settings) { return nil }
         let salt = SQLValue.int(RatingOrder.salt(seed: settings.seed, rater: rater))
         let unseen = "s.item_id NOT IN (SELECT item_id FROM {p}assignments WHERE rater_id = ?)"
+        // The item is chosen and its place held in one statement.
+        let hold = "UPDATE {p}slots SET held = held + 1 WHERE item_id = (SELECT s.item_id FROM {p}slots s WHERE "
         var chosen: Int?
         if RatingRules.attentionDue(done: done, settings: settings) {
-            chosen = try await s.rows(sql("""
-                SELECT s.item_id FROM {p}slots s WHERE s.regular = 0 AND \(unseen)
-                ORDER BY \(RatingOrder.rankSQL("s.item_id")), s.item_id LIMIT 1
+            chosen = try await s.rows(sql(hold + """
+                s.regular = 0 AND \(unseen) ORDER BY \(RatingOrder.rankSQL("s.item_id")), s.item_id LIMIT 1) RETURNING item_id
                 """), [.int(rater), salt]).first?.first?.int
         }
         if chosen == nil {
-            chosen = try await s.rows(sql("""
-                SELECT s.item_id FROM {p}slots s WHERE s.regular = 1 AND s.filled + s.held < ? AND \(unseen)
-                ORDER BY s.filled + s.held DESC, \(RatingOrder.rankSQL("s.item_id")), s.item_id LIMIT 1
+            chosen = try await s.rows(sql(hold + """
+                s.regular = 1 AND s.filled + s.held < ? AND \(unseen)
+                ORDER BY s.filled + s.held DESC, \(RatingOrder.rankSQL("s.item_id")), s.item_id LIMIT 1) RETURNING item_id
                 """), [.int(settings.ratersPerItem), .int(rater), salt]).first?.first?.int
         }
         guard let itemID = chosen else { return nil }
@@ -294,7 +295,6 @@ struct RatingSQL: Sendable {
             INSERT INTO {p}assignments (public_id, rater_id, item_id, swapped, shown_at, expires_at, state)
             VALUES (?, ?, ?, ?, ?, ?, 'open') RETURNING id
             """), [.text(publicID), .int(rater), .int(itemID), .int(swapped ? 1 : 0), .double(now), .double(now + settings.timeoutSeconds)])
-        try await s.run(sql("UPDATE {p}slots SET held = held + 1 WHERE item_id = ?"), [.int(itemID)])
         let assignment = AssignmentRecord(id: try rows.first?.first?.int.required("assignments.id") ?? 0, publicID: publicID,
                                           rater: rater, item: itemID, swapped: swapped, shownAt: now,
                                           expiresAt: now + settings.timeoutSeconds, state: .open)
