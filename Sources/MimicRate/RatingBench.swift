@@ -127,8 +127,16 @@ public enum RatingBench {
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             try await client.shutdown()
+            // The run counts only if the rules held under load: every item rated exactly N times, by N different raters.
+            let snapshot = try await store.snapshot()
+            let byItem = Dictionary(grouping: snapshot.votes, by: \.item)
+            let wrong = byItem.filter { $0.value.count != config.ratersPerItem || Set($0.value.map(\.rater)).count != $0.value.count }
             if let postgres = store as? PostgresRatingStore { try? await postgres.drop() }
             await server.stop()
+            guard byItem.count == config.items, wrong.isEmpty, latencies.count == config.items * config.ratersPerItem else {
+                throw RatingStoreError("the rules did not hold under load: \(byItem.count) of \(config.items) items rated, "
+                                       + "\(wrong.count) with the wrong ratings, \(latencies.count) votes acknowledged")
+            }
             let sorted = latencies.sorted()
             return RatingBenchResult(store: location.map { "postgres \($0.host):\($0.port)" } ?? "sqlite", raters: config.raters,
                                      thinkMilliseconds: config.thinkMilliseconds, votes: latencies.count, seconds: seconds, votesPerSecond: Double(latencies.count) / seconds,

@@ -241,52 +241,71 @@ struct RatingSQL: Sendable {
         return item
     }
 
+    /// Holds one more place of item `item` if it has room (any number for an attention check): true when it did. The
+    /// room is checked on the row as it is when the update takes it, so two servers cannot both take a last place.
+    func hold(_ s: RatingSQLSession, item: RatingItem, settings: RatingSettings) async throws -> Bool {
+        if item.check != nil {
+            try await s.run(sql("UPDATE {p}slots SET held = held + 1 WHERE item_id = ?"), [.int(item.number)])
+            return true
+        }
+        return !(try await s.rows(sql("UPDATE {p}slots SET held = held + 1 WHERE item_id = ? AND filled + held < ? RETURNING item_id"),
+                                  [.int(item.number), .int(settings.ratersPerItem)])).isEmpty
+    }
+
     func next(_ s: RatingSQLSession, settings: RatingSettings, counts: (regular: Int, checks: Int), rater: Int,
               now: Double) async throws -> RatingTurn? {
-        try await s.exclusive()
-        // The rater, their counters and their open assignment (at most one), and whether any assignment is overdue, in
-        // one read.
+        // The rater's row, taken for the transaction (an exclusion of this rater waits, and waits for it), with their
+        // counters, their open assignment (at most one) and whether any assignment is overdue.
         guard let row = try await s.rows(sql("""
-            SELECT r.excluded, r.done, r.done_regular, \(Self.assignmentColumnsOfA),
+            UPDATE {p}raters SET excluded = excluded WHERE id = ? RETURNING excluded, done, done_regular,
+                (SELECT MIN(a.id) FROM {p}assignments a WHERE a.rater_id = ? AND a.state = 'open'),
                 EXISTS (SELECT 1 FROM {p}assignments d WHERE d.state = 'open' AND d.released = 0 AND d.expires_at <= ?)
-            FROM {p}raters r LEFT JOIN {p}assignments a ON a.rater_id = r.id AND a.state = 'open' WHERE r.id = ?
-            """), [.double(now), .int(rater)]).first else { return nil }
-        if let due = row[11].int, due != 0 { try await release(s, now: now) }
+            """), [.int(rater), .int(rater), .double(now)]).first else { return nil }
+        if let due = row[4].int, due != 0 { try await release(s, now: now) }
         guard row[0].int == 0 else { return nil }
         let done = row[1].int ?? 0, doneRegular = row[2].int ?? 0
         let progress = RatingRules.progress(done: done, settings: settings, regular: counts.regular, checks: counts.checks)
-        if row[3] != .null {
-            var open = try Self.assignment(row[3..<11])
+        if let openID = row[3].int,
+           let found = try await s.rows(sql("SELECT \(Self.assignmentColumns) FROM {p}assignments WHERE id = ?"), [.int(openID)]).first {
+            var open = try Self.assignment(found[...])
             let item = try await self.item(s, open.item)
             if open.expiresAt > now { return RatingTurn(assignment: open, item: item, progress: progress) }
-            // Released above; the rater keeps it if there is still room.
-            let room = item.check != nil ? true : try await taken(s, item: open.item) < settings.ratersPerItem
-            if room {
-                open.shownAt = now
-                open.expiresAt = now + settings.timeoutSeconds
-                try await s.run(sql("UPDATE {p}assignments SET shown_at = ?, expires_at = ?, released = 0 WHERE id = ?"),
-                                [.double(open.shownAt), .double(open.expiresAt), .int(open.id)])
-                try await s.run(sql("UPDATE {p}slots SET held = held + 1 WHERE item_id = ?"), [.int(open.item)])
-                return RatingTurn(assignment: open, item: item, progress: progress)
-            }
-            try await s.run(sql("UPDATE {p}assignments SET state = 'abandoned' WHERE id = ?"), [.int(open.id)])
+            // Released above (or by another server); the rater keeps it if there is still room.
+            let before = open
+            open.shownAt = now
+            open.expiresAt = now + settings.timeoutSeconds
+            try await s.run(sql("UPDATE {p}assignments SET shown_at = ?, expires_at = ?, released = 0 WHERE id = ?"),
+                            [.double(open.shownAt), .double(open.expiresAt), .int(open.id)])
+            if try await hold(s, item: item, settings: settings) { return RatingTurn(assignment: open, item: item, progress: progress) }
+            try await s.run(sql("UPDATE {p}assignments SET state = 'abandoned', released = 1, shown_at = ?, expires_at = ? WHERE id = ?"),
+                            [.double(before.shownAt), .double(before.expiresAt), .int(open.id)])
         }
         if RatingRules.quotaReached(doneRegular: doneRegular, settings: settings) { return nil }
         let salt = SQLValue.int(RatingOrder.salt(seed: settings.seed, rater: rater))
         let unseen = "s.item_id NOT IN (SELECT item_id FROM {p}assignments WHERE rater_id = ?)"
-        // The item is chosen and its place held in one statement.
-        let hold = "UPDATE {p}slots SET held = held + 1 WHERE item_id = (SELECT s.item_id FROM {p}slots s WHERE "
-        var chosen: Int?
-        if RatingRules.attentionDue(done: done, settings: settings) {
-            chosen = try await s.rows(sql(hold + """
-                s.regular = 0 AND \(unseen) ORDER BY \(RatingOrder.rankSQL("s.item_id")), s.item_id LIMIT 1) RETURNING item_id
-                """), [.int(rater), salt]).first?.first?.int
-        }
-        if chosen == nil {
-            chosen = try await s.rows(sql(hold + """
-                s.regular = 1 AND s.filled + s.held < ? AND \(unseen)
-                ORDER BY s.filled + s.held DESC, \(RatingOrder.rankSQL("s.item_id")), s.item_id LIMIT 1) RETURNING item_id
-                """), [.int(settings.ratersPerItem), .int(rater), salt]).first?.first?.int
+        // The item is chosen and its place held in one statement; the room is checked again on the row as the update
+        // takes it, so when another server took the last place first, nothing is updated and the choice is made again.
+        let checks = ("s.regular = 0 AND \(unseen) ORDER BY \(RatingOrder.rankSQL("s.item_id")), s.item_id LIMIT 1", "",
+                      [SQLValue.int(rater), salt])
+        let regular = ("""
+            s.regular = 1 AND s.filled + s.held < ? AND \(unseen)
+            ORDER BY s.filled + s.held DESC, \(RatingOrder.rankSQL("s.item_id")), s.item_id LIMIT 1
+            """, " AND filled + held < ?", [SQLValue.int(settings.ratersPerItem), .int(rater), salt, .int(settings.ratersPerItem)])
+        var chosen: Int?, tries = 0
+        for (candidates, room, args) in RatingRules.attentionDue(done: done, settings: settings) ? [checks, regular] : [regular] {
+            while chosen == nil {
+                tries += 1
+                if tries > 100 { throw RatingStoreError("no item could be held after 100 tries: the study is too busy; try again") }
+                chosen = try await s.rows(sql("""
+                    UPDATE {p}slots SET held = held + 1 WHERE item_id = (SELECT s.item_id FROM {p}slots s WHERE \(candidates))\(room)
+                    RETURNING item_id
+                    """), args).first?.first?.int
+                if chosen != nil { break }
+                // Nothing held: no candidate at all, or another server took it first.
+                let left = try await s.rows(sql("SELECT s.item_id FROM {p}slots s WHERE \(candidates)"), Array(args.prefix(args.count - (room.isEmpty ? 0 : 1))))
+                if left.isEmpty { break }
+            }
+            if chosen != nil { break }
         }
         guard let itemID = chosen else { return nil }
         let publicID = RatingToken.make()
@@ -314,14 +333,18 @@ struct RatingSQL: Sendable {
               now: Double) async throws -> VoteOutcome {
         guard var (a, holding, excluded) = try await voting(s, rater: rater, publicID: publicID) else { return .unknown }
         var item = try await self.item(s, a.item)
-        // The usual case, a vote in time on a held assignment, needs no lock: the update below takes the assignment only if
-        // it is still open and held when its row is written, so it cannot race a release or a second vote.
+        // The usual case, a vote in time on a held assignment: the update below takes the assignment only if it is still
+        // open and held, and its rater not excluded, when its row is written, so it cannot race a release, a second vote
+        // or an exclusion. (On PostgreSQL, two operations that wait for each other's rows are ended by the server as a
+        // deadlock, and the store runs the one it ended again.)
         if !excluded, a.state == .open, holding, a.expiresAt > now || item.check != nil,
-           !(try await s.rows(sql("UPDATE {p}assignments SET state = 'done' WHERE id = ? AND state = 'open' AND released = 0 RETURNING id"),
-                             [.int(a.id)])).isEmpty {
+           !(try await s.rows(sql("""
+                UPDATE {p}assignments SET state = 'done' WHERE id = ? AND state = 'open' AND released = 0
+                    AND EXISTS (SELECT 1 FROM {p}raters r WHERE r.id = ? AND r.excluded = 0) RETURNING id
+                """), [.int(a.id), .int(rater)])).isEmpty {
             return try await record(s, a, item: item, holding: true, rater: rater, shown: shown, comment: comment, now: now)
         }
-        try await s.exclusive()
+        // Otherwise: read it again (another server may have changed it) and apply the rules.
         guard let again = try await voting(s, rater: rater, publicID: publicID) else { return .unknown }
         (a, holding, excluded) = again
         item = try await self.item(s, a.item)
@@ -331,16 +354,25 @@ struct RatingSQL: Sendable {
         case .abandoned: return .expired
         case .open:
             if a.expiresAt <= now, item.check == nil {
-                // Time is up: this assignment and any other overdue one stop holding places; is there room still?
+                // Time is up: this assignment and any other overdue one stop holding places.
                 try await release(s, now: now)
                 holding = false
-                if try await taken(s, item: a.item) >= settings.ratersPerItem {
-                    try await s.run(sql("UPDATE {p}assignments SET state = 'abandoned' WHERE id = ?"), [.int(a.id)])
-                    return .expired
-                }
             }
         }
-        try await s.run(sql("UPDATE {p}assignments SET state = 'done' WHERE id = ?"), [.int(a.id)])
+        // The assignment first, then its item's place (the order every operation takes rows in).
+        if try await s.rows(sql("UPDATE {p}assignments SET state = 'done' WHERE id = ? AND state = 'open' RETURNING id"),
+                            [.int(a.id)]).isEmpty {
+            return try await voting(s, rater: rater, publicID: publicID)?.0.state == .done ? .alreadyVoted : .expired
+        }
+        if !holding && item.check == nil {
+            // Its place was given up: the vote counts only if there is room still, checked on the row as it is written.
+            if try await s.rows(sql("UPDATE {p}slots SET held = held + 1 WHERE item_id = ? AND filled + held < ? RETURNING item_id"),
+                                [.int(a.item), .int(settings.ratersPerItem)]).isEmpty {
+                try await s.run(sql("UPDATE {p}assignments SET state = 'abandoned', released = 1 WHERE id = ?"), [.int(a.id)])
+                return .expired
+            }
+            holding = true
+        }
         return try await record(s, a, item: item, holding: holding, rater: rater, shown: shown, comment: comment, now: now)
     }
 
@@ -361,19 +393,18 @@ struct RatingSQL: Sendable {
 
     func setExcluded(_ s: RatingSQLSession, rater: Int, _ excluded: Bool) async throws -> Bool {
         try await s.exclusive()
-        guard try await self.rater(s, id: rater) != nil else { return false }
-        // The counters of the rater's items, recounted as they will be without (or with) them; then the rater's row
-        // (counters before raters: the order a vote takes its rows in).
-        let counts = "(CASE WHEN r.id = ? THEN ? ELSE r.excluded END) = 0"
+        // The rater's row first (a next item for them waits for it), then the counters of their items, recounted
+        // without (or with) them.
+        guard !(try await s.rows(sql("UPDATE {p}raters SET excluded = ? WHERE id = ? RETURNING id"),
+                                 [.int(excluded ? 1 : 0), .int(rater)])).isEmpty else { return false }
         try await s.run(sql("""
             UPDATE {p}slots SET
                 filled = (SELECT COUNT(*) FROM {p}assignments a JOIN {p}raters r ON r.id = a.rater_id
-                          WHERE a.item_id = {p}slots.item_id AND a.state = 'done' AND \(counts)),
+                          WHERE a.item_id = {p}slots.item_id AND a.state = 'done' AND r.excluded = 0),
                 held = (SELECT COUNT(*) FROM {p}assignments a JOIN {p}raters r ON r.id = a.rater_id
-                        WHERE a.item_id = {p}slots.item_id AND a.state = 'open' AND a.released = 0 AND \(counts))
+                        WHERE a.item_id = {p}slots.item_id AND a.state = 'open' AND a.released = 0 AND r.excluded = 0)
             WHERE item_id IN (SELECT item_id FROM {p}assignments WHERE rater_id = ?)
-            """), [.int(rater), .int(excluded ? 1 : 0), .int(rater), .int(excluded ? 1 : 0), .int(rater)])
-        try await s.run(sql("UPDATE {p}raters SET excluded = ? WHERE id = ?"), [.int(excluded ? 1 : 0), .int(rater)])
+            """), [.int(rater)])
         return true
     }
 

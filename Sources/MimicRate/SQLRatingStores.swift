@@ -344,14 +344,32 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
     private func transaction<T: Sendable>(_ body: @escaping @Sendable (RatingSQLSession) async throws -> T) async throws -> T {
         let logger = self.logger, key = lockKey
         do {
-            return try await client.withTransaction(logger: logger) { connection in
-                try await body(Session(connection: connection, logger: logger, key: key))
+            var attempt = 0
+            while true {
+                attempt += 1
+                do {
+                    return try await client.withTransaction(logger: logger) { connection in
+                        try await body(Session(connection: connection, logger: logger, key: key))
+                    }
+                } catch where attempt < 5 && Self.mustRetry(error) {
+                    // Ended by the server as a deadlock (or a serialization failure): nothing of it was kept; run it again.
+                    try await Task.sleep(nanoseconds: UInt64.random(in: 1_000_000...10_000_000))
+                }
             }
         } catch let error as RatingStoreError {
             throw error
         } catch {
             throw RatingStoreError("PostgreSQL \(location.display): \(Self.describe(error))")
         }
+    }
+
+    /// Whether a failed transaction was ended by the server for a deadlock or a serialization failure.
+    static func mustRetry(_ error: Error) -> Bool {
+        if let t = error as? PostgresTransactionError {
+            return [t.beginError, t.closureError, t.commitError].compactMap { $0 }.contains(where: mustRetry)
+        }
+        guard let code = (error as? PSQLError)?.serverInfo?[.sqlState] else { return false }
+        return code == "40P01" || code == "40001"
     }
 
     /// The server's message for a failed query or transaction (postgres-nio hides it from `description`).

@@ -151,7 +151,10 @@ actor Acknowledged {
         let done = Set(snapshot.assignments.filter { a in a.state == .done && snapshot.votes.contains { $0.assignment == a.id } }.map(\.publicID))
         let acked = await acknowledged.ids
         #expect(Set(acked).isSubset(of: done), "acknowledged votes missing: \(Set(acked).subtracting(done).count)")
-        #expect(acked.count == 120 && snapshot.votes.count == 120)
+        // Every vote is stored once; a vote in flight when the server died may be stored without its acknowledgment
+        // having reached the rater (at most one per rater), which the rules allow: what must not happen is the reverse.
+        #expect(snapshot.votes.count == 120, "\(snapshot.votes.count) votes stored")
+        #expect(acked.count <= 120 && acked.count >= 120 - tokens.count, "\(acked.count) votes acknowledged")
         checkRatings(snapshot, exactly: 3, items: 40)
     }
 
