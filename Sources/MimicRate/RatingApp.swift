@@ -64,6 +64,9 @@ public struct RatingApp: Sendable {
     let perToken = RateLimiter(capacity: 40, rate: 20)
     /// Per peer address, for links that name no rater: 30 at once, 2 a second after that.
     let failures = RateLimiter(capacity: 30, rate: 2)
+    /// Raters already looked up, by token hash, for the forms: their id and CSRF token never change. (The pages read
+    /// the rater afresh: whether they started or were excluded can change.)
+    let known = MemoCache<String, RaterRecord>()
 
     /// An app over `store` (whose settings are read once); `clock` gives the time in seconds (tests move it).
     public init(store: RatingStore, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) async throws {
@@ -147,9 +150,17 @@ public struct RatingApp: Sendable {
 
     /// The rater named by the path's token: 404 for a malformed or unknown token (and a failure counted against the
     /// peer), 429 past the rate limits.
-    func rater(_ context: RateContext) async throws -> RaterRecord {
+    func rater(_ context: RateContext, cached: Bool = false) async throws -> RaterRecord {
         let token = context.parameters.get("token") ?? ""
-        guard RatingToken.isWellFormed(Substring(token)), let r = try await store.rater(tokenHash: RatingToken.hash(token)) else {
+        let hash = RatingToken.isWellFormed(Substring(token)) ? RatingToken.hash(token) : nil
+        let found: RaterRecord?
+        if let hash, cached, let r = known[hash] {
+            found = r
+        } else {
+            found = hash == nil ? nil : try await store.rater(tokenHash: hash!)
+            if let found { known[found.tokenHash] = found }
+        }
+        guard let r = found else {
             if !failures.allow(context.peer) { throw Refusal(.tooManyRequests, "Too many requests; wait a moment.") }
             throw Refusal(.notFound, "This link is not valid. Check it against the one you were given.")
         }
@@ -169,7 +180,7 @@ public struct RatingApp: Sendable {
     }
 
     func startRating(_ request: Request, _ context: RateContext) async throws -> Response {
-        let r = try await rater(context)
+        let r = try await rater(context, cached: true)
         let form = try await Self.form(request, expect: r.csrf)
         guard form.keys.allSatisfy({ $0 == "csrf" }) else { throw Refusal(.badRequest, "This form has fields it should not have.") }
         try await store.start(rater: r.id, now: clock())
@@ -177,7 +188,7 @@ public struct RatingApp: Sendable {
     }
 
     func vote(_ request: Request, _ context: RateContext) async throws -> Response {
-        let r = try await rater(context)
+        let r = try await rater(context, cached: true)
         let token = context.parameters.get("token") ?? ""
         let form = try await Self.form(request, expect: r.csrf)
         guard Set(form.keys).isSubset(of: ["csrf", "assignment", "choice", "comment"]) else {

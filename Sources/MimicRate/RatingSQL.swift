@@ -73,7 +73,7 @@ final class MemoCache<Key: Hashable, Value>: @unchecked Sendable {
 /// - an open assignment whose time is up is *released* (`released = 1`, `held` less one) by the next `next` of any
 ///   rater; it stays the rater's until someone else fills its item, as the rules say, and is held again if the rater
 ///   comes back while there is room;
-/// - each rater's `done` and `done_regular` are counters on their row; items are cached after their first read.
+/// - items are cached after their first read.
 struct RatingSQL: Sendable {
     /// Put before each table name (`""` for SQLite, `"schema".` for PostgreSQL).
     let prefix: String
@@ -100,8 +100,7 @@ struct RatingSQL: Sendable {
             "CREATE INDEX {p_}slots_load ON {p}slots (regular, (filled + held))",
             """
             CREATE TABLE {p}raters (id \(keyType), token_hash TEXT NOT NULL UNIQUE, csrf TEXT NOT NULL, external_id TEXT,
-                created_at DOUBLE PRECISION NOT NULL, started_at DOUBLE PRECISION, excluded INTEGER NOT NULL DEFAULT 0,
-                done INTEGER NOT NULL DEFAULT 0, done_regular INTEGER NOT NULL DEFAULT 0)
+                created_at DOUBLE PRECISION NOT NULL, started_at DOUBLE PRECISION, excluded INTEGER NOT NULL DEFAULT 0)
             """,
             """
             CREATE TABLE {p}assignments (id \(keyType), public_id TEXT NOT NULL UNIQUE, rater_id BIGINT NOT NULL REFERENCES {p}raters (id),
@@ -257,10 +256,13 @@ struct RatingSQL: Sendable {
         // The rater's row, taken for the transaction (an exclusion of this rater waits, and waits for it), with their
         // counters, their open assignment (at most one) and whether any assignment is overdue.
         guard let row = try await s.rows(sql("""
-            UPDATE {p}raters SET excluded = excluded WHERE id = ? RETURNING excluded, done, done_regular,
+            UPDATE {p}raters SET excluded = excluded WHERE id = ? RETURNING excluded,
+                (SELECT COUNT(*) FROM {p}assignments c WHERE c.rater_id = ? AND c.state = 'done'),
+                (SELECT COUNT(*) FROM {p}assignments c JOIN {p}slots t ON t.item_id = c.item_id
+                 WHERE c.rater_id = ? AND c.state = 'done' AND t.regular = 1),
                 (SELECT MIN(a.id) FROM {p}assignments a WHERE a.rater_id = ? AND a.state = 'open'),
                 EXISTS (SELECT 1 FROM {p}assignments d WHERE d.state = 'open' AND d.released = 0 AND d.expires_at <= ?)
-            """), [.int(rater), .int(rater), .double(now)]).first else { return nil }
+            """), [.int(rater), .int(rater), .int(rater), .int(rater), .double(now)]).first else { return nil }
         if let due = row[4].int, due != 0 { try await release(s, now: now) }
         guard row[0].int == 0 else { return nil }
         let done = row[1].int ?? 0, doneRegular = row[2].int ?? 0
@@ -331,23 +333,23 @@ struct RatingSQL: Sendable {
 
     func vote(_ s: RatingSQLSession, settings: RatingSettings, rater: Int, publicID: String, shown: ShownChoice, comment: String?,
               now: Double) async throws -> VoteOutcome {
-        guard var (a, holding, excluded) = try await voting(s, rater: rater, publicID: publicID) else { return .unknown }
-        var item = try await self.item(s, a.item)
-        // The usual case, a vote in time on a held assignment: the update below takes the assignment only if it is still
-        // open and held, and its rater not excluded, when its row is written, so it cannot race a release, a second vote
-        // or an exclusion. (On PostgreSQL, two operations that wait for each other's rows are ended by the server as a
-        // deadlock, and the store runs the one it ended again.)
-        if !excluded, a.state == .open, holding, a.expiresAt > now || item.check != nil,
-           !(try await s.rows(sql("""
-                UPDATE {p}assignments SET state = 'done' WHERE id = ? AND state = 'open' AND released = 0
-                    AND EXISTS (SELECT 1 FROM {p}raters r WHERE r.id = ? AND r.excluded = 0) RETURNING id
-                """), [.int(a.id), .int(rater)])).isEmpty {
-            return try await record(s, a, item: item, holding: true, rater: rater, shown: shown, comment: comment, now: now)
+        // The usual case, a vote in time on a held assignment, is one update: it takes the assignment only if it is still
+        // open, held and in time, and its rater not excluded, when its row is written, so it cannot race a release, a
+        // second vote or an exclusion. (On PostgreSQL, two operations that wait for each other's rows are ended by the
+        // server as a deadlock, and the store runs the one it ended again.)
+        if let row = try await s.rows(sql("""
+            UPDATE {p}assignments SET state = 'done'
+            WHERE public_id = ? AND rater_id = ? AND state = 'open' AND released = 0 AND expires_at > ?
+                AND EXISTS (SELECT 1 FROM {p}raters r WHERE r.id = ? AND r.excluded = 0)
+            RETURNING \(Self.assignmentColumns)
+            """), [.text(publicID), .int(rater), .double(now), .int(rater)]).first {
+            let a = try Self.assignment(row[...])
+            return try await record(s, a, item: try await item(s, a.item), holding: true, rater: rater, shown: shown, comment: comment,
+                                    now: now)
         }
-        // Otherwise: read it again (another server may have changed it) and apply the rules.
-        guard let again = try await voting(s, rater: rater, publicID: publicID) else { return .unknown }
-        (a, holding, excluded) = again
-        item = try await self.item(s, a.item)
+        // Otherwise: the rules, case by case.
+        guard var (a, holding, excluded) = try await voting(s, rater: rater, publicID: publicID) else { return .unknown }
+        let item = try await self.item(s, a.item)
         if excluded { return .excluded }
         switch a.state {
         case .done: return .alreadyVoted
@@ -383,8 +385,6 @@ struct RatingSQL: Sendable {
                            comment: comment, seconds: max(0, now - a.shownAt), createdAt: now)
         try await s.run(sql("UPDATE {p}slots SET held = held - ?, filled = filled + 1 WHERE item_id = ?"),
                         [.int(holding ? 1 : 0), .int(a.item)])
-        try await s.run(sql("UPDATE {p}raters SET done = done + 1, done_regular = done_regular + ? WHERE id = ?"),
-                        [.int(item.check == nil ? 1 : 0), .int(rater)])
         try await s.run(sql("INSERT INTO {p}votes (\(Self.voteColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
                         [.int(v.assignment), .int(v.rater), .int(v.item), .text(v.choice.rawValue), .int(v.shown.rawValue),
                          .optional(v.comment), .double(v.seconds), .double(v.createdAt)])
