@@ -150,7 +150,7 @@ public struct RatingApp: Sendable {
 
     /// The rater named by the path's token: 404 for a malformed or unknown token (and a failure counted against the
     /// peer), 429 past the rate limits.
-    func rater(_ context: RateContext, cached: Bool = false) async throws -> RaterRecord {
+    func rater(_ context: RateContext, cached: Bool = false, counted: Bool = true) async throws -> RaterRecord {
         let token = context.parameters.get("token") ?? ""
         let hash = RatingToken.isWellFormed(Substring(token)) ? RatingToken.hash(token) : nil
         let found: RaterRecord?
@@ -164,13 +164,19 @@ public struct RatingApp: Sendable {
             if !failures.allow(context.peer) { throw Refusal(.tooManyRequests, "Too many requests; wait a moment.") }
             throw Refusal(.notFound, "This link is not valid. Check it against the one you were given.")
         }
-        guard perToken.allow(r.tokenHash) else { throw Refusal(.tooManyRequests, "Too many requests; wait a moment.") }
+        guard !counted || perToken.allow(r.tokenHash) else { throw Refusal(.tooManyRequests, "Too many requests; wait a moment.") }
         return r
     }
 
     func show(_ request: Request, _ context: RateContext) async throws -> Response {
-        let r = try await rater(context)
         let token = context.parameters.get("token") ?? ""
+        // A rater known to have started goes straight to their next item (the store refuses excluded raters); the
+        // rater is read afresh to find out why there is none, and before they started.
+        let remembered = try await rater(context, cached: true)
+        if remembered.startedAt != nil, !remembered.excluded, let turn = try await store.next(rater: remembered.id, now: clock()) {
+            return Self.html(RatingPages.item(token: token, csrf: remembered.csrf, turn: turn))
+        }
+        let r = try await rater(context, counted: false)
         if r.excluded { return Self.html(RatingPages.notice("Thank you", "There is nothing more for you to rate.")) }
         guard r.startedAt != nil else { return Self.html(RatingPages.instructions(token: token, csrf: r.csrf, settings: settings)) }
         guard let turn = try await store.next(rater: r.id, now: clock()) else {
