@@ -39,8 +39,9 @@ protocol RatingSQLSession {
     func rows(_ sql: String, _ args: [SQLValue]) async throws -> [[SQLValue]]
     /// Runs a statement.
     func run(_ sql: String, _ args: [SQLValue]) async throws
-    /// Makes the rest of this transaction the only one of its study that decides assignments (PostgreSQL takes the
-    /// study's advisory lock; SQLite's transactions are one at a time already).
+    /// Makes the rest of this transaction the only one of its kind in the study at a time, for the rare operations
+    /// that recount (an exclusion): PostgreSQL takes the study's advisory lock; SQLite's transactions are one at a
+    /// time already.
     func exclusive() async throws
 }
 
@@ -74,6 +75,13 @@ final class MemoCache<Key: Hashable, Value>: @unchecked Sendable {
 ///   rater; it stays the rater's until someone else fills its item, as the rules say, and is held again if the rater
 ///   comes back while there is room;
 /// - items are cached after their first read.
+///
+/// How several servers (PostgreSQL) share a study without a study-wide lock: a place is held only by an update whose
+/// condition (`filled + held < N`) is checked on the row as the update writes it, so two servers cannot both take an
+/// item's last place; a vote takes its assignment by an update that finds it still open, held, in time and its rater
+/// not excluded; a next item first takes the rater's row, so it and an exclusion of that rater wait for each other.
+/// Rows are taken raters, then assignments, then slots; where two operations still wait on each other, PostgreSQL
+/// ends one and the store runs it again.
 struct RatingSQL: Sendable {
     /// Put before each table name (`""` for SQLite, `"schema".` for PostgreSQL).
     let prefix: String

@@ -339,8 +339,9 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
     /// The study's advisory lock.
     private var lockKey: Int { Int(truncatingIfNeeded: SplitMix64.mix(UInt64(truncatingIfNeeded: location.schema.hashValueStable))) }
 
-    /// Runs `body` in one transaction; the steps that decide assignments take the study's advisory lock in it
-    /// (`RatingSQLSession.exclusive`), so those decisions are made one at a time by every server on the study.
+    /// Runs `body` in one transaction (READ COMMITTED: each of `RatingSQL`'s conditional updates sees the row as it is
+    /// when it writes it); one ended by the server as a deadlock or a serialization failure is run again, up to five
+    /// times. An exclusion takes the study's advisory lock (`RatingSQLSession.exclusive`).
     private func transaction<T: Sendable>(_ body: @escaping @Sendable (RatingSQLSession) async throws -> T) async throws -> T {
         let logger = self.logger, key = lockKey
         do {
