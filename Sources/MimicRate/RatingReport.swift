@@ -128,15 +128,7 @@ public enum RatingReporting {
     /// The report of the study in `config.study`.
     public static func report(_ config: RatingReportConfig) async throws -> RatingReport {
         try config.validate()
-        let store = try RatingStudy.open(config.study)
-        let snapshot: RatingSnapshot
-        do {
-            snapshot = try await store.snapshot()
-        } catch {
-            await store.close()
-            throw error
-        }
-        await store.close()
+        let snapshot = try await RatingStudy.snapshot(config.study)
         let judgments = try config.judge.map { path in
             try JSONLines.decodeAll(Judgment.self, in: URL(fileURLWithPath: path))
         }
@@ -333,15 +325,7 @@ extension RatingReporting {
 
     /// Writes every vote of the study to `prefix`.csv and `prefix`.jsonl (each atomically); the number of votes.
     public static func export(study: String, to prefix: String) async throws -> Int {
-        let store = try RatingStudy.open(study)
-        let snapshot: RatingSnapshot
-        do {
-            snapshot = try await store.snapshot()
-        } catch {
-            await store.close()
-            throw error
-        }
-        await store.close()
+        let snapshot = try await RatingStudy.snapshot(study)
         let votes = exported(snapshot)
         try JSONLinesWriter.write(votes, to: URL(fileURLWithPath: prefix + ".jsonl"))
         var csv = "item,item_id,system_a,system_b,check,rater,rater_external_id,rater_excluded,shown,swapped,choice,comment,seconds,created_at\r\n"

@@ -241,6 +241,19 @@ public enum RatingStudy {
         return try SQLiteRatingStore(path: resolve(file.sqlite ?? "ratings.sqlite", in: folder))
     }
 
+    /// Everything the study in `folder` holds, read at once (its store opened and closed).
+    public static func snapshot(_ folder: String) async throws -> RatingSnapshot {
+        let store = try open(folder)
+        do {
+            let snapshot = try await store.snapshot()
+            await store.close()
+            return snapshot
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+
     /// Makes `count` raters; their tokens (each shown once: only their hashes are stored).
     public static func invite(_ store: RatingStore, count: Int) async throws -> [String] {
         var tokens: [String] = []

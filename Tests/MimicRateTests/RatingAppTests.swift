@@ -145,9 +145,7 @@ actor Acknowledged {
         }
         second.terminate()
         second.waitUntilExit()
-        let store = try RatingStudy.open(config.out)
-        let snapshot = try await store.snapshot()
-        await store.close()
+        let snapshot = try await RatingStudy.snapshot(config.out)
         let done = Set(snapshot.assignments.filter { a in a.state == .done && snapshot.votes.contains { $0.assignment == a.id } }.map(\.publicID))
         let acked = await acknowledged.ids
         #expect(Set(acked).isSubset(of: done), "acknowledged votes missing: \(Set(acked).subtracting(done).count)")

@@ -50,12 +50,7 @@ struct ServedStudy {
         return ServedStudy(files: files, created: created, server: server, links: links)
     }
 
-    func snapshot() async throws -> RatingSnapshot {
-        let store = try RatingStudy.open(created.folder)
-        let s = try await store.snapshot()
-        await store.close()
-        return s
-    }
+    func snapshot() async throws -> RatingSnapshot { try await RatingStudy.snapshot(created.folder) }
 
     func stop() async {
         await server.stop()

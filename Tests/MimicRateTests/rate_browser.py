@@ -51,11 +51,10 @@ import sys
 import time
 
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 DESKTOP = (1280, 900)
@@ -132,10 +131,24 @@ def navigate(driver, act):
     """Runs `act` (which leaves the page) and waits until the next page has loaded."""
     old = driver.find_element(By.TAG_NAME, "html")
     act()
+    def left(_):
+        # The old page's root is stale, or (when the new page replaced it mid-check) chromedriver says it no longer
+        # belongs to the document: either way the page changed.
+        try:
+            old.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+
     try:
-        WebDriverWait(driver, WAIT).until(EC.staleness_of(old))
-    except Exception:
-        raise FlowError(f"the page did not change after a vote or click (still {driver.current_url})")
+        WebDriverWait(driver, WAIT).until(left)
+    except Exception as e:
+        raise FlowError(f"the page did not change after a vote or click (still {driver.current_url}): "
+                        f"{type(e).__name__} {str(e).splitlines()[0] if str(e) else ''}")
     settle(driver)
 
 
