@@ -216,11 +216,6 @@ struct RatingSQL: Sendable {
         try await s.run(sql("UPDATE {p}raters SET started_at = ? WHERE id = ? AND started_at IS NULL"), [.double(now), .int(rater)])
     }
 
-    /// The ratings item `id` holds (votes and held assignments of raters not excluded).
-    func taken(_ s: RatingSQLSession, item: Int) async throws -> Int {
-        try await s.rows(sql("SELECT filled + held FROM {p}slots WHERE item_id = ?"), [.int(item)]).first?.first?.int ?? 0
-    }
-
     /// Releases the open assignments whose time is up at `now`: they stop holding their items' places. Each is
     /// released only if it is still open and held when its row is updated (a vote may have taken it meanwhile), and the
     /// assignments are updated before the counters, the order a vote takes its rows in.
