@@ -248,3 +248,55 @@ final class StageLog: @unchecked Sendable {
         lock.unlock()
     }
 }
+
+extension StudyStore {
+    /// The stage folders under `STUDY/stages/` that no stage of `plan` uses: left by earlier versions of the
+    /// manifest (a changed config gives a stage a new key, so a new folder). Only folders named as Mimic names
+    /// stages (`KIND/NAME-` and 16 hexadecimal digits) are listed; anything else there is left alone.
+    public static func stale(_ plan: StudyPlan) -> [String] {
+        let fm = FileManager.default
+        let root = plan.folder + "/stages"
+        let used = Set(plan.stages.map(\.folder))
+        var found: [String] = []
+        for kind in ((try? fm.contentsOfDirectory(atPath: root)) ?? []).sorted() {
+            for name in ((try? fm.contentsOfDirectory(atPath: root + "/" + kind)) ?? []).sorted() {
+                let path = root + "/" + kind + "/" + name
+                var isDirectory: ObjCBool = false
+                guard fm.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue, !used.contains(path),
+                      let dash = name.lastIndex(of: "-"), name[name.index(after: dash)...].count == 16,
+                      name[name.index(after: dash)...].allSatisfy(\.isHexDigit) else { continue }
+                found.append(path)
+            }
+        }
+        return found
+    }
+
+    /// Removes `stale(plan)`'s folders; what was removed, with the bytes each held.
+    public static func collectGarbage(_ plan: StudyPlan) throws -> [(folder: String, bytes: Int64)] {
+        try stale(plan).map { folder in
+            let bytes = size(folder)
+            try FileManager.default.removeItem(atPath: folder)
+            return (folder, bytes)
+        }
+    }
+
+    /// What `--gc` prints: each folder and its size, then the total.
+    public static func garbageText(_ folders: [(folder: String, bytes: Int64)], removed: Bool) -> String {
+        let mb = { (b: Int64) in String(format: "%.1f MB", Double(b) / 1e6) }
+        var out = folders.map { (removed ? "removed " : "stale ") + $0.folder + " (" + mb($0.bytes) + ")\n" }.joined()
+        out += "\(folders.count) stage folder\(folders.count == 1 ? "" : "s") no stage uses, \(mb(folders.reduce(0) { $0 + $1.bytes }))"
+            + (removed ? " freed" : "; mimic run --gc removes them") + "\n"
+        return out
+    }
+
+    /// The bytes of the files under `path`.
+    public static func size(_ path: String) -> Int64 {
+        let fm = FileManager.default
+        guard let files = fm.enumerator(atPath: path) else { return 0 }
+        var total: Int64 = 0
+        for case let file as String in files {
+            total += ((try? fm.attributesOfItem(atPath: path + "/" + file))?[.size] as? NSNumber)?.int64Value ?? 0
+        }
+        return total
+    }
+}

@@ -20,9 +20,16 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Print the stages, which are cached and which would run (with a time estimate where one is known); run nothing.")
     var plan = false
     @Flag(help: "With --plan: print the plan as JSON.") var json = false
+    @Flag(help: "Remove the stage folders no stage of the manifest uses any more (left by earlier versions of it); run nothing. With --plan: list them only.")
+    var gc = false
 
     func run() async throws {
         let study = try StudyPlan(StudyFile(path: manifest))
+        if gc {
+            let removed = plan ? StudyStore.stale(study).map { ($0, StudyStore.size($0)) } : try StudyStore.collectGarbage(study)
+            print(StudyStore.garbageText(removed, removed: !plan), terminator: "")
+            return
+        }
         if plan {
             print(try json ? StudyStore.planJSON(study) : StudyStore.planText(study), terminator: "")
             return

@@ -203,11 +203,22 @@ func mimicRun(_ manifest: String, killAt: String? = nil) async throws -> (status
             #expect(StudyStore.plan(plan).allSatisfy { $0.cached })
 
             // Editing the task reruns its stages and nothing else.
+            #expect(StudyStore.stale(plan).isEmpty)
             try study.probeTask(maxTokens: 4)
-            let (third, _) = try await study.run(path)
+            let (third, edited) = try await study.run(path)
             let reran = Set(third.outcomes.filter { $0.outcome == .ran }.map(\.id))
             #expect(reran == ["eval/teacher/probe", "eval/base/tiny/probe", "eval/tiny/broad/60/probe", "eval/tiny/broad/120/probe"])
             #expect(third.outcomes.filter { $0.outcome == .cached }.count == third.outcomes.count - 4)
+
+            // The four eval folders of the old task are stale; --gc removes exactly them, and everything else stays cached.
+            let old = plan.stages.filter { reran.contains($0.id) }.map(\.folder)
+            #expect(Set(StudyStore.stale(edited)) == Set(old) && old.count == 4)
+            let stray = edited.folder + "/stages/eval/not-a-stage"
+            try FileManager.default.createDirectory(atPath: stray, withIntermediateDirectories: true)
+            let removed = try StudyStore.collectGarbage(edited)
+            #expect(Set(removed.map(\.folder)) == Set(old) && removed.allSatisfy { $0.bytes > 0 })
+            #expect(old.allSatisfy { !FileManager.default.fileExists(atPath: $0) } && FileManager.default.fileExists(atPath: stray))
+            #expect(StudyStore.stale(edited).isEmpty && StudyStore.plan(edited).allSatisfy { $0.cached })
         }
     }
 
