@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "MimicStudy",
             dependencies: [
-                "MimicCore", "MimicMetrics", "MimicModels", "MimicTeacher", "MimicTrain", "MimicEval", "MimicStages",
+                "MimicCore", "MimicMetrics", "MimicModels", "MimicTeacher", "MimicTrain", "MimicEval", "MimicStages", "MimicRate",
                 .product(name: "Yams", package: "Yams"),
             ]),
         .target(
@@ -150,7 +150,7 @@ let package = Package(
             dependencies: ["MimicStages", "MimicCore", "MimicEval", "MimicData", "MimicMetrics", "MimicTeacher", "MimicTestSupport"]),
         .testTarget(
             name: "MimicStudyTests",
-            dependencies: ["MimicStudy", "MimicStages", "MimicCore", "MimicTestSupport", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["MimicStudy", "MimicStages", "MimicRate", "MimicCore", "MimicTestSupport", .product(name: "Hummingbird", package: "hummingbird")],
             exclude: ["check_report.py"]),
         .testTarget(
             name: "MimicRateTests",

@@ -22,7 +22,7 @@ ALLOWED = {
     "MimicServer": {"MimicCore", "MimicTeacher", "MimicModels", "MimicTokenizers", "MimicTensor"},
     "MimicStages": {"MimicCore", "MimicMetrics", "MimicTeacher", "MimicModels", "MimicTokenizers", "MimicTensor",
                     "MimicTrain", "MimicData", "MimicEval", "MimicServer"},
-    "MimicStudy": {"MimicCore", "MimicMetrics", "MimicTeacher", "MimicModels", "MimicTrain", "MimicEval", "MimicStages"},
+    "MimicStudy": {"MimicCore", "MimicMetrics", "MimicTeacher", "MimicModels", "MimicTrain", "MimicEval", "MimicStages", "MimicRate"},
     "MimicRate": {"MimicCore", "MimicMetrics", "MimicData"},
     "mimic": None,  # the executable may import every library
 }

@@ -38,9 +38,12 @@ public struct StudyManifest: Codable, Sendable {
     public var judge: JSONValue?
     /// The style metrics: StyleConfig's keys (`bootstrap`, `judge`, `judge_prompt`, …).
     public var style: JSONValue?
+    /// A human-rating study to make from the answers: RatingCreateConfig's keys (`raters_per_item`, `items`,
+    /// `attention`, …) and `models` (the model ids rated against the teacher; default every imitation model).
+    public var rating: JSONValue?
 
     enum CodingKeys: String, CodingKey {
-        case name, out, seed, teacher, client, data, amounts, students, train, eval, judge, style
+        case name, out, seed, teacher, client, data, amounts, students, train, eval, judge, style, rating
         case tokenCounter = "token_counter"
     }
 }

@@ -7,6 +7,7 @@ import Foundation
 import MimicCore
 import MimicEval
 import MimicModels
+import MimicRate
 import MimicStages
 import MimicTeacher
 import MimicTrain
@@ -150,6 +151,25 @@ struct Builder {
                     let imitation = StudyModel(id: "\(student.name)/\(kind.name)/\(amount)", role: "imitation", student: student.name,
                                                data: kind.name, amount: amount)
                     try evaluate(imitation, ref: .local(stage(trained).output), inputs: [trained], eval: eval, client: client)
+                }
+            }
+        }
+        // A human-rating study of the chosen models' answers against the teacher's, made once they exist.
+        if var rating = eval.rating, let teacherAnswers = modelStages["teacher"]?.answers {
+            let ids = eval.ratingModels ?? models.filter { $0.role == "imitation" }.map(\.id)
+            let answers = try ids.enumerated().map { k, id in
+                guard id != "teacher", let answers = modelStages[id]?.answers else {
+                    throw file.error("rating.models[\(k)]", "'\(id)' is not a model of this study",
+                                     hint: "one of " + models.filter { $0.role != "teacher" }.map(\.id).joined(separator: ", "))
+                }
+                return answers
+            }
+            if !answers.isEmpty {
+                rating.a = answers.map { stage($0).output }
+                rating.b = stage(teacherAnswers).output
+                _ = try add("rating", inputs: answers + [teacherAnswers], output: "study") { _, out in
+                    rating.out = out
+                    return .rating(rating)
                 }
             }
         }

@@ -7,6 +7,7 @@ import Foundation
 import MimicCore
 import MimicEval
 import MimicModels
+import MimicRate
 import MimicStages
 import MimicTrain
 
@@ -217,6 +218,16 @@ public enum StudyRunner {
             return try summary.systems.first.map { ["summary": try fact($0.summary)] } ?? [:]
         case .style(let c):
             return ["figures": try fact(try await StyleStage.run(c, progress: progress).candidate.figures)]
+        case .rating(let c):
+            let created = try await RatingStudy.create(c)
+            // The admin link is shown once by `mimic rate create`; a study keeps it beside the rating study, for its owner.
+            let admin = URL(fileURLWithPath: c.out).deletingLastPathComponent().appendingPathComponent("admin-token.txt").path
+            try AtomicFile.write(Data((created.adminToken + "\n").utf8), to: URL(fileURLWithPath: admin))
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: admin)
+            log.write("made the rating study \(c.out): \(created.items) items, \(created.checks) attention checks; "
+                      + "next: mimic rate invite \(c.out) --count N, then mimic rate serve \(c.out) (admin token in \(admin))")
+            for note in created.notes { log.write(note) }
+            return ["items": .int(created.items), "checks": .int(created.checks)]
         }
         return [:]
     }

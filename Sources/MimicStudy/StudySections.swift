@@ -3,6 +3,7 @@
 import Foundation
 import MimicCore
 import MimicEval
+import MimicRate
 import MimicStages
 import MimicTeacher
 import MimicTrain
@@ -113,6 +114,10 @@ struct EvalSection {
     var judge: JudgeConfig?
     /// The style metrics against the teacher (nil without prompts, or with `style: false`).
     var style: StyleConfig?
+    /// A human-rating study of the answers against the teacher's (nil without a `rating` section).
+    var rating: RatingCreateConfig?
+    /// The models rated (`rating.models`; nil: every imitation model).
+    var ratingModels: [String]?
 
     init(file: StudyFile, at: String, manifestFolder: String, client: ClientConfig) throws {
         let (tree, own) = (file.tree.at(at) ?? .object([:])).removing(["prompts", "answer_tokens", "answer_temperature", "task_limits"])
@@ -190,6 +195,32 @@ struct EvalSection {
                 c.reference = file.path
             }
             style = s
+        }
+        let ratingTree = file.tree.at("rating")
+        if let ratingTree, ratingTree != .null, ratingTree != .bool(false) {
+            guard answers != nil else { throw file.error("rating", "needs eval.prompts", hint: "give the prompts the models answer") }
+            let (tree, own) = (ratingTree == .bool(true) ? .object([:]) : ratingTree).removing(["models"])
+            var r = try ConfigResolver.resolve(RatingCreateConfig(), section: tree, at: "rating", file: file.path, lines: file.lines,
+                                               reserved: ["a", "b", "out", "db", "postgres"])
+            if tree.at("instructions") != nil { r.instructions = r.instructions.map(resolve) }
+            if tree.at("seed") == nil { r.seed = file.manifest.seed ?? 0 }
+            try file.check(r, at: "rating") { c in
+                c.a = [file.path]
+                c.b = file.path
+                c.out = file.path + ".rating-check"
+            }
+            switch own["models"] {
+            case nil, .null?: ratingModels = nil
+            case .array(let ids)?:
+                ratingModels = try ids.enumerated().map { k, id in
+                    guard case .string(let s) = id else {
+                        throw file.error("rating.models[\(k)]", "expected a model id", hint: "such as base/NAME or STUDENT/KIND/AMOUNT")
+                    }
+                    return s
+                }
+            default: throw file.error("rating.models", "is not a list", hint: "model ids such as STUDENT/KIND/AMOUNT")
+            }
+            rating = r
         }
     }
 

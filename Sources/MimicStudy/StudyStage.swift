@@ -6,6 +6,7 @@ import Foundation
 import MimicCore
 import MimicEval
 import MimicModels
+import MimicRate
 import MimicStages
 import MimicTrain
 
@@ -23,6 +24,7 @@ public enum StudyWork: Sendable {
     case eval(EvalConfig)
     case judge(JudgeConfig)
     case style(StyleConfig)
+    case rating(RatingCreateConfig)
 
     /// The stage kind's name: the first part of its id and its folder under `stages/`.
     public var kind: String {
@@ -36,6 +38,7 @@ public enum StudyWork: Sendable {
         case .eval: return "eval"
         case .judge: return "judge"
         case .style: return "style"
+        case .rating: return "rating"
         }
     }
 
@@ -58,6 +61,7 @@ public enum StudyWork: Sendable {
         case .eval(let c): return try tree(c)
         case .judge(let c): return try tree(c)
         case .style(let c): return try tree(c)
+        case .rating(let c): return try tree(c)
         }
     }
 }

@@ -5,6 +5,7 @@
 import Foundation
 import Hummingbird
 import MimicCore
+import MimicRate
 import MimicStages
 import MimicStudy
 import MimicTeacher
@@ -260,10 +261,48 @@ func mimicRun(_ manifest: String, killAt: String? = nil) async throws -> (status
         #expect(badStep.contains("data[0].curate[0].shuffle: is not a curation step") && badStep.contains("study.yaml:10"), "\(badStep)")
         let badLimit = try error { $0.replacingOccurrences(of: "tasks: [probe]", with: "tasks: [probe]\n  task_limits: {probe: 1, other: 2}") }
         #expect(badLimit.contains("eval.task_limits.other: is not one of the tasks") && badLimit.contains("study.yaml:23"), "\(badLimit)")
-        for message in [unknownTop, unknownCollect, wrongType, noModel, unknownName, noPrompts, reserved, badTrain, badTask, badStep, badLimit] {
+        let badRating = try error("rating: {raters_per_item: 0}")
+        #expect(badRating.contains("rating.raters_per_item") && badRating.contains("study.yaml:30"), "\(badRating)")
+        let unknownRated = try error("rating: {models: [tiny/broad/60, nobody]}")
+        #expect(unknownRated.contains("rating.models[1]: 'nobody' is not a model of this study") && unknownRated.contains("tiny/broad/120"),
+                "\(unknownRated)")
+        for message in [unknownTop, unknownCollect, wrongType, noModel, unknownName, noPrompts, reserved, badTrain, badTask, badStep, badLimit,
+                        badRating, unknownRated] {
             #expect(!message.contains("\n"), "one line: \(message)")
         }
         #expect(!FileManager.default.fileExists(atPath: study.dir + "/study"), "nothing ran")
+    }
+
+    @Test func aRatingStudyIsMadeFromTheAnswersAndServedLikeAnyOther() async throws {
+        let study = try MiniStudy()
+        let models = ScriptedModels()
+        try await models.serve { url in
+            let path = try study.manifest(url: url, extra: "rating: {raters_per_item: 2, attention: 0, models: [base/tiny, tiny/broad/120]}")
+            let (first, plan) = try await study.run(path)
+            #expect(first.succeeded, "\(first.outcomes.filter { $0.outcome != .ran })")
+            let stage = try #require(plan.stages.first { $0.id == "rating" })
+            #expect(Set(stage.inputs) == ["answers/base/tiny", "answers/tiny/broad/120", "answers/teacher"])
+            // Each rated model's answers to the 4 prompts against the teacher's: 8 items, 2 ratings each, no checks.
+            let snapshot = try await RatingStudy.snapshot(stage.output)
+            #expect(snapshot.items.count == 8 && snapshot.items.allSatisfy { $0.check == nil })
+            #expect(snapshot.settings.ratersPerItem == 2 && snapshot.settings.seed == 3)
+            let teacher = plan.stages.first { $0.id == "answers/teacher" }!.output
+            #expect(Set(snapshot.items.map(\.systemB)) == [teacher])
+            #expect(Set(snapshot.items.map(\.systemA)) == Set(["answers/base/tiny", "answers/tiny/broad/120"].map { id in
+                plan.stages.first { $0.id == id }!.output }))
+            // The admin token sits beside the study, for its owner only, and opens the admin page.
+            let tokenFile = URL(fileURLWithPath: stage.output).deletingLastPathComponent().appendingPathComponent("admin-token.txt").path
+            let token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(RatingToken.hash(token) == snapshot.settings.adminTokenHash)
+            let mode = try FileManager.default.attributesOfItem(atPath: tokenFile)[.posixPermissions] as? NSNumber
+            #expect(mode?.intValue == 0o600)
+            // Raters vote on it as on any study; a rerun of the study keeps it (and the votes) as they are.
+            let links = try await RatingStudy.invite(folder: stage.output, count: 1, baseURL: "http://unused")
+            #expect(links.count == 1)
+            let (second, _) = try await study.run(path)
+            #expect(second.outcomes.allSatisfy { $0.outcome == .cached })
+            #expect(try await RatingStudy.snapshot(stage.output).raters.count == 1)
+        }
     }
 
     @Test func killedAtThreePointsTheSameCommandFinishesWithTheSameResults() async throws {
