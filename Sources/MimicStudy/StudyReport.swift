@@ -7,6 +7,7 @@ import Foundation
 import MimicCore
 import MimicEval
 import MimicMetrics
+import MimicRate
 import MimicStages
 import MimicTeacher
 import MimicTrain
@@ -26,9 +27,10 @@ public struct StudyReportSummary: Sendable {
 public enum StudyReport {
     /// Writes the report of `plan`'s finished stages to `folder` (default `STUDY/report`); replaces an older one.
     /// `results` are read from the stages when not given (`mimic run` passes the ones it just wrote).
-    public static func write(_ plan: StudyPlan, results given: StudyResults? = nil, to folder: String? = nil) throws -> StudyReportSummary {
+    public static func write(_ plan: StudyPlan, results given: StudyResults? = nil, to folder: String? = nil) async throws -> StudyReportSummary {
         let out = folder ?? plan.folder + "/report"
-        let results = try given ?? StudyResults.collect(plan)
+        let results: StudyResults
+        if let given { results = given } else { results = try await StudyResults.collect(plan) }
         var page = Page(title: "Study \(results.study)")
         var plots = 0
         page.add("<p>Teacher: <code>\(HTML.escape(results.teacher))</code>. Stages finished: \(results.finished) of \(results.stages). "
@@ -42,39 +44,53 @@ public enum StudyReport {
 
         // Figures 1 and 3: preference against the teacher.
         page.section("Preference against the teacher (Figures 1 and 3)", id: "preference")
-        let judged = results.models.contains { $0.judge?.winRate != nil }
-        if judged {
-            let win = { (m: ModelResults) -> SVGPlot.Point? in
-                guard let w = m.judge?.winRate else { return nil }
-                return SVGPlot.Point(x: Double(m.tokens ?? m.model.amount ?? 0), y: w, low: m.judge?.winRateInterval?.lower,
-                                     high: m.judge?.winRateInterval?.upper)
-            }
-            var byTokens = SVGPlot(title: "Judged win rate against the teacher by imitation data", xLabel: "imitation tokens",
-                                   yLabel: "win rate vs teacher (%)", xLog: true)
+        // One preference (in %, with its interval) by imitation data and by base model.
+        func preferencePlots(_ what: String, _ value: @escaping (ModelResults) -> SVGPlot.Point?) -> String {
+            var byTokens = SVGPlot(title: "\(what) against the teacher by imitation data", xLabel: "imitation tokens",
+                                   yLabel: "\(what.lowercased()) vs teacher (%)", xLog: true)
             for student in students {
                 for kind in kinds {
-                    let points = imitation.filter { $0.model.student == student && $0.model.data == kind }.compactMap(win)
+                    let points = imitation.filter { $0.model.student == student && $0.model.data == kind }.compactMap(value)
                     if !points.isEmpty { byTokens.series.append(.init(name: "\(student) · \(kind)", points: points)) }
                 }
-                if let w = base(student)?.judge?.winRate { byTokens.references.append(.init(name: "base \(student)", y: w)) }
+                if let w = base(student).flatMap(value)?.y { byTokens.references.append(.init(name: "base \(student)", y: w)) }
             }
             byTokens.references.append(.init(name: "teacher (parity)", y: 50))
-            var byBase = SVGPlot(title: "Judged win rate against the teacher by base model (\(SVGPlot.format(Double(largest))) tokens)",
-                                 xLabel: "base model", yLabel: "win rate vs teacher (%)", categories: students)
-            let baseWins = students.enumerated().compactMap { i, s in
-                base(s).flatMap(win).map { SVGPlot.Point(x: Double(i), y: $0.y, low: $0.low, high: $0.high) }
+            var byBase = SVGPlot(title: "\(what) against the teacher by base model (\(SVGPlot.format(Double(largest))) tokens)",
+                                 xLabel: "base model", yLabel: "\(what.lowercased()) vs teacher (%)", categories: students)
+            let baseValues = students.enumerated().compactMap { i, s in
+                base(s).flatMap(value).map { SVGPlot.Point(x: Double(i), y: $0.y, low: $0.low, high: $0.high) }
             }
-            byBase.series = [SVGPlot.Series(name: "base", points: baseWins)] + kinds.map { kind in
+            byBase.series = [SVGPlot.Series(name: "base", points: baseValues)] + kinds.map { kind in
                 SVGPlot.Series(name: kind, points: students.enumerated().compactMap { i, s in
-                    imitation.first { $0.model.student == s && $0.model.data == kind && $0.model.amount == largest }.flatMap(win)
+                    imitation.first { $0.model.student == s && $0.model.data == kind && $0.model.amount == largest }.flatMap(value)
                         .map { SVGPlot.Point(x: Double(i), y: $0.y, low: $0.low, high: $0.high) } })
             }
             byBase.references.append(.init(name: "teacher (parity)", y: 50))
-            page.add(byTokens.svg() + byBase.svg())
             plots += 2
+            return byTokens.svg() + byBase.svg()
+        }
+        if results.models.contains(where: { $0.judge?.winRate != nil }) {
+            page.add(preferencePlots("Judged win rate") { m in
+                guard let w = m.judge?.winRate else { return nil }
+                return SVGPlot.Point(x: Double(m.tokens ?? m.model.amount ?? 0), y: w, low: m.judge?.winRateInterval?.lower,
+                                     high: m.judge?.winRateInterval?.upper)
+            })
             page.add(judgeTable(results.models.filter { $0.judge != nil }))
         } else {
             page.add("<p>No judged results (the manifest has no <code>judge</code> section, or its stages have not finished).</p>")
+        }
+        // The paper's human evaluation: people's majority per item, mean preference (A better 1, same ½, B better 0).
+        if results.models.contains(where: { $0.people != nil }) {
+            page.add(preferencePlots("People's preference") { m in
+                guard let p = m.people else { return nil }
+                return SVGPlot.Point(x: Double(m.tokens ?? m.model.amount ?? 0), y: 100 * p.meanPreference,
+                                     low: p.interval.map { 100 * $0.lower }, high: p.interval.map { 100 * $0.upper })
+            })
+            page.add(peopleTable(results.models.filter { $0.people != nil }))
+        } else if let rating = plan.stages.first(where: { $0.id == "rating" }) {
+            page.add("<p>No human ratings yet. The rating study is <code>\(HTML.escape(rating.output))</code>: "
+                     + "<code>mimic rate invite</code> it, <code>mimic rate serve</code> it, and run <code>mimic report</code> again.</p>")
         }
 
         // Figure 4: benchmarks.
@@ -236,6 +252,22 @@ public enum StudyReport {
         }
         return s + "</tbody></table>\n<p class=\"note\">Position consistency and longer-answer wins are percentages. A judge that flips with the order, "
             + "or prefers the longer answer, is reported rather than hidden.</p>\n"
+    }
+
+    /// People's ratings of each model against the teacher, as the paper's Figure 7 gives them.
+    static func peopleTable(_ rows: [ModelResults]) -> String {
+        var s = "<table id=\"people-table\"><thead><tr><th>model</th><th>items</th><th>model better (%)</th><th>same (%)</th>"
+            + "<th>teacher better (%)</th><th>model equal or better (%)</th><th>mean preference ± sd</th><th>95% interval</th></tr></thead><tbody>\n"
+        for m in rows {
+            guard let p = m.people else { continue }
+            s += "<tr data-model=\"\(HTML.escape(m.model.id))\"><th>\(HTML.escape(name(m)))</th><td>\(p.items)</td>"
+                + cell(p.aBetter, digits: 1, [("key", "a_better")]) + cell(p.same, digits: 1, [("key", "same")])
+                + cell(p.bBetter, digits: 1, [("key", "b_better")]) + cell(p.aEqualOrBetter, digits: 1, [("key", "a_equal_or_better")])
+                + "<td>\(String(format: "%.3f ± %.3f", p.meanPreference, p.standardDeviation))</td>"
+                + "<td>\(p.interval.map { String(format: "%.3f – %.3f", $0.lower, $0.upper) } ?? "–")</td></tr>\n"
+        }
+        return s + "</tbody></table>\n<p class=\"note\">Each item counts once, by the majority of its ratings (no majority: the same). "
+            + "Agreement and rater quality: <code>mimic rate report</code> on the rating study.</p>\n"
     }
 
     static func styleTable(_ rows: [ModelResults]) -> String {

@@ -5,6 +5,7 @@ import Foundation
 import MimicCore
 import MimicEval
 import MimicMetrics
+import MimicRate
 import MimicStages
 
 /// Everything the report draws.
@@ -34,14 +35,25 @@ public struct ModelResults: Codable, Sendable {
     public var judge: PairwiseSummary?
     /// Table 2's style figures against the teacher.
     public var style: StyleFigures?
+    /// People's ratings against the teacher (the rating study's votes, when it has any).
+    public var people: RatingPairFigures?
 }
 
 extension StudyResults {
     /// Reads what the finished stages of `plan` hold.
-    static func collect(_ plan: StudyPlan) throws -> StudyResults {
+    static func collect(_ plan: StudyPlan) async throws -> StudyResults {
         func done(_ id: String?) -> StageDone? { id.flatMap(plan.stage).flatMap(StudyStore.done) }
         func fact<T: Decodable>(_ type: T.Type, _ value: JSONValue?) throws -> T? {
             try value.map { try JSONDecoder().decode(T.self, from: JSONEncoder().encode($0)) }
+        }
+        // The rating study's figures by the answers file rated (its system A), once it has votes.
+        var people: [String: RatingPairFigures] = [:]
+        if let rating = plan.stages.first(where: { $0.id == "rating" }), StudyStore.done(rating) != nil {
+            let snapshot = try await RatingStudy.snapshot(rating.output)
+            if !snapshot.votes.isEmpty {
+                let report = RatingReporting.report(snapshot, judgments: nil, resamples: 1000, seed: snapshot.settings.seed)
+                for pair in report.pairs where pair.items > 0 { people[pair.a] = pair }
+            }
         }
         var models: [ModelResults] = []
         for model in plan.models {
@@ -59,6 +71,7 @@ extension StudyResults {
             }
             r.judge = try fact(PairwiseSummary.self, done(stages.judge)?.facts["summary"])
             r.style = try fact(StyleFigures.self, done(stages.style)?.facts["figures"])
+            r.people = stages.answers.flatMap(plan.stage).flatMap { people[$0.output] }
             models.append(r)
         }
         return StudyResults(study: plan.file.manifest.name, teacher: plan.file.manifest.teacher.description, models: models,

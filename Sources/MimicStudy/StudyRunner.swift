@@ -178,9 +178,9 @@ public enum StudyRunner {
             }
         }
         let results = plan.folder + "/results.json"
-        let collected = try StudyResults.collect(plan)
+        let collected = try await StudyResults.collect(plan)
         try ConfigResolver.write(collected, to: results)
-        let report = try StudyReport.write(plan, results: collected)
+        let report = try await StudyReport.write(plan, results: collected)
         return StudyRunSummary(outcomes: outcomes, results: results, report: report.index)
     }
 

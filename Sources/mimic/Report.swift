@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 import MimicStudy
 
-struct ReportCommand: ParsableCommand {
+struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write a study's report: one self-contained HTML folder (SVG plots, tables, answers side by side).",
@@ -12,8 +12,8 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "The study manifest (YAML).") var manifest: String
     @Option(name: .shortAndLong, help: "The report folder (default STUDY/report, replaced).") var out: String?
 
-    func run() throws {
-        let summary = try StudyReport.write(StudyPlan(StudyFile(path: manifest)), to: out)
+    func run() async throws {
+        let summary = try await StudyReport.write(StudyPlan(StudyFile(path: manifest)), to: out)
         print("wrote \(summary.index): \(summary.plots) plots, \(summary.pages) pages")
     }
 }

@@ -296,12 +296,36 @@ func mimicRun(_ manifest: String, killAt: String? = nil) async throws -> (status
             #expect(RatingToken.hash(token) == snapshot.settings.adminTokenHash)
             let mode = try FileManager.default.attributesOfItem(atPath: tokenFile)[.posixPermissions] as? NSNumber
             #expect(mode?.intValue == 0o600)
-            // Raters vote on it as on any study; a rerun of the study keeps it (and the votes) as they are.
-            let links = try await RatingStudy.invite(folder: stage.output, count: 1, baseURL: "http://unused")
-            #expect(links.count == 1)
+            #expect(first.outcomes.count == plan.stages.count)
+            let before = try String(contentsOfFile: first.report, encoding: .utf8)
+            #expect(before.contains("No human ratings yet") && !before.contains("people-table"))
+
+            // Two raters prefer the base model's answers to the teacher's and the teacher's to tiny/broad/120's.
+            let baseAnswers = plan.stages.first { $0.id == "answers/base/tiny" }!.output
+            let store = try RatingStudy.open(stage.output)
+            for token in try await RatingStudy.invite(store, count: 2) {
+                let rater = try #require(try await store.rater(tokenHash: RatingToken.hash(token)))
+                try await store.start(rater: rater.id, now: 0)
+                while let turn = try await store.next(rater: rater.id, now: 1) {
+                    let modelBetter = turn.item.systemA == baseAnswers
+                    let shown: ShownChoice = modelBetter == turn.assignment.swapped ? .second : .first
+                    guard case .accepted = try await store.vote(rater: rater.id, assignment: turn.assignment.publicID, shown: shown,
+                                                                comment: nil, now: 2) else { Issue.record("a vote was refused"); break }
+                }
+            }
+            await store.close()
+
+            // A rerun keeps the study and its votes, and the results and report now carry people's preference.
             let (second, _) = try await study.run(path)
             #expect(second.outcomes.allSatisfy { $0.outcome == .cached })
-            #expect(try await RatingStudy.snapshot(stage.output).raters.count == 1)
+            #expect(try await RatingStudy.snapshot(stage.output).votes.count == 16)
+            let results = try JSONDecoder().decode(StudyResults.self, from: Data(contentsOf: URL(fileURLWithPath: second.results)))
+            let people = Dictionary(uniqueKeysWithValues: results.models.compactMap { m in m.people.map { (m.model.id, $0) } })
+            #expect(Set(people.keys) == ["base/tiny", "tiny/broad/120"])
+            #expect(people["base/tiny"]?.items == 4 && people["base/tiny"]?.aBetter == 100 && people["base/tiny"]?.meanPreference == 1)
+            #expect(people["tiny/broad/120"]?.bBetter == 100 && people["tiny/broad/120"]?.meanPreference == 0)
+            let after = try String(contentsOfFile: second.report, encoding: .utf8)
+            #expect(after.contains("id=\"people-table\"") && after.contains(HTML.escape("People's preference against the teacher by imitation data")))
         }
     }
 
