@@ -159,7 +159,8 @@ struct Builder {
             let ids = eval.ratingModels ?? models.filter { $0.role == "imitation" }.map(\.id)
             let answers = try ids.enumerated().map { k, id in
                 guard id != "teacher", let answers = modelStages[id]?.answers else {
-                    throw file.error("rating.models[\(k)]", "'\(id)' is not a model of this study",
+                    throw file.error("rating.models[\(k)]", id == "teacher" ? "the teacher is what every rated model is compared with"
+                                     : "'\(id)' is not a model of this study",
                                      hint: "one of " + models.filter { $0.role != "teacher" }.map(\.id).joined(separator: ", "))
                 }
                 return answers
