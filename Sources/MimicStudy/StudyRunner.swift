@@ -219,6 +219,16 @@ public enum StudyRunner {
         case .style(let c):
             return ["figures": try fact(try await StyleStage.run(c, progress: progress).candidate.figures)]
         case .rating(let c):
+            // A study left by a run killed before this stage finished is made again, unless raters have used it.
+            if FileManager.default.fileExists(atPath: c.out) {
+                if FileManager.default.fileExists(atPath: c.out + "/study.json"), let votes = try? await RatingStudy.snapshot(c.out).votes.count,
+                   votes > 0 {
+                    throw ConfigError(field: "rating", problem: "\(c.out) holds \(votes) votes, but its stage never finished",
+                                      hint: "move the folder away (its votes stay readable with mimic rate report) and run again")
+                }
+                try FileManager.default.removeItem(atPath: c.out)
+                log.write("removed the unfinished rating study \(c.out)")
+            }
             let created = try await RatingStudy.create(c)
             // The admin link is shown once by `mimic rate create`; a study keeps it beside the rating study, for its owner.
             let admin = URL(fileURLWithPath: c.out).deletingLastPathComponent().appendingPathComponent("admin-token.txt").path

@@ -297,6 +297,11 @@ func mimicRun(_ manifest: String, killAt: String? = nil) async throws -> (status
             let mode = try FileManager.default.attributesOfItem(atPath: tokenFile)[.posixPermissions] as? NSNumber
             #expect(mode?.intValue == 0o600)
             #expect(first.outcomes.count == plan.stages.count)
+            // Killed after the study was made but before the stage finished: the same command makes it again.
+            try FileManager.default.removeItem(atPath: stage.folder + "/done.json")
+            let (resumed, _) = try await study.run(path)
+            #expect(resumed.outcomes.filter { $0.outcome == .ran }.map(\.id) == ["rating"])
+            #expect(try await RatingStudy.snapshot(stage.output).items.count == 8)
             let before = try String(contentsOfFile: first.report, encoding: .utf8)
             #expect(before.contains("No human ratings yet") && !before.contains("people-table"))
 
