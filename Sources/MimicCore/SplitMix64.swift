@@ -93,3 +93,13 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 }
+
+extension String {
+    /// FNV-1a of the UTF-8 bytes: a hash that is the same in every process (Swift's `hashValue` is seeded per run),
+    /// for naming a stream or a lock by a string.
+    public var hashValueStable: UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+}

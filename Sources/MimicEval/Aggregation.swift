@@ -102,12 +102,3 @@ struct Aggregator {
         return MetricValue(value: stat(indices), stderr: stderr, n: scored.count, missing: indices.count - scored.count)
     }
 }
-
-extension String {
-    /// FNV-1a of the UTF-8 bytes: a hash that is the same in every process (Swift's `hashValue` is seeded per run).
-    var hashValueStable: UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
-    }
-}

@@ -337,7 +337,7 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
     }
 
     /// The study's advisory lock.
-    private var lockKey: Int { Int(truncatingIfNeeded: SplitMix64.mix(UInt64(truncatingIfNeeded: location.schema.hashValueStable))) }
+    private var lockKey: Int { Int(truncatingIfNeeded: SplitMix64.mix(location.schema.hashValueStable)) }
 
     /// Runs `body` in one transaction (READ COMMITTED: each of `RatingSQL`'s conditional updates sees the row as it is
     /// when it writes it); one ended by the server as a deadlock or a serialization failure is run again, up to five
@@ -468,15 +468,6 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
     }
 
     public func close() async { runner.cancel() }
-}
-
-extension String {
-    /// FNV-1a of the UTF-8 bytes: the same in every process (Swift's `hashValue` is seeded per process).
-    var hashValueStable: Int {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return Int(truncatingIfNeeded: h)
-    }
 }
 
 extension SQLValue {
