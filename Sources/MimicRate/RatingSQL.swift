@@ -30,7 +30,6 @@ enum SQLValue: Sendable, Hashable {
     var text: String? { if case .text(let s) = self { return s } else { return nil } }
 
     static func optional(_ s: String?) -> SQLValue { s.map(SQLValue.text) ?? .null }
-    static func optional(_ d: Double?) -> SQLValue { d.map(SQLValue.double) ?? .null }
 }
 
 /// One transaction's connection, as the shared steps use it.
@@ -65,6 +64,12 @@ final class MemoCache<Key: Hashable, Value>: @unchecked Sendable {
     }
 }
 
+/// Facts of a study that never change once it is made.
+struct RatingFacts: Sendable {
+    var settings: RatingSettings
+    var counts: (regular: Int, checks: Int)
+}
+
 /// The statements and steps, for tables named with `prefix`.
 ///
 /// How the SQL stores keep a request cheap (the memory store computes the same rules directly):
@@ -90,6 +95,7 @@ struct RatingSQL: Sendable {
     /// The column type of an integer key the store assigns.
     let plainKeyType: String
     let cache = MemoCache<Int, RatingItem>()
+    private let known = MemoCache<Int, RatingFacts>()
     private let texts = MemoCache<String, String>()
 
     func sql(_ text: String) -> String { texts.value(text) { $0.replacingOccurrences(of: "{p}", with: prefix) } }
@@ -188,6 +194,14 @@ struct RatingSQL: Sendable {
         return try JSONDecoder().decode(RatingSettings.self, from: Data(json.utf8))
     }
 
+    /// The settings and the item counts, read from the store the first time.
+    func facts(_ s: RatingSQLSession) async throws -> RatingFacts {
+        if let f = known[0] { return f }
+        let f = RatingFacts(settings: try await settings(s), counts: try await itemCounts(s))
+        known[0] = f
+        return f
+    }
+
     /// The real items and the attention checks, counted.
     func itemCounts(_ s: RatingSQLSession) async throws -> (regular: Int, checks: Int) {
         let row = try await s.rows(sql("SELECT COUNT(*) FILTER (WHERE regular = 1), COUNT(*) FILTER (WHERE regular = 0) FROM {p}slots"),
@@ -197,10 +211,6 @@ struct RatingSQL: Sendable {
 
     func rater(_ s: RatingSQLSession, tokenHash: String) async throws -> RaterRecord? {
         try await s.rows(sql("SELECT \(Self.raterColumns) FROM {p}raters WHERE token_hash = ?"), [.text(tokenHash)]).first.map(Self.rater)
-    }
-
-    func rater(_ s: RatingSQLSession, id: Int) async throws -> RaterRecord? {
-        try await s.rows(sql("SELECT \(Self.raterColumns) FROM {p}raters WHERE id = ?"), [.int(id)]).first.map(Self.rater)
     }
 
     func raterOrCreate(_ s: RatingSQLSession, tokenHash: String, externalID: String?, now: Double) async throws -> RaterRecord {

@@ -26,18 +26,11 @@ actor AsyncLock {
     }
 }
 
-/// Facts of a study that never change once it is made, read once.
-struct RatingFacts: Sendable {
-    var settings: RatingSettings
-    var counts: (regular: Int, checks: Int)
-}
-
 /// A study in a SQLite file.
 public final class SQLiteRatingStore: RatingStore, @unchecked Sendable {
     private let pool: DatabasePool
     private let lock = AsyncLock()
     private let statements = RatingSQL(prefix: "", keyType: "INTEGER PRIMARY KEY", plainKeyType: "INTEGER PRIMARY KEY")
-    private let factsCache = FactsCache()
     /// The database file.
     public let path: String
 
@@ -142,20 +135,13 @@ public final class SQLiteRatingStore: RatingStore, @unchecked Sendable {
         }
     }
 
-    private func facts(_ s: RatingSQLSession) async throws -> RatingFacts {
-        if let f = factsCache.value { return f }
-        let f = RatingFacts(settings: try await statements.settings(s), counts: try await statements.itemCounts(s))
-        factsCache.value = f
-        return f
-    }
-
     public func create(settings: RatingSettings, items: [RatingItem]) async throws {
         let exists = try await pool.read { db in try db.tableExists("settings") }
         if exists { throw RatingStoreError("\(path) holds a rating study already; choose another --out, or delete it") }
         try await transaction { try await statements.create($0, settings: settings, items: items) }
     }
 
-    public func settings() async throws -> RatingSettings { try await transaction { try await facts($0).settings } }
+    public func settings() async throws -> RatingSettings { try await statements.facts(ReadSession(pool: pool)).settings }
 
     public func rater(tokenHash: String, orCreateWith externalID: String?, now: Double) async throws -> RaterRecord {
         try await transaction { try await statements.raterOrCreate($0, tokenHash: tokenHash, externalID: externalID, now: now) }
@@ -171,14 +157,14 @@ public final class SQLiteRatingStore: RatingStore, @unchecked Sendable {
 
     public func next(rater: Int, now: Double) async throws -> RatingTurn? {
         try await transaction { s in
-            let f = try await facts(s)
+            let f = try await statements.facts(s)
             return try await statements.next(s, settings: f.settings, counts: f.counts, rater: rater, now: now)
         }
     }
 
     public func vote(rater: Int, assignment publicID: String, shown: ShownChoice, comment: String?, now: Double) async throws -> VoteOutcome {
         try await transaction { s in
-            try await statements.vote(s, settings: try await facts(s).settings, rater: rater, publicID: publicID, shown: shown,
+            try await statements.vote(s, settings: try await statements.facts(s).settings, rater: rater, publicID: publicID, shown: shown,
                                       comment: comment, now: now)
         }
     }
@@ -190,16 +176,6 @@ public final class SQLiteRatingStore: RatingStore, @unchecked Sendable {
     public func snapshot() async throws -> RatingSnapshot { try await transaction { try await statements.snapshot($0) } }
 
     public func close() async { try? pool.close() }
-}
-
-/// The facts, once read (guarded by the store's lock or by PostgreSQL's transaction).
-final class FactsCache: @unchecked Sendable {
-    private let guardLock = NSLock()
-    private var stored: RatingFacts?
-    var value: RatingFacts? {
-        get { guardLock.withLock { stored } }
-        set { guardLock.withLock { stored = newValue } }
-    }
 }
 
 extension SQLValue {
@@ -266,7 +242,6 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
     private let runner: Task<Void, Never>
     private let statements: RatingSQL
     private let location: PostgresLocation
-    private let factsCache = FactsCache()
     private let logger = Logger(label: "mimic-rate-postgres")
 
     /// Connects to the server at `location` (connections are made as needed; at most `connections` at once).
@@ -389,13 +364,6 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
         return "\(error)"
     }
 
-    private func facts(_ s: RatingSQLSession) async throws -> RatingFacts {
-        if let f = factsCache.value { return f }
-        let f = RatingFacts(settings: try await statements.settings(s), counts: try await statements.itemCounts(s))
-        factsCache.value = f
-        return f
-    }
-
     public func create(settings: RatingSettings, items: [RatingItem]) async throws {
         let statements = self.statements, schema = location.schema, display = location.display
         try await transaction { s in
@@ -408,7 +376,7 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
     }
 
     public func settings() async throws -> RatingSettings {
-        try await transaction { [self] in try await facts($0).settings }
+        try await transaction { [statements] in try await statements.facts($0).settings }
     }
 
     public func rater(tokenHash: String, orCreateWith externalID: String?, now: Double) async throws -> RaterRecord {
@@ -435,14 +403,14 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
 
     public func next(rater: Int, now: Double) async throws -> RatingTurn? {
         try await transaction { [self] s in
-            let f = try await facts(s)
+            let f = try await statements.facts(s)
             return try await statements.next(s, settings: f.settings, counts: f.counts, rater: rater, now: now)
         }
     }
 
     public func vote(rater: Int, assignment publicID: String, shown: ShownChoice, comment: String?, now: Double) async throws -> VoteOutcome {
         try await transaction { [self] s in
-            try await statements.vote(s, settings: try await facts(s).settings, rater: rater, publicID: publicID, shown: shown,
+            try await statements.vote(s, settings: try await statements.facts(s).settings, rater: rater, publicID: publicID, shown: shown,
                                       comment: comment, now: now)
         }
     }
