@@ -57,6 +57,9 @@ public struct StudyDataKind: Codable, Sendable {
     public var collect: JSONValue
     /// Curation steps in order, each a mapping of one step name (`dedup`, `language`, `filter`) to that step's keys.
     public var curate: [JSONValue]?
+    /// The self-BLEU diversity of the curated queries: `mimic data diversity`'s keys (`limit`, `threads`), or
+    /// `false` to skip it (default: every query, 2 threads).
+    public var diversity: JSONValue?
 }
 
 /// One base model students are trained from: a model as it is, or one derived by pruning.

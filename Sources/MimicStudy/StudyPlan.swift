@@ -102,6 +102,7 @@ struct Builder {
         var curated: [String: String] = [:]   // kind → the stage whose output is its curated data
         for (k, kind) in m.data.enumerated() {
             curated[kind.name] = try dataKind(kind, index: k, client: client)
+            try diversity(kind, index: k, curated: curated[kind.name]!)
         }
         let counter = m.tokenCounter ?? "words"
         var subsets: [String: [Int: String]] = [:]
@@ -266,6 +267,27 @@ struct Builder {
             }
         }
         return last
+    }
+
+    /// The self-BLEU diversity of a data kind's curated queries (`diversity/KIND`), unless `diversity: false`.
+    mutating func diversity(_ kind: StudyDataKind, index: Int, curated: String) throws {
+        let at = "data[\(index)].diversity"
+        var body = JSONValue.object([:])
+        switch kind.diversity {
+        case nil, .null?, .bool(true)?: break
+        case .bool(false)?: return
+        case .object(let keys)?: body = .object(keys)
+        default: throw file.error(at, "is not true, false or a mapping", hint: "diversity: false, or {limit: N}")
+        }
+        let c = try section(DataDiversityConfig(), tree: body, at: at, reserved: ["file", "neighbors"])
+        try file.check(c, at: at) { $0.file = self.file.path }
+        let input = stage(curated).output
+        _ = try add("diversity/" + kind.name, inputs: [curated], output: "diversity.json") { stage, _ in
+            var c = c
+            c.file = input
+            c.neighbors = stage.folder + "/neighbors.jsonl"
+            return .diversity(c)
+        }
     }
 
     /// A model's answers, benchmarks, judge and style stages.

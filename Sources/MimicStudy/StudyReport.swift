@@ -163,6 +163,7 @@ public enum StudyReport {
         // Data.
         page.section("Data", id: "data")
         page.add(dataTable(plan))
+        page.add(diversityTable(results.data))
 
         // Ledger.
         page.section("Requests and cost", id: "ledger")
@@ -299,6 +300,21 @@ public enum StudyReport {
             s += "<tr><th>\(HTML.escape(stage.id))</th><td>\(records)</td><td>\(done.facts["tokens"]?.intValue.map(String.init) ?? "")</td></tr>\n"
         }
         return s + "</tbody></table>\n"
+    }
+
+    /// Each kind's self-BLEU diversity (the paper's figure: each query's best BLEU against the others, averaged).
+    static func diversityTable(_ data: [DataKindResults]) -> String {
+        guard data.contains(where: { $0.diversity != nil }) else { return "<p>No diversity figures yet.</p>\n" }
+        var s = "<table id=\"diversity-table\"><thead><tr><th>data kind</th><th>queries</th><th>mean self-BLEU</th><th>median</th>"
+            + "<th>queries above 20</th></tr></thead><tbody>\n"
+        for kind in data {
+            guard let d = kind.diversity else { continue }
+            s += "<tr data-kind=\"\(HTML.escape(kind.kind))\"><th>\(HTML.escape(kind.kind))</th><td>\(d.queries)</td>"
+                + cell(d.meanSelfBleu, [("key", "mean_self_bleu")]) + cell(d.medianSelfBleu, [("key", "median_self_bleu")])
+                + "<td>\(d.queriesAbove20)</td></tr>\n"
+        }
+        return s + "</tbody></table>\n<p class=\"note\">Self-BLEU: each query's best sentence BLEU (0–100) against another query of "
+            + "the same kind, averaged; lower is more diverse.</p>\n"
     }
 
     static func lineCount(_ path: String) -> Int {

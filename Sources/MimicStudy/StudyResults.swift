@@ -16,9 +16,40 @@ public struct StudyResults: Codable, Sendable {
     public var teacher: String
     /// Every model, in the plan's order.
     public var models: [ModelResults]
+    /// Each data kind's figures, in the manifest's order.
+    public var data: [DataKindResults] = []
     /// Stages finished out of all.
     public var finished: Int
     public var stages: Int
+}
+
+/// A data kind's figures: the diversity of its curated queries (absent until its stage has finished or when the
+/// manifest turns it off).
+public struct DataKindResults: Codable, Sendable {
+    public var kind: String
+    public var diversity: DataDiversityFigures?
+}
+
+/// The self-BLEU diversity of a set of queries (`DataDiversitySummary` without its file, times and threads).
+public struct DataDiversityFigures: Codable, Sendable, Hashable {
+    /// Queries scored.
+    public var queries: Int
+    /// The mean of each query's best sentence BLEU against another query: the diversity figure (lower is more diverse).
+    public var meanSelfBleu: Double
+    public var medianSelfBleu: Double
+    /// Queries whose best score is above 20.
+    public var queriesAbove20: Int
+
+    enum CodingKeys: String, CodingKey {
+        case queries, meanSelfBleu = "mean_self_bleu", medianSelfBleu = "median_self_bleu", queriesAbove20 = "queries_above_20"
+    }
+
+    public init(_ summary: DataDiversitySummary) {
+        queries = summary.queries
+        meanSelfBleu = summary.meanSelfBleu
+        medianSelfBleu = summary.medianSelfBleu
+        queriesAbove20 = summary.queriesAbove20
+    }
 }
 
 /// One model's results; a figure is absent when its stage has not finished.
@@ -74,7 +105,10 @@ extension StudyResults {
             r.people = stages.answers.flatMap(plan.stage).flatMap { people[$0.output] }
             models.append(r)
         }
-        return StudyResults(study: plan.file.manifest.name, teacher: plan.file.manifest.teacher.description, models: models,
+        let data = try plan.file.manifest.data.map {
+            DataKindResults(kind: $0.name, diversity: try fact(DataDiversityFigures.self, done("diversity/" + $0.name)?.facts["figures"]))
+        }
+        return StudyResults(study: plan.file.manifest.name, teacher: plan.file.manifest.teacher.description, models: models, data: data,
                             finished: plan.stages.filter { StudyStore.done($0) != nil }.count, stages: plan.stages.count)
     }
 }

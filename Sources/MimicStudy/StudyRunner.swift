@@ -104,7 +104,7 @@ public enum StudyStore {
         let ignored: [String: [String]] = [
             "collect": ["client", "in_flight", "checkpoint"], "answers": ["client", "in_flight", "checkpoint"],
             "eval": ["client", "threads", "sandbox_parallel", "cache", "no_cache", "batch_size"],
-            "judge": ["client"], "style": ["client"],
+            "judge": ["client"], "style": ["client"], "diversity": ["threads"],
         ]
         return config.removing(ignored[kind] ?? []).0
     }
@@ -198,6 +198,11 @@ public enum StudyRunner {
             let summary = try DataStages.subset(c, log: log.write)
             log.write("took \(summary.report.taken) records, \(summary.report.tokens) tokens")
             return ["records": .int(summary.report.taken), "tokens": .int(summary.report.tokens)]
+        case .diversity(let c):
+            let summary = try DataStages.diversity(c, progress: progress, log: log.write)
+            try ConfigResolver.write(summary, to: stage.output)
+            log.write("mean self-BLEU \(summary.meanSelfBleu) over \(summary.queries) queries")
+            return ["figures": try fact(DataDiversityFigures(summary))]
         case .prune(let model, let keep, let out):
             let summary = try Pruning.prune(model: try OpenedModel(model), keep: keep.selection, to: out)
             log.write("kept layers \(summary.kept.map(String.init).joined(separator: ",")) of \(summary.originalLayerCount)")

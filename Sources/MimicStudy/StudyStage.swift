@@ -17,6 +17,7 @@ public enum StudyWork: Sendable {
     case language(DataLanguageConfig)
     case filter(DataFilterConfig)
     case subset(DataSubsetConfig)
+    case diversity(DataDiversityConfig)
     case prune(model: String, keep: StudyPrune, out: String)
     case train(TrainConfig)
     case externalTrain(command: String, source: String, data: String, model: String, out: String, checkpoint: String)
@@ -32,6 +33,7 @@ public enum StudyWork: Sendable {
         case .collect: return "collect"
         case .dedup, .language, .filter: return "curate"
         case .subset: return "subset"
+        case .diversity: return "diversity"
         case .prune: return "prune"
         case .train, .externalTrain: return "train"
         case .answers: return "answers"
@@ -53,6 +55,7 @@ public enum StudyWork: Sendable {
         case .language(let c): return try tree(c)
         case .filter(let c): return try tree(c)
         case .subset(let c): return try tree(c)
+        case .diversity(let c): return try tree(c)
         case .prune(let model, let keep, let out): return try tree(["model": .string(model), "keep": tree(keep), "out": .string(out)] as [String: JSONValue])
         case .train(let c): return try tree(c)
         case .externalTrain(let command, let source, let data, let model, let out, let checkpoint):

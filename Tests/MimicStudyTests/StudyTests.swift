@@ -168,7 +168,7 @@ func mimicRun(_ manifest: String, killAt: String? = nil) async throws -> (status
             let ids = Set(plan.stages.map(\.id))
             for id in ["collect/broad", "curate/broad/1-dedup", "subset/broad/60", "subset/broad/120", "train/tiny/broad/60",
                        "train/tiny/broad/120", "answers/teacher", "answers/teacher-2", "answers/base/tiny", "eval/teacher/probe",
-                       "eval/tiny/broad/120/probe", "judge/tiny/broad/60", "style/teacher-2", "style/tiny/broad/120"] {
+                       "eval/tiny/broad/120/probe", "judge/tiny/broad/60", "style/teacher-2", "style/tiny/broad/120", "diversity/broad"] {
                 #expect(ids.contains(id), "missing stage \(id)")
             }
             #expect(!ids.contains("judge/teacher") && !ids.contains("judge/teacher-2") && !ids.contains("eval/teacher-2/probe"))
@@ -178,6 +178,13 @@ func mimicRun(_ manifest: String, killAt: String? = nil) async throws -> (status
             let rows = try #require(results["models"] as? [[String: Any]])
             let byID = Dictionary(uniqueKeysWithValues: rows.compactMap { row in ((row["model"] as? [String: Any])?["id"] as? String).map { ($0, row) } })
             #expect(Set(byID.keys) == ["teacher", "teacher-2", "base/tiny", "tiny/broad/60", "tiny/broad/120"])
+            // The curated queries' diversity, as `mimic data diversity` computes it on the same file.
+            let kinds = try JSONDecoder().decode(StudyResults.self, from: bytes).data
+            var direct = DataDiversityConfig()
+            direct.file = try #require(plan.stage("curate/broad/1-dedup")).output
+            let expected = try DataStages.diversity(direct)
+            #expect(kinds.map(\.kind) == ["broad"] && expected.queries > 0)
+            #expect(kinds.first?.diversity == DataDiversityFigures(expected))
             let small = try #require(byID["tiny/broad/60"]), large = try #require(byID["tiny/broad/120"])
             let smallTokens = try #require(small["tokens"] as? Int), largeTokens = try #require(large["tokens"] as? Int)
             #expect(smallTokens > 0 && smallTokens <= 60 && largeTokens > smallTokens && largeTokens <= 120)
@@ -266,8 +273,18 @@ func mimicRun(_ manifest: String, killAt: String? = nil) async throws -> (status
         let unknownRated = try error("rating: {models: [tiny/broad/60, nobody]}")
         #expect(unknownRated.contains("rating.models[1]: 'nobody' is not a model of this study") && unknownRated.contains("tiny/broad/120"),
                 "\(unknownRated)")
+        let badDiversity = try error { $0.replacingOccurrences(of: "- dedup: {}", with: "- dedup: {}\n    diversity: {limit: 0}") }
+        #expect(badDiversity.contains("data[0].diversity.limit: is 0") && badDiversity.contains("study.yaml:11"), "\(badDiversity)")
+        let oddDiversity = try error { $0.replacingOccurrences(of: "- dedup: {}", with: "- dedup: {}\n    diversity: often") }
+        #expect(oddDiversity.contains("data[0].diversity: is not true, false or a mapping") && oddDiversity.contains("study.yaml:11"), "\(oddDiversity)")
+        // `diversity: false` plans no diversity stage.
+        let off = try study.manifest(url: url)
+        try String(contentsOfFile: off, encoding: .utf8).replacingOccurrences(of: "- dedup: {}", with: "- dedup: {}\n    diversity: false")
+            .write(toFile: off, atomically: true, encoding: .utf8)
+        #expect(try StudyPlan(StudyFile(path: off)).stage("diversity/broad") == nil)
+        #expect(try StudyPlan(StudyFile(path: try study.manifest(url: url))).stage("diversity/broad") != nil)
         for message in [unknownTop, unknownCollect, wrongType, noModel, unknownName, noPrompts, reserved, badTrain, badTask, badStep, badLimit,
-                        badRating, unknownRated] {
+                        badRating, unknownRated, badDiversity, oddDiversity] {
             #expect(!message.contains("\n"), "one line: \(message)")
         }
         #expect(!FileManager.default.fileExists(atPath: study.dir + "/study"), "nothing ran")
@@ -472,6 +489,15 @@ func mimicRun(_ manifest: String, killAt: String? = nil) async throws -> (status
         // Numbers in the tables equal the results file's.
         let cells = try #require(seen["cells"] as? [[String: Any]])
         var checked = 0
+        let kinds = try #require(results["data"] as? [[String: Any]])
+        var diversityCells = 0
+        for cell in cells where cell["table"] as? String == "diversity-table" {
+            let kind = kinds.first { $0["kind"] as? String == cell["kind"] as? String }
+            let expected = (kind?["diversity"] as? [String: Any])?[cell["key"] as? String ?? ""] as? Double
+            #expect(expected != nil && expected == cell["value"] as? Double, "\(cell)")
+            diversityCells += 1
+        }
+        #expect(diversityCells == 2 && kinds.count == 1, "\(kinds)")
         for cell in cells {
             guard let model = cell["model"] as? String, let value = cell["value"] as? Double, let r = row(model) else { continue }
             var expected: Double?

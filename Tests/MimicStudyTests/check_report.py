@@ -61,6 +61,7 @@ def main():
             row = td.find_element(By.XPATH, "./..")
             table = td.find_element(By.XPATH, "./ancestor::table")
             out["cells"].append({"table": table.get_attribute("id"), "model": row.get_attribute("data-model"),
+                                 "kind": row.get_attribute("data-kind"),
                                  "task": td.get_attribute("data-task"), "metric": td.get_attribute("data-metric"),
                                  "key": td.get_attribute("data-key"), "value": float(td.get_attribute("data-value")),
                                  "text": td.text})
