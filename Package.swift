@@ -126,7 +126,8 @@ let package = Package(
                 "MimicCore", "MimicServer", "MimicTeacher", "MimicModels", "MimicTokenizers", "MimicTensor", "MimicTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ]),
+            ],
+            exclude: ["Clients"]),
         .testTarget(
             name: "MimicEvalTests",
             dependencies: [

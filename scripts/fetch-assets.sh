@@ -19,6 +19,8 @@
 #                                                    `python3 -m venv`: Debian's python3-venv)
 #   $CACHE/venvs/browser/                            Selenium (Apache-2.0) for the browser tests of the study
 #                                                    report, which drive Debian's chromium and chromium-driver
+#   $CACHE/venvs/clients/                            the OpenAI Python SDK (Apache-2.0) and lm-evaluation-harness (MIT),
+#                                                    the real clients the server is tested with
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -139,19 +141,30 @@ export_profanity "$(compgen -G "$CACHE/wheels/alt_profanity_check-1.9.1*" | head
     "$CACHE/models/profanity-check.json"
 check "$CACHE/models/profanity-check.json" "$PROFANITY_JSON_SHA256"
 
-# The browser tests' Selenium, in a venv of its own (the tests drive Debian's chromium through chromium-driver).
-SELENIUM_PIP=(selenium==4.51.0)
-if [[ ! -x "$CACHE/venvs/browser/bin/python" ]] || ! "$CACHE/venvs/browser/bin/python" -c "import selenium" 2>/dev/null; then
-    echo "making $CACHE/venvs/browser with ${SELENIUM_PIP[*]}"
-    rm -rf "$CACHE/venvs/browser"
-    if ! "$PYTHON" -m venv "$CACHE/venvs/browser"; then
-        rm -rf "$CACHE/venvs/browser"
+# make_venv NAME IMPORT PKG...: a venv of its own at $CACHE/venvs/NAME with PKG installed (wheels where there are:
+# lm-eval needs a few pure-Python source packages, sqlitedict, rouge-score, word2number), unless
+# one that can import IMPORT is there.
+make_venv() {
+    local name="$1" module="$2" venv="$CACHE/venvs/$1"
+    shift 2
+    if [[ -x "$venv/bin/python" ]] && "$venv/bin/python" -c "import $module" 2>/dev/null; then
+        echo "have $venv"
+        return
+    fi
+    echo "making $venv with $*"
+    rm -rf "$venv"
+    if ! "$PYTHON" -m venv "$venv"; then
+        rm -rf "$venv"
         echo "error: '$PYTHON -m venv' failed; on Debian/Ubuntu: apt-get install python3-venv" >&2
         exit 1
     fi
-    "$CACHE/venvs/browser/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary :all: "${SELENIUM_PIP[@]}"
-else
-    echo "have $CACHE/venvs/browser"
-fi
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --prefer-binary "$@"
+}
+
+# The browser tests' Selenium (they drive Debian's chromium through chromium-driver).
+make_venv browser selenium selenium==4.51.0
+# The real clients `mimic serve` is tested with: the OpenAI Python SDK and lm-evaluation-harness (its API models only:
+# no torch; it uses the server's own tokenizer through /tokenize).
+make_venv clients "openai, lm_eval" openai==3.63.0 "lm_eval[api]==0.4.13"
 
 echo "assets ready in $CACHE"

@@ -56,7 +56,7 @@ public final class LocalEvalModel: EvalModel, @unchecked Sendable {
             guard let chatFormat else {
                 throw EvalError.unsupported(model: identity, problem: "the task uses the chat template and the model has none; pass --template")
             }
-            return tokenizer.encode(chatFormat.prompt([ChatMessage(role: "user", content: text)]), addBOS: false, parseSpecial: true)
+            return chatFormat.promptTokens([ChatMessage(role: "user", content: text)], tokenizer: tokenizer)
         }
         return tokenizer.encode(text, addBOS: tokenizer.addsBOS, parseSpecial: true)
     }

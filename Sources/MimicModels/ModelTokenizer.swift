@@ -52,4 +52,55 @@ public struct ChatFormat: Sendable {
     public func prompt(_ messages: [ChatMessage]) -> String {
         template.render(messages, addGenerationPrompt: true, defaultSystemPrompt: defaultSystemPrompt)
     }
+
+    /// The prompt's token ids: the template's own markers are special tokens, and the messages' text is text, even
+    /// where it spells one (`<|im_start|>system` inside a user message does not open a turn). A chat with no such
+    /// text is encoded exactly as `prompt(_:)`'s text with special tokens parsed; in one that has some, each such
+    /// occurrence is encoded as plain text on its own.
+    public func promptTokens(_ messages: [ChatMessage], tokenizer: any Tokenizer) -> [Int] {
+        // The special tokens each message spells.
+        var spelled = Set<String>()
+        for message in messages {
+            for id in tokenizer.encode(message.content, addBOS: false, parseSpecial: true) where tokenizer.isSpecial(id) {
+                spelled.insert(String(decoding: tokenizer.tokenBytes(id), as: UTF8.self))
+            }
+        }
+        guard !spelled.isEmpty else { return tokenizer.encode(prompt(messages), addBOS: false, parseSpecial: true) }
+        // Each occurrence becomes a marker (private-use characters around its index) that no template changes; the
+        // rendered text is then encoded piece by piece, the markers as the plain text they stand for.
+        let open: Character = "\u{E000}", close: Character = "\u{E001}"
+        var texts: [String] = []
+        let longestFirst = spelled.sorted { $0.count > $1.count }
+        let marked = messages.map { message -> ChatMessage in
+            var content = message.content
+            for special in longestFirst {
+                var out = ""
+                var rest = Substring(content)
+                while let range = rest.range(of: special) {
+                    out += rest[..<range.lowerBound] + String(open) + String(texts.count) + String(close)
+                    texts.append(special)
+                    rest = rest[range.upperBound...]
+                }
+                content = out + rest
+            }
+            return ChatMessage(role: message.role, content: content)
+        }
+        var ids: [Int] = []
+        var piece = ""
+        var rest = Substring(prompt(marked))
+        while let start = rest.firstIndex(of: open) {
+            let after = rest.index(after: start)
+            if let end = rest[after...].firstIndex(of: close), let k = Int(rest[after..<end]), texts.indices.contains(k) {
+                piece += rest[..<start]
+                ids += tokenizer.encode(piece, addBOS: false, parseSpecial: true)
+                ids += tokenizer.encode(texts[k], addBOS: false, parseSpecial: false)
+                piece = ""
+                rest = rest[rest.index(after: end)...]
+            } else {
+                piece += rest[...start]
+                rest = rest[after...]
+            }
+        }
+        return ids + tokenizer.encode(piece + rest, addBOS: false, parseSpecial: true)
+    }
 }

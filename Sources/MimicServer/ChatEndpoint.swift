@@ -12,17 +12,16 @@ struct ChatEndpoint: Sendable {
     let engine: Engine
     let maxChoices: Int
 
-    func respond(_ request: ChatCompletionRequest) async throws -> Response {
+    func respond(_ request: ChatBody) async throws -> Response {
         try served.check(model: request.model)
         guard let format = served.chatFormat else {
             throw APIError.badRequest("The model '\(served.name)' has no chat template; use /v1/completions.")
         }
-        guard !request.messages.isEmpty else { throw APIError.badRequest("messages must not be empty.", param: "messages") }
-        let prompt = format.prompt(request.messages.map { ChatMessage(role: $0.role, content: $0.content) })
-        let ids = served.tokenizer.encode(prompt, addBOS: false, parseSpecial: true)
+        // Message text is text: a special token spelled in it is not parsed (raw prompts go to /v1/completions).
+        let ids = format.promptTokens(try request.chatMessages(), tokenizer: served.tokenizer)
         try served.checkTokens(ids)
         let n = try served.choices(request.n, limit: maxChoices)
-        let maxTokens = try served.maxTokens(request.maxTokens, promptCount: ids.count, minimum: 1)
+        let maxTokens = try served.maxTokens(try request.tokenLimit(), promptCount: ids.count, minimum: 1)
         let stops = try served.stopStrings(request.stop) + format.template.stopStrings
         var top: Int?
         if request.logprobs == true {
@@ -44,9 +43,9 @@ struct ChatEndpoint: Sendable {
         let choices = results.enumerated().map { i, r in
             ChatCompletionResponse.Choice(index: i, message: APIMessage(role: "assistant", content: r.text),
                                           finishReason: r.finishReason?.rawValue,
-                                          logprobs: top == nil ? nil : chatLogprobs(r.logprobs))
+                                          logprobs: top == nil ? nil : chatLogprobs(r.generatedLogprobs))
         }
-        let usage = Usage(promptTokens: ids.count, completionTokens: results.reduce(0) { $0 + $1.tokens.count })
+        let usage = Usage(promptTokens: ids.count, completionTokens: results.reduce(0) { $0 + $1.generatedCount })
         return jsonResponse(ChatCompletionResponse(id: id, created: created, model: served.name, choices: choices, usage: usage))
     }
 
@@ -75,7 +74,8 @@ struct ChatEndpoint: Sendable {
                 case .token(_, let text, _):
                     generated += 1
                     if !text.isEmpty { try await writer.write(chunk(i, .init(content: text))) }
-                case .finished(let rest, let reason):
+                case .finished(let rest, let reason, let stop):
+                    if stop != nil { generated += 1 }
                     if !rest.isEmpty { try await writer.write(chunk(i, .init(content: rest))) }
                     try await writer.write(chunk(i, .init(), reason.rawValue))
                 case .failed(let message):

@@ -11,6 +11,14 @@ struct ChoiceResult: Sendable {
     var logprobs: [TokenLogprob] = []
     var promptLogprobs: [TokenLogprob?]?
     var finishReason: FinishReason?
+    /// The stop token that ended the choice, if one did.
+    var stopToken: StopToken?
+
+    /// Tokens the model generated: the text's, and the stop token (as vLLM counts them).
+    var generatedCount: Int { tokens.count + (stopToken == nil ? 0 : 1) }
+
+    /// Every generated token's log-probability, the stop token's last (when log-probabilities were asked for).
+    var generatedLogprobs: [TokenLogprob] { logprobs + (stopToken?.logprob.map { [$0] } ?? []) }
 }
 
 /// Reads a request's event stream to the end; throws a 500 APIError if any choice failed.
@@ -25,9 +33,10 @@ func collectChoices(_ request: EngineRequest, count: Int) async throws -> [Choic
             results[i].text += text
             results[i].tokens.append(id)
             if let logprob { results[i].logprobs.append(logprob) }
-        case .finished(let rest, let reason):
+        case .finished(let rest, let reason, let stop):
             results[i].text += rest
             results[i].finishReason = reason
+            results[i].stopToken = stop
         case .failed(let message): failure = failure ?? message
         }
     }

@@ -34,9 +34,9 @@ enum CompletionPrompt: Decodable, Sendable {
     }
 }
 
-/// `POST /v1/completions` as decoded here.
+/// `POST /v1/completions` as decoded here (`model` optional, as for chat: `ChatBody`).
 struct CompletionBody: Decodable, Sendable {
-    var model: String
+    var model: String?
     var prompt: CompletionPrompt
     var maxTokens: Int?
     var temperature: Double?
@@ -48,9 +48,27 @@ struct CompletionBody: Decodable, Sendable {
     var streamOptions: StreamOptions?
     var logprobs: Int?
     var echo: Bool?
+    var unsupported: UnsupportedFields
 
     enum CodingKeys: String, CodingKey {
         case model, prompt, temperature, n, stop, seed, stream, logprobs, echo
         case maxTokens = "max_tokens", topP = "top_p", streamOptions = "stream_options"
+    }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decodeIfPresent(String.self, forKey: .model)
+        prompt = try c.decode(CompletionPrompt.self, forKey: .prompt)
+        maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens)
+        temperature = try c.decodeIfPresent(Double.self, forKey: .temperature)
+        topP = try c.decodeIfPresent(Double.self, forKey: .topP)
+        n = try c.decodeIfPresent(Int.self, forKey: .n)
+        stop = try c.decodeIfPresent(StopSequences.self, forKey: .stop)
+        seed = try c.decodeIfPresent(Int.self, forKey: .seed)
+        stream = try c.decodeIfPresent(Bool.self, forKey: .stream)
+        streamOptions = try c.decodeIfPresent(StreamOptions.self, forKey: .streamOptions)
+        logprobs = try c.decodeIfPresent(Int.self, forKey: .logprobs)
+        echo = try c.decodeIfPresent(Bool.self, forKey: .echo)
+        unsupported = try UnsupportedFields(from: decoder)
     }
 }

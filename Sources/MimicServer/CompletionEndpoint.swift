@@ -14,6 +14,7 @@ struct CompletionEndpoint: Sendable {
 
     func respond(_ request: CompletionBody) async throws -> Response {
         try served.check(model: request.model)
+        try request.unsupported.check(n: request.n ?? 1)
         let prompts = try promptIDs(request.prompt)
         let echo = request.echo == true
         if let k = request.logprobs, !(0...20).contains(k) {
@@ -52,7 +53,7 @@ struct CompletionEndpoint: Sendable {
                 logprobs: request.logprobs.map { logprobObject(r, prompt: prompt, echo: echo, top: $0) },
                 finishReason: r.finishReason?.rawValue)
         }
-        let usage = Usage(promptTokens: promptTokens, completionTokens: results.reduce(0) { $0 + $1.tokens.count })
+        let usage = Usage(promptTokens: promptTokens, completionTokens: results.reduce(0) { $0 + $1.generatedCount })
         return jsonResponse(CompletionResponse(id: id, created: created, model: served.name, choices: choices, usage: usage))
     }
 
@@ -69,15 +70,17 @@ struct CompletionEndpoint: Sendable {
         return prompts
     }
 
-    /// The legacy logprobs object: with echo the prompt tokens come first (the first one null), then the generated ones;
-    /// `text_offset` is each token's start, in Unicode scalars, in the choice's text.
+    /// The legacy logprobs object: with echo the prompt tokens come first (the first one null), then the generated ones,
+    /// the stop token that ended the choice included (as OpenAI and vLLM send it: lm-evaluation-harness drops the
+    /// last entry as the generated one); `text_offset` is each token's start, in Unicode scalars, in the choice's
+    /// text. Each position's `top_logprobs` holds the `top` most likely tokens and the chosen one ("up to logprobs + 1").
     private func logprobObject(_ r: ChoiceResult, prompt: [Int], echo: Bool, top: Int) -> CompletionLogprobs {
         var entries: [(Int, TokenLogprob?)] = []
         if echo {
             let scored = r.promptLogprobs ?? [nil]
             for (k, id) in prompt.enumerated() { entries.append((id, k < scored.count ? scored[k] : nil)) }
         }
-        for e in r.logprobs { entries.append((e.token, e)) }
+        for e in r.generatedLogprobs { entries.append((e.token, e)) }
         var decoder = StreamingDecoder(tokenizer: served.tokenizer)
         var offset = 0, offsets: [Int] = []
         for (id, _) in entries {
@@ -87,7 +90,7 @@ struct CompletionEndpoint: Sendable {
         let tops: [[String: Double]?] = entries.map { _, e in
             guard let e, top > 0 else { return nil }
             var dict: [String: Double] = [:]
-            for (id, lp) in e.top { dict[served.tokenText(id)] = max(dict[served.tokenText(id)] ?? -.infinity, lp) }
+            for (id, lp) in e.top + [(e.token, e.logprob)] { dict[served.tokenText(id)] = max(dict[served.tokenText(id)] ?? -.infinity, lp) }
             return dict
         }
         return CompletionLogprobs(tokens: entries.map { served.tokenText($0.0) }, tokenLogprobs: entries.map { $0.1?.logprob },
@@ -113,7 +116,9 @@ struct CompletionEndpoint: Sendable {
                 case .token(_, let text, _):
                     generated += 1
                     if !text.isEmpty { try await writer.write(event(i, text)) }
-                case .finished(let rest, let reason): try await writer.write(event(i, rest, reason.rawValue))
+                case .finished(let rest, let reason, let stop):
+                    if stop != nil { generated += 1 }
+                    try await writer.write(event(i, rest, reason.rawValue))
                 case .failed(let message): try await writer.write(sseEvent(APIErrorBody(message: message, type: "server_error")))
                 }
             }

@@ -20,21 +20,20 @@ public final class EchoServer: Sendable {
         self.task = task
     }
 
-    /// Starts serving on `host:port` (0 picks a free port); returns once bound.
-    public static func start(host: String = "127.0.0.1", port: Int = 0, handleSignals: Bool = false) async throws -> EchoServer {
+    /// Starts serving on `host:port` (0 picks a free port); returns once bound. With `apiKey`, every route but
+    /// `/health` requires `Authorization: Bearer KEY`, as `mimic serve` with a model does.
+    public static func start(host: String = "127.0.0.1", port: Int = 0, apiKey: String? = nil, maxBodyBytes: Int = 4 << 20,
+                             handleSignals: Bool = false) async throws -> EchoServer {
         let router = Router()
         router.add(middleware: OpenAIErrorMiddleware())
+        if let apiKey { router.add(middleware: APIKeyMiddleware(key: apiKey)) }
         router.post("/v1/chat/completions") { request, _ -> Response in
-            var request = request
-            let buffer = try await request.collectBody(upTo: 4 << 20)
-            let chat: ChatCompletionRequest
-            do { chat = try JSONDecoder().decode(ChatCompletionRequest.self, from: Data(buffer.readableBytesView)) } catch {
-                throw APIError.badRequest("The body is not a chat completion request: \(error)")
-            }
+            let chat = try await decode(ChatBody.self, request, limit: maxBodyBytes)
+            _ = try chat.chatMessages()
             let text = chat.messages.last { $0.role == "user" }?.content ?? ""
             let words = text.split(whereSeparator: \.isWhitespace).count
             let answer = ChatCompletionResponse(
-                id: "echo", created: unixTime(), model: chat.model,
+                id: "echo", created: unixTime(), model: chat.model ?? "echo",
                 choices: (0..<max(1, chat.n ?? 1)).map {
                     .init(index: $0, message: APIMessage(role: "assistant", content: text), finishReason: "stop")
                 },
@@ -42,6 +41,7 @@ public final class EchoServer: Sendable {
             return jsonResponse(answer)
         }
         router.get("/v1/models") { _, _ in jsonResponse(ModelList(data: [.init(id: "echo", created: 0, ownedBy: "mimic")])) }
+        router.get("/health") { _, _ in jsonResponse(["status": "ok"]) }
         var logger = Logger(label: "mimic-echo")
         logger.logLevel = .critical
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)

@@ -20,6 +20,13 @@ struct GenerationJob: Sendable {
     var topLogprobs: Int?
 }
 
+/// A stop token (EOS, end of turn) the model generated, which ended its choice.
+struct StopToken: Sendable {
+    var id: Int
+    /// Its log-probability, when the job asked for them.
+    var logprob: TokenLogprob?
+}
+
 /// A token's log-probability and the most likely alternatives at its position.
 struct TokenLogprob: Sendable {
     var token: Int
@@ -34,8 +41,9 @@ enum EngineEvent: Sendable {
     case prompt([TokenLogprob?])
     /// A generated token and the text that became final with it (possibly empty).
     case token(id: Int, text: String, logprob: TokenLogprob?)
-    /// The end of the choice: the last text, and why it ended.
-    case finished(rest: String, reason: FinishReason)
+    /// The end of the choice: the last text, why it ended, and the stop token the model drew when that ended it
+    /// (a generated token whose text is not part of the answer; with its log-probability when they were asked for).
+    case finished(rest: String, reason: FinishReason, stopToken: StopToken?)
     /// The choice failed (a model error); the message is for the client.
     case failed(String)
 }

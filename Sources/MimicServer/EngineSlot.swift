@@ -75,7 +75,7 @@ final class EngineSlot {
                 }
                 sink.send(choice, .prompt(scored))
             }
-            if job.maxTokens == 0 { return finish(.finished(rest: "", reason: .length)) }
+            if job.maxTokens == 0 { return finish(.finished(rest: "", reason: .length, stopToken: nil)) }
             let logits = try model.forward(Array(pending), cache: cache, logits: .last)
             accept(logits.data, vocab: V)
         } catch {
@@ -87,14 +87,16 @@ final class EngineSlot {
     func accept(_ row: UnsafePointer<Float>, vocab: Int) {
         if sink.isCancelled { return finish(.failed("cancelled")) }
         let token = sampler.sample(row, count: vocab, history: history)
-        if job.stopTokens.contains(token) { return finish(.finished(rest: stream.finish(), reason: .stop)) }
         let logprob = job.topLogprobs.map { logprobs(row, vocab: vocab, token: token, top: $0) }
+        if job.stopTokens.contains(token) {
+            return finish(.finished(rest: stream.finish(), reason: .stop, stopToken: StopToken(id: token, logprob: logprob)))
+        }
         generated += 1
         history.append(token)
         let (piece, hitStop) = stream.append(token)
         sink.send(choice, .token(id: token, text: piece, logprob: logprob))
-        if hitStop { return finish(.finished(rest: "", reason: .stop)) }
-        if generated >= job.maxTokens { return finish(.finished(rest: stream.finish(), reason: .length)) }
+        if hitStop { return finish(.finished(rest: "", reason: .stop, stopToken: nil)) }
+        if generated >= job.maxTokens { return finish(.finished(rest: stream.finish(), reason: .length, stopToken: nil)) }
         nextToken = token
     }
 

@@ -1,5 +1,6 @@
-// The router: /v1/chat/completions, /v1/completions, /v1/models, /health, with the API-key check, 405 for wrong
-// methods, 404 for unknown routes, the body limit (413) and OpenAI error JSON for everything that goes wrong.
+// The router: /v1/chat/completions, /v1/completions, /v1/models, /health, vLLM's /tokenize, /detokenize and
+// /tokenizer_info, with the API-key check, 405 for wrong methods, 404 for unknown routes, the body limit (413) and
+// OpenAI error JSON for everything that goes wrong.
 import Foundation
 import Hummingbird
 import MimicTeacher
@@ -19,13 +20,21 @@ struct Routes: Sendable {
         let completions = CompletionEndpoint(served: served, engine: engine, maxChoices: configuration.parallel)
         let limit = configuration.maxBodyBytes
         router.post("/v1/chat/completions") { request, _ -> Response in
-            let body = try await decode(ChatCompletionRequest.self, request, limit: limit)
+            let body = try await decode(ChatBody.self, request, limit: limit)
             return try await chat.respond(body)
         }
         router.post("/v1/completions") { request, _ -> Response in
             let body = try await decode(CompletionBody.self, request, limit: limit)
             return try await completions.respond(body)
         }
+        let served = self.served
+        router.post("/tokenize") { request, _ -> Response in
+            jsonResponse(try served.tokenize(try await decode(TokenizeBody.self, request, limit: limit)))
+        }
+        router.post("/detokenize") { request, _ -> Response in
+            jsonResponse(try served.detokenize(try await decode(DetokenizeBody.self, request, limit: limit)))
+        }
+        router.get("/tokenizer_info") { _, _ in jsonResponse(served.tokenizerInfo) }
         let name = served.name, created = unixTime()
         router.get("/v1/models") { _, _ in
             jsonResponse(ModelList(data: [.init(id: name, created: created, ownedBy: "mimic")]))
@@ -36,10 +45,10 @@ struct Routes: Sendable {
             return jsonResponse(ModelList.Model(id: name, created: created, ownedBy: "mimic"))
         }
         router.get("/health") { _, _ in jsonResponse(["status": "ok"]) }
-        for path in ["/v1/chat/completions", "/v1/completions"] {
+        for path in ["/v1/chat/completions", "/v1/completions", "/tokenize", "/detokenize"] {
             router.get(RouterPath(path)) { request, _ -> Response in throw methodNotAllowed(request, allow: "POST") }
         }
-        for path in ["/v1/models", "/health"] {
+        for path in ["/v1/models", "/health", "/tokenizer_info"] {
             router.post(RouterPath(path)) { request, _ -> Response in throw methodNotAllowed(request, allow: "GET") }
         }
         return router
@@ -51,7 +60,7 @@ private func methodNotAllowed(_ request: Request, allow: String) -> APIError {
 }
 
 /// Reads the body (at most `limit` bytes: 413 beyond) and decodes it (400 naming the field on failure).
-private func decode<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int) async throws -> T {
+func decode<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int) async throws -> T {
     if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit { throw APIError.tooLarge(limit) }
     var request = request
     let buffer: ByteBuffer

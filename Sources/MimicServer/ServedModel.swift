@@ -30,9 +30,10 @@ struct ServedModel: Sendable {
         self.defaultMaxTokens = defaultMaxTokens
     }
 
-    /// Throws 404 model_not_found unless `requested` is the served name.
-    func check(model requested: String) throws {
-        guard requested == name else { throw APIError.modelNotFound(requested, served: name) }
+    /// Throws 404 model_not_found unless `requested` is the served name; a request naming no model gets this one.
+    func check(model requested: String?) throws {
+        guard let requested, requested != name else { return }
+        throw APIError.modelNotFound(requested, served: name)
     }
 
     /// Sampling from OpenAI fields: temperature (default 1) in [0, 2], top_p in (0, 1], the seed (random when absent)

@@ -31,8 +31,9 @@ struct Serve: AsyncParsableCommand, Encodable {
             if apiKey == nil, let key = ProcessInfo.processInfo.environment["MIMIC_SERVER_API_KEY"] { c.apiKey = key }
         }
         if echo {
-            let server = try await EchoServer.start(host: resolved.host, port: resolved.port, handleSignals: true)
-            print("mimic serve: echo at \(server.baseURL)")
+            let server = try await EchoServer.start(host: resolved.host, port: resolved.port, apiKey: resolved.apiKey,
+                                                    maxBodyBytes: resolved.serverConfiguration.maxBodyBytes, handleSignals: true)
+            print("mimic serve: echo at \(server.baseURL)\(resolved.apiKey == nil ? "" : " (API key required)")")
             fflush(stdout)
             return try await server.wait()
         }

@@ -38,6 +38,9 @@ public struct FetchedAsset: Sendable, CustomStringConvertible {
     /// The browser tests' Python with Selenium (`$CACHE/venvs/browser`, made by scripts/fetch-assets.sh); the tests
     /// drive Debian's chromium and chromium-driver with it.
     public static let browser = FetchedAsset("Selenium (venvs/browser)", at: "venvs/browser/bin/python", override: "MIMIC_BROWSER_PYTHON")
+    /// The Python of the real-client tests, with the OpenAI SDK and lm-evaluation-harness (`$CACHE/venvs/clients`).
+    public static let clients = FetchedAsset("OpenAI SDK and lm-eval (venvs/clients)", at: "venvs/clients/bin/python",
+                                             override: "MIMIC_CLIENTS_PYTHON")
     /// The package's root folder (where `judges/`, `tasks/` and `.cache` are).
     public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
