@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -154,7 +156,36 @@ static int copy_staged(const csandbox_config *cfg, const int *fds, int count, ui
     return 0;
 }
 
-// In C1 after unshare(CLONE_NEWNS): private propagation, read-only everything, tmpfs over the work dir.
+// Creates every missing folder of `path` (mode 0755, so the sandbox uid can pass through); 0 on success.
+static int make_dirs(const char *path, char *buf) {
+    size_t n = strlen(path);
+    if (n == 0 || n >= 4096) return -1;
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != 0) continue;
+        char c = buf[i];
+        buf[i] = 0;
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
+        buf[i] = c;
+    }
+    return 0;
+}
+
+// Covers each existing folder of `paths` (symlinks are left: what they point to is covered by its own entry)
+// with a fresh tmpfs mounted with `options`; returns how many could not be covered.
+static int cover(const char *const *paths, const char *options, unsigned long flags) {
+    int failures = 0;
+    for (int i = 0; paths && paths[i]; i++) {
+        struct stat st;
+        if (lstat(paths[i], &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+        if (mount("tmpfs", paths[i], "tmpfs", flags, options) != 0) failures++;
+    }
+    return failures;
+}
+
+// In C1 after unshare(CLONE_NEWNS): private propagation, read-only everything, the hidden folders covered by empty
+// tmpfs mounts (homes, the project, the cache, /tmp, /run, /dev/shm: no secret or socket file of the host stays in
+// reach), and a size-limited tmpfs over the work dir (its folder made again inside a covered one).
 void csb_isolate_filesystem(csb_context *ctx) {
     const csandbox_config *cfg = ctx->cfg;
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return;
@@ -171,7 +202,14 @@ void csb_isolate_filesystem(csb_context *ctx) {
     if (ctx->remount_failures == 0) ctx->isolation |= ISO_FS;
     uid_t owner = ctx->drop ? (uid_t)cfg->run_uid : getuid();
     gid_t group = ctx->drop ? (gid_t)cfg->run_uid : getgid();
-    char *e = csb_append_text(ctx->scratch, "size=");
+    if (cover(cfg->hide_paths, "size=64k,nr_inodes=64,mode=0555", MS_NOSUID | MS_NODEV | MS_NOEXEC) == 0)
+        ctx->isolation |= ISO_HIDDEN;
+    char *e;
+    if (make_dirs(cfg->workdir, ctx->scratch) != 0) {
+        for (int i = 0; i < count; i++) close(fds[i]);
+        csb_fail_setup(CSANDBOX_STAGE_STAGE_FILES);
+    }
+    e = csb_append_text(ctx->scratch, "size=");
     e = csb_append_number(e, cfg->scratch_bytes > 0 ? cfg->scratch_bytes : 64LL << 20);
     e = csb_append_text(e, ",nr_inodes=4096,mode=0700,uid=");
     e = csb_append_number(e, owner);
@@ -195,7 +233,10 @@ void csb_isolate_filesystem(csb_context *ctx) {
 #define DENY_NR(nr) \
     BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
 // Refuses what could undo the namespaces and read-only mounts from inside (new user namespaces, which grant
-// mount rights, mount/unmount, setns) and sends clone3 to clone (ENOSYS) so that its flags can be checked.
+// mount rights, mount/unmount, setns) and sends clone3 to clone (ENOSYS) so that its flags can be checked;
+// refuses sockets of any family but IPv4 and IPv6 (a UNIX socket reaches a daemon through a socket file, which no
+// namespace hides; netlink talks to the kernel), and the kernel interfaces a program has no business with
+// (io_uring, which bypasses this filter, bpf, perf events, keyrings, userfaultfd).
 int csb_install_syscall_filter(void) {
     const unsigned namespaces = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
                                 CLONE_NEWUTS | CLONE_NEWCGROUP;
@@ -217,6 +258,21 @@ int csb_install_syscall_filter(void) {
 #ifdef SYS_mount_setattr
         DENY_NR(SYS_mount_setattr),
 #endif
+#ifdef SYS_io_uring_setup
+        DENY_NR(SYS_io_uring_setup), DENY_NR(SYS_io_uring_enter), DENY_NR(SYS_io_uring_register),
+#endif
+        DENY_NR(SYS_bpf), DENY_NR(SYS_perf_event_open), DENY_NR(SYS_keyctl), DENY_NR(SYS_add_key),
+        DENY_NR(SYS_request_key),
+#ifdef SYS_userfaultfd
+        DENY_NR(SYS_userfaultfd),
+#endif
+        // socket(domain, …): IPv4 and IPv6 pass (the network namespace has no interface up), every other family fails.
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 0, 5),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 #ifdef SYS_clone3
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),

@@ -20,6 +20,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -186,10 +187,21 @@ static void run_setup(csb_context *ctx, int status_w, int out_w, int err_w, int 
     dup2(FD_NULL, 2);
     csb_close_from(FD_NULL + 1);
     for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+    // Into the memory cgroup first, so that every process the program makes is counted together.
+    int grouped = 0;
+    if (ctx->cgroup) {
+        int fd = open(ctx->cgroup, O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            char *e = csb_append_number(ctx->scratch, getpid());
+            grouped = csb_write_all(fd, ctx->scratch, (size_t)(e - ctx->scratch)) == 0;
+            close(fd);
+        }
+    }
 #ifdef __linux__
     if (!ctx->cfg->no_namespaces) ctx->isolation = csb_unshare_namespaces(ctx->scratch);
     if (ctx->isolation & ISO_MOUNTNS) csb_isolate_filesystem(ctx);
 #endif
+    if (grouped) ctx->isolation |= ISO_MEMCG;
     csb_send_message(MSG_ISOLATION, ctx->isolation, ctx->remount_failures, 0);
     pid_t init = csb_fork();
     if (init < 0) csb_fail_setup(CSANDBOX_STAGE_FORK);
@@ -259,6 +271,8 @@ static void decode_messages(const char *bytes, size_t len, int timed_out, csandb
             res->scratch_private = (m.a & ISO_SCRATCH) != 0;
             res->user_namespace = (m.a & ISO_USERNS) != 0;
             res->remount_failures = (int)m.b;
+            res->paths_hidden = (m.a & ISO_HIDDEN) != 0;
+            res->memory_grouped = (m.a & ISO_MEMCG) != 0;
         } else if (m.tag == MSG_SETUP_ERROR && !failed) {
             failed = 1;
             res->setup_stage = m.a;
@@ -299,6 +313,50 @@ static int supervise(pid_t pid, double deadline, stream *streams, char *chunk, s
     }
 }
 
+// A memory cgroup of its own for one run (as root: cgroup v2 with the memory controller, else v1's memory
+// hierarchy), limited to `bytes` without swap; `dir` gets its folder and `procs` the file a process joins it by.
+// Returns 1 when made.
+static int make_memory_cgroup(long long bytes, char *dir, char *procs, size_t cap) {
+    static int counter;
+    if (bytes <= 0 || geteuid() != 0) return 0;
+    int n = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+    char controllers[512] = {0};
+    int fd = open("/sys/fs/cgroup/cgroup.controllers", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t got = read(fd, controllers, sizeof controllers - 1);
+        close(fd);
+        if (got < 0) controllers[0] = 0;
+    }
+    int v2 = strstr(controllers, "memory") != NULL;
+    const char *base = v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory";
+    const char *limit = v2 ? "memory.max" : "memory.limit_in_bytes";
+    const char *swap = v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes";
+    snprintf(dir, cap, "%s/mimic-sandbox-%d-%d", base, (int)getpid(), n);
+    if (mkdir(dir, 0700) != 0) return 0;
+    char path[4096], value[32];
+    snprintf(path, sizeof path, "%s/%s", dir, limit);
+    snprintf(value, sizeof value, "%lld", bytes);
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    int ok = fd >= 0 && csb_write_all(fd, value, strlen(value)) == 0;
+    if (fd >= 0) close(fd);
+    if (!ok) { rmdir(dir); return 0; }
+    snprintf(path, sizeof path, "%s/%s", dir, swap);
+    if (!v2) snprintf(value, sizeof value, "%lld", bytes);  // v1 counts memory + swap together
+    else snprintf(value, sizeof value, "0");
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) { (void)csb_write_all(fd, value, strlen(value)); close(fd); }
+    snprintf(procs, cap, "%s/cgroup.procs", dir);
+    return 1;
+}
+
+// Removes a run's cgroup once its processes are gone (they were killed; the kernel may take a moment).
+static void remove_memory_cgroup(const char *dir) {
+    for (int i = 0; i < 200 && rmdir(dir) != 0 && errno == EBUSY; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 int csandbox_run(const csandbox_config *cfg, csandbox_result *res) {
     memset(res, 0, sizeof *res);
     size_t cap = cfg->capture_bytes;
@@ -313,9 +371,16 @@ int csandbox_run(const csandbox_config *cfg, csandbox_result *res) {
     if (make_pipe(out) != 0 || make_pipe(err) != 0 || make_pipe(st) != 0 ||
         (null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) { rc = -errno; goto done; }
     if (ctx.drop) (void)chown(cfg->workdir, (uid_t)cfg->run_uid, (gid_t)cfg->run_uid);
+    char cgroup_dir[4096], cgroup_procs[4200];
+    int have_cgroup = !cfg->no_namespaces && make_memory_cgroup(cfg->group_memory_bytes, cgroup_dir, cgroup_procs, sizeof cgroup_dir);
+    if (have_cgroup) ctx.cgroup = cgroup_procs;
     double start = now_seconds();
     pid_t pid = csb_fork();
-    if (pid < 0) { rc = -errno; goto done; }
+    if (pid < 0) {
+        rc = -errno;
+        if (have_cgroup) remove_memory_cgroup(cgroup_dir);
+        goto done;
+    }
     if (pid == 0) run_setup(&ctx, st[1], out[1], err[1], null_fd);
     setpgid(pid, pid);
     close(out[1]); close(err[1]); close(st[1]); close(null_fd);
@@ -331,6 +396,7 @@ int csandbox_run(const csandbox_config *cfg, csandbox_result *res) {
         (void)csandbox_kill_uid(cfg->run_uid);
     }
     for (int i = 0; i < 3; i++) pump(&streams[i], ctx.scratch, SCRATCH_BYTES);
+    if (have_cgroup) remove_memory_cgroup(cgroup_dir);
     res->wall_seconds = now_seconds() - start;
     decode_messages(status_bytes, streams[2].len, timed_out, res);
     if (res->outcome == CSANDBOX_SETUP_FAILED &&

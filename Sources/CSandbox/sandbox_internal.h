@@ -17,7 +17,8 @@
 
 // Records on the status pipe (one write each, atomic): isolation bits, a failed setup step, the wait status.
 enum { MSG_ISOLATION = 1, MSG_SETUP_ERROR = 2, MSG_STATUS = 3 };
-enum { ISO_NET = 1, ISO_FS = 2, ISO_PID = 4, ISO_SCRATCH = 8, ISO_USERNS = 16, ISO_MOUNTNS = 32, ISO_SECCOMP = 64 };
+enum { ISO_NET = 1, ISO_FS = 2, ISO_PID = 4, ISO_SCRATCH = 8, ISO_USERNS = 16, ISO_MOUNTNS = 32, ISO_SECCOMP = 64,
+       ISO_HIDDEN = 128, ISO_MEMCG = 256 };
 
 typedef struct {
     int32_t tag;
@@ -34,6 +35,7 @@ typedef struct {
     int isolation;         // ISO_* bits, filled in C1
     int remount_failures;
     pid_t init_pid;        // C2's pid as C3 sees it (1 inside a pid namespace)
+    const char *cgroup;    // the memory cgroup C1 joins (its cgroup.procs file), or NULL
 } csb_context;
 
 // Child-side helpers (async-signal-safe: no malloc, no stdio). Hidden: not exported from the library.

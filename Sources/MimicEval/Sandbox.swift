@@ -4,7 +4,10 @@
 // fresh network namespace (no interface up: no network, not even 127.0.0.1), every mount remounted
 // read-only except a private size-limited tmpfs work dir, rlimits (CPU, address space, file size, processes,
 // open files, no core), a seccomp filter against new namespaces and mounts, and the program runs as a
-// sandbox-only uid with no_new_privs.
+// sandbox-only uid with no_new_privs. The folders where a host keeps secrets and sockets are covered by empty
+// tmpfs mounts (every home, the caller's home and working folder, Mimic's cache, /tmp, /dev/shm, /run), sockets
+// other than IPv4/IPv6 are refused (a UNIX socket file reaches a daemon whatever
+// the namespaces), and all the program's processes share one memory cgroup of `memoryBytes` (as root).
 //
 // Uids: each concurrent run takes a slot s in 0..<`Sandbox.uidSlots` and runs as uid = gid =
 // `Sandbox.uidBase` + s (61000...61063, no passwd entry; slots whose uid has one are skipped). A slot is held
@@ -13,6 +16,7 @@
 // Without root the program keeps the caller's uid; a user namespace then still gives the other isolation
 // when the kernel allows it, and `SandboxResult.isolation` says what was achieved.
 import CSandbox
+import MimicCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -26,7 +30,8 @@ public struct SandboxLimits: Codable, Sendable, Equatable {
     public var wallSeconds: Double
     /// CPU-time limit (RLIMIT_CPU) in seconds.
     public var cpuSeconds: Int
-    /// Address-space limit (RLIMIT_AS) in bytes.
+    /// Address-space limit (RLIMIT_AS) of each process, and (as root, with a memory cgroup) the memory of all the
+    /// program's processes together, in bytes.
     public var memoryBytes: Int
     /// Largest file the program may write (RLIMIT_FSIZE) in bytes.
     public var fileBytes: Int
@@ -108,8 +113,13 @@ public struct SandboxIsolation: Codable, Sendable, Equatable {
     /// An unprivileged caller obtained the namespaces through a user namespace.
     public var userNamespace: Bool
     /// A seccomp filter refused unshare, setns, mount and namespace-creating clone, so the program could not
-    /// undo the above (e.g. a new user namespace with its own writable mounts).
+    /// undo the above (e.g. a new user namespace with its own writable mounts), sockets of any family but IPv4 and
+    /// IPv6 (no UNIX socket file, no netlink), io_uring, bpf, perf events and keyrings.
     public var syscallFilter: Bool
+    /// The folders a program must not see (`Sandbox.coveredFolders`) were covered by empty tmpfs mounts.
+    public var foldersHidden: Bool
+    /// The program and every process it made shared one memory cgroup of `SandboxLimits.memoryBytes`.
+    public var memoryGroup: Bool
 }
 
 /// The outcome of one sandboxed run.
@@ -219,6 +229,26 @@ public enum Sandbox {
                            namespaces: namespaces)
     }
 
+    /// The folders covered by an empty tmpfs the program cannot write, for a program run by `interpreter`: every
+    /// home, the caller's home and working folder, Mimic's cache, /tmp, /var/tmp, /dev/shm, /run (where daemons keep
+    /// their socket files) and the usual mount points. A folder that holds the interpreter or the system's own
+    /// folders stays visible (so a virtualenv inside the project still runs, and the project is then not hidden).
+    public static func coveredFolders(interpreter: String) -> [String] {
+        let env = ProcessInfo.processInfo.environment
+        var hidden = ["/home", "/root", "/tmp", "/var/tmp", "/dev/shm", "/run", "/var/run", "/mnt", "/media", "/srv",
+                      "/var/lib/postgresql", "/var/spool"]
+        for folder in [env["HOME"], FileManager.default.currentDirectoryPath, CacheDirectory.path] {
+            if let folder, let real = realPath(folder) { hidden.append(real) }
+        }
+        let needed = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/proc", "/dev", "/sys", "/opt",
+                      interpreter, realPath(interpreter) ?? interpreter]
+        func holdsNeeded(_ folder: String) -> Bool {
+            needed.contains { $0 == folder || $0.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/") } || folder == "/"
+        }
+        var seen = Set<String>()
+        return hidden.filter { !holdsNeeded($0) && seen.insert($0).inserted }
+    }
+
     /// Finds `name` on PATH (or checks a path with a slash) and returns it as an absolute path, symlinks kept
     /// (a virtualenv's python stays one). With `forOthers`, skips candidates that a user other than the owner
     /// (the sandbox uid) cannot execute, e.g. pyenv shims under a private /root.
@@ -270,6 +300,7 @@ public enum Sandbox {
                         stagedFiles: [String], uid: Int64, limits: SandboxLimits,
                         namespaces: Bool) throws -> SandboxResult {
         let argv = CStringArray(arguments), envp = CStringArray(environment), staged = CStringArray(stagedFiles)
+        let hidden = CStringArray(coveredFolders(interpreter: executable))
         var raw = csandbox_result()
         let rc: Int32 = executable.withCString { path in
             workDirectory.withCString { dir in
@@ -279,7 +310,8 @@ public enum Sandbox {
                     memory_bytes: Int64(limits.memoryBytes), file_bytes: Int64(limits.fileBytes),
                     scratch_bytes: Int64(limits.scratchBytes), processes: limits.processes,
                     open_files: limits.openFiles, run_uid: uid, capture_bytes: max(0, limits.outputBytes),
-                    no_namespaces: namespaces ? 0 : 1)
+                    no_namespaces: namespaces ? 0 : 1, hide_paths: hidden.pointer,
+                    group_memory_bytes: Int64(limits.memoryBytes))
                 return csandbox_run(&config, &raw)
             }
         }
@@ -311,7 +343,8 @@ public enum Sandbox {
         let isolation = SandboxIsolation(
             network: raw.net_isolated != 0, filesystem: raw.fs_isolated != 0, processes: raw.pid_isolated != 0,
             privateScratch: raw.scratch_private != 0, uid: raw.uid_dropped != 0 ? UInt32(uid) : nil,
-            userNamespace: raw.user_namespace != 0, syscallFilter: raw.syscall_filter != 0)
+            userNamespace: raw.user_namespace != 0, syscallFilter: raw.syscall_filter != 0,
+            foldersHidden: raw.paths_hidden != 0, memoryGroup: raw.memory_grouped != 0)
         return SandboxResult(
             status: status, stdout: text(raw.out, raw.out_len), stderr: text(raw.err, raw.err_len),
             stdoutBytes: raw.out_total, stderrBytes: raw.err_total, wallSeconds: raw.wall_seconds,

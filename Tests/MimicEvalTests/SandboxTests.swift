@@ -2,6 +2,7 @@
 // output) and runs the 164 canonical HumanEval solutions.
 import Foundation
 import XCTest
+import MimicCore
 @testable import MimicEval
 import MimicTestSupport
 #if canImport(Glibc)
@@ -59,9 +60,12 @@ final class SandboxTests: XCTestCase {
         throw XCTSkip(message)
     }
 
-    /// A fresh world-writable folder outside the sandbox, so only the sandbox (not file modes) protects it.
+    /// A fresh world-writable folder outside the sandbox, so only the sandbox (not file modes) protects it: in
+    /// /var/cache where the caller may write there (a folder the sandbox does not cover, so the read-only mounts are
+    /// what is tested), else in the temporary folder (covered).
     func openFolder() throws -> String {
-        let path = NSTemporaryDirectory() + "mimic-sandbox-open-\(UUID().uuidString)"
+        let base = access("/var/cache", W_OK) == 0 ? "/var/cache/" : NSTemporaryDirectory()
+        let path = base + "mimic-sandbox-open-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
         chmod(path, 0o777)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
@@ -224,9 +228,10 @@ final class SandboxTests: XCTestCase {
 
     func testWritesOutsideWorkDirectoryFail() throws {
         let token = UUID().uuidString
+        let open = try openFolder()
         let targets = [
             NSTemporaryDirectory() + "mimic-sandbox-escape-\(token)",
-            try openFolder() + "/escape-\(token)",
+            open + "/escape-\(token)",
             Self.repoRoot.path + "/mimic-sandbox-escape-\(token)",
             "/var/tmp/mimic-sandbox-escape-\(token)",
             "/dev/shm/mimic-sandbox-escape-\(token)",
@@ -242,7 +247,9 @@ final class SandboxTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: target), "escaped to \(target)")
         }
         XCTAssertFalse(result.stdout.contains("WROTE"), result.stdout)
-        XCTAssertTrue(deniedForRealReason(result.stdout, expected: targets.count), result.stdout)
+        let python = try Sandbox.resolveInterpreter("python3", forOthers: Self.isRoot)
+        let covered = result.isolation.foldersHidden && Sandbox.coveredFolders(interpreter: python).contains { open.hasPrefix($0 + "/") }
+        XCTAssertTrue(deniedForRealReason(result.stdout, expected: targets.count, covered: covered), result.stdout)
         if !result.isolation.filesystem && result.isolation.uid == nil {
             try require(false, "the file system (read-only mounts)")
         }
@@ -263,7 +270,9 @@ final class SandboxTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: victim, encoding: .utf8), "keep")
         XCTAssertFalse(FileManager.default.fileExists(atPath: victim + ".moved"))
         XCTAssertFalse(result.stdout.contains("DID"), result.stdout)
-        XCTAssertTrue(deniedForRealReason(result.stdout, expected: 4), result.stdout)
+        let python = try Sandbox.resolveInterpreter("python3", forOthers: Self.isRoot)
+        let covered = result.isolation.foldersHidden && Sandbox.coveredFolders(interpreter: python).contains { victim.hasPrefix($0 + "/") }
+        XCTAssertTrue(deniedForRealReason(result.stdout, expected: 4, covered: covered), result.stdout)
         if !result.isolation.filesystem { try require(false, "the file system (read-only mounts)") }
     }
 
@@ -295,6 +304,74 @@ final class SandboxTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("unshare -1 \(EPERM)"), result.stdout)
         XCTAssertTrue(result.stdout.contains("mount -1 \(EPERM)"), result.stdout)
         XCTAssertTrue(result.stdout.contains("thread ok\nsubprocess ok"), "threads and subprocesses still work")
+    }
+
+    func testUnixSocketsNetlinkAndKernelInterfacesAreRefused() throws {
+        let server = try UnixServer()
+        defer { server.stop() }
+        XCTAssertTrue(server.selfCheck(), "control: the test's socket file must accept a connection from outside the sandbox")
+        let guarded = "import ctypes, socket\n"
+            + "for name, make in (('unix', lambda: socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)),"
+            + " ('netlink', lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)),"
+            + " ('packet', lambda: socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0))):\n"
+            + "    try:\n        sock = make()\n"
+            + "        if name == 'unix':\n            sock.connect(\(pythonList([server.path]))[0])\n"
+            + "        print('OPENED', name)\n"
+            + "    except OSError as e:\n        print('BLOCKED', name, e.errno)\n"
+            + "libc = ctypes.CDLL(None, use_errno=True)\nbuf = ctypes.create_string_buffer(256)\n"
+            + "for name, nr in (('io_uring_setup', 425), ('bpf', 321), ('perf_event_open', 298), ('keyctl', 250)):\n"
+            + "    ctypes.set_errno(0)\n    r = libc.syscall(nr, 0, buf, 0, 0, 0)\n    print('SYSCALL', name, r, ctypes.get_errno())\n"
+            + "print('inet', socket.socket(socket.AF_INET, socket.SOCK_STREAM).family == socket.AF_INET)\n"
+        let result = try Sandbox.run(program: guarded)
+        XCTAssertEqual(result.status, .passed, result.stderr)
+        try require(result.isolation.syscallFilter, "sockets and kernel interfaces (seccomp)")
+        XCTAssertFalse(result.stdout.contains("OPENED"), result.stdout)
+        for name in ["unix", "netlink", "packet"] {
+            XCTAssertTrue(result.stdout.contains("BLOCKED \(name) \(EPERM)"), "\(name): \(result.stdout)")
+        }
+        for name in ["io_uring_setup", "bpf", "perf_event_open", "keyctl"] {
+            XCTAssertTrue(result.stdout.contains("SYSCALL \(name) -1 \(EPERM)"), "\(name): \(result.stdout)")
+        }
+        XCTAssertTrue(result.stdout.contains("inet True"), "IPv4 sockets still open (the network namespace has no route)")
+        XCTAssertFalse(server.hasPendingConnection(), "the sandboxed program reached the socket file")
+    }
+
+    func testTheHostsSecretsAndSocketFolderAreHidden() throws {
+        // World-readable files where a host keeps what a program must not read: file modes would let it.
+        let token = UUID().uuidString
+        let home = Self.environment["HOME"] ?? "/root"
+        let places = [home, FileManager.default.currentDirectoryPath, CacheDirectory.path, "/run"]
+            .filter { FileManager.default.fileExists(atPath: $0) }
+        let secrets = places.map { $0 + "/.mimic-sandbox-secret-\(token)" }
+        for file in secrets {
+            try "secret".write(toFile: file, atomically: false, encoding: .utf8)
+            chmod(file, 0o644)
+        }
+        defer { secrets.forEach { try? FileManager.default.removeItem(atPath: $0) } }
+        let program = "import os\nfor p in \(pythonList(secrets)):\n    try:\n        print('READ', p, open(p).read())\n"
+            + "    except OSError as e:\n        print('HIDDEN' if e.errno == 2 else 'DENIED', p, e.errno)\n"
+            + "print('HOME', sorted(os.listdir(\(pythonList([home]))[0])))\n"
+        let result = try Sandbox.run(program: program)
+        XCTAssertEqual(result.status, .passed, result.stderr)
+        try require(result.isolation.foldersHidden, "the caller's home, working folder, cache and /run (tmpfs mounts)")
+        XCTAssertFalse(result.stdout.contains("READ"), result.stdout)
+        XCTAssertEqual(result.stdout.split(separator: "\n").filter { $0.hasPrefix("HIDDEN") }.count, secrets.count, result.stdout)
+        XCTAssertTrue(result.stdout.contains("HOME []"), "the home folder looks empty: \(result.stdout)")
+        XCTAssertTrue(secrets.count >= 3, "\(places)")
+    }
+
+    func testMemoryOfAllTheProgramsProcessesIsCappedTogether() throws {
+        // Five children each fill 200 MB and hold it for 3 s: each is within the per-process limit, together they
+        // are not. Without a group limit all five finish; with one of 600 MB at most two can hold theirs at once.
+        let program = "import os, sys, time\nfor i in range(5):\n    if os.fork() == 0:\n"
+            + "        b = b'x' * (200 << 20)\n        print('HELD', i, flush=True)\n        time.sleep(3)\n"
+            + "        print('DONE', i, flush=True)\n        os._exit(0)\n"
+            + "for i in range(5):\n    try:\n        os.wait()\n    except ChildProcessError:\n        break\n"
+        let result = try Sandbox.run(program: program, limits: SandboxLimits(wallSeconds: 30, memoryBytes: 600 << 20))
+        try require(result.isolation.memoryGroup, "memory across processes (a memory cgroup; needs root)")
+        let done = result.stdout.split(separator: "\n").filter { $0.hasPrefix("DONE") }.count
+        XCTAssertLessThanOrEqual(done, 2, "\(result.status): \(result.stdout)")
+        assertNoLeftovers(result)
     }
 
     // MARK: - Errors and batches
@@ -333,10 +410,12 @@ final class SandboxTests: XCTestCase {
 
 /// True when `stdout` has `expected` "DENIED ... errno" lines, each EPERM, EACCES or EROFS (not, say, ENOENT
 /// from a mangled path, which would make the test pass for the wrong reason).
-func deniedForRealReason(_ stdout: String, expected: Int) -> Bool {
+/// Every "DENIED … errno" line gives a permission error, or (with `covered`, a folder the sandbox hid) "no such
+/// file"; exactly `expected` of them.
+func deniedForRealReason(_ stdout: String, expected: Int, covered: Bool = false) -> Bool {
     let denied = stdout.split(separator: "\n").filter { $0.hasPrefix("DENIED") }
     return denied.count == expected && denied.allSatisfy {
-        [EPERM, EACCES, EROFS].contains(Int32($0.split(separator: " ").last ?? "") ?? -1)
+        ([EPERM, EACCES, EROFS] + (covered ? [ENOENT] : [])).contains(Int32($0.split(separator: " ").last ?? "") ?? -1)
     }
 }
 
@@ -399,6 +478,57 @@ final class TCPServer {
     }
 
     func stop() { close(fd) }
+}
+
+/// A listening UNIX socket file in the temporary folder, connectable by anyone, for the socket test.
+final class UnixServer {
+    let fd: Int32
+    let path: String
+
+    init() throws {
+        path = NSTemporaryDirectory() + "mimic-sandbox-\(UUID().uuidString.prefix(8)).sock"
+        fd = socket(AF_UNIX, streamSocket, 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard fd >= 0, bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw XCTSkip("cannot make a UNIX socket here") }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
+        }
+        guard bound, listen(fd, 8) == 0 else { throw XCTSkip("cannot listen on \(path)") }
+        chmod(path, 0o777)
+        _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+    }
+
+    /// Connects from this process and accepts it: proves the socket file works outside the sandbox.
+    func selfCheck() -> Bool {
+        let client = socket(AF_UNIX, streamSocket, 0)
+        defer { close(client) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in path.utf8.enumerated() { raw[i] = b }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
+        }
+        usleep(50_000)
+        return connected && hasPendingConnection()
+    }
+
+    func hasPendingConnection() -> Bool {
+        let accepted = accept(fd, nil, nil)
+        if accepted >= 0 { close(accepted) }
+        return accepted >= 0
+    }
+
+    func stop() {
+        close(fd)
+        unlink(path)
+    }
 }
 
 final class HumanEvalExecutionTests: XCTestCase {

@@ -50,6 +50,8 @@ typedef struct {
     long long run_uid;                ///< uid (and gid) to drop to when the parent is root; < 0 = keep the caller's
     size_t capture_bytes;             ///< bytes kept of stdout and of stderr each; the rest is read and discarded
     int no_namespaces;                ///< 1 skips namespaces, mounts and the seccomp filter (tests of the fallback)
+    const char *const *hide_paths;    ///< folders covered by an empty tmpfs the program cannot write (NULL-terminated, may be NULL)
+    long long group_memory_bytes;     ///< memory of all the program's processes together (a memory cgroup, as root); <= 0 = none
 } csandbox_config;
 
 /// What happened. Free the captured buffers with `csandbox_result_free`.
@@ -67,6 +69,8 @@ typedef struct {
     int user_namespace;        ///< 1 when an unprivileged caller used a user namespace to get the above
     int syscall_filter;        ///< 1 when the seccomp filter (no unshare/setns/mount/namespace clone) was installed
     int remount_failures;      ///< mounts that could not be made read-only
+    int paths_hidden;          ///< 1 when every existing `hide_paths` folder was covered
+    int memory_grouped;        ///< 1 when the program's processes ran in a memory cgroup of `group_memory_bytes`
     double wall_seconds;       ///< elapsed wall time from fork to the end
     double cpu_seconds;        ///< user + system CPU of the program and the children it waited for
     char *out;                 ///< captured stdout (malloc'd, `out_len` bytes, not NUL-terminated)
