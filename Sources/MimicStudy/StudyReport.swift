@@ -325,7 +325,7 @@ public enum StudyReport {
 
     static func ledgerTable(_ plan: StudyPlan) -> String {
         var query = LedgerQuery()
-        query.db = plan.folder + "/requests.sqlite"
+        query.cache = plan.folder + "/requests.sqlite"
         query.by = .run
         guard FileManager.default.fileExists(atPath: query.path), let report = try? LedgerReport.make(query) else {
             return "<p>No requests were sent to a served model.</p>"

@@ -5,8 +5,8 @@ import MimicCore
 
 /// What to show from a request cache's ledger.
 public struct LedgerQuery: StageConfig, Hashable {
-    /// The request cache (default: `teacher.sqlite` in the cache folder).
-    public var db: String?
+    /// The request cache (default: `teacher.sqlite` in the cache folder), named as `mimic collect --cache` names it.
+    public var cache: String?
     /// Group by model, run, day (UTC) or source (online, batch).
     public var by = LedgerGrouping.model
     /// Only this run.
@@ -24,12 +24,12 @@ public struct LedgerQuery: StageConfig, Hashable {
     public init() {}
 
     /// The cache's path.
-    public var path: String { db ?? ClientConfig.defaultCache }
+    public var path: String { cache ?? ClientConfig.defaultCache }
 
     public func validate() throws {
         try ConfigError.require(batchDiscount >= 0 && batchDiscount.isFinite, "batch_discount", "must be 0 or more")
-        try ConfigError.require(path == ":memory:" || FileManager.default.fileExists(atPath: path), "db",
-                                "no request cache at \(path)", hint: "`mimic collect` writes one; pass --db PATH")
+        try ConfigError.require(path == ":memory:" || FileManager.default.fileExists(atPath: path), "cache",
+                                "no request cache at \(path)", hint: "`mimic collect` writes one; pass --cache PATH")
     }
 }
 

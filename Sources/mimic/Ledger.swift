@@ -13,7 +13,8 @@ struct LedgerCommand: ParsableCommand, Encodable {
         abstract: "Show teacher spend per model, run or day from the request cache (or re-price it).")
 
     @Option(help: "A config file (YAML or JSON) with LedgerQuery's keys; flags override it.") var config: String?
-    @Option(help: "The request cache (default: teacher.sqlite in the cache folder: $MIMIC_CACHE, ./.cache or ~/.cache/mimic).") var db: String?
+    @Option(help: "The request cache, as `mimic collect --cache` (default: teacher.sqlite in the cache folder: $MIMIC_CACHE, ./.cache or ~/.cache/mimic).")
+    var cache: String?
     @Option(help: "Group by model, run, day (UTC) or source (online|batch); default model.") var by: LedgerGrouping?
     @Option(name: .customLong("run"), help: "Only this run.") var runName: String?
     @Flag(help: "Print JSON instead of a table.") var json = false

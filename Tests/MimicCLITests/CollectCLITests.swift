@@ -238,7 +238,7 @@ func startMimic(_ args: [String]) throws -> Process {
         let again = try await mimicAsync(args)
         #expect(again.status == 0 && again.stderr.contains("2 from the cache, 0 sent"), "\(again.stderr)")
         #expect(try String(contentsOfFile: out, encoding: .utf8) == firstText)
-        let ledger = try await mimicAsync(["ledger", "--db", cache, "--as-model", "gpt-4o-mini", "--json"])
+        let ledger = try await mimicAsync(["ledger", "--cache", cache, "--as-model", "gpt-4o-mini", "--json"])
         #expect(ledger.status == 0 && ledger.stdout.contains("local:smollm2-135m-instruct"), "\(ledger.stderr)")
     }
 }

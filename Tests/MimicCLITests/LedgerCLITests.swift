@@ -29,30 +29,30 @@ import Testing
 
     @Test func showsSpendPerModelAndRepricesAsAnotherModel() throws {
         let path = try cacheWithRows()
-        let billed = try mimic(["ledger", "--db", path, "--json"])
+        let billed = try mimic(["ledger", "--cache", path, "--json"])
         #expect(billed.status == 0, "\(billed.stderr)")
         let report = try JSONDecoder().decode(Report.self, from: Data(billed.stdout.utf8))
         #expect(report.rows.map(\.group) == ["gpt-4o-mini", "local:tiny"])
         #expect(report.rows.map(\.requests) == [2, 1])
         #expect(abs(report.total.cost_usd - 0.30) < 1e-9)
 
-        let repriced = try mimic(["ledger", "--db", path, "--json", "--by", "run", "--as-model", "gpt-4o"])
+        let repriced = try mimic(["ledger", "--cache", path, "--json", "--by", "run", "--as-model", "gpt-4o"])
         let asGPT4o = try JSONDecoder().decode(Report.self, from: Data(repriced.stdout.utf8))
         #expect(asGPT4o.rows.map(\.group) == ["paid", "local"])
         #expect(abs(asGPT4o.total.cost_usd - 7.5) < 1e-9)  // 3M prompt tokens at $2.50 per 1M
 
-        let table = try mimic(["ledger", "--db", path, "--run", "paid"])
+        let table = try mimic(["ledger", "--cache", path, "--run", "paid"])
         #expect(table.status == 0)
         #expect(table.stdout.contains("gpt-4o-mini") && table.stdout.contains("$0.3000") && !table.stdout.contains("local:tiny"))
     }
 
     @Test func missingCacheAndBadPricesAreNamed() throws {
-        let missing = try mimic(["ledger", "--db", "/nonexistent/teacher.sqlite"])
+        let missing = try mimic(["ledger", "--cache", "/nonexistent/teacher.sqlite"])
         #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/teacher.sqlite"))
         let path = try cacheWithRows()
         let prices = (path as NSString).deletingLastPathComponent + "/prices.json"
         try #"{"gpt-4o-mini": {"input": "cheap"}}"#.write(toFile: prices, atomically: true, encoding: .utf8)
-        let bad = try mimic(["ledger", "--db", path, "--prices", prices])
+        let bad = try mimic(["ledger", "--cache", path, "--prices", prices])
         #expect(bad.status != 0 && bad.stderr.contains(prices) && bad.stderr.contains("gpt-4o-mini"))
     }
 }

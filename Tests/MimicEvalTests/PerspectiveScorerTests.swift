@@ -105,7 +105,7 @@ final class Hits: @unchecked Sendable {
             #expect(failures.count == 1)
             #expect(failures.allSatisfy { $0.reason.contains("HTTP 400") && !$0.reason.contains(Self.key) })
             var query = LedgerQuery()
-            query.db = path
+            query.cache = path
             query.by = .run
             let ledger = try LedgerReport.make(query)
             #expect(ledger.rows == [LedgerRow(group: "tox-run", requests: 3, promptTokens: 0, completionTokens: 0, costUSD: 0)])
