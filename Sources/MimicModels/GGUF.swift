@@ -104,6 +104,19 @@ public final class GGUFFile: @unchecked Sendable {
             index[info.name] = tensors.count
             tensors.append(info)
         }
+        // Each tensor's bytes, as its type and shape give them, run up to the next tensor's start (padded to the
+        // alignment), as ggml lays them out and checks: a tensor whose type or shape was changed without its data
+        // overlaps the next one or leaves a gap, and would otherwise be read as garbage.
+        let byStart = tensors.sorted { $0.offset < $1.offset }
+        for (a, b) in zip(byStart, byStart.dropFirst()) {
+            let end = a.offset + a.byteCount
+            let padded = dataStart + (end - dataStart + alignment - 1) / alignment * alignment
+            guard b.offset == padded else {
+                throw ModelError.invalid(file: path, field: "tensor '\(a.name)'",
+                                         problem: "as \(a.type) of shape \(a.dims) its data is \(a.byteCount) bytes, ending at \(end), but the "
+                                             + "next tensor '\(b.name)' starts at \(b.offset): its type or shape does not match its data")
+            }
+        }
         self.path = path
         self.version = version
         self.metadata = metadata

@@ -63,6 +63,24 @@ import Testing
         }
     }
 
+    /// A hostile or broken file: one tensor's type or shape changed, its data left as it was. Read as the new type it
+    /// would be garbage (a generation that printed nothing and exited 0); its size no longer meets the next tensor.
+    @Test func aTensorWhoseTypeOrShapeNoLongerFitsItsDataIsRefused() throws {
+        for (label, edit) in [("F32 to F16", { (b: inout GGUFBuilder) in b.tensors[4].type = 1 }),
+                              ("F32 to Q8_0", { (b: inout GGUFBuilder) in b.tensors[4].type = 8 }),
+                              ("a larger shape", { (b: inout GGUFBuilder) in b.tensors[4].dims = [32, 40] })] {
+            var b = GGUFBuilder.tinyLlama()
+            edit(&b)
+            let path = try Scratch.file(b.build(), name: "retyped.gguf", prefix: "mimic-models").path
+            let error = #expect(throws: ModelError.self, "\(label)") { try GGUFFile(path: path) }
+            let message = error?.errorDescription ?? ""
+            #expect(message.hasPrefix(path) && message.contains("blk.0.attn_q.weight") && message.contains("does not match its data"),
+                    "\(label): \(message)")
+        }
+        // The file as built loads.
+        _ = try GGUFFile(path: try Scratch.file(GGUFBuilder.tinyLlama().build(), name: "fine.gguf", prefix: "mimic-models").path)
+    }
+
     @Test func missingTensorAndBadConfigAreNamed() throws {
         var b = GGUFBuilder.tinyLlama()
         b.tensors.removeAll { $0.name == "blk.0.ffn_up.weight" }
