@@ -106,6 +106,8 @@ public final class Trainer {
 
     /// A trainer over fixed blocks; `store` and `log` are optional. With `resume` (a checkpoint's state and
     /// optimizer moments) it continues from there, dropping log lines after that step; throws if they do not fit.
+    /// Without it the run starts at step 0 and so does the log (lines left by a run killed before its first
+    /// checkpoint are dropped, not repeated).
     /// `dataFingerprint` is saved with each checkpoint (a resumed state keeps its own, if it has one).
     public init(model: TrainableModel, train: [TrainingBlock], heldOut: [TrainingBlock], options: TrainOptions,
                 store: CheckpointStore?, log: StepLog?, resume: (state: TrainerState, optimizer: [String: Tensor])? = nil,
@@ -122,6 +124,8 @@ public final class Trainer {
             state = resume.state
             try optimizer.restore(state: resume.optimizer, step: resume.state.step)
             try log?.truncate(after: resume.state.step)
+        } else {
+            try log?.truncate(after: 0)
         }
         if state.dataFingerprint == nil { state.dataFingerprint = dataFingerprint }
     }
@@ -231,9 +235,10 @@ public final class StepLog {
         try handle.write(contentsOf: line)
     }
 
-    /// The records in the log.
+    /// The records in the log. A last line cut short (a kill while appending: no newline after it) is not a record.
     public func records() throws -> [StepRecord] {
-        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        guard var data = FileManager.default.contents(atPath: path) else { return [] }
+        if let end = data.lastIndex(of: UInt8(ascii: "\n")) { data = data[...end] } else { data = Data() }
         return try data.split(separator: UInt8(ascii: "\n")).map { try JSONDecoder().decode(StepRecord.self, from: Data($0)) }
     }
 

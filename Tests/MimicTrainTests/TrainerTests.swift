@@ -66,6 +66,25 @@ final class MemoryStore: CheckpointStore {
         #expect(records.map(\.step) == [1, 2, 3, 4, 5, 6])
         #expect(records.map(\.loss) == uninterrupted)
     }
+
+    /// Killed during the first checkpoint's save (steps 1-3 logged, no checkpoint, a line half written), the run
+    /// starts over: its log must be the new run's steps once each, not the old ones again.
+    @Test func aRunKilledBeforeItsFirstCheckpointStartsItsLogAgain() throws {
+        let data = sampleBatch(vocab: 512, rows: 4, length: 10, seed: 2)
+        let scratch = try ScratchFolder("mimic-trainer-log")
+        let log = StepLog(path: scratch.file("log.jsonl"))
+        var cut = options()
+        cut.maxSteps = 3   // the first run stops after step 3, as a kill would
+        try Trainer(model: try TrainFixtures.tinyLlama(), train: data, heldOut: [], options: cut, store: nil, log: log).run()
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log.path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(#"{"step": 4, "lo"#.utf8))   // a line cut by the kill
+        try handle.close()
+        #expect(try log.records().map(\.step) == [1, 2, 3])
+        let again = try Trainer(model: try TrainFixtures.tinyLlama(), train: data, heldOut: [], options: options(), store: nil, log: log)
+        try again.run()
+        #expect(try log.records().map(\.step) == [1, 2, 3, 4, 5, 6])
+    }
 }
 
 @Suite struct FolderCheckpointTests {
