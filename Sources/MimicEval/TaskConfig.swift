@@ -215,18 +215,32 @@ extension EvalTask {
         }
         guard let data = FileManager.default.contents(atPath: path) else { throw EvalError.fileNotFound(path, hint: "check the task path") }
         let object: Any?
-        do { object = try Yams.load(yaml: String(decoding: data, as: UTF8.self)) } catch {
+        do { object = try YAMLGuard.load(String(decoding: data, as: UTF8.self)) } catch {
             throw EvalError.invalidTask(file: path, field: "YAML", problem: "\(error)".split(separator: "\n").first.map(String.init) ?? "not YAML")
         }
         guard var dict = object as? [String: Any] else {
             throw EvalError.invalidTask(file: path, field: "(top level)", problem: "is not a mapping of keys to values")
         }
-        // Paths relative to a file stay relative to the file that declares them, whoever includes it.
+        // Paths relative to a file stay relative to the file that declares them, whoever includes it, and stay inside
+        // its folder: a task file is untrusted input, and what these files hold goes into prompts and results.
         let folder = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path
-        func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : folder + "/" + p }
-        if let file = dict["prompt_file"] as? String { dict["prompt_file"] = absolute(file) }
+        func inside(_ p: String, field: String) throws -> String {
+            let full = URL(fileURLWithPath: p.hasPrefix("/") ? p : folder + "/" + p).standardizedFileURL.path
+            func resolved(_ path: String) -> String {
+                guard let r = realpath(path, nil) else { return path }
+                defer { free(r) }
+                return String(cString: r)
+            }
+            let real = resolved(full), root = resolved(folder)
+            guard real.hasPrefix(root + "/") else {
+                throw EvalError.invalidTask(file: path, field: field,
+                                            problem: "names \(p), which is outside the task's folder \(folder); put the file in that folder")
+            }
+            return full
+        }
+        if let file = dict["prompt_file"] as? String { dict["prompt_file"] = try inside(file, field: "prompt_file") }
         if var dataset = dict["dataset"] as? [String: Any], let file = dataset["fewshot_path"] as? String {
-            dataset["fewshot_path"] = absolute(file)
+            dataset["fewshot_path"] = try inside(file, field: "dataset.fewshot_path")
             dict["dataset"] = dataset
         }
         guard let include = dict.removeValue(forKey: "include") else { return dict }
@@ -236,6 +250,11 @@ extension EvalTask {
         let base = name.hasPrefix("/") ? name : (path as NSString).deletingLastPathComponent + "/" + name
         return merge(try loadMerged(path: base, seen: seen + [canonical]), dict)
     }
+
+    /// The most tokens a task may ask for per answer (more than any model's context here).
+    public static let maxGeneratedTokens = 32_768
+    /// The most samples per item a task may ask for.
+    public static let maxSamples = 1_000
 
     static let keys: Set<String> = [
         "task", "version", "description", "dataset", "output_type", "num_fewshot", "fewshot_seed", "fewshot_selection",
@@ -302,6 +321,9 @@ extension EvalTask {
             if case .list(let l)? = docToChoice, l.isEmpty { throw bad("doc_to_choice", "is an empty list") }
             guard gold != nil else { throw bad("gold", "is required for multiple_choice") }
         }
+        if let (i, metric) = metrics.enumerated().first(where: { $0.element.samplesNeeded > Self.maxSamples }) {
+            throw bad("metric_list[\(i)]", "\(metric.reportName) needs \(metric.samplesNeeded) samples per item; at most \(Self.maxSamples)")
+        }
         if let metric = metrics.first(where: \.needsReference), docToTarget == nil, goldAnswers == nil {
             throw bad("doc_to_target", "or gold_answers is required by \(metric.reportName), which compares with a reference")
         }
@@ -317,8 +339,12 @@ extension EvalTask {
         if let n = numFewshot, n < 0 { throw bad("num_fewshot", "must be 0 or more") }
         if (numFewshot ?? 0) > 0, promptFile == nil, docToTarget == nil { throw bad("doc_to_target", "is required for few-shot examples") }
         if let g = generation {
-            if let m = g.maxTokens, m < 1 { throw bad("generation.max_tokens", "must be at least 1") }
-            if let s = g.samples, s < 1 { throw bad("generation.samples", "must be at least 1") }
+            if let m = g.maxTokens, !(1...Self.maxGeneratedTokens).contains(m) {
+                throw bad("generation.max_tokens", "must be between 1 and \(Self.maxGeneratedTokens)")
+            }
+            if let s = g.samples, !(1...Self.maxSamples).contains(s) {
+                throw bad("generation.samples", "must be between 1 and \(Self.maxSamples) (pass@k needs k samples; HumanEval's pass@100 used 200)")
+            }
             if let t = g.temperature, t < 0 { throw bad("generation.temperature", "must be 0 or more") }
         }
         for (i, p) in (filters ?? []).enumerated() {

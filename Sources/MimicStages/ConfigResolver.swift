@@ -3,6 +3,7 @@
 // line; unknown keys are errors naming the key and line; the result is validated once.
 import Foundation
 import MimicCore
+import MimicEval
 import Yams
 
 /// Builds a stage's configuration from its layers.
@@ -33,7 +34,7 @@ public enum ConfigResolver {
             guard let text = environment[name] else { continue }
             // A scalar or a list as YAML reads it (`8`, `true`, `[a, b]`); anything else is the text itself.
             var value = JSONValue.string(text)
-            if let node = try? Yams.compose(yaml: text), node.mapping == nil { value = jsonValue(node) }
+            if let node = try? YAMLGuard.compose(text), node.mapping == nil { value = jsonValue(node) }
             tree = set(tree, path: path.split(separator: ".").map(String.init), value: value)
         }
         if let flags { tree = merge(tree, try flagTree(flags, keys: keys, except: except)) }
@@ -94,7 +95,7 @@ public enum ConfigResolver {
             throw RecordFileError.unreadable(file: path, reason: error.localizedDescription)
         }
         let node: Node?
-        do { node = try Yams.compose(yaml: text) } catch {
+        do { node = try YAMLGuard.compose(text) } catch {
             throw RecordFileError.badFormat(file: path, problem: "not valid YAML or JSON: \(error)")
         }
         guard let node, case .mapping = node else {

@@ -2,6 +2,7 @@
 // reply to it is read. Replies are untrusted text: a verdict is taken only when it is unambiguous.
 import Foundation
 import MimicCore
+import MimicEval
 import MimicMetrics
 import MimicTeacher
 import Yams
@@ -61,7 +62,10 @@ public struct JudgePrompt: Sendable, Hashable {
         }
         struct File: Decodable { var kind: Kind; var system: String?; var template: String }
         let file: File
-        do { file = try YAMLDecoder().decode(File.self, from: data) } catch {
+        do {
+            _ = try YAMLGuard.compose(String(decoding: data, as: UTF8.self))
+            file = try YAMLDecoder().decode(File.self, from: data)
+        } catch {
             throw ConfigError(field: "prompt", problem: "\(path) is not a judge prompt (kind, system, template): \(error)")
         }
         let needs = file.kind == .rubric ? ["{question}", "{answer}"] : ["{question}", "{answer_1}", "{answer_2}"]

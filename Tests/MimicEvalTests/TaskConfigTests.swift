@@ -63,6 +63,55 @@ import Testing
         }
     }
 
+    /// Task files are untrusted input: a YAML alias bomb, absurd sample counts and token limits, and prompt or
+    /// few-shot files outside the task's folder are each one clear error, at once.
+    @Test func hostileTaskFilesAreRefusedQuickly() throws {
+        let dir = try EvalPaths.temporary()
+        let base = "task: t\nversion: 1\ndataset: {format: jsonl, path: x.jsonl}\noutput_type: generate_until\n"
+            + "doc_to_text: '{{q}}'\ndoc_to_target: '{{a}}'\nmetric_list: [{metric: exact_match}]\n"
+        func error(_ text: String) throws -> String {
+            try EvalPaths.write(text, dir, "t.yaml")
+            let started = Date()
+            defer { #expect(Date().timeIntervalSince(started) < 5, "refused in \(Date().timeIntervalSince(started)) s") }
+            do {
+                _ = try EvalTask.load(path: dir + "/t.yaml")
+                return "loaded"
+            } catch {
+                return (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            }
+        }
+        // Nine levels of nine aliases: 9^9 (387 million) strings when built.
+        var bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...8 {
+            let previous = "*" + String(UnicodeScalar(UInt8(96 + level)))
+            bomb += "\(String(UnicodeScalar(UInt8(97 + level)))): &\(String(UnicodeScalar(UInt8(97 + level)))) ["
+                + Array(repeating: previous, count: 9).joined(separator: ", ") + "]\n"
+        }
+        let exploded = try error(base + "doc_to_choice_bomb:\n" + bomb.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n")
+        #expect(exploded.contains("more than \(YAMLGuard.maxNodes)"), "\(exploded)")
+        let samples = try error(base + "generation: {samples: 100000000, temperature: 0.8}\n")
+        #expect(samples.contains("generation.samples") && samples.contains("between 1 and"), "\(samples)")
+        let tokens = try error(base + "generation: {max_tokens: 1e12}\n")
+        #expect(tokens.contains("generation.max_tokens"), "\(tokens)")
+        let passK = try error(base.replacingOccurrences(of: "[{metric: exact_match}]", with: "[{metric: pass_at_k, k: 100000000}]")
+                              + "generation: {temperature: 0.8}\n")
+        #expect(passK.contains("metric_list") && !passK.hasPrefix("loaded"), "\(passK)")
+        for (field, value) in [("prompt_file", "/etc/shadow"), ("prompt_file", "../../etc/passwd")] {
+            let outside = try error(base + "\(field): \(value)\n")
+            #expect(outside.contains("'\(field)'") && outside.contains("outside the task's folder"), "\(outside)")
+        }
+        let fewshot = try error(base.replacingOccurrences(of: "path: x.jsonl}", with: "path: x.jsonl, fewshot_path: /etc/passwd}"))
+        #expect(fewshot.contains("dataset.fewshot_path") && fewshot.contains("outside the task's folder"), "\(fewshot)")
+        // A symlink inside the folder that points outside it is outside too.
+        try? FileManager.default.removeItem(atPath: dir + "/link.txt")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link.txt", withDestinationPath: "/etc/hostname")
+        let linked = try error(base + "prompt_file: link.txt\n")
+        #expect(linked.contains("outside the task's folder"), "\(linked)")
+        // Inside the folder is fine.
+        try EvalPaths.write("Fixed text.\n", dir, "prompt.txt")
+        #expect(try error(base + "prompt_file: prompt.txt\n") == "loaded")
+    }
+
     @Test func includeCycleIsAnError() throws {
         let dir = try EvalPaths.temporary()
         try EvalPaths.write("include: b.yaml\ntask: a\n", dir, "a.yaml")
