@@ -42,10 +42,12 @@ struct APIError: Error, Sendable {
             return .badRequest("The body must be a JSON object.")
         case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
             let field = path(context.codingPath)
-            return .badRequest("Field '\(field)' has the wrong type: expected \(typeName(type)). \(context.debugDescription)",
+            return .badRequest("Field '\(field)' has the wrong type: expected \(typeName(type)).",
                                param: field)
         case .dataCorrupted(let context) where context.codingPath.isEmpty:
-            return .badRequest("The body is not valid JSON: \(context.underlyingError.map { "\($0)" } ?? context.debugDescription)")
+            // The parser's own words say where (line and column), without its internal types.
+            let where_ = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            return .badRequest("The body is not valid JSON" + (where_.map { ": " + $0 } ?? "."))
         case .dataCorrupted(let context):
             let field = path(context.codingPath)
             return .badRequest("Field '\(field)' is invalid: \(context.debugDescription)", param: field)

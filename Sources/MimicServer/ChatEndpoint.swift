@@ -5,14 +5,17 @@ import Hummingbird
 import MimicModels
 import MimicTeacher
 import MimicTokenizers
+import NIOCore
 
 /// Answers chat completion requests.
 struct ChatEndpoint: Sendable {
     let served: ServedModel
     let engine: Engine
     let maxChoices: Int
+    /// Most tokens a request may ask for across its choices.
+    let budget: Int
 
-    func respond(_ request: ChatBody) async throws -> Response {
+    func respond(_ request: ChatBody, connection: ClientConnection? = nil) async throws -> Response {
         try served.check(model: request.model)
         guard let format = served.chatFormat else {
             throw APIError.badRequest("The model '\(served.name)' has no chat template; use /v1/completions.")
@@ -36,10 +39,10 @@ struct ChatEndpoint: Sendable {
         }
         let id = responseID("chatcmpl"), created = unixTime()
         if request.stream == true {
-            return stream(jobs, id: id, created: created, promptTokens: ids.count,
+            return try stream(jobs, connection: connection, id: id, created: created, promptTokens: ids.count,
                           includeUsage: request.streamOptions?.includeUsage == true)
         }
-        let results = try await collectChoices(engine.submit(jobs), count: n)
+        let results = try await collectChoices(try engine.submit(jobs, budget: budget, connection: connection), count: n)
         let choices = results.enumerated().map { i, r in
             ChatCompletionResponse.Choice(index: i, message: APIMessage(role: "assistant", content: r.text),
                                           finishReason: r.finishReason?.rawValue,
@@ -58,8 +61,9 @@ struct ChatEndpoint: Sendable {
 
     /// The answer as `chat.completion.chunk` events: the role, content pieces, a finish chunk per choice,
     /// optionally a usage chunk, then `[DONE]`.
-    private func stream(_ jobs: [GenerationJob], id: String, created: Int, promptTokens: Int, includeUsage: Bool) -> Response {
-        let request = engine.submit(jobs), name = served.name
+    private func stream(_ jobs: [GenerationJob], connection: ClientConnection?, id: String, created: Int, promptTokens: Int,
+                        includeUsage: Bool) throws -> Response {
+        let request = try engine.submit(jobs, budget: budget, connection: connection), name = served.name
         return sseResponse { writer in
             defer { request.cancel() }
             func chunk(_ i: Int, _ delta: ChatCompletionChunk.Delta, _ finish: String? = nil) -> ByteBuffer {

@@ -3,6 +3,7 @@
 import Foundation
 import Hummingbird
 import MimicModels
+import NIOCore
 
 /// Everything one choice produced.
 struct ChoiceResult: Sendable {
@@ -19,6 +20,29 @@ struct ChoiceResult: Sendable {
 
     /// Every generated token's log-probability, the stop token's last (when log-probabilities were asked for).
     var generatedLogprobs: [TokenLogprob] { logprobs + (stopToken?.logprob.map { [$0] } ?? []) }
+}
+
+extension Engine {
+    /// Submits a request's jobs after checking its size (at most `budget` tokens across its choices: 400), and stops
+    /// them when the client of `connection` goes: a client that went away, streaming or not, leaves no work behind.
+    func submit(_ jobs: [GenerationJob], budget: Int, connection: ClientConnection?) throws -> EngineRequest {
+        let asked = jobs.reduce(0) { $0 + $1.maxTokens }
+        guard asked <= budget else {
+            throw APIError.badRequest("The request asks for \(asked) tokens across its choices (n × max_tokens); this server "
+                                      + "allows \(budget) per request.", param: "max_tokens")
+        }
+        let request = try submit(jobs)
+        connection?.whenGone { request.cancel() }
+        return request
+    }
+}
+
+/// A request's connection and the watch that knows when its client goes.
+struct ClientConnection: Sendable {
+    let channel: any Channel
+    let watch: ClientWatch
+
+    func whenGone(_ action: @escaping @Sendable () -> Void) { watch.whenGone(channel, action) }
 }
 
 /// Reads a request's event stream to the end; throws a 500 APIError if any choice failed.

@@ -5,14 +5,17 @@ import Hummingbird
 import MimicModels
 import MimicTeacher
 import MimicTokenizers
+import NIOCore
 
 /// Answers completion requests.
 struct CompletionEndpoint: Sendable {
     let served: ServedModel
     let engine: Engine
     let maxChoices: Int
+    /// Most tokens a request may ask for across its choices.
+    let budget: Int
 
-    func respond(_ request: CompletionBody) async throws -> Response {
+    func respond(_ request: CompletionBody, connection: ClientConnection? = nil) async throws -> Response {
         try served.check(model: request.model)
         try request.unsupported.check(n: request.n ?? 1)
         let prompts = try promptIDs(request.prompt)
@@ -42,10 +45,10 @@ struct CompletionEndpoint: Sendable {
         let id = responseID("cmpl"), created = unixTime()
         let promptTokens = prompts.reduce(0) { $0 + $1.count }
         if request.stream == true {
-            return stream(jobs, prompts: prompts, n: n, echo: echo, id: id, created: created, promptTokens: promptTokens,
+            return try stream(jobs, connection: connection, prompts: prompts, n: n, echo: echo, id: id, created: created, promptTokens: promptTokens,
                           includeUsage: request.streamOptions?.includeUsage == true)
         }
-        let results = try await collectChoices(engine.submit(jobs), count: jobs.count)
+        let results = try await collectChoices(try engine.submit(jobs, budget: budget, connection: connection), count: jobs.count)
         let choices = results.enumerated().map { i, r in
             let prompt = prompts[i / n]
             return CompletionResponse.Choice(
@@ -98,9 +101,9 @@ struct CompletionEndpoint: Sendable {
     }
 
     /// The answer as `text_completion` events (text pieces, then a finish event per choice), then `[DONE]`.
-    private func stream(_ jobs: [GenerationJob], prompts: [[Int]], n: Int, echo: Bool, id: String, created: Int,
-                        promptTokens: Int, includeUsage: Bool) -> Response {
-        let request = engine.submit(jobs), name = served.name
+    private func stream(_ jobs: [GenerationJob], connection: ClientConnection?, prompts: [[Int]], n: Int, echo: Bool, id: String, created: Int,
+                        promptTokens: Int, includeUsage: Bool) throws -> Response {
+        let request = try engine.submit(jobs, budget: budget, connection: connection), name = served.name
         let echoed = echo ? prompts.map { served.tokenizer.decode($0, skipSpecial: false) } : []
         return sseResponse { writer in
             defer { request.cancel() }

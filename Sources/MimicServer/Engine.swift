@@ -26,20 +26,29 @@ final class Engine: @unchecked Sendable {
     private var queue: [EngineSlot] = []
     private var stopping = false
     private var exited = false
+    /// Most sequences waiting; `submit` refuses more.
+    let maxQueued: Int
+    /// Sequences running (set by the engine thread under the lock).
+    private var running = 0
 
-    init(model: any LanguageModel, tokenizer: any Tokenizer, parallel: Int) {
+    init(model: any LanguageModel, tokenizer: any Tokenizer, parallel: Int, maxQueued: Int = 256) {
         self.model = model
         self.tokenizer = tokenizer
         self.parallel = parallel
+        self.maxQueued = maxQueued
         let thread = Thread { [self] in loop() }
         thread.name = "mimic-engine"
         thread.stackSize = 8 << 20
         thread.start()
     }
 
+    /// Sequences queued or running now.
+    var busy: Int { condition.withLock { queue.count + running } }
+
     /// Queues one sequence per job; the request's stream yields (job index, event) and ends after every job's last
     /// event. Cancelling the request, or dropping its stream early (a client that went away), stops its jobs.
-    func submit(_ jobs: [GenerationJob]) -> EngineRequest {
+    /// Throws a 429 when the queue holds `maxQueued` sequences already.
+    func submit(_ jobs: [GenerationJob]) throws -> EngineRequest {
         let (stream, continuation) = AsyncStream.makeStream(of: (Int, EngineEvent).self)
         let sink = RequestSink(choices: jobs.count, continuation: continuation)
         let request = EngineRequest(events: stream, sink: sink)
@@ -51,11 +60,17 @@ final class Engine: @unchecked Sendable {
         let slots = jobs.enumerated().map { EngineSlot(job: $1, choice: $0, sink: sink, tokenizer: tokenizer) }
         condition.lock()
         let refused = stopping
-        if !refused {
+        let full = !refused && queue.count + slots.count > maxQueued
+        if !refused && !full {
             queue.append(contentsOf: slots)
             condition.signal()
         }
         condition.unlock()
+        if full {
+            continuation.finish()
+            throw APIError(.tooManyRequests, "The server is busy: \(maxQueued) sequences are already waiting. Retry later.",
+                           type: "server_error", code: "server_busy")
+        }
         if refused { slots.forEach { $0.fail("The server is shutting down.") } }
         return request
     }
@@ -87,6 +102,7 @@ final class Engine: @unchecked Sendable {
             }
             let admitted = Array(queue.prefix(parallel - active.count))
             queue.removeFirst(admitted.count)
+            running = active.count + admitted.count
             condition.unlock()
             for slot in admitted {
                 slot.prefill(model)
@@ -94,6 +110,7 @@ final class Engine: @unchecked Sendable {
             }
             step(active)
             active.removeAll { $0.isDone }
+            condition.withLock { running = active.count }
         }
     }
 

@@ -24,7 +24,16 @@ public final class LocalServer: Sendable {
     /// The endpoint a client uses to reach this server (with its API key, if any).
     public let endpoint: TeacherEndpoint
 
-    private init(host: String, port: Int, modelName: String, apiKey: String?, engine: Engine, task: Task<Void, Error>) {
+    /// Sequences queued or being generated now (0 once every request has ended or been cancelled).
+    public var busySequences: Int { engine.busy }
+
+    /// Connections open now.
+    public var openConnections: Int { connections.count }
+    private let connections: ConnectionCounter
+
+    private init(host: String, port: Int, modelName: String, apiKey: String?, engine: Engine, connections: ConnectionCounter,
+                 task: Task<Void, Error>) {
+        self.connections = connections
         self.host = host
         self.port = port
         self.modelName = modelName
@@ -41,13 +50,18 @@ public final class LocalServer: Sendable {
                              handleSignals: Bool = false) async throws -> LocalServer {
         try configuration.validate()
         let served = try ServedModel(model, name: configuration.modelName, defaultMaxTokens: configuration.defaultMaxTokens)
-        let engine = Engine(model: served.model, tokenizer: served.tokenizer, parallel: configuration.parallel)
-        let router = Routes(served: served, engine: engine, configuration: configuration).router()
+        let engine = Engine(model: served.model, tokenizer: served.tokenizer, parallel: configuration.parallel,
+                            maxQueued: configuration.maxQueued)
+        let watch = ClientWatch()
+        let router = Routes(served: served, engine: engine, configuration: configuration, watch: watch).router()
+        let connections = ConnectionCounter(limit: configuration.maxConnections)
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "mimic-serve")
         logger.logLevel = ProcessInfo.processInfo.environment["MIMIC_SERVER_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         let app = Application(
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(counter: connections, watch: watch)],
+                                                idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mimic"),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port ?? -1)
@@ -71,7 +85,7 @@ public final class LocalServer: Sendable {
             throw ServerSetupError.bind("\(configuration.host):\(configuration.port): \(reason)")
         }
         return LocalServer(host: configuration.host, port: port, modelName: configuration.modelName,
-                           apiKey: configuration.apiKey, engine: engine, task: task)
+                           apiKey: configuration.apiKey, engine: engine, connections: connections, task: task)
     }
 
     /// Opens `nameOrPath` (a GGUF file, a model folder or a built-in name such as `smollm2-135m-instruct`) and

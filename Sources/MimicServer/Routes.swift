@@ -11,28 +11,30 @@ struct Routes: Sendable {
     let served: ServedModel
     let engine: Engine
     let configuration: ServerConfiguration
+    let watch: ClientWatch
 
-    func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    func router() -> Router<ServeContext> {
+        let router = Router(context: ServeContext.self)
         router.add(middleware: OpenAIErrorMiddleware())
         if let key = configuration.apiKey { router.add(middleware: APIKeyMiddleware(key: key)) }
-        let chat = ChatEndpoint(served: served, engine: engine, maxChoices: configuration.parallel)
-        let completions = CompletionEndpoint(served: served, engine: engine, maxChoices: configuration.parallel)
-        let limit = configuration.maxBodyBytes
-        router.post("/v1/chat/completions") { request, _ -> Response in
-            let body = try await decode(ChatBody.self, request, limit: limit)
-            return try await chat.respond(body)
+        let budget = configuration.maxRequestTokens
+        let chat = ChatEndpoint(served: served, engine: engine, maxChoices: configuration.parallel, budget: budget)
+        let completions = CompletionEndpoint(served: served, engine: engine, maxChoices: configuration.parallel, budget: budget)
+        let limit = configuration.maxBodyBytes, timeout = configuration.bodyTimeout
+        router.post("/v1/chat/completions") { request, context -> Response in
+            let body = try await decode(ChatBody.self, request, limit: limit, timeout: timeout)
+            return try await chat.respond(body, connection: ClientConnection(channel: context.channel, watch: watch))
         }
-        router.post("/v1/completions") { request, _ -> Response in
-            let body = try await decode(CompletionBody.self, request, limit: limit)
-            return try await completions.respond(body)
+        router.post("/v1/completions") { request, context -> Response in
+            let body = try await decode(CompletionBody.self, request, limit: limit, timeout: timeout)
+            return try await completions.respond(body, connection: ClientConnection(channel: context.channel, watch: watch))
         }
         let served = self.served
         router.post("/tokenize") { request, _ -> Response in
-            jsonResponse(try served.tokenize(try await decode(TokenizeBody.self, request, limit: limit)))
+            jsonResponse(try served.tokenize(try await decode(TokenizeBody.self, request, limit: limit, timeout: timeout)))
         }
         router.post("/detokenize") { request, _ -> Response in
-            jsonResponse(try served.detokenize(try await decode(DetokenizeBody.self, request, limit: limit)))
+            jsonResponse(try served.detokenize(try await decode(DetokenizeBody.self, request, limit: limit, timeout: timeout)))
         }
         router.get("/tokenizer_info") { _, _ in jsonResponse(served.tokenizerInfo) }
         let name = served.name, created = unixTime()
@@ -59,15 +61,33 @@ private func methodNotAllowed(_ request: Request, allow: String) -> APIError {
     APIError(.methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path); use \(allow).", code: "method_not_allowed")
 }
 
-/// Reads the body (at most `limit` bytes: 413 beyond) and decodes it (400 naming the field on failure).
-func decode<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int) async throws -> T {
+/// Reads the body (at most `limit` bytes: 413 beyond; within `timeout` seconds: 408 after; one that ends early or
+/// whose chunks are malformed: 400) and decodes it (400 naming the field on failure).
+func decode<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int, timeout: Double = 30) async throws -> T {
     if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit { throw APIError.tooLarge(limit) }
-    var request = request
     let buffer: ByteBuffer
     do {
-        buffer = try await request.collectBody(upTo: limit)
+        buffer = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask {
+                var request = request
+                return try await request.collectBody(upTo: limit)
+            }
+            group.addTask {
+                try await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let body = first else {
+                throw APIError(.requestTimeout, "The request body did not arrive within \(Int(timeout)) seconds.", code: "request_timeout")
+            }
+            return body
+        }
     } catch is NIOTooManyBytesError {
         throw APIError.tooLarge(limit)
+    } catch let error as APIError {
+        throw error
+    } catch {
+        throw APIError.badRequest("The request body could not be read: it ended before its length, or its chunks are malformed.")
     }
     guard buffer.readableBytes > 0 else { throw APIError.badRequest("The request body is empty; send a JSON object.") }
     let data = Data(buffer.readableBytesView)

@@ -24,6 +24,16 @@ public struct ServeConfig: StageConfig, Hashable {
     public var threads: Int?
     /// FP32 activations in quantized mat-vecs (slower; by default rounded to 8 bits as llama.cpp does).
     public var exact = false
+    /// Most sequences waiting for a place; a request that would queue more gets 429.
+    public var maxQueued = 256
+    /// Most tokens one request may ask for across its choices (n × max_tokens).
+    public var maxRequestTokens = 65_536
+    /// Open connections at most (more are closed at once).
+    public var maxConnections = 512
+    /// Seconds a connection may wait without a request, or take to send its headers, before it is closed.
+    public var idleTimeout = 30.0
+    /// Seconds a request body may take to arrive (408 after).
+    public var bodyTimeout = 30.0
 
     /// The defaults.
     public init() {}
@@ -34,6 +44,10 @@ public struct ServeConfig: StageConfig, Hashable {
         try ConfigError.require(maxBodyMb > 0 && maxBodyMb <= 1024, "max_body_mb", "must be in (0, 1024]")
         try ConfigError.require((1...256).contains(parallel), "parallel", "must be in 1...256")
         if let threads { try ConfigError.require(threads >= 1, "threads", "must be at least 1") }
+        try ConfigError.require(maxQueued >= 1, "max_queued", "must be at least 1")
+        try ConfigError.require(maxRequestTokens >= 1, "max_request_tokens", "must be at least 1")
+        try ConfigError.require(maxConnections >= 1, "max_connections", "must be at least 1")
+        try ConfigError.require(idleTimeout > 0 && bodyTimeout > 0, "idle_timeout", "time-outs must be above 0 seconds")
     }
 
     /// The name clients send: `model_name`, else the built-in name as given, else the file or folder name without
@@ -48,7 +62,9 @@ public struct ServeConfig: StageConfig, Hashable {
     /// The server's settings.
     public var serverConfiguration: ServerConfiguration {
         ServerConfiguration(host: host, port: port, modelName: servedName, apiKey: apiKey,
-                            maxBodyBytes: Int(maxBodyMb * 1_048_576), parallel: parallel)
+                            maxBodyBytes: Int(maxBodyMb * 1_048_576), parallel: parallel, maxQueued: maxQueued,
+                            maxRequestTokens: maxRequestTokens, maxConnections: maxConnections, idleTimeout: idleTimeout,
+                            bodyTimeout: bodyTimeout)
     }
 }
 

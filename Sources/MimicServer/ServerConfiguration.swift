@@ -17,10 +17,21 @@ public struct ServerConfiguration: Sendable {
     public var parallel: Int
     /// Tokens generated when a request gives no `max_tokens` (bounded by the context left).
     public var defaultMaxTokens: Int
+    /// Most sequences waiting for a place in the engine; a request that would queue more gets 429.
+    public var maxQueued: Int
+    /// Most tokens one request may ask for across its choices (n × max_tokens).
+    public var maxRequestTokens: Int
+    /// Open connections at most; more are closed at once.
+    public var maxConnections: Int
+    /// Seconds a connection may sit without a request (or send its headers that slowly) before it is closed.
+    public var idleTimeout: Double
+    /// Seconds a request's body may take to arrive (408 after).
+    public var bodyTimeout: Double
 
     /// Settings with the given values; the defaults serve on 127.0.0.1:8080 with 4 MB bodies and 16 sequences.
     public init(host: String = "127.0.0.1", port: Int = 8080, modelName: String, apiKey: String? = nil,
-                maxBodyBytes: Int = 4 << 20, parallel: Int = 16, defaultMaxTokens: Int = 2048) {
+                maxBodyBytes: Int = 4 << 20, parallel: Int = 16, defaultMaxTokens: Int = 2048, maxQueued: Int = 256,
+                maxRequestTokens: Int = 65_536, maxConnections: Int = 512, idleTimeout: Double = 30, bodyTimeout: Double = 30) {
         self.host = host
         self.port = port
         self.modelName = modelName
@@ -28,6 +39,11 @@ public struct ServerConfiguration: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.parallel = parallel
         self.defaultMaxTokens = defaultMaxTokens
+        self.maxQueued = maxQueued
+        self.maxRequestTokens = maxRequestTokens
+        self.maxConnections = maxConnections
+        self.idleTimeout = idleTimeout
+        self.bodyTimeout = bodyTimeout
     }
 
     /// Throws ServerSetupError when a value is out of range.
@@ -37,6 +53,10 @@ public struct ServerConfiguration: Sendable {
         guard (1...256).contains(parallel) else { throw ServerSetupError.invalid("--parallel must be in 1...256") }
         guard defaultMaxTokens >= 1 else { throw ServerSetupError.invalid("the default max_tokens must be at least 1") }
         guard !modelName.isEmpty else { throw ServerSetupError.invalid("the model name is empty") }
+        guard maxQueued >= 1, maxRequestTokens >= 1, maxConnections >= 1 else {
+            throw ServerSetupError.invalid("the queue, request-token and connection limits must be at least 1")
+        }
+        guard idleTimeout > 0, bodyTimeout > 0 else { throw ServerSetupError.invalid("the time-outs must be above 0 seconds") }
     }
 }
 

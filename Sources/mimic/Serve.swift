@@ -22,6 +22,11 @@ struct Serve: AsyncParsableCommand, Encodable {
     @Option(help: "The model name clients send (default: the built-in name or the file name).") var modelName: String?
     @Option(help: "Largest request body, in MB (default 4).") var maxBodyMb: Double?
     @Option(help: "Most sequences decoded together; more requests wait (default 16).") var parallel: Int?
+    @Option(help: "Most sequences waiting for a place; more get 429 (default 256).") var maxQueued: Int?
+    @Option(help: "Most tokens one request may ask for across its choices, n × max_tokens (default 65536).") var maxRequestTokens: Int?
+    @Option(help: "Open connections at most; more are closed at once (default 512).") var maxConnections: Int?
+    @Option(help: "Seconds a connection may wait without a request, or take to send its headers (default 30).") var idleTimeout: Double?
+    @Option(help: "Seconds a request body may take to arrive; 408 after (default 30).") var bodyTimeout: Double?
     @Flag(help: "Serve no model: answer every chat completion with its last user message at once (for measuring clients).")
     var echo = false
 

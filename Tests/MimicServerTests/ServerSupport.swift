@@ -49,10 +49,12 @@ struct TestServer: Sendable {
     let name: String
 
     static func start(_ opened: OpenedModel? = nil, name: String = "tiny", apiKey: String? = nil,
-                      maxBodyBytes: Int = 4 << 20, parallel: Int = 16) async throws -> TestServer {
+                      maxBodyBytes: Int = 4 << 20, parallel: Int = 16,
+                      configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
         let opened = try opened ?? TinyChatModel.open()
-        let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, modelName: name, apiKey: apiKey,
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, modelName: name, apiKey: apiKey,
                                                 maxBodyBytes: maxBodyBytes, parallel: parallel)
+        configure(&configuration)
         let server = try await LocalServer.start(model: opened, configuration: configuration)
         return TestServer(server: server, opened: opened, name: name)
     }
@@ -92,8 +94,10 @@ struct TestServer: Sendable {
 
 /// Runs `body` against a fresh server and stops the server afterwards, also when `body` throws.
 func withServer<T>(_ opened: OpenedModel? = nil, name: String = "tiny", apiKey: String? = nil, maxBodyBytes: Int = 4 << 20,
-                   parallel: Int = 16, _ body: (TestServer) async throws -> T) async throws -> T {
-    let s = try await TestServer.start(opened, name: name, apiKey: apiKey, maxBodyBytes: maxBodyBytes, parallel: parallel)
+                   parallel: Int = 16, configure: (inout ServerConfiguration) -> Void = { _ in },
+                   _ body: (TestServer) async throws -> T) async throws -> T {
+    let s = try await TestServer.start(opened, name: name, apiKey: apiKey, maxBodyBytes: maxBodyBytes, parallel: parallel,
+                                       configure: configure)
     do {
         let result = try await body(s)
         await s.stop()
