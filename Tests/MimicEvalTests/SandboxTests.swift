@@ -431,10 +431,37 @@ let streamSocket = Int32(SOCK_STREAM.rawValue)
 let streamSocket = SOCK_STREAM
 #endif
 
+/// A listening socket of the sandbox tests: reachable from this process (the control), and not from the sandbox.
+protocol TestListener: AnyObject {
+    var fd: Int32 { get }
+    var family: Int32 { get }
+    /// Calls `body` with the socket's address.
+    func withAddress<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T
+}
+
+extension TestListener {
+    /// Connects from this process and accepts it: proves the listener is reachable outside the sandbox.
+    func selfCheck() -> Bool {
+        let client = socket(family, streamSocket, 0)
+        defer { close(client) }
+        let connected = withAddress { connect(client, $0, $1) == 0 }
+        usleep(50_000)
+        return connected && hasPendingConnection()
+    }
+
+    /// Accepts (and closes) one pending connection if there is one.
+    func hasPendingConnection() -> Bool {
+        let accepted = accept(fd, nil, nil)
+        if accepted >= 0 { close(accepted) }
+        return accepted >= 0
+    }
+}
+
 /// A listening TCP socket on 127.0.0.1 (ephemeral port) for the network test.
-final class TCPServer {
+final class TCPServer: TestListener {
     let fd: Int32
     let port: UInt16
+    var family: Int32 { AF_INET }
 
     init() throws {
         let fd = socket(AF_INET, streamSocket, 0)
@@ -453,76 +480,45 @@ final class TCPServer {
         _ = fcntl(fd, F_SETFL, O_NONBLOCK)
     }
 
-    /// Connects from this process and accepts it: proves the server is reachable outside the sandbox.
-    func selfCheck() -> Bool {
-        let client = socket(AF_INET, streamSocket, 0)
-        defer { close(client) }
+    func withAddress<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = port.bigEndian
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        usleep(50_000)
-        return connected && hasPendingConnection()
-    }
-
-    /// Accepts (and closes) one pending connection if there is one.
-    func hasPendingConnection() -> Bool {
-        let accepted = accept(fd, nil, nil)
-        if accepted >= 0 { close(accepted) }
-        return accepted >= 0
     }
 
     func stop() { close(fd) }
 }
 
 /// A listening UNIX socket file in the temporary folder, connectable by anyone, for the socket test.
-final class UnixServer {
+final class UnixServer: TestListener {
     let fd: Int32
     let path: String
+    var family: Int32 { AF_UNIX }
 
     init() throws {
         path = NSTemporaryDirectory() + "mimic-sandbox-\(UUID().uuidString.prefix(8)).sock"
         fd = socket(AF_UNIX, streamSocket, 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard fd >= 0, bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw XCTSkip("cannot make a UNIX socket here") }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, b) in bytes.enumerated() { raw[i] = b }
+        guard fd >= 0, path.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else {
+            throw XCTSkip("cannot make a UNIX socket here")
         }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
-        }
-        guard bound, listen(fd, 8) == 0 else { throw XCTSkip("cannot listen on \(path)") }
+        guard withAddress({ bind(fd, $0, $1) == 0 }), listen(fd, 8) == 0 else { throw XCTSkip("cannot listen on \(path)") }
         chmod(path, 0o777)
         _ = fcntl(fd, F_SETFL, O_NONBLOCK)
     }
 
-    /// Connects from this process and accepts it: proves the socket file works outside the sandbox.
-    func selfCheck() -> Bool {
-        let client = socket(AF_UNIX, streamSocket, 0)
-        defer { close(client) }
+    func withAddress<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (i, b) in path.utf8.enumerated() { raw[i] = b }
         }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        usleep(50_000)
-        return connected && hasPendingConnection()
-    }
-
-    func hasPendingConnection() -> Bool {
-        let accepted = accept(fd, nil, nil)
-        if accepted >= 0 { close(accepted) }
-        return accepted >= 0
     }
 
     func stop() {
