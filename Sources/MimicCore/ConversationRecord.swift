@@ -65,7 +65,12 @@ public struct ChatMessage: Codable, Sendable, Equatable, Hashable {
 }
 
 /// Provenance of one record: who answered, with what prompt and settings, from which input.
-/// Written as `meta`; unknown keys read from a file are kept in `extra`.
+///
+/// Written as `meta` with the same keys and types in every file, whatever made it, so that files of several
+/// generators and importers load together as one table (Hugging Face `datasets`, pandas, Arrow): every field is a
+/// string, empty when unknown (`"temperature": "0.7"`, `"seed": "42"`), and everything else (a generator's own
+/// provenance, keys read from a file) is one JSON object written as the string `details`. Reading accepts numbers
+/// too, and other keys beside `details`, as older files and hand-written ones have them; those land in `extra`.
 public struct RecordMeta: Codable, Sendable, Hashable {
     /// The generator that made the record: "replay", "nq-synthetic", "tldr-synthetic", "self-instruct".
     public var generator: String?
@@ -83,7 +88,7 @@ public struct RecordMeta: Codable, Sendable, Hashable {
     public var requestHash: String?
     /// The sample index sent with that request (distinct for repeated identical requests).
     public var sampleIndex: Int?
-    /// Any other keys.
+    /// Any other keys (written inside `details`).
     public var extra: [String: JSONValue]
 
     /// Creates provenance; every field is optional.
@@ -104,32 +109,66 @@ public struct RecordMeta: Codable, Sendable, Hashable {
     typealias Key = AnyCodingKey
 
     static let known: Set<String> = ["generator", "teacher", "template", "temperature", "seed", "source",
-                                     "request_hash", "sample_index"]
+                                     "request_hash", "sample_index", "details"]
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
-        generator = try c.decodeIfPresent(String.self, forKey: Key("generator"))
-        teacher = try c.decodeIfPresent(String.self, forKey: Key("teacher"))
-        template = try c.decodeIfPresent(String.self, forKey: Key("template"))
-        temperature = try c.decodeIfPresent(Double.self, forKey: Key("temperature"))
-        seed = try c.decodeIfPresent(UInt64.self, forKey: Key("seed"))
-        source = try c.decodeIfPresent(String.self, forKey: Key("source"))
-        requestHash = try c.decodeIfPresent(String.self, forKey: Key("request_hash"))
-        sampleIndex = try c.decodeIfPresent(Int.self, forKey: Key("sample_index"))
+        /// A field as text: a string ("" is absent) or a number as written.
+        func text(_ name: String) throws -> String? {
+            switch try c.decodeIfPresent(JSONValue.self, forKey: Key(name)) {
+            case nil, .null?: return nil
+            case .string(let s)?: return s.isEmpty ? nil : s
+            case .int(let i)?: return String(i)
+            case .double(let d)?: return String(d)
+            default:
+                throw DecodingError.typeMismatch(String.self, .init(codingPath: c.codingPath + [Key(name)],
+                                                                    debugDescription: "meta.\(name) must be a string or a number"))
+            }
+        }
+        func number<T: LosslessStringConvertible>(_ name: String, _ type: T.Type) throws -> T? {
+            guard let t = try text(name) else { return nil }
+            guard let value = T(t) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [Key(name)],
+                                                        debugDescription: "meta.\(name) is '\(t)', not a number"))
+            }
+            return value
+        }
+        generator = try text("generator")
+        teacher = try text("teacher")
+        template = try text("template")
+        temperature = try number("temperature", Double.self)
+        seed = try number("seed", UInt64.self)
+        source = try text("source")
+        requestHash = try text("request_hash")
+        sampleIndex = try number("sample_index", Int.self)
         extra = try Key.extras(c, except: Self.known)
+        if let details = try text("details") {
+            guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: Data(details.utf8)) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [Key("details")],
+                                                        debugDescription: "meta.details must be a JSON object written as a string"))
+            }
+            extra.merge(object) { beside, _ in beside }
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
-        try c.encodeIfPresent(generator, forKey: Key("generator"))
-        try c.encodeIfPresent(teacher, forKey: Key("teacher"))
-        try c.encodeIfPresent(template, forKey: Key("template"))
-        try c.encodeIfPresent(temperature, forKey: Key("temperature"))
-        try c.encodeIfPresent(seed, forKey: Key("seed"))
-        try c.encodeIfPresent(source, forKey: Key("source"))
-        try c.encodeIfPresent(requestHash, forKey: Key("request_hash"))
-        try c.encodeIfPresent(sampleIndex, forKey: Key("sample_index"))
-        for (key, value) in extra where !Self.known.contains(key) { try c.encode(value, forKey: Key(key)) }
+        try c.encode(generator ?? "", forKey: Key("generator"))
+        try c.encode(teacher ?? "", forKey: Key("teacher"))
+        try c.encode(template ?? "", forKey: Key("template"))
+        try c.encode(temperature.map { String($0) } ?? "", forKey: Key("temperature"))
+        try c.encode(seed.map { String($0) } ?? "", forKey: Key("seed"))
+        try c.encode(source ?? "", forKey: Key("source"))
+        try c.encode(requestHash ?? "", forKey: Key("request_hash"))
+        try c.encode(sampleIndex.map { String($0) } ?? "", forKey: Key("sample_index"))
+        var details = ""
+        let kept = extra.filter { !Self.known.contains($0.key) }
+        if !kept.isEmpty {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            details = String(decoding: try encoder.encode(JSONValue.object(kept)), as: UTF8.self)
+        }
+        try c.encode(details, forKey: Key("details"))
     }
 }
 
@@ -138,7 +177,7 @@ public struct RecordMeta: Codable, Sendable, Hashable {
 public struct ConversationRecord: Codable, Sendable, Hashable {
     /// The turns, in order ("system", "user", "assistant"), each with its own unknown fields.
     public var messages: [ChatMessage]
-    /// Provenance (`meta`); absent or null reads as empty (and is written as `{}`).
+    /// Provenance (`meta`); absent or null reads as empty (and is written with every key empty).
     public var meta: RecordMeta
     /// Every other top-level key of the line, as read.
     public var extra: [String: JSONValue]

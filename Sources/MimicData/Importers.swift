@@ -31,8 +31,21 @@ public struct ImportOptions: Sendable, Hashable {
         case first
     }
 
+    /// What to do with a conversation whose first turn after any system message is the assistant's (ShareGPT has
+    /// many: a user turn lost in the dump). Strict chat templates (Llama 2, Mistral) refuse them.
+    public enum LeadingAssistant: String, ConfigChoice {
+        /// Keep it as it is (counted in the report).
+        case keep
+        /// Remove the assistant turns before the first user turn (a conversation left without one is dropped).
+        case trim
+        /// Drop the conversation.
+        case drop
+    }
+
     /// Convert HTML in message text to Markdown (`HTMLToMarkdown`), for ShareGPT dumps of web pages.
     public var htmlToMarkdown = false
+    /// Conversations that begin with the assistant.
+    public var leadingAssistant: LeadingAssistant = .keep
     /// Stop after this many records.
     public var limit: Int?
     /// The text field of `.promptsJSONL`.
@@ -41,7 +54,9 @@ public struct ImportOptions: Sendable, Hashable {
     public var hc3Answers: HC3Answers = .all
 
     /// Creates settings.
-    public init(htmlToMarkdown: Bool = false, limit: Int? = nil, field: String? = nil, hc3Answers: HC3Answers = .all) {
+    public init(htmlToMarkdown: Bool = false, limit: Int? = nil, field: String? = nil, hc3Answers: HC3Answers = .all,
+                leadingAssistant: LeadingAssistant = .keep) {
+        self.leadingAssistant = leadingAssistant
         self.htmlToMarkdown = htmlToMarkdown
         self.limit = limit
         self.field = field
@@ -65,6 +80,11 @@ public struct ImportReport: Codable, Sendable, Hashable {
     public var stoppedAt: String?
     /// The import stopped at `ImportOptions.limit`.
     public var limited = false
+    /// Conversations whose first turn after any system message is the assistant's (kept, trimmed or dropped as
+    /// `ImportOptions.leadingAssistant` says).
+    public var leadingAssistant = 0
+    /// Conversations dropped for it (by `drop`, or by `trim` when no user turn was left).
+    public var leadingAssistantDropped = 0
 
     /// An empty report.
     public init() {}
@@ -88,7 +108,7 @@ public enum Importer {
     public static func forEach(_ url: URL, format: ImportFormat, options: ImportOptions = ImportOptions(),
                                _ body: (ConversationRecord) throws -> Void) throws -> ImportReport {
         var report = ImportReport()
-        var written = 0, limited = false  // kept apart from `report`, which the readers hold inout
+        var written = 0, limited = false, leading = 0, leadingDropped = 0  // kept apart from `report`, which the readers hold inout
         let generator = "import-\(format.rawValue)"
         func emit(_ messages: [ChatMessage], source: String, extra: [String: JSONValue] = [:], meta: RecordMeta? = nil,
                   fields: [String: JSONValue] = [:]) throws {
@@ -102,6 +122,22 @@ public enum Importer {
             meta.generator = meta.generator ?? generator
             for (k, v) in extra { meta.extra[k] = v }
             var converted = messages
+            let firstTurn = converted.firstIndex { $0.role != "system" }
+            if let first = firstTurn, converted[first].role == "assistant" {
+                leading += 1
+                switch options.leadingAssistant {
+                case .keep: break
+                case .drop:
+                    leadingDropped += 1
+                    return
+                case .trim:
+                    guard let user = converted[first...].firstIndex(where: { $0.role == "user" }) else {
+                        leadingDropped += 1
+                        return
+                    }
+                    converted.removeSubrange(first..<user)
+                }
+            }
             if options.htmlToMarkdown {
                 for i in converted.indices { converted[i].content = HTMLToMarkdown.convert(converted[i].content) }
             }
@@ -125,6 +161,8 @@ public enum Importer {
         } catch is Stop {}
         report.records = written
         report.limited = limited
+        report.leadingAssistant = leading
+        report.leadingAssistantDropped = leadingDropped
         return report
     }
 

@@ -21,6 +21,8 @@ public struct DataImportConfig: StageConfig, Hashable {
     public var field: String?
     /// hc3: one conversation per ChatGPT answer (all) or the first only.
     public var hc3Answers = ImportOptions.HC3Answers.all
+    /// Conversations that begin with the assistant: keep, trim (the turns before the first user turn) or drop.
+    public var leadingAssistant = ImportOptions.LeadingAssistant.keep
     /// Where to write the import report (JSON), if anywhere.
     public var report: String?
 
@@ -194,7 +196,7 @@ extension DataStages {
     public static func importData(_ config: DataImportConfig) throws -> DataImportSummary {
         try config.validate()
         let options = ImportOptions(htmlToMarkdown: config.htmlToMarkdown, limit: config.limit, field: config.field,
-                                    hc3Answers: config.hc3Answers)
+                                    hc3Answers: config.hc3Answers, leadingAssistant: config.leadingAssistant)
         let report = try Importer.importFile(URL(fileURLWithPath: config.input), format: config.format ?? .messages,
                                              to: URL(fileURLWithPath: config.out), options: options)
         if let path = config.report { try AtomicFile.writeJSON(report, to: path) }

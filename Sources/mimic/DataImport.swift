@@ -8,6 +8,7 @@ import MimicStages
 
 extension ImportFormat: ExpressibleByArgument {}
 extension ImportOptions.HC3Answers: ExpressibleByArgument {}
+extension ImportOptions.LeadingAssistant: ExpressibleByArgument {}
 
 struct DataImport: ParsableCommand, Encodable {
     static let configuration = CommandConfiguration(
@@ -25,6 +26,9 @@ struct DataImport: ParsableCommand, Encodable {
     var field: String?
     @Option(name: .customLong("hc3-answers"), help: "hc3: one conversation per ChatGPT answer (all, the default) or the first only.")
     var hc3Answers: ImportOptions.HC3Answers?
+    @Option(name: .customLong("leading-assistant"),
+            help: "Conversations that begin with the assistant (strict templates such as Llama 2 refuse them): keep (default), trim or drop.")
+    var leadingAssistant: ImportOptions.LeadingAssistant?
     @Option(help: "Write the import report as JSON here.") var report: String?
 
     func run() throws {
@@ -37,5 +41,13 @@ struct DataImport: ParsableCommand, Encodable {
         for problem in result.problems.prefix(10) { printError("  skipped \(problem)") }
         if result.malformed > 10 { printError("  … and \(result.malformed - 10) more (see --report)") }
         if result.truncated { printError("note: \(resolved.input) is cut off; stopped at \(result.stoppedAt ?? "its end")") }
+        if result.leadingAssistant > 0 {
+            let done = switch resolved.leadingAssistant {
+            case .keep: "kept; strict chat templates (Llama 2, Mistral) refuse them: --leading-assistant trim or drop"
+            case .trim: "trimmed to their first user turn" + (result.leadingAssistantDropped > 0 ? " (\(result.leadingAssistantDropped) had none and were dropped)" : "")
+            case .drop: "dropped"
+            }
+            printError("note: \(result.leadingAssistant) conversations begin with an assistant turn: \(done)")
+        }
     }
 }

@@ -1,6 +1,7 @@
 // `mimic data` steps as stages: a written summary given to --config reproduces the output byte for byte; an
 // unknown config key or a bad choice is one error line naming it; unknown record fields pass through the CLI unchanged.
 import Foundation
+import MimicCore
 import Testing
 
 @Suite struct DataConfigCLITests {
@@ -27,13 +28,14 @@ import Testing
         let a = try String(contentsOfFile: dir + "/a.jsonl", encoding: .utf8)
         let b = try String(contentsOfFile: dir + "/b.jsonl", encoding: .utf8)
         #expect(!a.isEmpty && a == b)
-        // Every line written is a line of the input, unknown fields included (keys sorted as the input's are).
+        // Every line written is a record of the input, unknown fields included: the record and message fields as they
+        // were, and the same provenance (written in meta's one layout, whatever the input's was).
         let input = try String(contentsOfFile: dir + "/in.jsonl", encoding: .utf8)
+        let inputs = try input.split(separator: "\n").map { try JSONDecoder().decode(ConversationRecord.self, from: Data($0.utf8)) }
         for line in a.split(separator: "\n") {
-            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? NSDictionary
-            let inputs = try input.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? NSDictionary }
-            let matches = inputs.contains { $0 == object }
-            #expect(matches, "\(line)")
+            let record = try JSONDecoder().decode(ConversationRecord.self, from: Data(line.utf8))
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(inputs.contains(record) && object.keys.contains { $0.hasPrefix("extra_") }, "\(line)")
         }
     }
 

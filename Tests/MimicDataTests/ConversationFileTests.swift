@@ -23,7 +23,9 @@ import Testing
         #expect(report.items == 2 && report.malformed == 0)
         let text = try String(contentsOf: url, encoding: .utf8)
         #expect(text.split(separator: "\n").count == 2)
-        #expect(text.contains("\"request_hash\":\"abc\"") && text.contains("\"sample_index\":1") && text.contains("\"prompt_id\":\"x\""))
+        // Meta's values are strings (one layout for every file); a generator's own keys are a JSON object in details.
+        #expect(text.contains("\"request_hash\":\"abc\"") && text.contains("\"sample_index\":\"1\"")
+                && text.contains(#""details":"{\"n\":2,\"prompt_id\":\"x\"}""#), "\(text)")
         // No temporary file is left beside the output.
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["out.jsonl"])
     }

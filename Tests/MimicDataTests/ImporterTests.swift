@@ -48,6 +48,29 @@ import Testing
         #expect(report.problems.first?.contains("byte \(offset ?? -1)") == true)
     }
 
+    /// ShareGPT dumps hold conversations whose first turn (after the system prompt) is the assistant's; strict chat
+    /// templates refuse them, so they are counted, and kept, trimmed to the first user turn, or dropped.
+    @Test func conversationsThatBeginWithTheAssistantAreCountedTrimmedOrDropped() throws {
+        let folder = try Scratch.folder("mimicdata")
+        defer { Scratch.remove(folder) }
+        let url = try write("""
+            [
+              {"id": "b1", "conversations": [{"from": "gpt", "value": "Sure, here it is."}, {"from": "human", "value": "Thanks! And in French?"}, {"from": "gpt", "value": "Merci !"}]},
+              {"id": "b2", "conversations": [{"from": "system", "value": "Be brief."}, {"from": "gpt", "value": "Hello."}, {"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Hi."}]},
+              {"id": "b3", "conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Hello!"}]}
+            ]
+            """, "lead.json", in: folder)
+        let (kept, keptReport) = try records(url, .sharegpt)
+        #expect(kept.count == 3 && keptReport.leadingAssistant == 2 && keptReport.leadingAssistantDropped == 0)
+        let (trimmed, trimReport) = try records(url, .sharegpt, ImportOptions(leadingAssistant: .trim))
+        #expect(trimmed.map { $0.meta.extra["id"] } == [.string("b1"), .string("b2"), .string("b3")])
+        #expect(trimmed[0].messages.map(\.role) == ["user", "assistant"] && trimmed[0].messages[0].content == "Thanks! And in French?")
+        #expect(trimmed[1].messages.map(\.role) == ["system", "user", "assistant"])   // the system prompt stays
+        #expect(trimReport.leadingAssistant == 2 && trimReport.leadingAssistantDropped == 0 && trimReport.records == 3)
+        let (dropped, dropReport) = try records(url, .sharegpt, ImportOptions(leadingAssistant: .drop))
+        #expect(dropped.map { $0.meta.extra["id"] } == [.string("b3")] && dropReport.leadingAssistantDropped == 2)
+    }
+
     @Test func truncatedShareGPTKeepsEveryCompleteConversation() throws {
         let folder = try Scratch.folder("mimicdata")
         defer { Scratch.remove(folder) }

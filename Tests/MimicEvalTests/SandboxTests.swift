@@ -247,9 +247,7 @@ final class SandboxTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: target), "escaped to \(target)")
         }
         XCTAssertFalse(result.stdout.contains("WROTE"), result.stdout)
-        let python = try Sandbox.resolveInterpreter("python3", forOthers: Self.isRoot)
-        let covered = result.isolation.foldersHidden && Sandbox.coveredFolders(interpreter: python).contains { open.hasPrefix($0 + "/") }
-        XCTAssertTrue(deniedForRealReason(result.stdout, expected: targets.count, covered: covered), result.stdout)
+        XCTAssertTrue(deniedForRealReason(result.stdout, expected: targets.count, covered: try covered(result)), result.stdout)
         if !result.isolation.filesystem && result.isolation.uid == nil {
             try require(false, "the file system (read-only mounts)")
         }
@@ -270,9 +268,7 @@ final class SandboxTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: victim, encoding: .utf8), "keep")
         XCTAssertFalse(FileManager.default.fileExists(atPath: victim + ".moved"))
         XCTAssertFalse(result.stdout.contains("DID"), result.stdout)
-        let python = try Sandbox.resolveInterpreter("python3", forOthers: Self.isRoot)
-        let covered = result.isolation.foldersHidden && Sandbox.coveredFolders(interpreter: python).contains { victim.hasPrefix($0 + "/") }
-        XCTAssertTrue(deniedForRealReason(result.stdout, expected: 4, covered: covered), result.stdout)
+        XCTAssertTrue(deniedForRealReason(result.stdout, expected: 4, path: victim, covered: try covered(result)), result.stdout)
         if !result.isolation.filesystem { try require(false, "the file system (read-only mounts)") }
     }
 
@@ -410,12 +406,23 @@ final class SandboxTests: XCTestCase {
 
 /// True when `stdout` has `expected` "DENIED ... errno" lines, each EPERM, EACCES or EROFS (not, say, ENOENT
 /// from a mangled path, which would make the test pass for the wrong reason).
-/// Every "DENIED … errno" line gives a permission error, or (with `covered`, a folder the sandbox hid) "no such
-/// file"; exactly `expected` of them.
-func deniedForRealReason(_ stdout: String, expected: Int, covered: Bool = false) -> Bool {
+/// Every "DENIED [path] errno" line gives a permission error, or "no such file" where `covered` says the path (the
+/// line's, else `path`) lies in a folder the sandbox hid; exactly `expected` of them.
+func deniedForRealReason(_ stdout: String, expected: Int, path: String? = nil, covered: (String) -> Bool = { _ in false }) -> Bool {
     let denied = stdout.split(separator: "\n").filter { $0.hasPrefix("DENIED") }
-    return denied.count == expected && denied.allSatisfy {
-        ([EPERM, EACCES, EROFS] + (covered ? [ENOENT] : [])).contains(Int32($0.split(separator: " ").last ?? "") ?? -1)
+    return denied.count == expected && denied.allSatisfy { line in
+        let words = line.split(separator: " ").map(String.init)
+        let target = words.count > 2 ? words[1] : path
+        let hidden = target.map(covered) ?? false
+        return ([EPERM, EACCES, EROFS] + (hidden ? [ENOENT] : [])).contains(Int32(words.last ?? "") ?? -1)
+    }
+}
+
+extension SandboxTests {
+    /// Whether `path` lies in a folder the sandbox covered in `result`'s run.
+    func covered(_ result: SandboxResult) throws -> (String) -> Bool {
+        let folders = Sandbox.coveredFolders(interpreter: try Sandbox.resolveInterpreter("python3", forOthers: Self.isRoot))
+        return { path in result.isolation.foldersHidden && folders.contains { path.hasPrefix($0 + "/") } }
     }
 }
 

@@ -18,14 +18,15 @@ struct ConversationFileTests {
             ChatMessage(role: "user", content: "What colour is the sky on a clear day?"),
             ChatMessage(role: "assistant", content: "It is blue."),
         ])
-        #expect(conversations[0].metaJSON == #"{"seed":1,"source":"mimic-tests","teacher":"scripted"}"#)
+        #expect(conversations[0].metaJSON == #"{"details":"","generator":"","request_hash":"","sample_index":"","seed":"1","source":"mimic-tests","teacher":"scripted","temperature":"","template":""}"#)
         #expect(conversations[1].metaJSON == nil)
         #expect(conversations[1].trainedTurns == [false, false, true, false, true])
         #expect(conversations[2].trainedTurns == [false, false, false, true])  // the first reply has weight 0
         #expect(conversations[4].messages[1].content == "Yes, and the reader drops the CR.")
         let line = #"{"messages":[{"role":"user","content":"Hi"}],"meta":{"source":"data/a.jsonl","t":0.5,"n":null}}"#
         let parsed = try ConversationFile.parse(line: Array(line.utf8), source: SourceLine(file: "m", line: 1))
-        #expect(parsed.metaJSON == #"{"n":null,"source":"data/a.jsonl","t":0.5}"#)
+        // Keys the reader does not know travel in details (one layout for every file).
+        #expect(parsed.metaJSON == #"{"details":"{\"n\":null,\"t\":0.5}","generator":"","request_hash":"","sample_index":"","seed":"","source":"data/a.jsonl","teacher":"","temperature":"","template":""}"#)
     }
 
     @Test("bad lines are skipped and reported with their line and field")
