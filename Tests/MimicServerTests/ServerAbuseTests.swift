@@ -48,6 +48,17 @@ import Testing
         }
     }
 
+    @Test func aBodyThatTrickles408sAtTheBodyTimeoutAndIsClosed() async throws {
+        try await withServer(configure: { $0.bodyTimeout = 1 }) { s in
+            let c = try RawConnection(port: s.server.port)
+            c.send(partialHead + "Content-Length: 1000\r\n\r\n{\"messages\": ")   // and the rest never comes
+            let started = Date()
+            let answer = c.read(for: 4)
+            #expect(answer.text.hasPrefix("HTTP/1.1 408"), "\(answer.text.prefix(200))")
+            #expect(answer.closed && Date().timeIntervalSince(started) < 3, "closed \(answer.closed) after \(Date().timeIntervalSince(started)) s")
+        }
+    }
+
     @Test func shortBodiesAndMalformedChunksGet400() async throws {
         try await withServer { s in
             let short = try RawConnection(port: s.server.port)
