@@ -1,18 +1,18 @@
 // The one reader and writer of conversation JSON Lines (`{"messages":[…],"meta":{…}}`), through JSONLines: bad lines
-// reported by file:line under one `MalformedLinePolicy`, sorted-key lines, atomic writes.
+// reported by file:line under one `BadInputPolicy`, sorted-key lines, atomic writes.
 import Foundation
 
 /// Reading and writing conversation JSON Lines files.
 public enum ConversationJSONL {
     /// Streams the records of `url` to `body` in file order. Blank lines are ignored; a malformed line throws
-    /// `RecordFileError.malformedLine` (policy `.fail`) or is counted in the report (`.skipAndReport`).
-    public static func forEach(_ url: URL, policy: MalformedLinePolicy = .fail,
+    /// `RecordFileError.malformedLine` (policy `.fail`) or is counted in the report (`.skip`).
+    public static func forEach(_ url: URL, policy: BadInputPolicy = .fail,
                                _ body: (ConversationRecord, Int) throws -> Void) throws -> LineReadReport {
         try JSONLines.forEach(ConversationRecord.self, in: url, policy: policy, body)
     }
 
     /// Reads every record of `url` into memory, with the report.
-    public static func read(_ url: URL, policy: MalformedLinePolicy = .fail) throws -> ([ConversationRecord], LineReadReport) {
+    public static func read(_ url: URL, policy: BadInputPolicy = .fail) throws -> ([ConversationRecord], LineReadReport) {
         var records: [ConversationRecord] = []
         let report = try forEach(url, policy: policy) { record, _ in records.append(record) }
         return (records, report)

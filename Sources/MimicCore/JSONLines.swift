@@ -2,12 +2,13 @@
 // a chunked line reader, and a streaming atomic writer. Records of any Codable type go through them.
 import Foundation
 
-/// What to do with a line that is not a valid record.
-public enum MalformedLinePolicy: String, Sendable, Codable, CaseIterable {
-    /// Throw `RecordFileError.malformedLine` at the first one.
-    case fail
+/// What to do with bad input: a line that is not a valid record, or a record that cannot be used (a training
+/// example that does not fit its template). One policy for every reader and step.
+public enum BadInputPolicy: String, ConfigChoice {
     /// Skip it, count it and keep its description in the report.
-    case skipAndReport
+    case skip
+    /// Throw at the first one (`RecordFileError.malformedLine` for a line).
+    case fail
 }
 
 /// A failure reading or writing a record or prompt file, naming the file (and line) and what to do.
@@ -62,7 +63,7 @@ public struct LineReadReport: Sendable, Hashable {
 public enum JSONLines {
     /// Streams the decoded lines of `url` to `body` (record, 1-based line number) in file order. Blank lines are
     /// ignored; a malformed line throws `RecordFileError.malformedLine` (policy `.fail`) or is counted in the report.
-    public static func forEach<T: Decodable>(_ type: T.Type, in url: URL, policy: MalformedLinePolicy = .fail,
+    public static func forEach<T: Decodable>(_ type: T.Type, in url: URL, policy: BadInputPolicy = .fail,
                                              _ body: (T, Int) throws -> Void) throws -> LineReadReport {
         var report = LineReadReport()
         let decoder = JSONDecoder()

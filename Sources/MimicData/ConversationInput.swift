@@ -26,7 +26,7 @@ public enum ConversationInput {
     /// `file#id`). Conversation JSONL keeps each record's `meta`; other layouts become records whose
     /// `meta.source` is the position. Malformed items are skipped and reported (the input of a filter is
     /// often a raw download), or thrown under `.fail`.
-    public static func forEach(_ url: URL, policy: MalformedLinePolicy = .skipAndReport,
+    public static func forEach(_ url: URL, policy: BadInputPolicy = .skip,
                                _ body: (ConversationRecord, String) throws -> Void) throws -> Report {
         let format = try PromptSource.detect(url)
         if format == .messagesJSONL, try isConversationJSONL(url) {

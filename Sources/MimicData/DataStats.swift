@@ -141,7 +141,7 @@ public struct DataStats: Codable, Sendable, Hashable {
     /// streaming pass; memory grows with the set of distinct queries (two 64-bit hashes each) and the distinct
     /// lengths, not with the file. `countTokens` counts the tokens of a text; `tokenizer` names it.
     public static func compute(_ url: URL, tokenizer: String = "words", countTokens: (String) -> Int = DataStats.wordCount,
-                               policy: MalformedLinePolicy = .skipAndReport,
+                               policy: BadInputPolicy = .skip,
                                progress: ((Int) -> Void)? = nil) throws -> DataStats {
         let start = Date()
         var stats = DataStats(file: url.path, tokenizer: tokenizer)

@@ -33,7 +33,7 @@ public struct LanguageFilter: Sendable, Hashable {
 
     /// Streams `input` (conversation JSONL, ShareGPT JSON or another `PromptSource` layout) into `output`
     /// (conversation JSONL, written atomically) keeping the conversations in the chosen languages.
-    public func run(input: URL, output: URL, policy: MalformedLinePolicy = .skipAndReport,
+    public func run(input: URL, output: URL, policy: BadInputPolicy = .skip,
                     progress: ((Int) -> Void)? = nil) throws -> LanguageFilterReport {
         var report = LanguageFilterReport(filter: self)
         let writer = try JSONLinesWriter(url: output)

@@ -70,9 +70,9 @@ public enum PromptSource {
     public static let defaultFields = ["prompt", "instruction", "question", "post", "content", "text", "document"]
 
     /// Streams the prompts of `url` to `body`, in file order, and returns the report. A malformed item throws
-    /// `RecordFileError.malformedLine` under `.fail` or is counted under `.skipAndReport`; a ShareGPT file that
+    /// `RecordFileError.malformedLine` under `.fail` or is counted under `.skip`; a ShareGPT file that
     /// is cut off is not an error: the whole items are read and the report says where it stopped.
-    public static func forEach(_ url: URL, format: PromptFormat = .auto, policy: MalformedLinePolicy = .fail,
+    public static func forEach(_ url: URL, format: PromptFormat = .auto, policy: BadInputPolicy = .fail,
                                _ body: (PromptConversation) throws -> Void) throws -> PromptReadReport {
         let resolved = try format == .auto ? detect(url) : format
         var report = PromptReadReport()
@@ -103,7 +103,7 @@ public enum PromptSource {
 
     /// Reads every prompt of `url` into memory, with the report.
     public static func read(_ url: URL, format: PromptFormat = .auto,
-                            policy: MalformedLinePolicy = .fail) throws -> ([PromptConversation], PromptReadReport) {
+                            policy: BadInputPolicy = .fail) throws -> ([PromptConversation], PromptReadReport) {
         var prompts: [PromptConversation] = []
         let report = try forEach(url, format: format, policy: policy) { prompts.append($0) }
         return (prompts, report)
@@ -199,7 +199,7 @@ public enum PromptSource {
 
 /// ShareGPT JSON: a top-level array streamed one element at a time.
 enum ShareGPTReader {
-    static func read(_ url: URL, policy: MalformedLinePolicy, report: inout PromptReadReport,
+    static func read(_ url: URL, policy: BadInputPolicy, report: inout PromptReadReport,
                      _ body: (PromptConversation) throws -> Void) throws {
         var index = 0
         let end = try JSONArrayStream.forEachElement(of: url) { bytes, offset in

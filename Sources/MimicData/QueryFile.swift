@@ -32,7 +32,7 @@ public struct QueryFile: Sendable {
         }
         if try PromptSource.detect(url) == .messagesJSONL {
             do {
-                let report = try ConversationJSONL.forEach(url, policy: .skipAndReport) { record, _ in try add(record) }
+                let report = try ConversationJSONL.forEach(url, policy: .skip) { record, _ in try add(record) }
                 if report.items > 0 || report.malformed == 0 {
                     result.notes += report.problems.prefix(5).map { "skipped: \($0)" }
                     if report.malformed > 5 { result.notes.append("skipped \(report.malformed) malformed lines in all") }
@@ -44,7 +44,7 @@ public struct QueryFile: Sendable {
             result = QueryFile()
         }
         do {
-            let report = try PromptSource.forEach(url, policy: .skipAndReport) { item in
+            let report = try PromptSource.forEach(url, policy: .skip) { item in
                 try add(ConversationRecord(messages: item.messages, meta: RecordMeta(source: item.source)))
             }
             result.notes += report.problems.prefix(5).map { "skipped: \($0)" }

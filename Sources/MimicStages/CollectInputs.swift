@@ -39,7 +39,7 @@ struct CollectInputs: Sendable {
         case .text: format = .plainText
         case .sharegpt: format = .shareGPT
         }
-        var (items, read) = try PromptSource.read(URL(fileURLWithPath: path), format: format, policy: config.strict ? .fail : .skipAndReport)
+        var (items, read) = try PromptSource.read(URL(fileURLWithPath: path), format: format, policy: config.strict ? .fail : .skip)
         if read.truncated { log("\(path) is cut off (\(read.stoppedAt ?? "at its end")); every whole record before it is used") }
         if read.malformed > 0 {
             log("\(path): \(read.malformed) records skipped (--strict stops instead); first: \(read.problems.first ?? "")")

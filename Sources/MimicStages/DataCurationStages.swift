@@ -209,7 +209,7 @@ extension DataStages {
         try config.validate()
         let filter = LanguageFilter(keep: config.codes, scope: config.scope, keepUnknown: !config.dropUnknown)
         let report = try filter.run(input: URL(fileURLWithPath: config.input), output: URL(fileURLWithPath: config.out),
-                                    policy: config.strict ? .fail : .skipAndReport) {
+                                    policy: config.strict ? .fail : .skip) {
             progress.update("classified", done: $0, total: nil, unit: "records")
         }
         progress.finish()

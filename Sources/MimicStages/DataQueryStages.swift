@@ -132,7 +132,7 @@ extension DataStages {
         try config.validate()
         let counter = try TokenCounter.named(config.tokenizer)
         var stats = try DataStats.compute(URL(fileURLWithPath: config.file), tokenizer: config.tokenizer,
-                                          countTokens: { counter($0) }, policy: config.strict ? .fail : .skipAndReport) {
+                                          countTokens: { counter($0) }, policy: config.strict ? .fail : .skip) {
             progress.update("read", done: $0, total: nil, unit: "records")
         }
         if config.diversity {

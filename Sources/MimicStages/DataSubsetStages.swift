@@ -115,7 +115,7 @@ public enum DataStages {
 
     /// The records of a conversation JSONL file; malformed lines are skipped and the first few sent to `log`.
     public static func readRecords(_ path: String, log: (String) -> Void) throws -> ([ConversationRecord], LineReadReport) {
-        let (records, report) = try ConversationJSONL.read(URL(fileURLWithPath: path), policy: .skipAndReport)
+        let (records, report) = try ConversationJSONL.read(URL(fileURLWithPath: path), policy: .skip)
         if report.malformed > 0 {
             log("\(path): skipped \(report.malformed) malformed line(s)")
             for problem in report.problems.prefix(5) { log("  \(problem)") }

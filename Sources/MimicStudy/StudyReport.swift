@@ -345,7 +345,7 @@ public enum StudyReport {
         for m in results.models {
             guard let id = plan.modelStages[m.model.id]?.answers, let stage = plan.stage(id), StudyStore.done(stage) != nil else { continue }
             var answers: [String: String] = [:]
-            let (records, _) = try ConversationJSONL.read(URL(fileURLWithPath: stage.output), policy: .skipAndReport)
+            let (records, _) = try ConversationJSONL.read(URL(fileURLWithPath: stage.output), policy: .skip)
             for record in records {
                 guard let prompt = record.messages.first(where: { $0.role == "user" })?.content else { continue }
                 if answers[prompt] == nil, let answer = record.messages.last(where: { $0.role == "assistant" })?.content { answers[prompt] = answer }

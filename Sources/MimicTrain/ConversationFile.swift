@@ -4,14 +4,6 @@ import Foundation
 import MimicCore
 import MimicTokenizers
 
-/// What to do with a bad input line or an example that cannot be trained on.
-public enum BadInputPolicy: String, Sendable, Codable, CaseIterable {
-    /// Count it, keep its report, and go on.
-    case skip
-    /// Throw at the first one.
-    case fail
-}
-
 /// Where a conversation came from: a file and a 1-based line number.
 public struct SourceLine: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
     /// The file's path as given (or a name such as `<memory>`).

@@ -99,4 +99,3 @@ public enum TrainPreset: String, ConfigChoice {
     public var options: TrainOptions { self == .paper ? .paper : TrainOptions() }
 }
 
-extension BadInputPolicy: ConfigChoice {}

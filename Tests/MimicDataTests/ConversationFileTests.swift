@@ -50,7 +50,7 @@ import Testing
             #expect(error == .malformedLine(file: url.path, line: 2, problem: "not valid JSON"))
             #expect(error.localizedDescription.contains("bad.jsonl:2"))
         }
-        let (records, report) = try ConversationJSONL.read(url, policy: .skipAndReport)
+        let (records, report) = try ConversationJSONL.read(url, policy: .skip)
         #expect(records.count == 2)
         #expect(report.malformed == 2 && report.lines == 5)
         #expect(report.problems.count == 2)

@@ -16,7 +16,7 @@ import Testing
             {"messages":[{"role":"user","content":"three"}]}
             """, "p.jsonl", in: folder)
         #expect(try PromptSource.detect(url) == .messagesJSONL)
-        let (prompts, report) = try PromptSource.read(url, policy: .skipAndReport)
+        let (prompts, report) = try PromptSource.read(url, policy: .skip)
         #expect(prompts.map(\.userTurns) == [["one", "two"], ["three"]])
         #expect(prompts[0].systemPrompt == "be brief" && prompts[0].id == "a" && prompts[1].id == "line 3")
         #expect(prompts[1].source == "\(url.path):3")
@@ -36,7 +36,7 @@ import Testing
             """, "f.jsonl", in: folder)
         #expect(try PromptSource.detect(jsonl) == .fieldJSONL(nil))
         #expect(try PromptSource.read(jsonl).0.map { $0.userTurns[0] } == ["first", "translate\n\nbonjour", "a long post"])
-        let (chosen, report) = try PromptSource.read(jsonl, format: .fieldJSONL("title"), policy: .skipAndReport)
+        let (chosen, report) = try PromptSource.read(jsonl, format: .fieldJSONL("title"), policy: .skip)
         #expect(chosen.map { $0.userTurns[0] } == ["t"] && report.malformed == 2)
         let text = try write("  alpha \n\nbeta\n", "p.txt", in: folder)
         #expect(try PromptSource.detect(text) == .plainText)
@@ -58,7 +58,7 @@ import Testing
         let cut = Self.shareGPT.range(of: ",\n {\"id\": \"c5\"")!.lowerBound
         let url = try write(String(Self.shareGPT[..<cut]) + "]\n", "sg.json", in: folder)
         #expect(try PromptSource.detect(url) == .shareGPT)
-        let (prompts, report) = try PromptSource.read(url, policy: .skipAndReport)
+        let (prompts, report) = try PromptSource.read(url, policy: .skip)
         #expect(prompts.map(\.id) == ["c1", "c2", "c4"])
         #expect(prompts[0].messages == [ChatMessage(role: "user", content: "hi {not a brace} \" ]"),
                                         ChatMessage(role: "assistant", content: "hello")])
@@ -81,7 +81,7 @@ import Testing
             #expect(ids == ["c1", "c2", "c3", "c4"], "chunk \(chunk)")
             #expect(end == .truncated(offset: c5), "chunk \(chunk)")
         }
-        let (prompts, report) = try PromptSource.read(url, policy: .skipAndReport)
+        let (prompts, report) = try PromptSource.read(url, policy: .skip)
         #expect(prompts.map(\.id) == ["c1", "c2", "c4"])
         #expect(report.truncated && report.stoppedAt?.contains("byte \(c5)") == true)
         #expect(report.stoppedAt?.contains("after 4 whole elements") == true)
@@ -104,7 +104,7 @@ import Testing
     @Test(.requires(.shareGPT)) func realFileYieldsEveryWholeConversation() throws {
         let url = URL(fileURLWithPath: try FetchedAsset.shareGPT.require())
         var count = 0
-        let report = try PromptSource.forEach(url, format: .shareGPT, policy: .skipAndReport) { _ in count += 1 }
+        let report = try PromptSource.forEach(url, format: .shareGPT, policy: .skip) { _ in count += 1 }
         #expect(report.truncated)
         #expect(report.items + report.malformed == 17_671)
         #expect(report.malformed == 274)  // conversations with no human turn (most are empty)
