@@ -102,7 +102,7 @@ let package = Package(
             name: "MimicTensorTests", dependencies: ["MimicCore", "MimicTensor", "CKernels", "MimicTestSupport"],
             resources: [.copy("Resources")]),
         .testTarget(
-            name: "MimicTokenizersTests", dependencies: ["MimicTokenizers", "MimicTestSupport"],
+            name: "MimicTokenizersTests", dependencies: ["MimicCore", "MimicTokenizers", "MimicTestSupport"],
             resources: [.copy("Resources")]),
         .testTarget(
             name: "MimicModelsTests", dependencies: ["MimicCore", "MimicModels", "MimicTokenizers", "MimicTensor", "MimicTestSupport"],

@@ -1,6 +1,7 @@
 // DataStatsText.swift: DataStats as text for the terminal: a summary table, the length histogram as a bar chart,
 // languages and the category breakdown beside the paper's Table 6.
 import Foundation
+import MimicCore
 
 extension DataStats {
     /// The statistics as aligned text, about 60 lines; `topLanguages` limits the language table.

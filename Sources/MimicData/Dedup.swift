@@ -1,6 +1,7 @@
 // Exact query-level de-duplication: queries equal after normalisation (NFKC, lowercase, whitespace collapsed,
 // punctuation and spaces trimmed at both ends) are duplicates; the first in input order is kept.
 import Foundation
+import MimicCore
 
 /// The normal form two queries are compared in.
 public enum QueryNormalizer {

@@ -1,5 +1,6 @@
 // The built-in seed sets, written for this project (no text copied from the paper or any dataset): NQ-style
 // Q/A pairs, TLDR (post, summary) examples and self-instruct seed tasks. data/seeds/ holds the same text as files.
+import MimicCore
 
 /// The default seeds, embedded so the binary works anywhere; `data/seeds/` holds identical copies (a test checks).
 public enum DefaultSeeds {

@@ -1,5 +1,6 @@
 // The paper's diversity figure: each query's sentence BLEU against its most similar other query, and the mean.
 import Foundation
+import MimicCore
 import MimicMetrics
 
 /// Self-BLEU diversity of a set of queries (lower = more diverse; the paper: 8 for ShareGPT-Mix, 61 for

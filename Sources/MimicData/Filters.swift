@@ -1,6 +1,7 @@
 // Record filters by rule: length bounds in tokens, and the coding-prompt filter (the paper left coding prompts
 // out of its human-evaluation set).
 import Foundation
+import MimicCore
 import MimicTokenizers
 
 /// Keeps conversations whose token count lies within bounds.

@@ -1,6 +1,7 @@
 // HTMLToMarkdown: a small converter for the HTML found in ShareGPT message text (<p>, <pre><code>, lists,
 // emphasis, headings, links, tables, entities); text without recognised tags is returned unchanged.
 import Foundation
+import MimicCore
 
 /// Converts the HTML of scraped chat text to Markdown. Only the tags below are recognised; anything else
 /// that looks like a tag (`<T>` in a generic type, `a < b`) is kept as text.

@@ -2,6 +2,7 @@
 // that is classified.
 import CCLD2
 import Foundation
+import MimicCore
 import MimicTokenizers
 
 /// One of CLD2's top three languages and its share of the text.

@@ -1,5 +1,6 @@
 // The leakage filter: drop evaluation prompts whose sentence BLEU against some training query exceeds a threshold.
 import Foundation
+import MimicCore
 import MimicMetrics
 
 /// One evaluation prompt that the leakage filter dropped.

@@ -1,5 +1,6 @@
 // MarkdownWriter: the output side of HTMLToMarkdown: block spacing, list nesting, code fences, links, tables.
 import Foundation
+import MimicCore
 
 /// Builds Markdown from a stream of text runs and recognised HTML tags.
 struct MarkdownWriter {

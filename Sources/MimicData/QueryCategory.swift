@@ -2,6 +2,7 @@
 // 50 ShareGPT queries: Generation 31%, General QA 16, Coding 16, Brainstorming 8, Chat 6, Summarization 4,
 // Rewrite 2, Non-English 14, Invalid 2).
 import Foundation
+import MimicCore
 
 /// The categories of the paper's Table 6, plus `other` for a query no rule matches.
 public enum QueryCategory: String, Codable, Sendable, CaseIterable {

@@ -1,5 +1,6 @@
 // Per-item records and their scores: answers extracted by each filter pipeline and scored by each metric.
 import Foundation
+import MimicCore
 import MimicData
 import MimicMetrics
 

@@ -1,6 +1,7 @@
 // The local engine as an evaluation model: log-likelihoods with a shared-prefix KV cache, generation with the
 // KV cache. Each request's arithmetic is the same whatever the batch, so scores never depend on the batch size.
 import Foundation
+import MimicCore
 import MimicModels
 import MimicTokenizers
 

@@ -1,6 +1,7 @@
 // A model behind an OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp's server, `mimic serve`):
 // log-likelihoods through /v1/completions with echo and logprobs, generation through completions or chat.
 import Foundation
+import MimicCore
 import MimicModels
 import MimicTeacher
 import MimicTokenizers

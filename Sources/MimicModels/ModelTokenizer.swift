@@ -1,6 +1,7 @@
 // The tokenizer and chat template that come with a model: from a GGUF's `tokenizer.*` keys, or from
 // `tokenizer.json` and `tokenizer_config.json` in a Hugging Face folder.
 import Foundation
+import MimicCore
 import MimicTokenizers
 
 extension GGUFFile {

@@ -1,6 +1,7 @@
 // OpenedModel: a model with its tokenizer and chat template, opened from a GGUF file, a Hugging Face folder,
 // or a built-in name.
 import Foundation
+import MimicCore
 import MimicTokenizers
 
 /// A model opened from a GGUF file, a Hugging Face folder, or a built-in name.

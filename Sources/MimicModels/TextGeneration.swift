@@ -1,6 +1,7 @@
 // Text generation with a tokenizer: prompt text in, streamed text out, stopping at end-of-turn tokens,
 // stop strings (held back until they can no longer match) or a token limit.
 import Foundation
+import MimicCore
 import MimicTensor
 import MimicTokenizers
 

@@ -2,6 +2,7 @@
 // whole or streamed as server-sent chunks.
 import Foundation
 import Hummingbird
+import MimicCore
 import MimicModels
 import MimicTeacher
 import MimicTokenizers

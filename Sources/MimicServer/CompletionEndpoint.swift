@@ -2,6 +2,7 @@
 // prompt (the first token's log-probability is null), as lm-evaluation-harness's local-completions expects.
 import Foundation
 import Hummingbird
+import MimicCore
 import MimicModels
 import MimicTeacher
 import MimicTokenizers

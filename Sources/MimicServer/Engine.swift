@@ -1,6 +1,7 @@
 // The engine scheduler: one thread owns the model; requests queue, each choice gets its own KV cache and sampler,
 // and every step advances all running sequences together in batched decode passes.
 import Foundation
+import MimicCore
 import MimicModels
 import MimicTensor
 import MimicTokenizers

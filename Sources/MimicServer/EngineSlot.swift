@@ -1,6 +1,7 @@
 // One running sequence in the engine: its own KV cache, sampler, stop-string stream and output, fed one logits
 // row at a time; and the per-request sink its events go to.
 import Foundation
+import MimicCore
 import MimicModels
 import MimicTensor
 import MimicTokenizers

@@ -1,6 +1,7 @@
 // The model a server serves, with its tokenizer, chat format and end-of-turn tokens, and the checks that turn
 // request fields into engine jobs (sampling, limits, context).
 import Foundation
+import MimicCore
 import MimicModels
 import MimicTeacher
 import MimicTokenizers

@@ -1,6 +1,7 @@
 // A StyleReport as text for the terminal: one row per Table 2 figure, a column for the candidate and one for the
 // second teacher sample, then how the items were matched.
 import Foundation
+import MimicCore
 import MimicData
 import MimicMetrics
 

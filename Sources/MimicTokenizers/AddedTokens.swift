@@ -1,4 +1,5 @@
 // Added and special tokens: found in the text before pre-tokenization, leftmost match first, longest on ties.
+import MimicCore
 
 /// A token matched as literal text before BPE runs (`<|im_start|>`, or a user-defined word).
 public struct AddedToken: Sendable, Equatable {

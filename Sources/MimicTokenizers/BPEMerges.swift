@@ -1,4 +1,5 @@
 // The BPE merge loop: lowest-ranked adjacent pair first, leftmost on ties, as HF tokenizers, llama.cpp and tiktoken do.
+import MimicCore
 
 /// Pair ranks: which two adjacent tokens merge, in what priority, into which token.
 struct MergeTable: Sendable {

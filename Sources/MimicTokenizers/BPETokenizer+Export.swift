@@ -1,6 +1,7 @@
 // Writing a BPETokenizer as Hugging Face files: tokenizer.json, which `tokenizers` loads and which tokenizes
 // as this tokenizer does, and tokenizer_config.json (BOS, EOS, chat template) for `transformers`.
 import Foundation
+import MimicCore
 
 extension BPETokenizer {
     /// A Hugging Face `tokenizer.json` that tokenizes exactly as this tokenizer does.

@@ -1,5 +1,6 @@
 // Loading a BPETokenizer from a Hugging Face tokenizer.json (+ tokenizer_config.json).
 import Foundation
+import MimicCore
 
 extension BPETokenizer {
     /// Reads a Hugging Face `tokenizer.json` and, optionally, its `tokenizer_config.json`.

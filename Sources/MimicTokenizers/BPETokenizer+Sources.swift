@@ -1,5 +1,6 @@
 // Loading a BPETokenizer from GGUF tokenizer keys or a tiktoken rank file, and the vocabulary builder they share.
 import Foundation
+import MimicCore
 
 extension BPETokenizer {
     /// Builds a tokenizer from a GGUF file's tokenizer keys (the GGUF reader lives in MimicModels).

@@ -1,5 +1,6 @@
 // BPETokenizer: byte-level BPE (GPT-2, Llama 3, SmolLM2 vocabularies) with added tokens, encode and decode.
 import Foundation
+import MimicCore
 
 /// Byte-level BPE as Hugging Face `tokenizers`, llama.cpp and tiktoken run it.
 ///

@@ -1,4 +1,5 @@
 // GPT-2's byte-to-unicode mapping and the character classes that byte-level pre-tokenizers test.
+import MimicCore
 
 /// GPT-2's reversible map between the 256 byte values and printable Unicode characters.
 ///

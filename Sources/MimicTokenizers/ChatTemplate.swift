@@ -1,6 +1,6 @@
 // Chat templates: ChatML (SmolLM2), Llama 2, Llama 3 and the Vicuna USER:/GPT: format, chosen by name or recognised from Jinja.
 import Foundation
-@_exported import MimicCore  // ChatMessage and the conversation record live there
+import MimicCore
 
 /// The chat formats Mimic renders itself (no Jinja engine): each a fixed layout of roles and special tokens.
 ///

@@ -1,6 +1,7 @@
 // OrderedJSON: a JSON value whose object keys keep the order they were given, written as UTF-8 with two-space
 // indentation (the layout `tokenizers` writes), for files people diff and read.
 import Foundation
+import MimicCore
 
 /// A JSON value with ordered object keys.
 enum OrderedJSON {

@@ -1,4 +1,5 @@
 // Pre-tokenizers: hand-written scanners that split text into words exactly as the GPT-2, Llama-3 and SmolLM2 regexes do.
+import MimicCore
 
 /// How text is cut into words before BPE merges run inside each word.
 ///

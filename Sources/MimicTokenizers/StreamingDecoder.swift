@@ -1,4 +1,5 @@
 // StreamingDecoder: turns ids into text one at a time, holding back the bytes of a character split across tokens.
+import MimicCore
 
 /// Decodes a stream of ids incrementally.
 ///

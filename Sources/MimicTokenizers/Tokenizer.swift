@@ -1,4 +1,5 @@
 // The Tokenizer protocol: text to token ids and back, with special tokens.
+import MimicCore
 
 /// A tokenizer turns text into token ids and ids back into text.
 ///

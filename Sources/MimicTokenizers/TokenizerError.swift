@@ -1,5 +1,6 @@
 // Typed errors for loading tokenizers and choosing chat templates, each naming the file or field and giving a hint.
 import Foundation
+import MimicCore
 
 /// Why a tokenizer or chat template could not be loaded.
 public enum TokenizerError: LocalizedError, Equatable {

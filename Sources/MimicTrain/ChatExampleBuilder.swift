@@ -1,5 +1,6 @@
 // ChatExampleBuilder: renders conversations with a chat template, tokenizes them, and marks the assistant's tokens as trained.
 import Foundation
+import MimicCore
 import MimicModels
 import MimicTokenizers
 

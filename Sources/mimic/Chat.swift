@@ -1,6 +1,7 @@
 // `mimic chat`: an interactive conversation that streams the model's answers and reuses the KV cache.
 import ArgumentParser
 import Foundation
+import MimicCore
 import MimicModels
 import MimicTokenizers
 

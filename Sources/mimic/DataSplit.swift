@@ -2,6 +2,7 @@
 // (over `--config`, MIMIC_DATA_SPLIT_* and the defaults) become a `DataSplitConfig`; `DataStages.split` works.
 import ArgumentParser
 import Foundation
+import MimicCore
 import MimicData
 import MimicStages
 

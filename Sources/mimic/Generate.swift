@@ -1,6 +1,7 @@
 // `mimic generate`: one completion for a prompt, raw or through the model's chat template, streamed.
 import ArgumentParser
 import Foundation
+import MimicCore
 import MimicModels
 import MimicTokenizers
 

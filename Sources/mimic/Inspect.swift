@@ -1,6 +1,7 @@
 // `mimic inspect`: what a model is: architecture, sizes, quantization, tokenizer and chat template.
 import ArgumentParser
 import Foundation
+import MimicCore
 import MimicModels
 import MimicTensor
 import MimicTokenizers

@@ -1,6 +1,7 @@
 // `mimic tokenize`: token ids (and their pieces) of a text under a model's tokenizer.
 import ArgumentParser
 import Foundation
+import MimicCore
 import MimicModels
 import MimicTokenizers
 

@@ -1,6 +1,7 @@
 // Answer matching: by meta.id when both items have one, else by the (trimmed) first user message; the last assistant
 // message is the answer; unmatched items, duplicates and unusable items are reported on each side, never dropped.
 import Foundation
+import MimicCore
 import MimicData
 import MimicTestSupport
 import Testing

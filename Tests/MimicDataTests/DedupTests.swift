@@ -1,5 +1,6 @@
 // Exact query-level de-duplication and its normal form.
 import Foundation
+import MimicCore
 import MimicData
 import MimicTokenizers
 import Testing

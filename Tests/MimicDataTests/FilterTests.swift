@@ -1,5 +1,6 @@
 // Length bounds in tokens and the coding-prompt rules, the latter measured on a small hand-labelled sample.
 import Foundation
+import MimicCore
 import MimicData
 import MimicTokenizers
 import Testing

@@ -1,6 +1,7 @@
 // Tests of LanguageID (CLD2 through the CCLD2 shim): a committed multilingual sample, unknown text, the text
 // chosen from a conversation and the stripping of code and URLs.
 import Foundation
+import MimicCore
 import MimicData
 import MimicTokenizers
 import Testing

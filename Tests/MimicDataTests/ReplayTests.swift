@@ -1,6 +1,7 @@
 // Replay: first turn versus turn by turn (the teacher sees its own answers), repeated prompts, failures,
 // progress, and a cancelled run that leaves whole records and is finished by the next run.
 import Foundation
+import MimicCore
 import MimicTeacher
 import MimicTestSupport
 import MimicTokenizers

@@ -1,6 +1,7 @@
 // Shared helpers of the MimicData tests: an in-memory teacher that caches its answers
 // (as CachedTeacher will) and counts what it actually "sends".
 import Foundation
+import MimicCore
 import MimicData
 import MimicTeacher
 

@@ -1,6 +1,7 @@
 // The evaluator with a scripted model: prompts as the task declares them, per-request caching and resumption,
 // the code-execution gate, toxicity errors left out (never scored 0), grouped micro/macro averages.
 import Foundation
+import MimicCore
 @testable import MimicEval
 import MimicData
 import MimicModels

@@ -1,6 +1,7 @@
 // Filters and aggregation: GSM8K's answer extraction, the bootstrap, missing scores, corpus BLEU through a task.
 // (SQuAD exact match and accuracy are in MimicMetricsTests.)
 import Foundation
+import MimicCore
 @testable import MimicEval
 import MimicData
 import MimicMetrics

@@ -1,6 +1,7 @@
 // SmolLM2's tokenizer read from the GGUF's keys against llama.cpp's tokenizer (the faithful reference for the
 // smollm pre-tokenizer) on the committed multilingual corpus; golden: scripts/reference/tokenizer_smollm2.py.
 import Foundation
+import MimicCore
 import MimicModels
 import MimicTestSupport
 import MimicTokenizers

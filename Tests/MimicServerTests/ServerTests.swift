@@ -2,6 +2,7 @@
 // non-streaming, echo+logprobs equal local scoring, concurrent requests equal the same requests run alone, and
 // the batched decode step equals sequential forwards.
 import Foundation
+import MimicCore
 import MimicModels
 import MimicServer
 import MimicTeacher

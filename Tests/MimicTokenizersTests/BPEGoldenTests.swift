@@ -1,6 +1,7 @@
 // Golden tests: the Swift BPE gives the ids Hugging Face `tokenizers` and `tiktoken` give, and round-trips text.
 // Goldens: scripts/reference/tokenizer_train_bpe.py and scripts/reference/tokenizer_tiktoken_gpt2.py (exact ids, no tolerance).
 import Foundation
+import MimicCore
 import MimicTestSupport
 import Testing
 @testable import MimicTokenizers

@@ -1,4 +1,5 @@
 // Chat templates: exact renderings, names, recognition of Jinja templates, stop strings.
+import MimicCore
 import Testing
 @testable import MimicTokenizers
 

@@ -1,5 +1,6 @@
 // Performance sanity: ~100 KB of mixed text encodes quickly (release: well under 0.1 s; the bound here is loose for debug builds).
 import Foundation
+import MimicCore
 import MimicTestSupport
 import Testing
 @testable import MimicTokenizers

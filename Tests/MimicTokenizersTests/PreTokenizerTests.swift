@@ -1,4 +1,5 @@
 // Pre-tokenizer splits written out by hand (checked against HF `tokenizers`' pre_tokenize_str), and the llama.cpp names.
+import MimicCore
 import Testing
 @testable import MimicTokenizers
 

@@ -1,4 +1,5 @@
 // StreamingDecoder: id-by-id decoding never emits part of a character and reproduces the text exactly.
+import MimicCore
 import Testing
 @testable import MimicTokenizers
 

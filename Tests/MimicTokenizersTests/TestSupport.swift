@@ -1,5 +1,6 @@
 // Shared helpers for the tokenizer tests: resource URLs, the corpus and the golden-file shapes.
 import Foundation
+import MimicCore
 import MimicTestSupport
 import Testing
 @testable import MimicTokenizers

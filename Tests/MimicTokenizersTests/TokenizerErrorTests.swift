@@ -1,5 +1,6 @@
 // Loading errors: unsupported model types, malformed JSON and bad fields are typed errors that name the file.
 import Foundation
+import MimicCore
 import MimicTestSupport
 import Testing
 @testable import MimicTokenizers

@@ -1,5 +1,6 @@
 // Chat examples: which tokens are trained under each template, and every way a conversation is refused.
 import Foundation
+import MimicCore
 import MimicModels
 import MimicTokenizers
 @testable import MimicTrain

@@ -2,6 +2,7 @@
 // logits of the model they came from; the parameters match the HF originals; replacement is atomic.
 // Tolerance: 1e-4 absolute on logits (both sides run FP32 activations; the GGUF side dequantizes the same values).
 import Foundation
+import MimicCore
 import MimicModels
 import MimicTensor
 import MimicTestSupport

@@ -1,5 +1,6 @@
 // Shared helpers for the training tests: fixtures, a tiny byte-level tokenizer built in code, conversations.
 import Foundation
+import MimicCore
 import MimicTokenizers
 import MimicTrain
 import Testing

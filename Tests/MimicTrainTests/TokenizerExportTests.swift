@@ -1,6 +1,7 @@
 // Tokenizer export: a tokenizer written as tokenizer.json + tokenizer_config.json and read back gives the same
 // ids on the tokenizer corpus, the same vocabulary, added tokens, BOS/EOS and chat template.
 import Foundation
+import MimicCore
 import MimicTestSupport
 import MimicTokenizers
 import Testing
