@@ -217,6 +217,8 @@ void csb_isolate_filesystem(csb_context *ctx) {
     csb_append_number(e, group);
     if (mount("tmpfs", cfg->workdir, "tmpfs", MS_NOSUID | MS_NODEV, ctx->scratch) != 0) {
         for (int i = 0; i < count; i++) close(fds[i]);
+        // With the folders covered, the work dir is the empty one made above, without the staged files: refuse.
+        if (ctx->isolation & ISO_HIDDEN) csb_fail_setup(CSANDBOX_STAGE_STAGE_FILES);
         return;  // the program then runs in the (writable, bind-mounted) host work dir
     }
     ctx->isolation |= ISO_SCRATCH;

@@ -137,7 +137,8 @@ public struct RecordMeta: Codable, Sendable, Hashable {
         teacher = try text("teacher")
         template = try text("template")
         temperature = try number("temperature", Double.self)
-        seed = try number("seed", UInt64.self)
+        // A seed above Int64's range reads as a number only as UInt64 (JSONValue would make it a rounded double).
+        seed = try (try? c.decodeIfPresent(UInt64.self, forKey: Key("seed"))) ?? number("seed", UInt64.self)
         source = try text("source")
         requestHash = try text("request_hash")
         sampleIndex = try number("sample_index", Int.self)

@@ -302,7 +302,8 @@ public enum Sandbox {
         let argv = CStringArray(arguments), envp = CStringArray(environment), staged = CStringArray(stagedFiles)
         let hidden = CStringArray(coveredFolders(interpreter: executable))
         var raw = csandbox_result()
-        let rc: Int32 = executable.withCString { path in
+        // The C strings must outlive the call, not only their last use in Swift.
+        let rc: Int32 = withExtendedLifetime((argv, envp, staged, hidden)) { executable.withCString { path in
             workDirectory.withCString { dir in
                 var config = csandbox_config(
                     path: path, argv: argv.pointer, envp: envp.pointer, workdir: dir, stage_files: staged.pointer,
@@ -314,7 +315,7 @@ public enum Sandbox {
                     group_memory_bytes: Int64(limits.memoryBytes))
                 return csandbox_run(&config, &raw)
             }
-        }
+        } }
         defer { csandbox_result_free(&raw) }
         if rc != 0 { throw SandboxError.parentSetup(errno: -rc) }
         return try convert(raw, executable: executable, uid: uid, limits: limits)

@@ -32,7 +32,10 @@ extension Engine {
                                       + "allows \(budget) per request.", param: "max_tokens")
         }
         let request = try submit(jobs)
-        connection?.whenGone { request.cancel() }
+        if let connection {
+            let token = connection.watch.whenGone(connection.channel) { request.cancel() }
+            request.sink.onEnd { connection.watch.done(connection.channel, token) }
+        }
         return request
     }
 }
@@ -42,7 +45,6 @@ struct ClientConnection: Sendable {
     let channel: any Channel
     let watch: ClientWatch
 
-    func whenGone(_ action: @escaping @Sendable () -> Void) { watch.whenGone(channel, action) }
 }
 
 /// Reads a request's event stream to the end; throws a 500 APIError if any choice failed.

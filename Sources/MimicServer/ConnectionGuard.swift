@@ -35,30 +35,43 @@ final class ConnectionCounter: Sendable {
 final class ClientWatch: Sendable {
     private struct Entry {
         var gone = false
-        var actions: [@Sendable () -> Void] = []
+        var actions: [Int: @Sendable () -> Void] = [:]
     }
     private let entries = NIOLockedValueBox([ObjectIdentifier: Entry]())
+    private let next = NIOLockedValueBox(0)
 
-    /// Runs `action` once the client of `channel` goes (at once if it has gone already).
-    func whenGone(_ channel: any Channel, _ action: @escaping @Sendable () -> Void) {
+    /// Runs `action` once the client of `channel` goes (at once if it has gone already); returns a token for
+    /// `done`, which a request calls when it ends, so that a long-lived connection keeps no action per request.
+    @discardableResult
+    func whenGone(_ channel: any Channel, _ action: @escaping @Sendable () -> Void) -> Int {
+        let token = next.withLockedValue { n in n += 1; return n }
         let now = entries.withLockedValue { all -> Bool in
             let key = ObjectIdentifier(channel)
             if all[key]?.gone == true || !channel.isActive { return true }
-            all[key, default: Entry()].actions.append(action)
+            all[key, default: Entry()].actions[token] = action
             return false
         }
         if now { action() }
+        return token
+    }
+
+    /// Forgets the action `token` named (its request has ended).
+    func done(_ channel: any Channel, _ token: Int) {
+        entries.withLockedValue { all in _ = all[ObjectIdentifier(channel)]?.actions.removeValue(forKey: token) }
     }
 
     func gone(_ channel: any Channel) {
         let actions = entries.withLockedValue { all -> [@Sendable () -> Void] in
             let key = ObjectIdentifier(channel)
-            let pending = all[key]?.actions ?? []
+            let pending = Array((all[key]?.actions ?? [:]).values)
             all[key] = Entry(gone: true)
             return pending
         }
         actions.forEach { $0() }
     }
+
+    /// Actions waiting for a client to go, over all connections (0 when no request is running).
+    var waiting: Int { entries.withLockedValue { $0.values.reduce(0) { $0 + $1.actions.count } } }
 
     func forget(_ channel: any Channel) { _ = entries.withLockedValue { $0.removeValue(forKey: ObjectIdentifier(channel)) } }
 }

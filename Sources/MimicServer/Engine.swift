@@ -59,6 +59,11 @@ final class Engine: @unchecked Sendable {
         }
         continuation.onTermination = { _ in sink.cancel() }
         let slots = jobs.enumerated().map { EngineSlot(job: $1, choice: $0, sink: sink, tokenizer: tokenizer) }
+        guard slots.count <= maxQueued else {
+            continuation.finish()
+            throw APIError.badRequest("The request has \(slots.count) sequences (prompts × n); this server queues at most \(maxQueued).",
+                                      param: "n")
+        }
         condition.lock()
         let refused = stopping
         let full = !refused && queue.count + slots.count > maxQueued

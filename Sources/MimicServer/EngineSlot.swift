@@ -12,6 +12,7 @@ final class RequestSink: @unchecked Sendable {
     private let continuation: AsyncStream<(Int, EngineEvent)>.Continuation
     private var remaining: Int
     private var cancelledFlag = false
+    private var endActions: [@Sendable () -> Void] = []
 
     init(choices: Int, continuation: AsyncStream<(Int, EngineEvent)>.Continuation) {
         remaining = choices
@@ -24,11 +25,29 @@ final class RequestSink: @unchecked Sendable {
 
     func send(_ choice: Int, _ event: EngineEvent) { continuation.yield((choice, event)) }
 
+    /// Runs `action` once every choice has ended (at once if they have).
+    func onEnd(_ action: @escaping @Sendable () -> Void) {
+        let now = lock.withLock { () -> Bool in
+            guard remaining > 0 else { return true }
+            endActions.append(action)
+            return false
+        }
+        if now { action() }
+    }
+
     /// Sends the last event of a choice; the stream ends after the last choice's.
     func end(_ choice: Int, _ event: EngineEvent) {
         continuation.yield((choice, event))
-        let last = lock.withLock { remaining -= 1; return remaining == 0 }
-        if last { continuation.finish() }
+        let actions = lock.withLock { () -> [@Sendable () -> Void]? in
+            remaining -= 1
+            guard remaining == 0 else { return nil }
+            defer { endActions = [] }
+            return endActions
+        }
+        if let actions {
+            continuation.finish()
+            actions.forEach { $0() }
+        }
     }
 }
 

@@ -31,9 +31,15 @@ public final class LocalServer: Sendable {
     public var openConnections: Int { connections.count }
     private let connections: ConnectionCounter
 
+    /// Running requests that would be stopped if their client went (0 when none runs: a long-lived connection
+    /// keeps nothing per finished request).
+    public var watchedRequests: Int { watch.waiting }
+    private let watch: ClientWatch
+
     private init(host: String, port: Int, modelName: String, apiKey: String?, engine: Engine, connections: ConnectionCounter,
-                 task: Task<Void, Error>) {
+                 watch: ClientWatch, task: Task<Void, Error>) {
         self.connections = connections
+        self.watch = watch
         self.host = host
         self.port = port
         self.modelName = modelName
@@ -85,7 +91,7 @@ public final class LocalServer: Sendable {
             throw ServerSetupError.bind("\(configuration.host):\(configuration.port): \(reason)")
         }
         return LocalServer(host: configuration.host, port: port, modelName: configuration.modelName,
-                           apiKey: configuration.apiKey, engine: engine, connections: connections, task: task)
+                           apiKey: configuration.apiKey, engine: engine, connections: connections, watch: watch, task: task)
     }
 
     /// Opens `nameOrPath` (a GGUF file, a model folder or a built-in name such as `smollm2-135m-instruct`) and

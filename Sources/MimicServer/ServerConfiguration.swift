@@ -56,7 +56,9 @@ public struct ServerConfiguration: Sendable {
         guard maxQueued >= 1, maxRequestTokens >= 1, maxConnections >= 1 else {
             throw ServerSetupError.invalid("the queue, request-token and connection limits must be at least 1")
         }
-        guard idleTimeout > 0, bodyTimeout > 0 else { throw ServerSetupError.invalid("the time-outs must be above 0 seconds") }
+        guard idleTimeout > 0, bodyTimeout > 0, idleTimeout <= 86_400, bodyTimeout <= 86_400 else {
+            throw ServerSetupError.invalid("the time-outs must be above 0 and at most 86400 seconds")
+        }
     }
 }
 

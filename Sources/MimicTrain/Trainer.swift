@@ -125,7 +125,7 @@ public final class Trainer {
             try optimizer.restore(state: resume.optimizer, step: resume.state.step)
             try log?.truncate(after: resume.state.step)
         } else {
-            try log?.truncate(after: 0)
+            try log?.clear()
         }
         if state.dataFingerprint == nil { state.dataFingerprint = dataFingerprint }
     }
@@ -240,6 +240,12 @@ public final class StepLog {
         guard var data = FileManager.default.contents(atPath: path) else { return [] }
         if let end = data.lastIndex(of: UInt8(ascii: "\n")) { data = data[...end] } else { data = Data() }
         return try data.split(separator: UInt8(ascii: "\n")).map { try JSONDecoder().decode(StepRecord.self, from: Data($0)) }
+    }
+
+    /// Empties the log (a run that starts at step 0), without reading what a killed run left.
+    public func clear() throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        try AtomicFile.write(Data(), to: path)
     }
 
     /// Keeps only records up to `step` (atomically: temp file + rename).

@@ -27,6 +27,8 @@ import Testing
         let old = #"{"messages": [{"role": "user", "content": "hi"}], "meta": {"seed": 7, "temperature": 1, "id": 12, "custom": {"k": [1, null]}}}"#
         let read = try JSONDecoder().decode(ConversationRecord.self, from: Data(old.utf8)).meta
         #expect(read.seed == 7 && read.temperature == 1 && read.extra["id"] == .int(12) && read.extra["custom"] != nil)
+        let big = #"{"messages": [{"role": "user", "content": "hi"}], "meta": {"seed": 18446744073709551615}}"#
+        #expect(try JSONDecoder().decode(ConversationRecord.self, from: Data(big.utf8)).meta.seed == UInt64.max)
         let bad = #"{"messages": [{"role": "user", "content": "hi"}], "meta": {"details": "not json"}}"#
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(ConversationRecord.self, from: Data(bad.utf8)) }
     }

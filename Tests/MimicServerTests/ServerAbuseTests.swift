@@ -85,10 +85,19 @@ import Testing
         try await withServer(parallel: 4, configure: { $0.maxRequestTokens = 100; $0.maxQueued = 2 }) { s in
             let big = try await s.post("/v1/completions", json: #"{"prompt": "hi", "n": 2, "max_tokens": 60}"#)
             #expect(big.status == 400 && big.error?.error.param == "max_tokens", "\(big.text)")
-            let queued = try await s.post("/v1/completions", json: #"{"prompt": "hi", "n": 3, "max_tokens": 10}"#)
-            #expect(queued.status == 429 && queued.error?.error.code == "server_busy", "\(queued.text)")
+            // A request larger than the whole queue could never run: 400, not "retry later".
+            let larger = try await s.post("/v1/completions", json: #"{"prompt": "hi", "n": 3, "max_tokens": 10}"#)
+            #expect(larger.status == 400 && larger.error?.error.param == "n", "\(larger.text)")
             let fine = try await s.post("/v1/completions", json: #"{"prompt": "hi", "n": 2, "max_tokens": 10}"#)
             #expect(fine.status == 200, "\(fine.text)")
+        }
+    }
+
+    /// One keep-alive connection serving many requests (an evaluation client) keeps nothing per finished request.
+    @Test func aLongLivedConnectionKeepsNoStatePerRequest() async throws {
+        try await withServer { s in
+            for i in 0..<40 { _ = try await s.post("/v1/completions", json: #"{"prompt": "p\#(i)", "max_tokens": 2}"#) }
+            #expect(s.server.watchedRequests == 0)
         }
     }
 }
@@ -131,6 +140,22 @@ import Testing
             let b = try await idle(s, within: 5)
             #expect(b != nil && b! < 2, "streams went on after their clients reset (\(b.map { "\($0) s" } ?? "still busy"))")
             #expect(try await s.chat("Say hi.", maxTokens: 4).choices.count == 1)
+        }
+    }
+
+    @Test func aFullQueueAnswers429() async throws {
+        let opened = try OpenedModel(FetchedAsset.smolLM2.require())
+        try await withServer(opened, name: "smollm2-135m-instruct", parallel: 1, configure: { $0.maxQueued = 1 }) { s in
+            let running = try RawConnection(port: s.server.port), waiting = try RawConnection(port: s.server.port)
+            running.send(request(body + "}"))
+            try await Task.sleep(nanoseconds: 300_000_000)
+            waiting.send(request(body + "}"))
+            try await Task.sleep(nanoseconds: 300_000_000)
+            let refused = try await s.post("/v1/completions", json: #"{"prompt": "hi", "max_tokens": 2}"#)
+            #expect(refused.status == 429 && refused.error?.error.code == "server_busy", "\(refused.text)")
+            running.close()
+            waiting.close()
+            #expect(try await idle(s, within: 5) != nil)
         }
     }
 }
