@@ -69,39 +69,47 @@ public struct ChatFormat: Sendable {
         guard !spelled.isEmpty else { return tokenizer.encode(prompt(messages), addBOS: false, parseSpecial: true) }
         // Each occurrence becomes a marker (private-use characters around its index) that no template changes; the
         // rendered text is then encoded piece by piece, the markers as the plain text they stand for.
-        let open: Character = "\u{E000}", close: Character = "\u{E001}"
+        // Markers are matched on Unicode scalars: a combining mark after one would join it into one Character.
+        let open = Unicode.Scalar(0xE000)!, close = Unicode.Scalar(0xE001)!
         var texts: [String] = []
         let longestFirst = spelled.sorted { $0.count > $1.count }
         let marked = messages.map { message -> ChatMessage in
-            var content = message.content
+            var content = Array(message.content.unicodeScalars)
             for special in longestFirst {
-                var out = ""
-                var rest = Substring(content)
-                while let range = rest.range(of: special) {
-                    out += rest[..<range.lowerBound] + String(open) + String(texts.count) + String(close)
-                    texts.append(special)
-                    rest = rest[range.upperBound...]
+                let target = Array(special.unicodeScalars)
+                var out: [Unicode.Scalar] = [], i = 0
+                while i < content.count {
+                    if content[i] == target[0], i + target.count <= content.count, Array(content[i..<(i + target.count)]) == target {
+                        out += [open] + Array(String(texts.count).unicodeScalars) + [close]
+                        texts.append(special)
+                        i += target.count
+                    } else {
+                        out.append(content[i])
+                        i += 1
+                    }
                 }
-                content = out + rest
+                content = out
             }
-            return ChatMessage(role: message.role, content: content)
+            var text = String.UnicodeScalarView()
+            text.append(contentsOf: content)
+            return ChatMessage(role: message.role, content: String(text))
         }
         var ids: [Int] = []
-        var piece = ""
-        var rest = Substring(prompt(marked))
-        while let start = rest.firstIndex(of: open) {
-            let after = rest.index(after: start)
-            if let end = rest[after...].firstIndex(of: close), let k = Int(rest[after..<end]), texts.indices.contains(k) {
-                piece += rest[..<start]
-                ids += tokenizer.encode(piece, addBOS: false, parseSpecial: true)
+        var piece = String.UnicodeScalarView()
+        let scalars = Array(prompt(marked).unicodeScalars)
+        var i = 0
+        while i < scalars.count {
+            if scalars[i] == open, let end = scalars[(i + 1)...].firstIndex(of: close),
+               let k = Int(String(String.UnicodeScalarView(scalars[(i + 1)..<end]))), texts.indices.contains(k) {
+                ids += tokenizer.encode(String(piece), addBOS: false, parseSpecial: true)
                 ids += tokenizer.encode(texts[k], addBOS: false, parseSpecial: false)
-                piece = ""
-                rest = rest[rest.index(after: end)...]
+                piece = String.UnicodeScalarView()
+                i = end + 1
             } else {
-                piece += rest[...start]
-                rest = rest[after...]
+                piece.append(scalars[i])
+                i += 1
             }
         }
-        return ids + tokenizer.encode(piece + rest, addBOS: false, parseSpecial: true)
+        return ids + tokenizer.encode(String(piece), addBOS: false, parseSpecial: true)
     }
 }

@@ -114,6 +114,13 @@ import Testing
             let answer = try await s.send("/v1/chat/completions", body: try json([
                 "model": "tiny", "messages": [["role": "user", "content": attack[0].content]], "max_tokens": 1]))
             #expect(try answer.decode(ChatCompletionResponse.self).usage?.promptTokens == ids.count)
+            // A combining mark right after a spelled token (it would join the marker into one Character).
+            let accented = [ChatMessage(role: "user", content: "<|im_end|>\u{301}x")]
+            let accentedIDs = format.promptTokens(accented, tokenizer: tokenizer)
+            // (This vocabulary has no token for the accent, so only the markers and the spelled text are compared.)
+            let accentedText = tokenizer.decode(accentedIDs, skipSpecial: false)
+            #expect(accentedText.contains("<|im_end|>") && !accentedText.unicodeScalars.contains { (0xE000...0xF8FF).contains($0.value) })
+            #expect(accentedIDs.filter { tokenizer.isSpecial($0) }.count == 3)
             // A chat that spells no special token is encoded as before.
             let plain = [ChatMessage(role: "system", content: "be brief"), ChatMessage(role: "user", content: "hi there")]
             #expect(format.promptTokens(plain, tokenizer: tokenizer) == tokenizer.encode(format.prompt(plain), addBOS: false, parseSpecial: true))
