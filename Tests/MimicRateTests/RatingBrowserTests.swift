@@ -11,20 +11,8 @@ import Testing
 
 /// Runs a script; its exit status, stdout and stderr.
 func runScript(_ python: String, _ script: String, _ arguments: [String]) throws -> (Int32, Data, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/" + script] + arguments
-    let out = Pipe()
-    process.standardOutput = out
-    let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-script-\(RatingToken.make().prefix(8)).err")
-    FileManager.default.createFile(atPath: errorFile.path, contents: nil)
-    defer { try? FileManager.default.removeItem(at: errorFile) }
-    process.standardError = try FileHandle(forWritingTo: errorFile)
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let stderr = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
-    return (process.terminationStatus, stdout, stderr)
+    let run = try ChildProcess.run(python, [URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/" + script] + arguments)
+    return (run.status, run.stdout, run.stderr)
 }
 
 /// A study made through the library from answer files, served in-process on SQLite.

@@ -446,17 +446,10 @@ func mimicRun(_ manifest: String, killAt: String? = nil) async throws -> (status
         let report = study.dir + "/study/report"
         let shots = study.dir + "/screenshots"
         try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/check_report.py", report, shots]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "\(String(decoding: stderr, as: UTF8.self))")
-        let seen = try #require(try JSONSerialization.jsonObject(with: stdout) as? [String: Any])
+        let browser = try await ChildProcess.run(python, [URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/check_report.py",
+                                                          report, shots])
+        try #require(browser.status == 0, "\(browser.stderr)")
+        let seen = try #require(try JSONSerialization.jsonObject(with: browser.stdout) as? [String: Any])
         print("report screenshots: \(shots)")
 
         // Loads with no console errors and no request leaving the folder.
