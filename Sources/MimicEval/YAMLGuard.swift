@@ -1,8 +1,11 @@
 // YAML from files that may be hostile (task files, study manifests, judge prompts, config files): aliases are YAML
 // and stay allowed, but a document whose aliases expand to more nodes than any real file has (the "billion laughs"
 // bomb: a few lines that grow to billions of values when built) or that nests deeper than any real file is refused
-// before anything is built from it. Composing is linear (an alias is the anchored node, shared); the expansion is
-// counted with a budget, so the check itself stays cheap.
+// before anything is built from it. The check reads libyaml's event stream, not Yams' node tree: Yams hashes every
+// mapping's keys while it composes (its duplicate-key check), and hashing an alias key walks its whole expansion, so
+// a bomb used as a key (`*big : 1`, `? *big`) would take exponential time inside `compose` itself. Over events each
+// anchor's expanded size is known when its node ends, so the whole document is counted in one linear pass.
+import CYaml
 import Foundation
 import Yams
 
@@ -18,36 +21,85 @@ public enum YAMLGuard {
         public var errorDescription: String? { problem }
     }
 
-    /// The first document's node tree, checked.
+    /// The first document's node tree, checked before it is composed.
     public static func compose(_ text: String) throws -> Node? {
-        guard let node = try Yams.compose(yaml: text) else { return nil }
-        try check(node)
-        return node
+        try check(text)
+        return try Yams.compose(yaml: text)
     }
 
     /// The first document as Swift values (`Yams.load`), checked before they are built.
     public static func load(_ text: String) throws -> Any? { try compose(text)?.any }
 
-    /// Throws `TooLarge` when `node` expands past `maxNodes` or nests past `maxDepth`.
-    public static func check(_ node: Node) throws {
-        var budget = maxNodes
-        func walk(_ node: Node, depth: Int) throws {
-            budget -= 1
-            guard budget >= 0 else {
-                throw TooLarge(problem: "expands to more than \(maxNodes) values (aliases repeated inside aliases?); a real file is far smaller")
+    /// Throws `TooLarge` when the first document of `text` expands past `maxNodes` or nests past `maxDepth`. Syntax
+    /// errors are left to the composer, which reports them with their position.
+    public static func check(_ text: String) throws {
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else { return }
+        defer { yaml_parser_delete(&parser) }
+        yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
+        var bytes = Array(text.utf8)
+        try bytes.withUnsafeMutableBufferPointer { buffer in
+            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            try scan(&parser)
+        }
+    }
+
+    private static func scan(_ parser: inout yaml_parser_t) throws {
+        let tooMany = TooLarge(problem: "expands to more than \(maxNodes) values (aliases repeated inside aliases?); a real file is far smaller")
+        // Each open collection: its expanded size so far (saturating at maxNodes + 1), its anchor, whether it is a
+        // mapping and how many nodes it holds (in a mapping, even positions are keys).
+        var open: [(size: Int, anchor: String?, mapping: Bool, count: Int)] = []
+        var anchors: [String: (size: Int, scalar: Bool)] = [:]
+        func anchorName(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+            pointer.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+        }
+        /// Refuses a list or mapping used as a mapping key: no configuration has one, and Yams stops the program
+        /// (a forced unwrap) when it turns such a mapping into values.
+        func checkKey(scalar: Bool, line: Int) throws {
+            guard !scalar, let parent = open.last, parent.mapping, parent.count % 2 == 0 else { return }
+            throw TooLarge(problem: "line \(line + 1): a mapping key must be plain text, not a list or mapping")
+        }
+        func add(_ size: Int) throws {
+            guard !open.isEmpty else {
+                if size > maxNodes { throw tooMany }
+                return
             }
-            guard depth <= maxDepth else { throw TooLarge(problem: "nests deeper than \(maxDepth) levels") }
-            switch node {
-            case .scalar: break
-            case .alias: break
-            case .sequence(let items): for item in items { try walk(item, depth: depth + 1) }
-            case .mapping(let pairs):
-                for (key, value) in pairs {
-                    try walk(key, depth: depth + 1)
-                    try walk(value, depth: depth + 1)
-                }
+            open[open.count - 1].size = min(maxNodes + 1, open[open.count - 1].size + size)
+            open[open.count - 1].count += 1
+            if open[0].size > maxNodes || size > maxNodes { throw tooMany }
+        }
+        func start(_ anchor: String?, mapping: Bool, line: Int) throws {
+            try checkKey(scalar: false, line: line)
+            open.append((1, anchor, mapping, 0))
+            guard open.count <= maxDepth + 1 else { throw TooLarge(problem: "nests deeper than \(maxDepth) levels") }
+        }
+        while true {
+            var event = yaml_event_t()
+            guard yaml_parser_parse(&parser, &event) == 1 else { return }
+            defer { yaml_event_delete(&event) }
+            let line = Int(event.start_mark.line)
+            switch event.type {
+            case YAML_SCALAR_EVENT:
+                if let name = anchorName(event.data.scalar.anchor) { anchors[name] = (1, true) }
+                try add(1)
+            case YAML_ALIAS_EVENT:
+                // An undefined alias is the composer's error to report; count it as one plain node here.
+                let target = anchorName(event.data.alias.anchor).flatMap { anchors[$0] } ?? (1, true)
+                try checkKey(scalar: target.scalar, line: line)
+                try add(target.size)
+            case YAML_SEQUENCE_START_EVENT:
+                try start(anchorName(event.data.sequence_start.anchor), mapping: false, line: line)
+            case YAML_MAPPING_START_EVENT:
+                try start(anchorName(event.data.mapping_start.anchor), mapping: true, line: line)
+            case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+                let finished = open.removeLast()
+                if let name = finished.anchor { anchors[name] = (finished.size, false) }
+                try add(finished.size)
+            case YAML_DOCUMENT_END_EVENT, YAML_STREAM_END_EVENT:
+                return
+            default:
+                break
             }
         }
-        try walk(node, depth: 0)
     }
 }

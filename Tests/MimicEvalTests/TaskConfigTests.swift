@@ -89,6 +89,22 @@ import Testing
         }
         let exploded = try error(base + "doc_to_choice_bomb:\n" + bomb.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n")
         #expect(exploded.contains("more than \(YAMLGuard.maxNodes)"), "\(exploded)")
+        // The same bomb used as a mapping key, plain and explicit: Yams hashes keys while it composes, so these must
+        // be refused before composing (they took exponential time inside Yams before).
+        let indented = bomb.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
+        for key in ["*i : 1", "? *i\n  : 1", "[*i, *i] : 1"] {
+            let keyed = try error(base + "doc_to_choice_bomb:\n" + indented + "  " + key + "\n")
+            #expect(keyed.contains("more than \(YAMLGuard.maxNodes)") || keyed.contains("key must be plain text"),
+                    "\(key): \(keyed)")
+        }
+        // A list or mapping as a key, even a small one, is refused with its line (Yams stops the program on it).
+        for key in ["[a, b]: 1", "{a: 1}: 2", "? [a]\n: 1", "l: &l [a]\n*l : 1"] {
+            let keyed = try error(base + key + "\n")
+            #expect(keyed.contains("key must be plain text") && keyed.contains("line "), "\(key): \(keyed)")
+        }
+        // Aliases within bounds, keys included, pass the guard and reach the key check.
+        let fine = try error(base + "doc_to_choice_extra:\n  a: &a x\n  b: [*a, *a]\n  *a : 2\n")
+        #expect(fine.contains("doc_to_choice_extra") && fine.contains("is not a task key"), "\(fine)")
         let samples = try error(base + "generation: {samples: 100000000, temperature: 0.8}\n")
         #expect(samples.contains("generation.samples") && samples.contains("between 1 and"), "\(samples)")
         let tokens = try error(base + "generation: {max_tokens: 1e12}\n")
