@@ -1,6 +1,13 @@
 // Limits at the connection level, below the routes: at most `maxConnections` open connections (more are closed at
-// once, so slow or idle clients cannot hold every socket), and a connection is closed after a 413, so a client
-// still sending a body it was refused is not left waiting while the server reads it to the end.
+// once, so slow or idle clients cannot hold every socket), and a connection ends after a 413 or 408, so a client
+// still sending a body it was refused is not left waiting while the server reads it to the end. After a 408 (a
+// client too slow to send) the connection closes at once; after a 413 it ends as
+// web servers end one (nginx's "lingering close"): the server closes its sending side, then reads and drops what
+// the client is still sending, for a bounded time, before it closes. Closing at once would make the kernel answer
+// the client's next bytes with a reset, and a client that writes its whole body before it reads (most do) would
+// see "connection reset" instead of the 413. The answers do not say `Connection: close`: AsyncHTTPClient, seeing it
+// on an answer that comes before its upload ends, closes the connection itself and reports "I/O on closed channel"
+// instead of the 413 (the server's end of file after the answer tells every client the same).
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -83,10 +90,21 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
+    /// How long a connection ending after a 413 or 408 keeps reading (and dropping) what its client still sends:
+    /// until `lingerIdle` passes without a byte, `lingerTotal` in all, or `lingerBytes` have been dropped.
+    static let lingerIdle: TimeAmount = .seconds(2)
+    static let lingerTotal: TimeAmount = .seconds(10)
+    static let lingerBytes = 256 << 20
+
     let counter: ConnectionCounter
     let watch: ClientWatch
     private var counted = false
     private var closeAfterResponse = false
+    private var lingerAfterResponse = false
+    private var lingering = false
+    private var dropped = 0
+    private var idleTimer: Scheduled<Void>?
+    private var totalTimer: Scheduled<Void>?
 
     init(counter: ConnectionCounter, watch: ClientWatch) {
         self.counter = counter
@@ -100,14 +118,33 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         if counted { counter.leave() }
         counted = false
+        idleTimer?.cancel()
+        totalTimer?.cancel()
         watch.gone(context.channel)
         watch.forget(context.channel)
     }
 
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard lingering else { return context.fireChannelRead(data) }
+        if case .body(let bytes) = unwrapInboundIn(data) { dropped += bytes.readableBytes }
+        if dropped > Self.lingerBytes { return context.close(promise: nil) }
+        idleTimer?.cancel()
+        idleTimer = Self.closeLater(context, after: Self.lingerIdle)
+    }
+
     // The client closed its side (the server keeps its own open to answer, so the channel itself stays active).
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? ChannelEvent, event == .inputClosed { watch.gone(context.channel) }
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            watch.gone(context.channel)
+            if lingering { return context.close(promise: nil) }
+        }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // What a client sends after its refused body (garbage included) is dropped, not answered.
+        guard lingering else { return context.fireErrorCaught(error) }
+        context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -117,15 +154,30 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
-        case .head(let head):
-            if head.status == .contentTooLarge || head.status == .requestTimeout { closeAfterResponse = true }
+        case .head(let head) where head.status == .contentTooLarge || head.status == .requestTimeout:
+            closeAfterResponse = true
+            lingerAfterResponse = head.status == .contentTooLarge
         case .end where closeAfterResponse:
-            context.writeAndFlush(data, promise: promise)
-            context.close(promise: nil)
+            closeAfterResponse = false
+            let written = context.eventLoop.makePromise(of: Void.self)
+            written.futureResult.cascade(to: promise)
+            context.writeAndFlush(data, promise: written)
+            written.futureResult.whenComplete { [self] result in
+                guard case .success = result, context.channel.isActive, lingerAfterResponse else { return context.close(promise: nil) }
+                lingering = true
+                context.close(mode: .output, promise: nil)
+                idleTimer = Self.closeLater(context, after: Self.lingerIdle)
+                totalTimer = Self.closeLater(context, after: Self.lingerTotal)
+                context.read()
+            }
             return
         default: break
         }
         context.write(data, promise: promise)
+    }
+
+    private static func closeLater(_ context: ChannelHandlerContext, after delay: TimeAmount) -> Scheduled<Void> {
+        context.eventLoop.scheduleTask(in: delay) { context.close(promise: nil) }
     }
 }
 

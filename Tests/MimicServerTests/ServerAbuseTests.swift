@@ -48,6 +48,32 @@ import Testing
         }
     }
 
+    /// A client that writes its whole body before it reads, as most HTTP clients do, gets the 413: the server reads
+    /// and drops the rest of the body instead of closing under it (which resets the connection, so the client's
+    /// writes fail and it never reads the answer). A client that keeps the connection open after that is closed
+    /// when it goes quiet.
+    @Test func aClientStillUploadingAfterA413ReadsIt() async throws {
+        try await withServer(maxBodyBytes: 1 << 20) { s in
+            let c = try RawConnection(port: s.server.port)
+            let size = 24 << 20
+            #expect(c.send(partialHead + "Content-Length: \(size)\r\n\r\n"))
+            try await Task.sleep(nanoseconds: 200_000_000)   // the 413 is sent before the body
+            let chunk = Data(repeating: UInt8(ascii: "x"), count: 256 << 10)
+            var sent = 0
+            while sent < size, c.send(chunk) { sent += chunk.count }
+            #expect(sent == size, "the upload failed after \(sent) of \(size) bytes")
+            let answer = c.read(for: 5)
+            #expect(answer.text.hasPrefix("HTTP/1.1 413"), "\(answer.text.prefix(200))")
+            #expect(answer.closed, "the server did not close its side after the 413")
+            let started = Date()
+            while s.server.openConnections > 0, Date().timeIntervalSince(started) < 5 {
+                try await Task.sleep(nanoseconds: 100_000_000)
+            }
+            #expect(s.server.openConnections == 0, "the connection was still open \(Date().timeIntervalSince(started)) s after the upload")
+            #expect(try await s.chat("still serving").choices.count == 1)
+        }
+    }
+
     @Test func aBodyThatTrickles408sAtTheBodyTimeoutAndIsClosed() async throws {
         try await withServer(configure: { $0.bodyTimeout = 1 }) { s in
             let c = try RawConnection(port: s.server.port)
