@@ -313,44 +313,111 @@ static int supervise(pid_t pid, double deadline, stream *streams, char *chunk, s
     }
 }
 
+// The folder of the caller's own cgroup in the hierarchy mounted at `mount` (v2: the "0::" line of
+// /proc/self/cgroup; v1: the line whose controllers include memory), so that a run's cgroup is made under it and
+// stays inside every limit the caller is under (a container's, a systemd slice's). When that folder is not visible
+// (a container that mounts only its own subtree but shows the host's paths), the mount itself is the caller's.
+static void own_cgroup(int v2, const char *mount, char *out, size_t cap) {
+    snprintf(out, cap, "%s", mount);
+    FILE *f = fopen("/proc/self/cgroup", "re");
+    if (!f) return;
+    char line[4096];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        char *first = strchr(line, ':');
+        char *second = first ? strchr(first + 1, ':') : NULL;
+        if (!second) continue;
+        *second = 0;
+        const char *controllers = first + 1, *path = second + 1;
+        int match = 0;
+        if (v2) match = strncmp(line, "0:", 2) == 0 && controllers[0] == 0;
+        else {
+            char list[512];
+            snprintf(list, sizeof list, ",%s,", controllers);
+            match = strstr(list, ",memory,") != NULL;
+        }
+        if (!match) continue;
+        char candidate[4096];
+        struct stat st;
+        snprintf(candidate, sizeof candidate, "%s%s", mount, strcmp(path, "/") == 0 ? "" : path);
+        if (stat(candidate, &st) == 0 && S_ISDIR(st.st_mode)) snprintf(out, cap, "%s", candidate);
+        break;
+    }
+    fclose(f);
+}
+
+// Whether `file` (a cgroup's controller list) names the memory controller.
+static int lists_memory(const char *file) {
+    char text[512] = {0};
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t got = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (got <= 0) return 0;
+    text[got] = 0;
+    char list[520];
+    snprintf(list, sizeof list, " %s ", text);
+    for (char *c = list; *c; c++) if (*c == '\n') *c = ' ';
+    return strstr(list, " memory ") != NULL;
+}
+
+static int write_text(const char *path, const char *value) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    int ok = fd >= 0 && csb_write_all(fd, value, strlen(value)) == 0;
+    if (fd >= 0) close(fd);
+    return ok;
+}
+
 // A memory cgroup of its own for one run (as root: cgroup v2 with the memory controller, else v1's memory
-// hierarchy), limited to `bytes` without swap; `dir` gets its folder and `procs` the file a process joins it by.
-// Returns 1 when made.
+// hierarchy), made under the caller's own cgroup and limited to `bytes` without swap; `dir` gets its folder and
+// `procs` the file a process joins it by. Returns 1 when made. Under v2 a cgroup's children get a memory limit only
+// when the cgroup delegates the controller (`cgroup.subtree_control`), which it cannot while it holds processes
+// itself; then no cgroup is made and the per-process limits stand alone (the result says so).
 static int make_memory_cgroup(long long bytes, char *dir, char *procs, size_t cap) {
     static int counter;
     if (bytes <= 0 || geteuid() != 0) return 0;
     int n = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
-    char controllers[512] = {0};
-    int fd = open("/sys/fs/cgroup/cgroup.controllers", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t got = read(fd, controllers, sizeof controllers - 1);
-        close(fd);
-        if (got < 0) controllers[0] = 0;
+    int v2 = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
+    char base[4096], path[4200], value[32];
+    own_cgroup(v2, v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory", base, sizeof base);
+    if (v2) {
+        snprintf(path, sizeof path, "%s/cgroup.controllers", base);
+        if (!lists_memory(path)) return 0;
+        snprintf(path, sizeof path, "%s/cgroup.subtree_control", base);
+        if (!lists_memory(path) && !write_text(path, "+memory")) return 0;
+    } else if (access(base, W_OK) != 0) {
+        return 0;
     }
-    int v2 = strstr(controllers, "memory") != NULL;
-    const char *base = v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory";
     const char *limit = v2 ? "memory.max" : "memory.limit_in_bytes";
     const char *swap = v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes";
     snprintf(dir, cap, "%s/mimic-sandbox-%d-%d", base, (int)getpid(), n);
     if (mkdir(dir, 0700) != 0) return 0;
-    char path[4096], value[32];
     snprintf(path, sizeof path, "%s/%s", dir, limit);
     snprintf(value, sizeof value, "%lld", bytes);
-    fd = open(path, O_WRONLY | O_CLOEXEC);
-    int ok = fd >= 0 && csb_write_all(fd, value, strlen(value)) == 0;
-    if (fd >= 0) close(fd);
-    if (!ok) { rmdir(dir); return 0; }
+    if (!write_text(path, value)) { rmdir(dir); return 0; }
     snprintf(path, sizeof path, "%s/%s", dir, swap);
     if (!v2) snprintf(value, sizeof value, "%lld", bytes);  // v1 counts memory + swap together
     else snprintf(value, sizeof value, "0");
-    fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd >= 0) { (void)csb_write_all(fd, value, strlen(value)); close(fd); }
+    (void)write_text(path, value);
     snprintf(procs, cap, "%s/cgroup.procs", dir);
     return 1;
 }
 
-// Removes a run's cgroup once its processes are gone (they were killed; the kernel may take a moment).
+// Kills whatever is still in a run's cgroup (a process that left the process group and kept the caller's uid),
+// then removes the cgroup once it is empty (the kernel may take a moment). v2 kills the whole cgroup at once
+// through `cgroup.kill` (Linux 5.14 and later); otherwise, and under v1, each process listed is killed.
 static void remove_memory_cgroup(const char *dir) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/cgroup.kill", dir);
+    if (!write_text(path, "1")) {
+        snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+        FILE *f = fopen(path, "re");
+        if (f) {
+            int pid;
+            while (fscanf(f, "%d", &pid) == 1) if (pid > 1) kill(pid, SIGKILL);
+            fclose(f);
+        }
+    }
     for (int i = 0; i < 200 && rmdir(dir) != 0 && errno == EBUSY; i++) {
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);

@@ -370,6 +370,27 @@ final class SandboxTests: XCTestCase {
         assertNoLeftovers(result)
     }
 
+    /// The run's memory cgroup is made under the caller's own cgroup, so it stays inside the limits the caller is
+    /// under (a container's, a systemd slice's), not at the top of the hierarchy where they do not apply.
+    func testTheMemoryCgroupIsMadeUnderTheCallers() throws {
+        let result = try Sandbox.run(program: "print(open('/proc/self/cgroup').read())",
+                                     limits: SandboxLimits(wallSeconds: 10, memoryBytes: 600 << 20))
+        XCTAssertEqual(result.status, .passed, result.stderr)
+        try require(result.isolation.memoryGroup, "memory across processes (a memory cgroup; needs root)")
+        func memoryPath(_ text: String) -> String? {
+            let lines = text.split(separator: "\n").map { $0.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false) }
+            let v1 = lines.first { $0.count == 3 && $0[1].split(separator: ",").contains("memory") }
+            let v2 = lines.first { $0.count == 3 && $0[0] == "0" && $0[1].isEmpty }
+            return (v1 ?? v2).map { String($0[2]) }
+        }
+        let caller = try XCTUnwrap(memoryPath(try String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)))
+        let inside = try XCTUnwrap(memoryPath(result.stdout), result.stdout)
+        let prefix = (caller == "/" ? "" : caller) + "/mimic-sandbox-"
+        XCTAssertTrue(inside.hasPrefix(prefix), "the program ran in \(inside), not under the caller's \(caller)")
+        let folder = (FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers") ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory") + inside
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder), "\(folder) is left behind")
+    }
+
     // MARK: - Errors and batches
 
     func testMissingInterpreterIsTypedError() {
