@@ -1,7 +1,8 @@
 // YAML from files that may be hostile (task files, study manifests, judge prompts, config files): aliases are YAML
 // and stay allowed, but a document whose aliases expand to more nodes than any real file has (the "billion laughs"
-// bomb: a few lines that grow to billions of values when built) or that nests deeper than any real file is refused
-// before anything is built from it. The check reads libyaml's event stream, not Yams' node tree: Yams hashes every
+// bomb: a few lines that grow to billions of values when built), to more text than any real file has (one long
+// string repeated through aliases), or that nests deeper than any real file (aliases followed) is refused before
+// anything is built from it. The check reads libyaml's event stream, not Yams' node tree: Yams hashes every
 // mapping's keys while it composes (its duplicate-key check), and hashing an alias key walks its whole expansion, so
 // a bomb used as a key (`*big : 1`, `? *big`) would take exponential time inside `compose` itself. Over events each
 // anchor's expanded size is known when its node ends, so the whole document is counted in one linear pass.
@@ -12,8 +13,11 @@ import Yams
 public enum YAMLGuard {
     /// The most nodes a document may expand to, aliases followed.
     public static let maxNodes = 200_000
-    /// The deepest nesting allowed.
+    /// The deepest nesting allowed, aliases followed.
     public static let maxDepth = 64
+    /// The most bytes of text (scalars and keys) a document may expand to beyond its own length, aliases followed:
+    /// a few aliases of one long string would otherwise build gigabytes.
+    public static let maxExtraBytes = 32 << 20
 
     /// Why a document was refused.
     public struct TooLarge: Error, LocalizedError, Equatable {
@@ -40,16 +44,27 @@ public enum YAMLGuard {
         var bytes = Array(text.utf8)
         try bytes.withUnsafeMutableBufferPointer { buffer in
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
-            try scan(&parser)
+            try scan(&parser, length: buffer.count)
         }
     }
 
-    private static func scan(_ parser: inout yaml_parser_t) throws {
+    private static func scan(_ parser: inout yaml_parser_t, length: Int) throws {
         let tooMany = TooLarge(problem: "expands to more than \(maxNodes) values (aliases repeated inside aliases?); a real file is far smaller")
-        // Each open collection: its expanded size so far (saturating at maxNodes + 1), its anchor, whether it is a
-        // mapping and how many nodes it holds (in a mapping, even positions are keys).
-        var open: [(size: Int, anchor: String?, mapping: Bool, count: Int)] = []
-        var anchors: [String: (size: Int, scalar: Bool)] = [:]
+        let tooLong = TooLarge(problem: "expands to more than \((length + maxExtraBytes) >> 20) MB of text (a long value repeated through aliases?)")
+        let tooDeep = TooLarge(problem: "nests deeper than \(maxDepth) levels")
+        /// A node's expansion: values, levels (1 for a scalar) and bytes, each saturating past its limit.
+        struct Size {
+            var nodes = 0, height = 0, bytes = 0
+            mutating func add(_ child: Size) {
+                nodes = min(YAMLGuard.maxNodes + 1, nodes + child.nodes)
+                height = max(height, child.height + 1)
+                bytes = min(Int.max / 4, bytes + child.bytes)
+            }
+        }
+        // Each open collection: its expansion so far, its anchor, whether it is a mapping and how many nodes it
+        // holds (in a mapping, even positions are keys).
+        var open: [(size: Size, anchor: String?, mapping: Bool, count: Int)] = []
+        var anchors: [String: (size: Size, scalar: Bool)] = [:]
         func anchorName(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
             pointer.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
         }
@@ -59,19 +74,22 @@ public enum YAMLGuard {
             guard !scalar, let parent = open.last, parent.mapping, parent.count % 2 == 0 else { return }
             throw TooLarge(problem: "line \(line + 1): a mapping key must be plain text, not a list or mapping")
         }
-        func add(_ size: Int) throws {
-            guard !open.isEmpty else {
-                if size > maxNodes { throw tooMany }
-                return
-            }
-            open[open.count - 1].size = min(maxNodes + 1, open[open.count - 1].size + size)
+        /// Adds a finished node (or an alias's expansion) to its parent and to the document's totals.
+        func add(_ node: Size) throws {
+            if node.nodes > maxNodes { throw tooMany }
+            if open.count + node.height > maxDepth + 1 { throw tooDeep }
+            if node.bytes > length + maxExtraBytes { throw tooLong }
+            if open.isEmpty { return }
+            open[open.count - 1].size.add(node)
             open[open.count - 1].count += 1
-            if open[0].size > maxNodes || size > maxNodes { throw tooMany }
+            let parent = open[open.count - 1].size
+            if parent.nodes > maxNodes { throw tooMany }
+            if parent.bytes > length + maxExtraBytes { throw tooLong }
         }
         func start(_ anchor: String?, mapping: Bool, line: Int) throws {
             try checkKey(scalar: false, line: line)
-            open.append((1, anchor, mapping, 0))
-            guard open.count <= maxDepth + 1 else { throw TooLarge(problem: "nests deeper than \(maxDepth) levels") }
+            open.append((Size(nodes: 1, height: 1, bytes: 0), anchor, mapping, 0))
+            guard open.count <= maxDepth + 1 else { throw tooDeep }
         }
         while true {
             var event = yaml_event_t()
@@ -80,11 +98,12 @@ public enum YAMLGuard {
             let line = Int(event.start_mark.line)
             switch event.type {
             case YAML_SCALAR_EVENT:
-                if let name = anchorName(event.data.scalar.anchor) { anchors[name] = (1, true) }
-                try add(1)
+                let scalar = Size(nodes: 1, height: 1, bytes: Int(event.data.scalar.length))
+                if let name = anchorName(event.data.scalar.anchor) { anchors[name] = (scalar, true) }
+                try add(scalar)
             case YAML_ALIAS_EVENT:
                 // An undefined alias is the composer's error to report; count it as one plain node here.
-                let target = anchorName(event.data.alias.anchor).flatMap { anchors[$0] } ?? (1, true)
+                let target = anchorName(event.data.alias.anchor).flatMap { anchors[$0] } ?? (Size(nodes: 1, height: 1, bytes: 0), true)
                 try checkKey(scalar: target.scalar, line: line)
                 try add(target.size)
             case YAML_SEQUENCE_START_EVENT:

@@ -1,6 +1,7 @@
 // Task files: every shipped task loads, include merges, and bad files get errors naming the file and field.
 import Foundation
 @testable import MimicEval
+import Synchronization
 import Testing
 
 @Suite struct TaskConfigTests {
@@ -69,16 +70,28 @@ import Testing
         let dir = try EvalPaths.temporary()
         let base = "task: t\nversion: 1\ndataset: {format: jsonl, path: x.jsonl}\noutput_type: generate_until\n"
             + "doc_to_text: '{{q}}'\ndoc_to_target: '{{a}}'\nmetric_list: [{metric: exact_match}]\n"
+        // Each load runs on its own thread and must answer within 5 s: a check that hangs fails the test instead of
+        // hanging it.
         func error(_ text: String) throws -> String {
             try EvalPaths.write(text, dir, "t.yaml")
-            let started = Date()
-            defer { #expect(Date().timeIntervalSince(started) < 5, "refused in \(Date().timeIntervalSince(started)) s") }
-            do {
-                _ = try EvalTask.load(path: dir + "/t.yaml")
-                return "loaded"
-            } catch {
-                return (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            let answer = Mutex<String?>(nil), done = DispatchSemaphore(value: 0)
+            let path = dir + "/t.yaml"
+            Thread.detachNewThread {
+                let text: String
+                do {
+                    _ = try EvalTask.load(path: path)
+                    text = "loaded"
+                } catch {
+                    text = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+                }
+                answer.withLock { $0 = text }
+                done.signal()
             }
+            guard done.wait(timeout: .now() + 5) == .success, let text = answer.withLock({ $0 }) else {
+                Issue.record("not refused within 5 s")
+                return "timed out"
+            }
+            return text
         }
         // Nine levels of nine aliases: 9^9 (387 million) strings when built.
         var bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n"
@@ -97,6 +110,21 @@ import Testing
             #expect(keyed.contains("more than \(YAMLGuard.maxNodes)") || keyed.contains("key must be plain text"),
                     "\(key): \(keyed)")
         }
+        // A list of 9^5 values (within the budget) used as a key through its alias: refused as a key, at once.
+        let five = bomb.split(separator: "\n").prefix(5).map { "  " + $0 }.joined(separator: "\n") + "\n"
+        for key in ["*e : 1", "? *e\n  : 1"] {
+            let keyed = try error(base + "doc_to_choice_bomb:\n" + five + "  " + key + "\n")
+            #expect(keyed.contains("key must be plain text"), "\(key): \(keyed)")
+        }
+        // Nesting reached through aliases counts: 40 levels inside an anchor of 40 levels is 80.
+        let deep = "outer: &d " + String(repeating: "[", count: 40) + "x" + String(repeating: "]", count: 40) + "\n"
+            + "inner: " + String(repeating: "[", count: 40) + "*d" + String(repeating: "]", count: 40) + "\n"
+        let nested = try error(base + "doc_to_choice_deep:\n" + deep.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n")
+        #expect(nested.contains("nests deeper than \(YAMLGuard.maxDepth)"), "\(nested)")
+        // One long string repeated through aliases: 2000 × 64 KB is 128 MB of text from a file of 70 KB.
+        let long = "s: &s " + String(repeating: "z", count: 64 << 10) + "\nl: [" + Array(repeating: "*s", count: 2000).joined(separator: ", ") + "]\n"
+        let grown = try error(base + "doc_to_choice_long:\n" + long.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n")
+        #expect(grown.contains("MB of text"), "\(grown.prefix(300))")
         // A list or mapping as a key, even a small one, is refused with its line (Yams stops the program on it).
         for key in ["[a, b]: 1", "{a: 1}: 2", "? [a]\n: 1", "l: &l [a]\n*l : 1"] {
             let keyed = try error(base + key + "\n")
