@@ -337,6 +337,8 @@ static void own_cgroup(int v2, const char *mount, char *out, size_t cap) {
             match = strstr(list, ",memory,") != NULL;
         }
         if (!match) continue;
+        // A path outside this process's cgroup namespace ("/.." at its start) is not under the mount.
+        if (strncmp(path, "/..", 3) == 0) break;
         char candidate[4096];
         struct stat st;
         snprintf(candidate, sizeof candidate, "%s%s", mount, strcmp(path, "/") == 0 ? "" : path);
@@ -369,10 +371,12 @@ static int write_text(const char *path, const char *value) {
 }
 
 // A memory cgroup of its own for one run (as root: cgroup v2 with the memory controller, else v1's memory
-// hierarchy), made under the caller's own cgroup and limited to `bytes` without swap; `dir` gets its folder and
-// `procs` the file a process joins it by. Returns 1 when made. Under v2 a cgroup's children get a memory limit only
-// when the cgroup delegates the controller (`cgroup.subtree_control`), which it cannot while it holds processes
-// itself; then no cgroup is made and the per-process limits stand alone (the result says so).
+// hierarchy), limited to `bytes` without swap; `dir` gets its folder and `procs` the file a process joins it by.
+// Returns 1 when made. Under v1 it is made under the caller's own cgroup. Under v2 a cgroup's children get a memory
+// limit only where it delegates the controller (`cgroup.subtree_control`), which a cgroup holding processes (the
+// caller's own, usually) cannot do: the run's cgroup is made under the nearest cgroup at or above the caller's that
+// delegates it (a systemd slice, the root), so the limits of that cgroup and those above it still hold. Where none
+// does, no cgroup is made and the per-process limits stand alone (the result says so).
 static int make_memory_cgroup(long long bytes, char *dir, char *procs, size_t cap) {
     static int counter;
     if (bytes <= 0 || geteuid() != 0) return 0;
@@ -381,10 +385,13 @@ static int make_memory_cgroup(long long bytes, char *dir, char *procs, size_t ca
     char base[4096], path[4200], value[32];
     own_cgroup(v2, v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory", base, sizeof base);
     if (v2) {
-        snprintf(path, sizeof path, "%s/cgroup.controllers", base);
-        if (!lists_memory(path)) return 0;
-        snprintf(path, sizeof path, "%s/cgroup.subtree_control", base);
-        if (!lists_memory(path) && !write_text(path, "+memory")) return 0;
+        for (;;) {
+            snprintf(path, sizeof path, "%s/cgroup.subtree_control", base);
+            if (lists_memory(path)) break;
+            char *cut = strrchr(base, '/');
+            if (strcmp(base, "/sys/fs/cgroup") == 0 || !cut) return 0;
+            *cut = 0;
+        }
     } else if (access(base, W_OK) != 0) {
         return 0;
     }
@@ -407,18 +414,18 @@ static int make_memory_cgroup(long long bytes, char *dir, char *procs, size_t ca
 // then removes the cgroup once it is empty (the kernel may take a moment). v2 kills the whole cgroup at once
 // through `cgroup.kill` (Linux 5.14 and later); otherwise, and under v1, each process listed is killed.
 static void remove_memory_cgroup(const char *dir) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/cgroup.kill", dir);
-    if (!write_text(path, "1")) {
-        snprintf(path, sizeof path, "%s/cgroup.procs", dir);
-        FILE *f = fopen(path, "re");
+    char kill_file[4200], procs[4200];
+    snprintf(kill_file, sizeof kill_file, "%s/cgroup.kill", dir);
+    snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
+    int killed_all = write_text(kill_file, "1");
+    for (int i = 0; i < 200 && rmdir(dir) != 0 && errno == EBUSY; i++) {
+        // Each try kills what is listed again, so a process forked after an earlier read is killed too.
+        FILE *f = killed_all ? NULL : fopen(procs, "re");
         if (f) {
             int pid;
             while (fscanf(f, "%d", &pid) == 1) if (pid > 1) kill(pid, SIGKILL);
             fclose(f);
         }
-    }
-    for (int i = 0; i < 200 && rmdir(dir) != 0 && errno == EBUSY; i++) {
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }

@@ -90,8 +90,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
-    /// How long a connection ending after a 413 or 408 keeps reading (and dropping) what its client still sends:
-    /// until `lingerIdle` passes without a byte, `lingerTotal` in all, or `lingerBytes` have been dropped.
+    /// How long a connection ending after a 413 keeps reading (and dropping) what its client still sends: until
+    /// `lingerIdle` passes without a byte, `lingerTotal` in all, or `lingerBytes` have been dropped (or the
+    /// server's idle time-out, when it is shorter, closes it first).
     static let lingerIdle: TimeAmount = .seconds(2)
     static let lingerTotal: TimeAmount = .seconds(10)
     static let lingerBytes = 256 << 20
@@ -159,13 +160,16 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             lingerAfterResponse = head.status == .contentTooLarge
         case .end where closeAfterResponse:
             closeAfterResponse = false
+            // From the answer's end on, nothing more the client sends is read as a request (a request pipelined
+            // behind the refused one would otherwise be answered on a closing connection).
+            lingering = lingerAfterResponse
             let written = context.eventLoop.makePromise(of: Void.self)
             written.futureResult.cascade(to: promise)
             context.writeAndFlush(data, promise: written)
             written.futureResult.whenComplete { [self] result in
                 guard case .success = result, context.channel.isActive, lingerAfterResponse else { return context.close(promise: nil) }
-                lingering = true
                 context.close(mode: .output, promise: nil)
+                idleTimer?.cancel()
                 idleTimer = Self.closeLater(context, after: Self.lingerIdle)
                 totalTimer = Self.closeLater(context, after: Self.lingerTotal)
                 context.read()

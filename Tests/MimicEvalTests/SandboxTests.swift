@@ -370,8 +370,9 @@ final class SandboxTests: XCTestCase {
         assertNoLeftovers(result)
     }
 
-    /// The run's memory cgroup is made under the caller's own cgroup, so it stays inside the limits the caller is
-    /// under (a container's, a systemd slice's), not at the top of the hierarchy where they do not apply.
+    /// The run's memory cgroup is made under the caller's own cgroup (v1) or the nearest one above it that delegates
+    /// the memory controller (v2), so it stays inside the limits the caller is under (a container's, a systemd
+    /// slice's), not at the top of the hierarchy where they do not apply.
     func testTheMemoryCgroupIsMadeUnderTheCallers() throws {
         let result = try Sandbox.run(program: "print(open('/proc/self/cgroup').read())",
                                      limits: SandboxLimits(wallSeconds: 10, memoryBytes: 600 << 20))
@@ -385,10 +386,24 @@ final class SandboxTests: XCTestCase {
         }
         let caller = try XCTUnwrap(memoryPath(try String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)))
         let inside = try XCTUnwrap(memoryPath(result.stdout), result.stdout)
-        let prefix = (caller == "/" ? "" : caller) + "/mimic-sandbox-"
-        XCTAssertTrue(inside.hasPrefix(prefix), "the program ran in \(inside), not under the caller's \(caller)")
-        let folder = (FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers") ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory") + inside
-        XCTAssertFalse(FileManager.default.fileExists(atPath: folder), "\(folder) is left behind")
+        let v2 = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers")
+        let mount = v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory"
+        let name = try XCTUnwrap(inside.split(separator: "/").last, inside)
+        XCTAssertTrue(name.hasPrefix("mimic-sandbox-"), inside)
+        let parent = String(inside.dropLast(name.count + 1))
+        if v2 {
+            // Under the nearest cgroup at or above the caller's that delegates the memory controller.
+            let ancestors = sequence(first: caller) { p in p == "/" || p.isEmpty ? nil : String(p[..<(p.lastIndex(of: "/") ?? p.startIndex)]) }
+                .map { $0.isEmpty ? "/" : $0 }
+            func delegates(_ p: String) -> Bool {
+                ((try? String(contentsOfFile: mount + (p == "/" ? "" : p) + "/cgroup.subtree_control", encoding: .utf8)) ?? "")
+                    .split(whereSeparator: { $0 == " " || $0 == "\n" }).contains("memory")
+            }
+            XCTAssertEqual(parent.isEmpty ? "/" : parent, ancestors.first(where: delegates), "the program ran in \(inside); the caller is in \(caller)")
+        } else {
+            XCTAssertEqual(parent, caller == "/" ? "" : caller, "the program ran in \(inside), not under the caller's \(caller)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: mount + inside), "\(mount + inside) is left behind")
     }
 
     // MARK: - Errors and batches
