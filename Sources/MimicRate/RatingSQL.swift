@@ -94,10 +94,18 @@ struct RatingSQL: Sendable {
     let keyType: String
     /// The column type of an integer key the store assigns.
     let plainKeyType: String
-    /// Put after the query that picks the next item to hold (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so that raters
-    /// asking at once are spread over the candidates instead of queueing for the one row all of them would pick;
-    /// SQLite runs one transaction at a time and has no such clause).
-    var skipLocked = ""
+    /// Which server's SQL: PostgreSQL gets statements SQLite cannot run (see `Dialect`).
+    var dialect = Dialect.sqlite
+
+    /// What differs between the two servers. On PostgreSQL, many servers' transactions run at once, so the usual vote
+    /// and the usual next item are each made one statement that is its own transaction (fewer trips to the server,
+    /// rows held for less time), and the next item is picked `FOR UPDATE SKIP LOCKED`, so that raters asking at once
+    /// are spread over the candidates instead of queueing for the one row all of them would pick. SQLite runs one
+    /// transaction at a time in-process and has neither data-modifying `WITH` nor row locks.
+    enum Dialect: Sendable { case sqlite, postgres }
+
+    /// Put after the query that picks the next item to hold.
+    var skipLocked: String { dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : "" }
     let cache = MemoCache<Int, RatingItem>()
     private let known = MemoCache<Int, RatingFacts>()
     private let texts = MemoCache<String, String>()
@@ -133,8 +141,35 @@ struct RatingSQL: Sendable {
                 item_id BIGINT NOT NULL, choice TEXT NOT NULL, shown INTEGER NOT NULL, comment TEXT, seconds DOUBLE PRECISION NOT NULL,
                 created_at DOUBLE PRECISION NOT NULL)
             """,
-        ].map { sql($0).replacingOccurrences(of: "{p_}", with: "") }
+        ].map { sql($0).replacingOccurrences(of: "{p_}", with: "") } + (dialect == .postgres ? Self.orderFunctions.map(sql) : [])
     }
+
+    /// `RatingOrder.swapped` in PostgreSQL's SQL, so that one statement can store a new assignment's order: SplitMix64
+    /// on 64-bit integers, whose wrapping products are taken through `numeric`. The store tests hold it to the Swift
+    /// function (every vote's choice depends on it).
+    static let orderFunctions = [
+        """
+        CREATE FUNCTION {p}mimic_wrap(n numeric) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
+            SELECT CASE WHEN m >= 9223372036854775808 THEN (m - 18446744073709551616)::bigint ELSE m::bigint END
+            FROM (SELECT ((n % 18446744073709551616) + 18446744073709551616) % 18446744073709551616 AS m) t $$
+        """,
+        """
+        CREATE FUNCTION {p}mimic_mix(z bigint) RETURNS bigint LANGUAGE plpgsql IMMUTABLE AS $$
+        BEGIN
+            z := {p}mimic_wrap((z # ((z >> 30) & 17179869183))::numeric * 13787848793156543929);
+            z := {p}mimic_wrap((z # ((z >> 27) & 137438953471))::numeric * 10723151780598845931);
+            RETURN z # ((z >> 31) & 8589934591);
+        END $$
+        """,
+        """
+        CREATE FUNCTION {p}mimic_swapped(seed bigint, rater bigint, item bigint) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS $$
+        DECLARE s bigint;
+        BEGIN
+            s := {p}mimic_mix(seed # {p}mimic_mix({p}mimic_wrap(((rater << 32) | item)::numeric + 7146057691288625177)));
+            RETURN ({p}mimic_mix({p}mimic_wrap(s::numeric + 11400714819323198485)) & 1)::integer;
+        END $$
+        """,
+    ]
 
     static let raterColumns = "id, token_hash, csrf, external_id, created_at, started_at, excluded"
     static let assignmentColumns = "id, public_id, rater_id, item_id, swapped, shown_at, expires_at, state"
@@ -300,16 +335,10 @@ struct RatingSQL: Sendable {
                             [.double(before.shownAt), .double(before.expiresAt), .int(open.id)])
         }
         if RatingRules.quotaReached(doneRegular: doneRegular, settings: settings) { return nil }
-        let salt = SQLValue.int(RatingOrder.salt(seed: settings.seed, rater: rater))
-        let unseen = "s.item_id NOT IN (SELECT item_id FROM {p}assignments WHERE rater_id = ?)"
         // The item is chosen and its place held in one statement; the room is checked again on the row as the update
         // takes it, so when another server took the last place first, nothing is updated and the choice is made again.
-        let checks = ("s.regular = 0 AND \(unseen) ORDER BY \(RatingOrder.rankSQL("s.item_id")), s.item_id LIMIT 1", "",
-                      [SQLValue.int(rater), salt])
-        let regular = ("""
-            s.regular = 1 AND s.filled + s.held < ? AND \(unseen)
-            ORDER BY s.filled + s.held DESC, \(RatingOrder.rankSQL("s.item_id")), s.item_id LIMIT 1
-            """, " AND filled + held < ?", [SQLValue.int(settings.ratersPerItem), .int(rater), salt, .int(settings.ratersPerItem)])
+        let checks = Self.checkCandidates(settings: settings, rater: rater)
+        let regular = Self.regularCandidates(settings: settings, rater: rater)
         var chosen: Int?, tries = 0
         for (candidates, room, args) in RatingRules.attentionDue(done: done, settings: settings) ? [checks, regular] : [regular] {
             while chosen == nil {
@@ -338,6 +367,68 @@ struct RatingSQL: Sendable {
                                           rater: rater, item: itemID, swapped: swapped, shownAt: now,
                                           expiresAt: now + settings.timeoutSeconds, state: .open)
         return RatingTurn(assignment: assignment, item: try await item(s, itemID), progress: progress)
+    }
+
+    /// The attention checks a rater has not seen, in their order (`WHERE` text after `s.`, the room condition of the
+    /// update that holds one, and the values of the `?`s, the room's last).
+    static func checkCandidates(settings: RatingSettings, rater: Int) -> (String, String, [SQLValue]) {
+        ("s.regular = 0 AND \(unseen) ORDER BY \(RatingOrder.rankSQL("s.item_id")), s.item_id LIMIT 1", "",
+         [.int(rater), .int(RatingOrder.salt(seed: settings.seed, rater: rater))])
+    }
+
+    /// The real items with room that a rater has not seen, the most rated first, then in the rater's order.
+    static func regularCandidates(settings: RatingSettings, rater: Int) -> (String, String, [SQLValue]) {
+        ("""
+        s.regular = 1 AND s.filled + s.held < ? AND \(unseen)
+        ORDER BY s.filled + s.held DESC, \(RatingOrder.rankSQL("s.item_id")), s.item_id LIMIT 1
+        """, " AND filled + held < ?",
+         [.int(settings.ratersPerItem), .int(rater), .int(RatingOrder.salt(seed: settings.seed, rater: rater)), .int(settings.ratersPerItem)])
+    }
+
+    static let unseen = "s.item_id NOT IN (SELECT item_id FROM {p}assignments WHERE rater_id = ?)"
+
+    /// The usual next item (a rater not excluded, with no open assignment, no attention check due and quota left, and
+    /// no assignment anywhere overdue) in two statements and no transaction: a read of the rater's counters, then
+    /// one statement that takes the rater's row (only if it is still as read), holds the first free place by the
+    /// same order as `next` and stores the assignment with its order. `nil` when the case is not the usual one or
+    /// the statement held nothing: then `next` decides, in a transaction. PostgreSQL only (see `Dialect`).
+    func nextInTwoStatements(_ s: RatingSQLSession, settings: RatingSettings, counts: (regular: Int, checks: Int), rater: Int,
+                             now: Double) async throws -> RatingTurn? {
+        guard let row = try await s.rows(sql("""
+            SELECT r.excluded,
+                (SELECT COUNT(*) FROM {p}assignments c WHERE c.rater_id = r.id AND c.state = 'done'),
+                (SELECT COUNT(*) FROM {p}assignments c JOIN {p}slots t ON t.item_id = c.item_id
+                 WHERE c.rater_id = r.id AND c.state = 'done' AND t.regular = 1),
+                EXISTS (SELECT 1 FROM {p}assignments a WHERE a.rater_id = r.id AND a.state = 'open'),
+                EXISTS (SELECT 1 FROM {p}assignments d WHERE d.state = 'open' AND d.released = 0 AND d.expires_at <= ?)
+            FROM {p}raters r WHERE r.id = ?
+            """), [.double(now), .int(rater)]).first,
+              row[0].int == 0, row[3].int == 0, row[4].int == 0 else { return nil }
+        let done = row[1].int ?? 0, doneRegular = row[2].int ?? 0
+        if RatingRules.attentionDue(done: done, settings: settings) || RatingRules.quotaReached(doneRegular: doneRegular, settings: settings) {
+            return nil
+        }
+        let (candidates, room, args) = Self.regularCandidates(settings: settings, rater: rater)
+        let publicID = RatingToken.make()
+        guard let made = try await s.rows(sql("""
+            WITH r AS (
+                SELECT id FROM {p}raters WHERE id = ? AND excluded = 0
+                    AND NOT EXISTS (SELECT 1 FROM {p}assignments WHERE rater_id = ? AND state = 'open')
+                    AND (SELECT COUNT(*) FROM {p}assignments WHERE rater_id = ? AND state = 'done') = ?
+                FOR UPDATE),
+            h AS (
+                UPDATE {p}slots SET held = held + 1
+                WHERE item_id = (SELECT s.item_id FROM {p}slots s WHERE EXISTS (SELECT 1 FROM r) AND \(candidates)\(skipLocked))\(room)
+                RETURNING item_id)
+            INSERT INTO {p}assignments (public_id, rater_id, item_id, swapped, shown_at, expires_at, state)
+            SELECT ?, ?, h.item_id, {p}mimic_swapped(?, ?, h.item_id), ?, ?, 'open' FROM h
+            RETURNING \(Self.assignmentColumns)
+            """), [.int(rater), .int(rater), .int(rater), .int(done)] + args
+                + [.text(publicID), .int(rater), .int(Int(truncatingIfNeeded: settings.seed)), .int(rater), .double(now),
+                   .double(now + settings.timeoutSeconds)]).first else { return nil }
+        let assignment = try Self.assignment(made[...])
+        let progress = RatingRules.progress(done: done, settings: settings, regular: counts.regular, checks: counts.checks)
+        return RatingTurn(assignment: assignment, item: try await item(s, assignment.item), progress: progress)
     }
 
     /// The usual vote (in time, on a held assignment, by a rater not excluded) as one statement that is its own

@@ -234,6 +234,21 @@ import Testing
         }
     }
 
+    /// PostgreSQL stores a new assignment's order with an SQL copy of `RatingOrder.swapped` (SplitMix64 through
+    /// `numeric`): it must agree with the Swift function everywhere, seeds with the top bit set included.
+    @Test func theSQLOrderFunctionIsTheSwiftOne() async throws {
+        guard let t = try await TestStore.make(.postgres), let store = t.store as? PostgresRatingStore else { return }
+        try await store.create(settings: testSettings(), items: testItems(2))
+        var rng = SplitMix64(seed: 99)
+        var cases: [(seed: UInt64, rater: Int, item: Int)] = [(0, 1, 1), (UInt64.max, 1, 1), (1 << 63, 200, 5000), (7, 2_000_000, 1_000_000)]
+        for _ in 0..<300 { cases.append((rng.next(), 1 + rng.below(100_000), 1 + rng.below(1_000_000))) }
+        let sql = try await store.swappedInSQL(cases)
+        await t.cleanup()
+        let swift = cases.map { RatingOrder.swapped(seed: $0.seed, rater: $0.rater, item: $0.item) }
+        #expect(sql == swift)
+        #expect(swift.filter { $0 }.count > 100 && swift.filter { !$0 }.count > 100)
+    }
+
     @Test(arguments: [StoreKind.sqlite, .postgres]) func storesAnswerAScriptedStudyAsTheModelDoes(_ kind: StoreKind) async throws {
         try await TestStore.with(kind) { store in
             let model = try await script(MemoryRatingStore())
