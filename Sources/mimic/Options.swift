@@ -54,17 +54,6 @@ struct SamplingArguments: ParsableArguments {
     }
 }
 
-/// The text of `--prompt` or of `--file`, exactly one of which must be given.
-func promptText(_ prompt: String?, file: String?) throws -> String {
-    switch (prompt, file) {
-    case (let p?, nil): return p
-    case (nil, let f?):
-        guard let data = FileManager.default.contents(atPath: f) else { throw ValidationError("\(f): cannot read the file") }
-        return String(decoding: data, as: UTF8.self)
-    default: throw ValidationError("give exactly one of --prompt or --file")
-    }
-}
-
 /// Writes to standard error.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
@@ -73,4 +62,43 @@ func printError(_ text: String) {
 /// Writes text to standard output at once (no buffering), for streaming.
 func emit(_ text: String) {
     FileHandle.standardOutput.write(Data(text.utf8))
+}
+
+/// The model flags of a command whose config has the keys `model`, `threads` and `exact` (read at the config's top).
+struct ModelFlags: ParsableArguments, Encodable {
+    @Argument(help: "A GGUF file, a Hugging Face model folder, or a built-in name (default: smollm2-135m-instruct).")
+    var model: String?
+    @Option(name: .shortAndLong, help: "Threads for kernels and BLAS (default: all cores).")
+    var threads: Int?
+    @Flag(help: "Keep activations in FP32 in quantized mat-vecs (slower; by default they are rounded to 8 bits as llama.cpp does).")
+    var exact = false
+}
+
+/// The sampling flags of `mimic generate`, named as `GenerateConfig`'s keys; those not given are left to the file.
+struct SamplingFlags: ParsableArguments, Encodable {
+    @Option(name: [.customShort("n"), .long], help: "Most tokens to generate (default 256).") var maxTokens: Int?
+    @Option(help: "Temperature; 0 (the default) is greedy.") var temperature: Double?
+    @Option(help: "Keep the k most likely tokens (default 0: all).") var topK: Int?
+    @Option(help: "Nucleus sampling threshold (default 1: off).") var topP: Double?
+    @Option(help: "Drop tokens below min-p × the top probability (default 0: off).") var minP: Double?
+    @Option(help: "Repetition penalty (default 1: off).") var repeatPenalty: Double?
+    @Option(help: "Tokens the repetition penalty looks back over (-1: all; default 64).") var repeatLastN: Int?
+    @Option(help: "Random seed; the same seed gives the same text (default 0).") var seed: UInt64?
+    @Option(name: .customLong("stop"), help: "A string that ends generation (repeatable).") var stops: [String] = []
+
+    private enum CodingKeys: String, CodingKey { case maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, seed, stops }
+
+    /// The options given, and `stops` only when some were (an empty list would replace the file's).
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(maxTokens, forKey: .maxTokens)
+        try c.encodeIfPresent(temperature, forKey: .temperature)
+        try c.encodeIfPresent(topK, forKey: .topK)
+        try c.encodeIfPresent(topP, forKey: .topP)
+        try c.encodeIfPresent(minP, forKey: .minP)
+        try c.encodeIfPresent(repeatPenalty, forKey: .repeatPenalty)
+        try c.encodeIfPresent(repeatLastN, forKey: .repeatLastN)
+        try c.encodeIfPresent(seed, forKey: .seed)
+        if !stops.isEmpty { try c.encode(stops, forKey: .stops) }
+    }
 }

@@ -1,44 +1,34 @@
-// `mimic perplexity`: perplexity of a text file, computed as llama.cpp's llama-perplexity does.
+// `mimic perplexity`: perplexity of a text file, computed as llama.cpp's llama-perplexity does. The flags (over
+// `--config` and MIMIC_PERPLEXITY_*) become a `PerplexityConfig`; `ModelTools.perplexity` works.
 import ArgumentParser
 import Foundation
-import MimicModels
+import MimicStages
 
-struct Perplexity: ParsableCommand {
+struct Perplexity: ParsableCommand, Encodable {
     static let configuration = CommandConfiguration(
         abstract: "Perplexity of a text file in llama-perplexity's way (windows of --ctx tokens, second halves scored).")
 
-    @Argument(help: "[MODEL] FILE: the model (default smollm2-135m-instruct) and the text file.") var paths: [String]
+    @Argument(help: "[MODEL] FILE: the model (default smollm2-135m-instruct) and the text file (or `file` in --config).")
+    var paths: [String] = []
+    @OptionGroup var config: ConfigFileOption
     @Option(name: .shortAndLong, help: "Threads for kernels and BLAS (default: all cores).") var threads: Int?
-    @Option(help: "Window size in tokens.") var ctx = 512
+    @Flag(help: "Keep activations in FP32 in quantized mat-vecs.") var exact = false
+    @Option(help: "Window size in tokens (default 512).") var ctx: Int?
 
     func validate() throws {
-        guard (1...2).contains(paths.count) else { throw ValidationError("give the text file, optionally after the model") }
-    }
-
-    var file: String { paths[paths.count - 1] }
-    /// The model options the two forms name (parsed, so that their defaults apply).
-    func modelOptions() throws -> ModelOptions {
-        try ModelOptions.parse((paths.count == 2 ? [paths[0]] : []) + (threads.map { ["--threads", String($0)] } ?? []))
+        guard paths.count <= 2 else { throw ValidationError("give the text file, optionally after the model") }
     }
 
     func run() throws {
-        guard ctx >= 4 else { throw ValidationError("--ctx must be at least 4") }
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw ValidationError("\(file): cannot read the file")
+        let resolved = try ConfigResolver.resolve(PerplexityConfig(), file: config.path, environmentPrefix: "MIMIC_PERPLEXITY",
+                                                  flags: self, except: ["paths"]) { c in
+            if let file = paths.last { c.file = file }
+            if paths.count == 2 { c.model = paths[0] }
         }
-        var text = String(decoding: data, as: UTF8.self)
-        if text.hasSuffix("\n") { text.removeLast() }  // as llama-perplexity reads -f
-        let opened = try modelOptions().open()
-        let tokenizer = try opened.requireTokenizer()
-        guard ctx <= opened.model.contextLength else {
-            throw ValidationError("--ctx \(ctx) is larger than the model's context (\(opened.model.contextLength))")
-        }
-        let tokens = tokenizer.encode(text, addBOS: tokenizer.addsBOS, parseSpecial: false)
-        printError("\(file): \(tokens.count) tokens, \(tokens.count / ctx) chunks of \(ctx)")
-        let result = try opened.model.perplexity(tokens: tokens, context: ctx, bos: tokenizer.addsBOS ? tokenizer.bosTokenID : nil) { i, _, ppl in
-            emit(String(format: "[%d]%.4f,", i, ppl))
-        }
+        let report = try ModelTools.perplexity(resolved, onStart: { tokens, chunks in
+            printError("\(resolved.file): \(tokens) tokens, \(chunks) chunks of \(resolved.ctx)")
+        }, onChunk: { i, ppl in emit(String(format: "[%d]%.4f,", i, ppl)) })
         emit("\n")
-        print(String(format: "Final estimate: PPL = %.4f (%d tokens scored)", result.perplexity, result.scoredTokens))
+        print(String(format: "Final estimate: PPL = %.4f (%d tokens scored)", report.perplexity, report.scoredTokens))
     }
 }

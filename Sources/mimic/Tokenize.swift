@@ -1,14 +1,14 @@
-// `mimic tokenize`: token ids (and their pieces) of a text under a model's tokenizer.
+// `mimic tokenize`: token ids (and their pieces) of a text under a model's tokenizer. The flags (over `--config` and
+// MIMIC_TOKENIZE_*) become a `TokenizeConfig`; `ModelTools.tokenize` works.
 import ArgumentParser
 import Foundation
-import MimicCore
-import MimicModels
-import MimicTokenizers
+import MimicStages
 
-struct Tokenize: ParsableCommand {
+struct Tokenize: ParsableCommand, Encodable {
     static let configuration = CommandConfiguration(abstract: "Show the tokens of a text.")
 
-    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var modelFlags: ModelFlags
+    @OptionGroup var config: ConfigFileOption
     @Option(name: .shortAndLong, help: "The text (or use --file).") var prompt: String?
     @Option(name: .shortAndLong, help: "Read the text from a file.") var file: String?
     @Flag(help: "Print only the ids, as a JSON list.") var ids = false
@@ -16,16 +16,15 @@ struct Tokenize: ParsableCommand {
     @Flag(help: "Prepend BOS even if the model does not.") var bos = false
 
     func run() throws {
-        let text = try promptText(prompt, file: file)
-        let tokenizer = try modelOptions.open().requireTokenizer()
-        let tokens = tokenizer.encode(text, addBOS: bos || tokenizer.addsBOS, parseSpecial: !noParseSpecial)
+        let resolved = try ConfigResolver.resolve(TokenizeConfig(), file: config.path, environmentPrefix: "MIMIC_TOKENIZE", flags: self,
+                                                  except: ["ids"])
+        let tokens = try ModelTools.tokenize(resolved)
         if ids {
-            print("[" + tokens.map(String.init).joined(separator: ", ") + "]")
+            print("[" + tokens.map { String($0.id) }.joined(separator: ", ") + "]")
             return
         }
         for t in tokens {
-            let piece = String(decoding: tokenizer.tokenBytes(t), as: UTF8.self)
-            let shown = piece.unicodeScalars.map { s in
+            let shown = t.piece.unicodeScalars.map { s in
                 switch s {
                 case "\n": "\\n"
                 case "\t": "\\t"
@@ -33,7 +32,7 @@ struct Tokenize: ParsableCommand {
                 default: String(s)
                 }
             }.joined()
-            print(String(format: "%6d -> '%@'", t, shown))
+            print(String(format: "%6d -> '%@'", t.id, shown))
         }
         print("\(tokens.count) tokens")
     }

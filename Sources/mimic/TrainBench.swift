@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import MimicModels
 import MimicTensor
+import MimicStages
 import MimicTrain
 
 struct TrainBench: ParsableCommand {
@@ -26,7 +27,7 @@ struct TrainBench: ParsableCommand {
         let model = try TrainableLlama(config: config, tensors: TrainBenchmark.randomLlamaTensors(config, seed: 1))
         model.recomputeActivations = recompute
         let rate = try TrainBenchmark.run(model: model, batch: batch, length: seq, steps: steps, warmup: warmup)
-        let peak = peakResidentMB()
+        let peak = ModelTools.peakResidentMB()
         if json {
             print("{\"batch\": \(batch), \"seq\": \(seq), \"tokens_per_second\": \(rate), \"peak_rss_mb\": \(peak)}")
         } else {

@@ -80,7 +80,48 @@ func mimic(_ args: [String], stdin: String? = nil) throws -> RunResult {
     @Test func badFlagValueIsRejected() throws {
         let r = try mimic(["generate", "-p", "hi", "--top-p", "2"])
         #expect(r.status != 0)
-        #expect(r.stderr.contains("--top-p"))
+        // Named by its config key, as every command with a config names it (the flag is --top-p).
+        #expect(r.stderr.contains("top_p") && r.stderr.contains("(0, 1]"), "\(r.stderr)")
+    }
+
+    /// The model tools take `--config FILE` with their config's keys: a file gives the same output as the flags, a
+    /// flag overrides the file, the environment sits between them, and an unknown key or a bad value is one line
+    /// naming it.
+    @Test(.requires(.smolLM2)) func modelToolsTakeAConfigFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-cli-config-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func write(_ name: String, _ text: String) throws -> String {
+            try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+            return dir + "/" + name
+        }
+        let flags = ["-p", "Write a sentence about the sea.", "-n", "12", "--temperature", "0.9", "--seed", "5"]
+        let byFlags = try mimic(["generate"] + flags)
+        let generate = try write("generate.yaml", "prompt: Write a sentence about the sea.\nmax_tokens: 12\ntemperature: 0.9\nseed: 5\n")
+        let byFile = try mimic(["generate", "--config", generate])
+        #expect(byFlags.status == 0 && byFile.status == 0, "\(byFile.stderr)")
+        #expect(byFile.stdout == byFlags.stdout && !byFile.stdout.isEmpty)
+        // A flag over the file: another seed, other text; the same as giving that seed by flags alone.
+        let overridden = try mimic(["generate", "--config", generate, "--seed", "6"])
+        let seed6 = try mimic(["generate"] + flags.dropLast() + ["6"])
+        #expect(overridden.stdout == seed6.stdout)
+        #expect(overridden.stdout != byFile.stdout)
+        let tokenize = try write("tokenize.yaml", "prompt: \"<|im_start|>user\"\n")
+        let ids = try mimic(["tokenize", "--config", tokenize, "--ids"])
+        #expect(ids.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[1, 4093]")
+        let text = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("MimicModelsTests/Resources/perplexity.txt").path
+        let perplexity = try write("perplexity.yaml", "file: \(text)\nctx: 256\n")
+        let ppl = try mimic(["perplexity", "--config", perplexity]), pplByFlags = try mimic(["perplexity", text, "--ctx", "256"])
+        #expect(ppl.status == 0 && ppl.stdout == pplByFlags.stdout, "\(ppl.stderr)")
+        let bench = try write("bench.yaml", "prompt: 8\ngenerate: 4\nrepetitions: 1\n")
+        let b = try mimic(["bench", "--config", bench, "--json"])
+        #expect(b.status == 0 && b.stdout.contains("\"pp8\"") && b.stdout.contains("\"tg4\""), "\(b.stdout) \(b.stderr)")
+        // Errors: an unknown key with its line, a bad value, each one line and a non-zero exit.
+        let unknown = try mimic(["generate", "--config", try write("typo.yaml", "prompt: hi\nmax_tokenz: 3\n")])
+        #expect(unknown.status != 0 && unknown.stderr.contains("typo.yaml:2") && unknown.stderr.contains("max_tokenz"), "\(unknown.stderr)")
+        let zero = try mimic(["bench", "--config", try write("zero.yaml", "repetitions: 0\n")])
+        #expect(zero.status != 0 && zero.stderr.contains("repetitions") && zero.stderr.split(separator: "\n").count == 1, "\(zero.stderr)")
     }
 
     @Test(.requires(.smolLM2)) func generateAnswersOnTheBuiltInModel() throws {

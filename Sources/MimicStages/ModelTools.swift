@@ -1,0 +1,282 @@
+// The model tools as library calls, each with a typed config: `mimic inspect`, `tokenize`, `generate`, `bench` and
+// `perplexity` only turn their flags (over `--config FILE` and MIMIC_<COMMAND>_*) into these and print what comes back.
+// Every config has the keys `model`, `threads` and `exact` of the model it opens.
+import Foundation
+import MimicCore
+import MimicModels
+import MimicTensor
+import MimicTokenizers
+
+/// The model a tool opens, with its thread and precision settings.
+public enum ModelTools {
+    /// The model every tool opens when none is named.
+    public static let defaultModel = "smollm2-135m-instruct"
+
+    /// Applies `threads` (nil: all cores) and opens `model` (and its tokenizer unless told not to), with 8-bit
+    /// activations in quantized mat-vecs unless `exact`.
+    public static func open(_ model: String, threads: Int?, exact: Bool, loadTokenizer: Bool = true) throws -> OpenedModel {
+        if let threads { Threads.set(threads) }
+        let opened = try OpenedModel(model, loadTokenizer: loadTokenizer)
+        opened.model.exactActivations = exact
+        return opened
+    }
+
+    static func checkThreads(_ threads: Int?) throws {
+        if let threads { try ConfigError.require(threads >= 1 && threads <= 1024, "threads", "must be between 1 and 1024") }
+    }
+
+    /// The text of `prompt` or of the file `file`, exactly one of which must be given.
+    static func text(prompt: String?, file: String?) throws -> String {
+        switch (prompt, file) {
+        case (let p?, nil): return p
+        case (nil, let f?):
+            guard let data = FileManager.default.contents(atPath: f) else {
+                throw ConfigError(field: "file", problem: "cannot read \(f)", hint: "give a readable text file")
+            }
+            return String(decoding: data, as: UTF8.self)
+        default:
+            throw ConfigError(field: "prompt", problem: "and file are both given or both missing", hint: "give exactly one of them")
+        }
+    }
+
+    /// Peak resident memory of this process in MB (VmHWM).
+    public static func peakResidentMB() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
+        }
+        return 0
+    }
+}
+
+// MARK: - tokenize
+
+/// What `mimic tokenize` is configured by.
+public struct TokenizeConfig: StageConfig, Hashable {
+    public var model = ModelTools.defaultModel
+    public var threads: Int?
+    public var exact = false
+    /// The text (or `file`).
+    public var prompt: String?
+    /// A file holding the text.
+    public var file: String?
+    /// Treat special-token text (`<|im_start|>`) as plain text.
+    public var noParseSpecial = false
+    /// Prepend BOS even if the model does not.
+    public var bos = false
+
+    public init() {}
+
+    public func validate() throws {
+        try ModelTools.checkThreads(threads)
+        if (prompt == nil) == (file == nil) {
+            throw ConfigError(field: "prompt", problem: "and file are both given or both missing", hint: "give exactly one of them")
+        }
+    }
+}
+
+/// One token of a text: its id and the bytes it stands for, as text.
+public struct TokenPiece: Codable, Hashable, Sendable {
+    public var id: Int
+    public var piece: String
+}
+
+extension ModelTools {
+    /// The tokens of the config's text under the model's tokenizer.
+    public static func tokenize(_ c: TokenizeConfig) throws -> [TokenPiece] {
+        try c.validate()
+        let text = try text(prompt: c.prompt, file: c.file)
+        let tokenizer = try open(c.model, threads: c.threads, exact: c.exact).requireTokenizer()
+        return tokenizer.encode(text, addBOS: c.bos || tokenizer.addsBOS, parseSpecial: !c.noParseSpecial).map {
+            TokenPiece(id: $0, piece: String(decoding: tokenizer.tokenBytes($0), as: UTF8.self))
+        }
+    }
+}
+
+// MARK: - generate
+
+/// What `mimic generate` is configured by: the model, the prompt, how it is given, and the sampling.
+public struct GenerateConfig: StageConfig, Hashable {
+    public var model = ModelTools.defaultModel
+    public var threads: Int?
+    public var exact = false
+    /// The prompt (or `file`).
+    public var prompt: String?
+    /// A file holding the prompt.
+    public var file: String?
+    /// Give the prompt to the model as it is, without the chat template.
+    public var raw = false
+    /// A system message (chat mode).
+    public var system: String?
+    /// Chat template: chatml, llama2, llama3 or vicuna (nil: the model's own).
+    public var template: String?
+    /// Most tokens to generate.
+    public var maxTokens = 256
+    /// Temperature; 0 is greedy.
+    public var temperature = 0.0
+    /// Keep the k most likely tokens (0: all).
+    public var topK = 0
+    /// Nucleus sampling threshold (1: off).
+    public var topP = 1.0
+    /// Drop tokens below min-p × the top probability (0: off).
+    public var minP = 0.0
+    /// Repetition penalty (1: off).
+    public var repeatPenalty = 1.0
+    /// Tokens the repetition penalty looks back over (-1: all).
+    public var repeatLastN = 64
+    /// Random seed; the same seed gives the same text.
+    public var seed: UInt64 = 0
+    /// Strings that end generation.
+    public var stops: [String] = []
+
+    public init() {}
+
+    public func validate() throws {
+        try ModelTools.checkThreads(threads)
+        if (prompt == nil) == (file == nil) {
+            throw ConfigError(field: "prompt", problem: "and file are both given or both missing", hint: "give exactly one of them")
+        }
+        try ConfigError.require((1...1_000_000).contains(maxTokens), "max_tokens", "must be between 1 and 1000000")
+        try ConfigError.require(repeatLastN >= -1, "repeat_last_n", "must be -1 (all) or more")
+        try ConfigError.require(temperature >= 0 && temperature.isFinite, "temperature", "must be 0 or more")
+        try ConfigError.require(topP > 0 && topP <= 1, "top_p", "must be in (0, 1]")
+        try ConfigError.require(minP >= 0 && minP < 1, "min_p", "must be in [0, 1)")
+        try ConfigError.require(topK >= 0, "top_k", "must be 0 or more")
+        try ConfigError.require(repeatPenalty > 0 && repeatPenalty.isFinite, "repeat_penalty", "must be positive")
+    }
+
+    /// The generation options, with the template's own stop strings added.
+    public func options(extraStops: [String] = []) -> GenerationOptions {
+        GenerationOptions(maxTokens: maxTokens,
+                          sampling: SamplingOptions(temperature: temperature, topK: topK, topP: topP, minP: minP,
+                                                    repetitionPenalty: repeatPenalty, repeatLastN: repeatLastN, seed: seed),
+                          stopStrings: stops + extraStops)
+    }
+}
+
+extension ModelTools {
+    /// One completion of the config's prompt (through the chat template unless `raw`), each piece given to `onPiece`
+    /// as it is made; return false from it to stop.
+    public static func generate(_ c: GenerateConfig, onPiece: (String) -> Bool = { _ in true }) throws -> GenerationResult {
+        try c.validate()
+        let text = try text(prompt: c.prompt, file: c.file)
+        let opened = try open(c.model, threads: c.threads, exact: c.exact)
+        let tokenizer = try opened.requireTokenizer()
+        var input = text, extraStops: [String] = []
+        if !c.raw {
+            let format = try opened.chatFormat(template: c.template)
+            var messages = [ChatMessage(role: "user", content: text)]
+            if let system = c.system { messages.insert(ChatMessage(role: "system", content: system), at: 0) }
+            input = format.prompt(messages)
+            extraStops = format.template.stopStrings
+        }
+        let generator = TextGenerator(model: opened.model, tokenizer: tokenizer, extraStopTokens: extraStops)
+        // A chat template writes its own BOS text; a raw prompt gets the tokenizer's default.
+        return try generator.generate(prompt: input, options: c.options(extraStops: extraStops), addBOS: c.raw ? nil : false,
+                                      onText: onPiece)
+    }
+}
+
+// MARK: - bench
+
+/// What `mimic bench` is configured by.
+public struct BenchConfig: StageConfig, Hashable {
+    public var model = ModelTools.defaultModel
+    public var threads: Int?
+    public var exact = false
+    /// Prompt tokens per pp run.
+    public var prompt = 512
+    /// Tokens per tg run.
+    public var generate = 128
+    /// Repetitions of each test.
+    public var repetitions = 5
+
+    public init() {}
+
+    public func validate() throws {
+        try ModelTools.checkThreads(threads)
+        try ConfigError.require(prompt >= 0 && prompt <= 1 << 20, "prompt", "must be between 0 and 1048576 tokens")
+        try ConfigError.require(generate >= 0 && generate <= 1 << 20, "generate", "must be between 0 and 1048576 tokens")
+        try ConfigError.require(prompt > 0 || generate > 0, "prompt", "and generate are both 0", hint: "give one of them")
+        try ConfigError.require((1...1000).contains(repetitions), "repetitions", "must be between 1 and 1000")
+    }
+}
+
+/// What `mimic bench` measured.
+public struct BenchReport: Codable, Sendable {
+    public var model: String
+    public var threads: Int
+    public var loadSeconds: Double
+    public var peakResidentMB: Int
+    public var results: [BenchmarkResult]
+}
+
+extension ModelTools {
+    /// Prompt-processing and generation speed, as llama-bench measures them.
+    public static func bench(_ c: BenchConfig) throws -> BenchReport {
+        try c.validate()
+        let start = Date()
+        let opened = try open(c.model, threads: c.threads, exact: c.exact, loadTokenizer: false)
+        let loadSeconds = Date().timeIntervalSince(start)
+        let results = try Benchmark.run(model: opened.model, prompt: c.prompt, generate: c.generate, repetitions: c.repetitions)
+        return BenchReport(model: opened.path, threads: Threads.count, loadSeconds: loadSeconds, peakResidentMB: peakResidentMB(),
+                           results: results)
+    }
+}
+
+// MARK: - perplexity
+
+/// What `mimic perplexity` is configured by.
+public struct PerplexityConfig: StageConfig, Hashable {
+    public var model = ModelTools.defaultModel
+    public var threads: Int?
+    public var exact = false
+    /// The text file.
+    public var file = ""
+    /// Window size in tokens.
+    public var ctx = 512
+
+    public init() {}
+
+    public func validate() throws {
+        try ModelTools.checkThreads(threads)
+        try ConfigError.require(!file.isEmpty, "file", "is missing", hint: "give the text file")
+        try ConfigError.require(ctx >= 4, "ctx", "must be at least 4 tokens")
+    }
+}
+
+/// The perplexity of a text, as llama-perplexity computes it.
+public struct PerplexityReport: Codable, Sendable {
+    public var file: String
+    public var tokens: Int
+    public var chunks: Int
+    public var perplexity: Double
+    public var scoredTokens: Int
+}
+
+extension ModelTools {
+    /// The file's perplexity in llama-perplexity's way (windows of `ctx` tokens, second halves scored); `onStart`
+    /// gets the token and chunk counts before the first window, `onChunk` each window's running perplexity.
+    public static func perplexity(_ c: PerplexityConfig, onStart: (_ tokens: Int, _ chunks: Int) -> Void = { _, _ in },
+                                  onChunk: (_ index: Int, _ perplexity: Double) -> Void = { _, _ in }) throws -> PerplexityReport {
+        try c.validate()
+        guard let data = FileManager.default.contents(atPath: c.file) else {
+            throw ConfigError(field: "file", problem: "cannot read \(c.file)", hint: "give a readable text file")
+        }
+        var text = String(decoding: data, as: UTF8.self)
+        if text.hasSuffix("\n") { text.removeLast() }  // as llama-perplexity reads -f
+        let opened = try open(c.model, threads: c.threads, exact: c.exact)
+        let tokenizer = try opened.requireTokenizer()
+        try ConfigError.require(c.ctx <= opened.model.contextLength, "ctx",
+                                "\(c.ctx) is larger than the model's context (\(opened.model.contextLength))")
+        let tokens = tokenizer.encode(text, addBOS: tokenizer.addsBOS, parseSpecial: false)
+        onStart(tokens.count, tokens.count / c.ctx)
+        let result = try withoutActuallyEscaping(onChunk) { onChunk in
+            try opened.model.perplexity(tokens: tokens, context: c.ctx, bos: tokenizer.addsBOS ? tokenizer.bosTokenID : nil) { i, _, ppl in
+                onChunk(i, ppl)
+            }
+        }
+        return PerplexityReport(file: c.file, tokens: tokens.count, chunks: tokens.count / c.ctx, perplexity: result.perplexity,
+                                scoredTokens: result.scoredTokens)
+    }
+}
