@@ -280,3 +280,121 @@ extension ModelTools {
                                 scoredTokens: result.scoredTokens)
     }
 }
+
+// MARK: - prune
+
+/// What `mimic prune` is configured by: the model, the checkpoint folder, and exactly one layer selection.
+public struct PruneConfig: StageConfig, Hashable {
+    /// A GGUF file, a Hugging Face folder or a built-in name.
+    public var model = ""
+    /// The checkpoint folder to write (an existing checkpoint there is replaced).
+    public var out = ""
+    /// Keep layers 0, 2, 4, …
+    public var everyOther = false
+    /// Keep the first K layers.
+    public var first: Int?
+    /// Keep these layers (indices from 0, increasing).
+    public var layers: [Int]?
+
+    public init() {}
+
+    public func validate() throws {
+        try ConfigError.require(!model.isEmpty, "model", "is missing", hint: "name a GGUF file, a model folder or a built-in model")
+        try ConfigError.require(!out.isEmpty, "out", "is missing", hint: "name the checkpoint folder to write")
+        let given = [everyOther, first != nil, layers != nil].filter { $0 }.count
+        try ConfigError.require(given == 1, "every_other", "first and layers: give exactly one of them",
+                                hint: "--every-other, --first K or --layers LIST")
+    }
+
+    /// The one selection given.
+    public var selection: LayerSelection {
+        if everyOther { return .everyOther }
+        if let first { return .first(first) }
+        return .list(layers ?? [])
+    }
+}
+
+extension ModelTools {
+    /// Writes the model with only the selected layers as a Hugging Face checkpoint in `out`, and the resolved config
+    /// beside its files (`OUT/prune_config.json`, which `--config` runs again).
+    @discardableResult
+    public static func prune(_ c: PruneConfig) throws -> Pruning.Summary {
+        try c.validate()
+        let summary = try Pruning.prune(model: try OpenedModel(c.model), keep: c.selection, to: c.out)
+        try ConfigResolver.write(c, to: c.out + "/prune_config.json")
+        return summary
+    }
+}
+
+// MARK: - inspect
+
+/// What `mimic inspect` is configured by.
+public struct InspectConfig: StageConfig, Hashable {
+    public var model = ModelTools.defaultModel
+    public var threads: Int?
+    public var exact = false
+    /// Also list every tensor (GGUF) and metadata key.
+    public var all = false
+
+    public init() {}
+
+    public func validate() throws { try ModelTools.checkThreads(threads) }
+}
+
+extension ModelTools {
+    /// What the model is, as lines of text: architecture, sizes, quantization, tokenizer and chat template.
+    public static func describe(_ c: InspectConfig) throws -> [String] {
+        try c.validate()
+        var lines: [String] = []
+        let start = Date()
+        let opened = try open(c.model, threads: c.threads, exact: c.exact)
+        let seconds = Date().timeIntervalSince(start)
+        lines.append("model:        \(opened.path)")
+        lines.append("loaded in:    \(String(format: "%.3f", seconds)) s")
+        lines.append("architecture: \(opened.model.summary)")
+        if let g = opened.gguf {
+            let params = g.tensors.reduce(0) { $0 + $1.elementCount }
+            let bytes = g.tensors.reduce(0) { $0 + $1.byteCount }
+            var byType: [String: Int] = [:]
+            for t in g.tensors { byType[t.type.description, default: 0] += 1 }
+            lines.append("format:       GGUF v\(g.version), \(g.tensors.count) tensors, \(g.metadata.count) metadata keys")
+            if let name = g.string("general.name") { lines.append("name:         \(name)") }
+            lines.append(String(format: "parameters:   %.1f M, %.1f MB of weights (%.2f bits per weight)", Double(params) / 1e6,
+                         Double(bytes) / 1e6, Double(bytes * 8) / Double(max(params, 1))))
+            lines.append("quantization: " + byType.sorted { $0.value > $1.value }.map { "\($0.key) × \($0.value)" }.joined(separator: ", "))
+            if c.all {
+                for key in g.keys {
+                    let value = g.metadata[key].map(Self.describe) ?? ""
+                    lines.append("  \(key) = \(value)")
+                }
+                for t in g.tensors { lines.append("  \(t.name)  \(t.type)  \(t.dims)") }
+            }
+        } else {
+            lines.append("format:       Hugging Face folder (safetensors)")
+        }
+        if let tok = opened.tokenizer {
+            lines.append("tokenizer:    byte-level BPE, \(tok.vocabularySize) tokens, BOS \(tok.bosTokenID.map(String.init) ?? "none")"
+                  + " (\(tok.addsBOS ? "added" : "not added")), EOS \(tok.eosTokenID.map(String.init) ?? "none")")
+        } else {
+            lines.append("tokenizer:    none")
+        }
+        if let source = opened.chatTemplateSource {
+            let recognised = (try? ChatTemplate.recognize(jinja: source)).map(\.rawValue) ?? "unrecognised (use --template)"
+            lines.append("template:     \(recognised)")
+        } else {
+            lines.append("template:     none in the model")
+        }
+        return lines
+    }
+
+    static func describe(_ v: GGUFValue) -> String {
+        switch v {
+        case .uint(let x): "\(x)"
+        case .int(let x): "\(x)"
+        case .float(let x): "\(x)"
+        case .bool(let x): "\(x)"
+        case .string(let s): s.count > 80 ? "\"\(s.prefix(80))…\"" : "\"\(s)\""
+        case .array(let a): "[\(a.count) items: \(a.prefix(3).map(Self.describe).joined(separator: ", "))\(a.count > 3 ? ", …" : "")]"
+        }
+    }
+}

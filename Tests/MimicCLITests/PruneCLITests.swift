@@ -21,6 +21,13 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("1 of 2 layers (1)"))
         #expect(try OpenedModel(dir + "/p").model.summary.hasPrefix("llama: 1 layers"))
+        // The resolved config is written beside the checkpoint, and --config with it makes the same checkpoint.
+        let written = dir + "/p/prune_config.json"
+        let same = try mimic(["prune", "--config", written, "--out", dir + "/q"])
+        #expect(same.status == 0 && same.stdout.contains("1 of 2 layers (1)"), "\(same.stderr)")
+        let weights = try FileManager.default.contentsOfDirectory(atPath: dir + "/p").filter { $0.hasSuffix(".safetensors") }
+        #expect(!weights.isEmpty)
+        for w in weights { #expect(FileManager.default.contents(atPath: dir + "/p/" + w) == FileManager.default.contents(atPath: dir + "/q/" + w)) }
         let again = try mimic(["prune", Self.tinyLlama, "--out", dir + "/p", "--every-other"])
         #expect(again.status == 0, "an existing checkpoint is replaced: \(again.stderr)")
     }
