@@ -84,6 +84,27 @@ func mimic(_ args: [String], stdin: String? = nil) throws -> RunResult {
         #expect(r.stderr.contains("top_p") && r.stderr.contains("(0, 1]"), "\(r.stderr)")
     }
 
+    /// The speed benches take `--config FILE` too: eval-bench's ROUGE scores from a file equal its flags', and a bad
+    /// value is one line naming the key.
+    @Test func benchesTakeAConfigFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-cli-bench-config-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "{\"target\": \"the cat sat on the mat\", \"prediction\": \"the cat sat\"}\n{\"target\": \"a b c\", \"prediction\": \"a c\"}\n"
+            .write(toFile: dir + "/pairs.jsonl", atomically: true, encoding: .utf8)
+        let byFlags = try mimic(["eval-bench", "rouge", "--pairs", dir + "/pairs.jsonl", "--out", dir + "/a.jsonl"])
+        try "what: rouge\npairs: \(dir)/pairs.jsonl\nout: \(dir)/b.jsonl\n".write(toFile: dir + "/rouge.yaml", atomically: true, encoding: .utf8)
+        let byFile = try mimic(["eval-bench", "--config", dir + "/rouge.yaml"])
+        #expect(byFlags.status == 0 && byFile.status == 0 && byFile.stdout.contains("\"pairs\": 2"), "\(byFile.stderr)")
+        let a = FileManager.default.contents(atPath: dir + "/a.jsonl"), b = FileManager.default.contents(atPath: dir + "/b.jsonl")
+        #expect(a != nil && a == b)
+        try "batch: 0\n".write(toFile: dir + "/train.yaml", atomically: true, encoding: .utf8)
+        let bad = try mimic(["train-bench", "--config", dir + "/train.yaml"])
+        #expect(bad.status != 0 && bad.stderr.contains("batch") && bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
+        let missing = try mimic(["eval-bench", "humaneval"])
+        #expect(missing.status != 0 && missing.stderr.contains("problems"), "\(missing.stderr)")
+    }
+
     /// The model tools take `--config FILE` with their config's keys: a file gives the same output as the flags, a
     /// flag overrides the file, the environment sits between them, and an unknown key or a bad value is one line
     /// naming it.
