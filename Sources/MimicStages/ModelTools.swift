@@ -96,7 +96,7 @@ extension ModelTools {
 // MARK: - generate
 
 /// What `mimic generate` is configured by: the model, the prompt, how it is given, and the sampling.
-public struct GenerateConfig: StageConfig, Hashable {
+public struct GenerateConfig: StageConfig, SamplingKeys, Hashable {
     public var model = ModelTools.defaultModel
     public var threads: Int?
     public var exact = false
@@ -136,6 +136,27 @@ public struct GenerateConfig: StageConfig, Hashable {
         if (prompt == nil) == (file == nil) {
             throw ConfigError(field: "prompt", problem: "and file are both given or both missing", hint: "give exactly one of them")
         }
+        try checkSampling()
+    }
+}
+
+/// The sampling keys of a config that generates (`GenerateConfig`, `ChatConfig`), checked and turned into options
+/// in one place.
+public protocol SamplingKeys {
+    var maxTokens: Int { get }
+    var temperature: Double { get }
+    var topK: Int { get }
+    var topP: Double { get }
+    var minP: Double { get }
+    var repeatPenalty: Double { get }
+    var repeatLastN: Int { get }
+    var seed: UInt64 { get }
+    var stops: [String] { get }
+}
+
+extension SamplingKeys {
+    /// Throws for the first sampling key out of range, naming it.
+    public func checkSampling() throws {
         try ConfigError.require((1...1_000_000).contains(maxTokens), "max_tokens", "must be between 1 and 1000000")
         try ConfigError.require(repeatLastN >= -1, "repeat_last_n", "must be -1 (all) or more")
         try ConfigError.require(temperature >= 0 && temperature.isFinite, "temperature", "must be 0 or more")
@@ -397,4 +418,80 @@ extension ModelTools {
         case .array(let a): "[\(a.count) items: \(a.prefix(3).map(Self.describe).joined(separator: ", "))\(a.count > 3 ? ", …" : "")]"
         }
     }
+}
+
+// MARK: - chat
+
+/// What `mimic chat` is configured by: the model, a system message, the template, the context, and the sampling.
+public struct ChatConfig: StageConfig, SamplingKeys, Hashable {
+    public var model = ModelTools.defaultModel
+    public var threads: Int?
+    public var exact = false
+    /// A system message.
+    public var system: String?
+    /// Chat template: chatml, llama2, llama3 or vicuna (nil: the model's own).
+    public var template: String?
+    /// Context size in tokens (nil: the model's, at most 4096).
+    public var ctx: Int?
+    public var maxTokens = 256
+    public var temperature = 0.0
+    public var topK = 0
+    public var topP = 1.0
+    public var minP = 0.0
+    public var repeatPenalty = 1.0
+    public var repeatLastN = 64
+    public var seed: UInt64 = 0
+    public var stops: [String] = []
+
+    public init() {}
+
+    public func validate() throws {
+        try ModelTools.checkThreads(threads)
+        if let ctx { try ConfigError.require(ctx >= 2, "ctx", "must be at least 2 tokens") }
+        try checkSampling()
+    }
+}
+
+/// A conversation with a model that keeps its KV cache between turns, so each turn processes only its new tokens.
+public final class ChatSession {
+    public let modelPath: String
+    private let config: ChatConfig
+    private let format: ChatFormat
+    private let tokenizer: any Tokenizer
+    private let generator: TextGenerator
+    private let cache: KVCache
+    private var cachedTokens: [Int] = []
+    private var messages: [ChatMessage]
+
+    public init(_ c: ChatConfig) throws {
+        try c.validate()
+        let opened = try ModelTools.open(c.model, threads: c.threads, exact: c.exact)
+        config = c
+        modelPath = opened.path
+        tokenizer = try opened.requireTokenizer()
+        format = try opened.chatFormat(template: c.template)
+        generator = TextGenerator(model: opened.model, tokenizer: tokenizer, extraStopTokens: format.template.stopStrings)
+        cache = opened.model.makeCache(capacity: min(c.ctx ?? 4096, opened.model.contextLength))
+        messages = c.system.map { [ChatMessage(role: "system", content: $0)] } ?? []
+    }
+
+    /// The model's answer to `text`, each piece given to `onPiece` as it is made. Throws `ModelError.contextOverflow`
+    /// when the conversation no longer fits the context (the turn is then forgotten).
+    public func reply(_ text: String, onPiece: (String) -> Bool = { _ in true }) throws -> String {
+        messages.append(ChatMessage(role: "user", content: text))
+        let prompt = format.prompt(messages)
+        do {
+            let result = try generator.generate(prompt: prompt, options: config.options(extraStops: format.template.stopStrings),
+                                                addBOS: false, cache: cache, cachedTokens: cachedTokens, onText: onPiece)
+            messages.append(ChatMessage(role: "assistant", content: result.text))
+            cachedTokens = tokenizer.encode(prompt, addBOS: false, parseSpecial: true) + result.tokens
+            return result.text
+        } catch {
+            messages.removeLast()
+            throw error
+        }
+    }
+
+    /// Forgets the conversation but its system message.
+    public func reset() { messages = messages.filter { $0.role == "system" } }
 }

@@ -1,58 +1,8 @@
-// Options shared by the model commands: which model, threads, chat template, sampling.
+// Options shared by the model commands (which model, threads, sampling) and the output helpers.
 import ArgumentParser
 import Foundation
 import MimicModels
 import MimicTensor
-
-struct ModelOptions: ParsableArguments {
-    @Argument(help: "A GGUF file, a Hugging Face model folder, or a built-in name.")
-    var model: String = "smollm2-135m-instruct"
-    @Option(name: .shortAndLong, help: "Threads for kernels and BLAS (default: all cores).")
-    var threads: Int?
-    @Flag(help: "Keep activations in FP32 in quantized mat-vecs (slower; by default they are rounded to 8 bits as llama.cpp does).")
-    var exact = false
-
-    /// Applies the thread and precision settings and opens the model (and its tokenizer, unless told not to).
-    func open(loadTokenizer: Bool = true) throws -> OpenedModel {
-        if let threads {
-            guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
-            Threads.set(threads)
-        }
-        let opened = try OpenedModel(model, loadTokenizer: loadTokenizer)
-        opened.model.exactActivations = exact
-        return opened
-    }
-}
-
-struct SamplingArguments: ParsableArguments {
-    @Option(name: [.customShort("n"), .long], help: "Most tokens to generate.") var maxTokens = 256
-    @Option(help: "Temperature; 0 is greedy.") var temperature = 0.0
-    @Option(help: "Keep the k most likely tokens (0: all).") var topK = 0
-    @Option(help: "Nucleus sampling threshold (1: off).") var topP = 1.0
-    @Option(help: "Drop tokens below min-p × the top probability (0: off).") var minP = 0.0
-    @Option(help: "Repetition penalty (1: off).") var repeatPenalty = 1.0
-    @Option(help: "Tokens the repetition penalty looks back over (-1: all).") var repeatLastN = 64
-    @Option(help: "Random seed; the same seed gives the same text.") var seed: UInt64 = 0
-    @Option(name: .customLong("stop"), help: "A string that ends generation (repeatable).") var stops: [String] = []
-
-    func validate() throws {
-        guard (1...1_000_000).contains(maxTokens) else { throw ValidationError("--max-tokens must be between 1 and 1000000") }
-        guard repeatLastN >= -1 else { throw ValidationError("--repeat-last-n must be -1 (all) or more") }
-        guard temperature >= 0 else { throw ValidationError("--temperature must be 0 or more") }
-        guard topP > 0 && topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
-        guard minP >= 0 && minP < 1 else { throw ValidationError("--min-p must be in [0, 1)") }
-        guard topK >= 0 else { throw ValidationError("--top-k must be 0 or more") }
-        guard repeatPenalty > 0 else { throw ValidationError("--repeat-penalty must be positive") }
-    }
-
-    func options(extraStops: [String] = []) -> GenerationOptions {
-        GenerationOptions(
-            maxTokens: maxTokens,
-            sampling: SamplingOptions(temperature: temperature, topK: topK, topP: topP, minP: minP,
-                                      repetitionPenalty: repeatPenalty, repeatLastN: repeatLastN, seed: seed),
-            stopStrings: stops + extraStops)
-    }
-}
 
 /// Writes to standard error.
 func printError(_ text: String) {
