@@ -103,6 +103,11 @@ func mimic(_ args: [String], stdin: String? = nil) throws -> RunResult {
         #expect(bad.status != 0 && bad.stderr.contains("batch") && bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
         let missing = try mimic(["eval-bench", "humaneval"])
         #expect(missing.status != 0 && missing.stderr.contains("problems"), "\(missing.stderr)")
+        // teacher-bench against its in-process echo server, from a file: three phases of the file's size.
+        try "requests: 50\nin_flight: 4\n".write(toFile: dir + "/teacher.yaml", atomically: true, encoding: .utf8)
+        let teacher = try mimic(["teacher-bench", "--config", dir + "/teacher.yaml", "--json"])
+        let phases = try JSONSerialization.jsonObject(with: Data(teacher.stdout.utf8)) as? [[String: Any]]
+        #expect(teacher.status == 0 && phases?.count == 3 && phases?.allSatisfy { $0["requests"] as? Int == 50 } == true, "\(teacher.stderr)")
     }
 
     /// The model tools take `--config FILE` with their config's keys: a file gives the same output as the flags, a
