@@ -10,7 +10,7 @@ import NIOCore
 import NIOHTTP1
 
 /// What `mimic rate bench` is configured by.
-public struct RatingBenchConfig: Sendable {
+public struct RatingBenchConfig: StageConfig, Hashable {
     public var raters = 200
     public var items = 2000
     public var ratersPerItem = 3
@@ -18,10 +18,17 @@ public struct RatingBenchConfig: Sendable {
     public var postgres: String?
     /// Each rater's mean pause before a vote, in milliseconds (drawn from an exponential distribution; 0: none, so the
     /// raters keep the server saturated and the latency is queueing, by Little's law raters / throughput).
-    public var thinkMilliseconds: Double = 0
+    public var thinkMs: Double = 0
     public var seed: UInt64 = 1
 
     public init() {}
+
+    public func validate() throws {
+        try ConfigError.require((1...10_000).contains(raters), "raters", "must be between 1 and 10000")
+        try ConfigError.require((1...10_000_000).contains(items), "items", "must be between 1 and 10000000")
+        try ConfigError.require((1...100).contains(ratersPerItem), "raters_per_item", "must be between 1 and 100")
+        try ConfigError.require(thinkMs >= 0 && thinkMs.isFinite, "think_ms", "must be 0 or more milliseconds")
+    }
 }
 
 /// What one run measured.
@@ -45,12 +52,7 @@ public struct RatingBenchResult: Codable, Sendable {
 public enum RatingBench {
     /// Runs the benchmark once.
     public static func run(_ config: RatingBenchConfig) async throws -> RatingBenchResult {
-        guard config.raters >= 1, config.items >= 1, config.ratersPerItem >= 1 else {
-            throw ConfigError(field: "raters", problem: "raters, items and raters per item must be 1 or more")
-        }
-        guard config.thinkMilliseconds >= 0, config.thinkMilliseconds.isFinite else {
-            throw ConfigError(field: "think_ms", problem: "must be 0 or more milliseconds")
-        }
+        try config.validate()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-rate-bench-\(RatingToken.make().prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -110,8 +112,8 @@ public enum RatingBench {
                         var page = first, times: [Double] = []
                         var rng = SplitMix64(seed: config.seed, stream: UInt64(k))
                         while let assignment = field(page, "assignment"), let csrf = field(page, "csrf") {
-                            if config.thinkMilliseconds > 0 {
-                                let pause = -log(1 - rng.nextUnit()) * config.thinkMilliseconds
+                            if config.thinkMs > 0 {
+                                let pause = -log(1 - rng.nextUnit()) * config.thinkMs
                                 try await Task.sleep(nanoseconds: UInt64(pause * 1e6))
                             }
                             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -139,7 +141,7 @@ public enum RatingBench {
             }
             let sorted = latencies.sorted()
             return RatingBenchResult(store: location.map { "postgres \($0.host):\($0.port)" } ?? "sqlite", raters: config.raters,
-                                     thinkMilliseconds: config.thinkMilliseconds, votes: latencies.count, seconds: seconds, votesPerSecond: Double(latencies.count) / seconds,
+                                     thinkMilliseconds: config.thinkMs, votes: latencies.count, seconds: seconds, votesPerSecond: Double(latencies.count) / seconds,
                                      medianMilliseconds: Bootstrap.percentile(sorted, 0.5), p99Milliseconds: Bootstrap.percentile(sorted, 0.99))
         } catch {
             try? await client.shutdown()

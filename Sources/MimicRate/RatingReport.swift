@@ -323,6 +323,12 @@ extension RatingReporting {
         }
     }
 
+    /// `export(study:to:)` for a config.
+    public static func export(_ c: RatingExportConfig) async throws -> Int {
+        try c.validate()
+        return try await export(study: c.study, to: c.out)
+    }
+
     /// Writes every vote of the study to `prefix`.csv and `prefix`.jsonl (each atomically); the number of votes.
     public static func export(study: String, to prefix: String) async throws -> Int {
         let snapshot = try await RatingStudy.snapshot(study)
@@ -346,5 +352,20 @@ extension RatingReporting {
         if let first = s.first, "=+-@".contains(first), Double(s) == nil { s = "'" + s }
         guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
         return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+/// What `mimic rate export` is configured by.
+public struct RatingExportConfig: StageConfig, Hashable {
+    /// The study folder.
+    public var study = ""
+    /// The files' path without extension (`OUT.csv`, `OUT.jsonl`).
+    public var out = ""
+
+    public init() {}
+
+    public func validate() throws {
+        try ConfigError.require(!study.isEmpty, "study", "is missing", hint: "name the study folder")
+        try ConfigError.require(!out.isEmpty, "out", "is missing", hint: "give the files' path without extension")
     }
 }

@@ -297,3 +297,51 @@ extension RatingStudy {
         await store.close()
     }
 }
+
+/// What `mimic rate invite` is configured by.
+public struct RatingInviteConfig: StageConfig, Hashable {
+    /// The study folder.
+    public var study = ""
+    /// How many raters.
+    public var count = 1
+    /// The address raters will use.
+    public var baseUrl = "http://127.0.0.1:8090"
+
+    public init() {}
+
+    public func validate() throws {
+        try ConfigError.require(!study.isEmpty, "study", "is missing", hint: "name the study folder")
+        try ConfigError.require((1...100_000).contains(count), "count", "is \(count)", hint: "1 to 100000")
+    }
+}
+
+/// What `mimic rate serve` is configured by.
+public struct RatingServeConfig: StageConfig, Hashable {
+    /// The study folder.
+    public var study = ""
+    /// The address to listen on (0.0.0.0 for every interface).
+    public var host = "127.0.0.1"
+    /// The port (0 for any free one).
+    public var port = 8090
+
+    public init() {}
+
+    public func validate() throws {
+        try ConfigError.require(!study.isEmpty, "study", "is missing", hint: "name the study folder")
+        try ConfigError.require((0...65535).contains(port), "port", "must be between 0 and 65535")
+    }
+}
+
+extension RatingStudy {
+    /// `invite(folder:count:baseURL:)` for a config.
+    public static func invite(_ c: RatingInviteConfig) async throws -> [String] {
+        try c.validate()
+        return try await invite(folder: c.study, count: c.count, baseURL: c.baseUrl)
+    }
+
+    /// `serve(folder:host:port:onListening:)` for a config.
+    public static func serve(_ c: RatingServeConfig, onListening: (String) -> Void) async throws {
+        try c.validate()
+        try await serve(folder: c.study, host: c.host, port: c.port, onListening: onListening)
+    }
+}

@@ -55,28 +55,32 @@ struct RateCreate: AsyncParsableCommand, Encodable {
     }
 }
 
-struct RateInvite: AsyncParsableCommand {
+struct RateInvite: AsyncParsableCommand, Encodable {
     static let configuration = CommandConfiguration(commandName: "invite", abstract: "Print personal links for N new raters.")
 
-    @Argument(help: "The study folder.") var study: String
-    @Option(help: "How many raters.") var count = 1
-    @Option(help: "The address raters will use (default http://127.0.0.1:8090).") var baseUrl = "http://127.0.0.1:8090"
+    @Argument(help: "The study folder.") var study: String?
+    @Option(help: "How many raters (default 1).") var count: Int?
+    @Option(help: "The address raters will use (default http://127.0.0.1:8090).") var baseUrl: String?
+    @OptionGroup var config: ConfigFileOption
 
     func run() async throws {
-        for link in try await RatingStudy.invite(folder: study, count: count, baseURL: baseUrl) { print(link) }
+        let resolved = try ConfigResolver.resolve(RatingInviteConfig(), file: config.path, environmentPrefix: "MIMIC_RATE_INVITE", flags: self)
+        for link in try await RatingStudy.invite(resolved) { print(link) }
     }
 }
 
-struct RateServe: AsyncParsableCommand {
+struct RateServe: AsyncParsableCommand, Encodable {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve the rating app until stopped (Ctrl-C).")
 
-    @Argument(help: "The study folder.") var study: String
-    @Option(help: "The address to listen on (default 127.0.0.1; 0.0.0.0 for every interface).") var host = "127.0.0.1"
-    @Option(help: "The port (default 8090; 0 for any free one).") var port = 8090
+    @Argument(help: "The study folder.") var study: String?
+    @Option(help: "The address to listen on (default 127.0.0.1; 0.0.0.0 for every interface).") var host: String?
+    @Option(help: "The port (default 8090; 0 for any free one).") var port: Int?
+    @OptionGroup var config: ConfigFileOption
 
     func run() async throws {
-        try await RatingStudy.serve(folder: study, host: host, port: port) { url in
-            print("mimic rate: serving \(study) at \(url) (raters: \(url)/r/TOKEN from mimic rate invite; admin: \(url)/admin/TOKEN)")
+        let resolved = try ConfigResolver.resolve(RatingServeConfig(), file: config.path, environmentPrefix: "MIMIC_RATE_SERVE", flags: self)
+        try await RatingStudy.serve(resolved) { url in
+            print("mimic rate: serving \(resolved.study) at \(url) (raters: \(url)/r/TOKEN from mimic rate invite; admin: \(url)/admin/TOKEN)")
             fflush(stdout)
         }
     }
@@ -102,38 +106,37 @@ struct RateReport: AsyncParsableCommand, Encodable {
     }
 }
 
-struct RateExport: AsyncParsableCommand {
+struct RateExport: AsyncParsableCommand, Encodable {
     static let configuration = CommandConfiguration(commandName: "export", abstract: "Write every vote as PREFIX.csv and PREFIX.jsonl.")
 
-    @Argument(help: "The study folder.") var study: String
-    @Option(name: .shortAndLong, help: "The files' path without extension.") var out: String
+    @Argument(help: "The study folder.") var study: String?
+    @Option(name: .shortAndLong, help: "The files' path without extension.") var out: String?
+    @OptionGroup var config: ConfigFileOption
 
     func run() async throws {
-        let n = try await RatingReporting.export(study: study, to: out)
-        print("wrote \(n) votes to \(out).csv and \(out).jsonl")
+        let resolved = try ConfigResolver.resolve(RatingExportConfig(), file: config.path, environmentPrefix: "MIMIC_RATE_EXPORT", flags: self)
+        let n = try await RatingReporting.export(resolved)
+        print("wrote \(n) votes to \(resolved.out).csv and \(resolved.out).jsonl")
     }
 }
 
-struct RateBench: AsyncParsableCommand {
+struct RateBench: AsyncParsableCommand, Encodable {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Simulated raters on loopback: votes per second and the latency of voting and fetching the next item.")
 
-    @Option(help: "Simulated raters at once (default 200).") var raters = 200
-    @Option(help: "Items in the study (default 2000).") var items = 2000
-    @Option(help: "Ratings per item (default 3).") var ratersPerItem = 3
+    @Option(help: "Simulated raters at once (default 200).") var raters: Int?
+    @Option(help: "Items in the study (default 2000).") var items: Int?
+    @Option(help: "Ratings per item (default 3).") var ratersPerItem: Int?
     @Option(help: "Run against a PostgreSQL server (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE) instead of SQLite.") var postgres: String?
-    @Option(help: "Each rater's mean pause before a vote in milliseconds (default 0: the server is kept saturated).") var thinkMs = 0.0
+    @Option(help: "Each rater's mean pause before a vote in milliseconds (default 0: the server is kept saturated).") var thinkMs: Double?
+    @OptionGroup var config: ConfigFileOption
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        var config = RatingBenchConfig()
-        config.raters = raters
-        config.items = items
-        config.ratersPerItem = ratersPerItem
-        config.postgres = postgres
-        config.thinkMilliseconds = thinkMs
-        let r = try await RatingBench.run(config)
+        let resolved = try ConfigResolver.resolve(RatingBenchConfig(), file: config.path, environmentPrefix: "MIMIC_RATE_BENCH", flags: self,
+                                                  except: ["json"])
+        let r = try await RatingBench.run(resolved)
         print(json ? String(decoding: try AtomicFile.jsonData(r), as: UTF8.self)
               : String(format: "%@: %d raters (pause %.0f ms), %d votes in %.2f s: %.0f votes/s; vote + next item: median %.1f ms, p99 %.1f ms",
                        r.store, r.raters, r.thinkMilliseconds, r.votes, r.seconds, r.votesPerSecond, r.medianMilliseconds,
