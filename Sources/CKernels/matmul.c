@@ -1,6 +1,6 @@
 // Matrix products with weights kept in their GGUF block format: y = x W^T, one weight row read once for
-// up to MB rows of x. Fused AVX-512 / AVX2 paths for Q4_1, Q4_0, Q8_0 and F32; other types dequantize a
-// block into registers' worth of floats and share one dot product. Chosen once, at run time, by CPU.
+// up to MB rows of x. Fused AVX-512 / AVX2 paths for Q4_1, Q4_0, Q8_0, F32, BF16 and F16; the K-quants dequantize
+// a block into registers' worth of floats and share one dot product. Chosen once, at run time, by CPU.
 #include "ckernels.h"
 #include "internal.h"
 #include <immintrin.h>
@@ -125,6 +125,34 @@ static void row1_avx512(int type, const void *w, int64_t K, const float *x, floa
     }
 }
 
+// 16 weights of a row of one element per weight (F32, BF16: the top half of an FP32, F16), as floats.
+__attribute__((target("avx512f,avx512bw,f16c,fma"), always_inline))
+static inline __m512 wide16_avx512(int type, const void *row, int64_t k) {
+    if (type == CK_F32) return _mm512_loadu_ps((const float *)row + k);
+    const __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)row + k));
+    return type == CK_BF16 ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)) : _mm512_cvtph_ps(h);
+}
+
+// One row of x against rows n0..<n1 of a wide-type W, with four independent sums so the FMAs do not wait on each
+// other (a decode step: M = 1). The four are added in a fixed order, so the result does not depend on the batch.
+__attribute__((target("avx512f,avx512bw,f16c,fma")))
+static void row1_wide_avx512(int type, const void *w, int64_t K, const float *x, float *y, int64_t n0, int64_t n1) {
+    const int64_t rowBytes = K * (type == CK_F32 ? 4 : 2);
+    for (int64_t n = n0; n < n1; n++) {
+        const void *row = (const uint8_t *)w + n * rowBytes;
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+        int64_t k = 0;
+        for (; k + 64 <= K; k += 64) {
+            a0 = _mm512_fmadd_ps(wide16_avx512(type, row, k), _mm512_loadu_ps(x + k), a0);
+            a1 = _mm512_fmadd_ps(wide16_avx512(type, row, k + 16), _mm512_loadu_ps(x + k + 16), a1);
+            a2 = _mm512_fmadd_ps(wide16_avx512(type, row, k + 32), _mm512_loadu_ps(x + k + 32), a2);
+            a3 = _mm512_fmadd_ps(wide16_avx512(type, row, k + 48), _mm512_loadu_ps(x + k + 48), a3);
+        }
+        for (; k < K; k += 16) a0 = _mm512_fmadd_ps(wide16_avx512(type, row, k), _mm512_loadu_ps(x + k), a0);
+        y[n] = hsum512(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+    }
+}
+
 __attribute__((target("avx512f,avx512bw,f16c,fma")))
 static void rows_avx512(int type, const void *w, int64_t K, const float *x, int64_t M,
                         float *y, int64_t ldy, int64_t n0, int64_t n1) {
@@ -139,6 +167,15 @@ static void rows_avx512(int type, const void *w, int64_t K, const float *x, int6
                 const float *row = (const float *)w + n * K;
                 for (int64_t k = 0; k < K; k += 16) {
                     const __m512 wv = _mm512_loadu_ps(row + k);
+                    for (int r = 0; r < mb; r++) acc[r] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(xr + r * K + k), acc[r]);
+                }
+            } else if (type == CK_BF16 || type == CK_F16) {
+                // 16 weights of 16 bits: BF16 is the top half of an FP32 (shift left 16), F16 converts in hardware.
+                const uint16_t *row = (const uint16_t *)w + n * K;
+                for (int64_t k = 0; k < K; k += 16) {
+                    const __m256i h = _mm256_loadu_si256((const __m256i *)(row + k));
+                    const __m512 wv = type == CK_BF16 ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16))
+                                                      : _mm512_cvtph_ps(h);
                     for (int r = 0; r < mb; r++) acc[r] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(xr + r * K + k), acc[r]);
                 }
             } else {
@@ -160,6 +197,33 @@ static void rows_avx512(int type, const void *w, int64_t K, const float *x, int6
 // ---- AVX2 ----
 
 
+// 8 weights of a wide-type row, as floats (see wide16_avx512).
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline __m256 wide8_avx2(int type, const void *row, int64_t k) {
+    if (type == CK_F32) return _mm256_loadu_ps((const float *)row + k);
+    const __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)row + k));
+    return type == CK_BF16 ? _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)) : _mm256_cvtph_ps(h);
+}
+
+// row1_wide_avx512 on AVX2: four independent sums of 8.
+__attribute__((target("avx2,fma,f16c")))
+static void row1_wide_avx2(int type, const void *w, int64_t K, const float *x, float *y, int64_t n0, int64_t n1) {
+    const int64_t rowBytes = K * (type == CK_F32 ? 4 : 2);
+    for (int64_t n = n0; n < n1; n++) {
+        const void *row = (const uint8_t *)w + n * rowBytes;
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+        int64_t k = 0;
+        for (; k + 32 <= K; k += 32) {
+            a0 = _mm256_fmadd_ps(wide8_avx2(type, row, k), _mm256_loadu_ps(x + k), a0);
+            a1 = _mm256_fmadd_ps(wide8_avx2(type, row, k + 8), _mm256_loadu_ps(x + k + 8), a1);
+            a2 = _mm256_fmadd_ps(wide8_avx2(type, row, k + 16), _mm256_loadu_ps(x + k + 16), a2);
+            a3 = _mm256_fmadd_ps(wide8_avx2(type, row, k + 24), _mm256_loadu_ps(x + k + 24), a3);
+        }
+        for (; k < K; k += 8) a0 = _mm256_fmadd_ps(wide8_avx2(type, row, k), _mm256_loadu_ps(x + k), a0);
+        y[n] = ck_hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    }
+}
+
 __attribute__((target("avx2,fma,f16c")))
 static void rows_avx2(int type, const void *w, int64_t K, const float *x, int64_t M,
                       float *y, int64_t ldy, int64_t n0, int64_t n1) {
@@ -174,6 +238,14 @@ static void rows_avx2(int type, const void *w, int64_t K, const float *x, int64_
                 const float *row = (const float *)w + n * K;
                 for (int64_t k = 0; k < K; k += 8) {
                     const __m256 wv = _mm256_loadu_ps(row + k);
+                    for (int r = 0; r < mb; r++) acc[r] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(xr + r * K + k), acc[r]);
+                }
+            } else if (type == CK_BF16 || type == CK_F16) {
+                const uint16_t *row = (const uint16_t *)w + n * K;
+                for (int64_t k = 0; k < K; k += 8) {
+                    const __m128i h = _mm_loadu_si128((const __m128i *)(row + k));
+                    const __m256 wv = type == CK_BF16 ? _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16))
+                                                      : _mm256_cvtph_ps(h);
                     for (int r = 0; r < mb; r++) acc[r] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(xr + r * K + k), acc[r]);
                 }
             } else {
@@ -216,8 +288,11 @@ static void rows_avx2(int type, const void *w, int64_t K, const float *x, int64_
 void ck_matmul_rows(int type, const void *w, int64_t K, const float *x, int64_t M,
                     float *y, int64_t ldy, int64_t n0, int64_t n1) {
     const int level = ck_simd_level();
-    const int fused = type == CK_Q4_1 || type == CK_Q4_0 || type == CK_Q8_0 || type == CK_F32;
-    if (fused && level == 2 && M == 1 && type != CK_F32) row1_avx512(type, w, K, x, y, n0, n1);
+    const int wide = type == CK_F32 || type == CK_BF16 || type == CK_F16;  // one weight per element, no blocks
+    const int fused = type == CK_Q4_1 || type == CK_Q4_0 || type == CK_Q8_0 || wide;
+    if (fused && level == 2 && M == 1 && !wide) row1_avx512(type, w, K, x, y, n0, n1);
+    else if (wide && level == 2 && M == 1 && K % 16 == 0) row1_wide_avx512(type, w, K, x, y, n0, n1);
+    else if (wide && level == 1 && M == 1 && K % 8 == 0) row1_wide_avx2(type, w, K, x, y, n0, n1);
     else if (fused && level == 2 && K % 16 == 0) rows_avx512(type, w, K, x, M, y, ldy, n0, n1);
     else if (fused && level == 1 && K % 8 == 0) rows_avx2(type, w, K, x, M, y, ldy, n0, n1);
     else rows_generic(type, w, K, x, M, y, ldy, n0, n1);
