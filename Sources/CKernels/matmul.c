@@ -285,15 +285,43 @@ static void rows_avx2(int type, const void *w, int64_t K, const float *x, int64_
     }
 }
 
-void ck_matmul_rows(int type, const void *w, int64_t K, const float *x, int64_t M,
-                    float *y, int64_t ldy, int64_t n0, int64_t n1) {
+// The kernel a product of M rows against K-wide weights of `type` runs, at this thread's SIMD level: the dispatch
+// below and `ck_matmul_path_name` both read it, so what is reported is what runs.
+enum { PATH_GENERIC, PATH_ROW1_AVX512, PATH_WIDE1_AVX512, PATH_ROWS_AVX512, PATH_WIDE1_AVX2, PATH_ROWS_AVX2 };
+
+static int pick_path(int type, int64_t K, int64_t M) {
     const int level = ck_simd_level();
     const int wide = type == CK_F32 || type == CK_BF16 || type == CK_F16;  // one weight per element, no blocks
     const int fused = type == CK_Q4_1 || type == CK_Q4_0 || type == CK_Q8_0 || wide;
-    if (fused && level == 2 && M == 1 && !wide) row1_avx512(type, w, K, x, y, n0, n1);
-    else if (wide && level == 2 && M == 1 && K % 16 == 0) row1_wide_avx512(type, w, K, x, y, n0, n1);
-    else if (wide && level == 1 && M == 1 && K % 8 == 0) row1_wide_avx2(type, w, K, x, y, n0, n1);
-    else if (fused && level == 2 && K % 16 == 0) rows_avx512(type, w, K, x, M, y, ldy, n0, n1);
-    else if (fused && level == 1 && K % 8 == 0) rows_avx2(type, w, K, x, M, y, ldy, n0, n1);
-    else rows_generic(type, w, K, x, M, y, ldy, n0, n1);
+    if (fused && level == 2 && M == 1 && !wide) return PATH_ROW1_AVX512;
+    if (wide && level == 2 && M == 1 && K % 16 == 0) return PATH_WIDE1_AVX512;
+    if (fused && level == 2 && K % 16 == 0) return PATH_ROWS_AVX512;
+    if (wide && level == 1 && M == 1 && K % 8 == 0) return PATH_WIDE1_AVX2;
+    if (fused && level == 1 && K % 8 == 0) return PATH_ROWS_AVX2;
+    return PATH_GENERIC;
+}
+
+void ck_matmul_rows(int type, const void *w, int64_t K, const float *x, int64_t M,
+                    float *y, int64_t ldy, int64_t n0, int64_t n1) {
+    switch (pick_path(type, K, M)) {
+    case PATH_ROW1_AVX512: row1_avx512(type, w, K, x, y, n0, n1); break;
+    case PATH_WIDE1_AVX512: row1_wide_avx512(type, w, K, x, y, n0, n1); break;
+    case PATH_ROWS_AVX512: rows_avx512(type, w, K, x, M, y, ldy, n0, n1); break;
+    case PATH_WIDE1_AVX2: row1_wide_avx2(type, w, K, x, y, n0, n1); break;
+    case PATH_ROWS_AVX2: rows_avx2(type, w, K, x, M, y, ldy, n0, n1); break;
+    default: rows_generic(type, w, K, x, M, y, ldy, n0, n1); break;
+    }
+}
+
+const char *ck_matmul_path_name(int type, int64_t K, int64_t M, int allow_q8) {
+    if (allow_q8 && ck_q8_path(type, K))
+        return ck_q8_uses_vnni() ? "8-bit activations, AVX-512 VNNI" : "8-bit activations, AVX2";
+    switch (pick_path(type, K, M)) {
+    case PATH_ROW1_AVX512: return "AVX-512, one row";
+    case PATH_WIDE1_AVX512: return "AVX-512, one row, four sums";
+    case PATH_ROWS_AVX512: return "AVX-512, up to 4 rows a pass";
+    case PATH_WIDE1_AVX2: return "AVX2, one row, four sums";
+    case PATH_ROWS_AVX2: return "AVX2, up to 4 rows a pass";
+    default: return "portable C (dequantize, then dot)";
+    }
 }

@@ -125,10 +125,14 @@ static inline __m256i dot_vnni(__m256i u, __m256i s) {
 Q8_KERNELS(rows_q8_avx2, "avx2,fma,f16c", dot_maddubs)
 Q8_KERNELS(rows_q8_vnni, "avx512vnni,avx512vl,avx512f,avx2,fma,f16c", dot_vnni)
 
-void ck_matmul_rows_q8(int type, const void *w, int64_t K, const ck_xblock *xq, int64_t M, float *y, int64_t ldy,
-                       int64_t n0, int64_t n1) {
+int ck_q8_uses_vnni(void) {
     static int vnni = -1;
     if (vnni < 0) vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
-    if (ck_simd_level() >= 2 && vnni) rows_q8_vnni(type, w, K, xq, M, y, ldy, n0, n1);
+    return ck_simd_level() >= 2 && vnni;
+}
+
+void ck_matmul_rows_q8(int type, const void *w, int64_t K, const ck_xblock *xq, int64_t M, float *y, int64_t ldy,
+                       int64_t n0, int64_t n1) {
+    if (ck_q8_uses_vnni()) rows_q8_vnni(type, w, K, xq, M, y, ldy, n0, n1);
     else rows_q8_avx2(type, w, K, xq, M, y, ldy, n0, n1);
 }

@@ -34,6 +34,8 @@ public protocol LanguageModel: AnyObject, Sendable {
     /// Keep activations FP32 in small-batch products with 4- and 8-bit weights (default false: they are
     /// rounded to 8 bits per 32 values at generation, as llama.cpp does, which is faster).
     var exactActivations: Bool { get set }
+    /// The weight matrices the products read (empty for a model without any), for reporting which kernels run.
+    var weightMatrices: [WeightMatrix] { get }
     /// A fresh cache holding up to `capacity` positions (default: the context length).
     func makeCache(capacity: Int?) -> KVCache
     /// Runs `tokens` at positions cache.length… and appends them to the cache; returns the logits asked for.
@@ -84,5 +86,17 @@ public final class KVCache: @unchecked Sendable {
     /// Checks that `count` more positions fit.
     public func reserve(_ count: Int) throws {
         guard length + count <= capacity else { throw ModelError.contextOverflow(needed: length + count, capacity: capacity) }
+    }
+}
+
+extension LanguageModel {
+    public var weightMatrices: [WeightMatrix] { [] }
+
+    /// For each weight type of the model's matrices (the output head's too), the kernel a product with `batch` rows
+    /// runs on this machine, e.g. `Q4_1: 8-bit activations, AVX-512 VNNI`.
+    public func kernelPaths(batch: Int) -> [(type: GGMLType, path: String)] {
+        var seen: [GGMLType: String] = [:]
+        for w in weightMatrices where seen[w.type] == nil { seen[w.type] = w.kernelPath(batch: batch, exact: exactActivations) }
+        return seen.sorted { $0.key.rawValue < $1.key.rawValue }.map { ($0.key, $0.value) }
     }
 }

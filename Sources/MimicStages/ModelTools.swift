@@ -230,6 +230,18 @@ public struct BenchReport: Codable, Sendable {
     public var loadSeconds: Double
     public var peakResidentMB: Int
     public var results: [BenchmarkResult]
+    /// The SIMD level the kernels run at: "AVX-512F/BW", "AVX2+FMA+F16C" or "portable C".
+    public var simd: String
+    /// For each weight type of the model, the kernel each kind of product runs.
+    public var kernels: [KernelChoice]
+}
+
+/// The kernels that run for one weight type: a decode step (one row), a few rows, and a prompt.
+public struct KernelChoice: Codable, Sendable {
+    public var type: String
+    public var oneRow: String
+    public var fourRows: String
+    public var prompt: String
 }
 
 extension ModelTools {
@@ -240,8 +252,14 @@ extension ModelTools {
         let opened = try open(c.model, threads: c.threads, exact: c.exact, loadTokenizer: false)
         let loadSeconds = Date().timeIntervalSince(start)
         let results = try Benchmark.run(model: opened.model, prompt: c.prompt, generate: c.generate, repetitions: c.repetitions)
+        let one = opened.model.kernelPaths(batch: 1), four = opened.model.kernelPaths(batch: 4)
+        let many = opened.model.kernelPaths(batch: WeightMatrix.fusedBatchLimit + 1)
+        let kernels = one.indices.map { i in
+            KernelChoice(type: one[i].type.description, oneRow: one[i].path, fourRows: four[i].path, prompt: many[i].path)
+        }
+        let simd = ["portable C", "AVX2+FMA+F16C", "AVX-512F/BW"][min(max(Kernels.simdLevel, 0), 2)]
         return BenchReport(model: opened.path, threads: Threads.count, loadSeconds: loadSeconds, peakResidentMB: peakResidentMB(),
-                           results: results)
+                           results: results, simd: simd, kernels: kernels)
     }
 }
 

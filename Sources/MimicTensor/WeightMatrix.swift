@@ -50,6 +50,12 @@ public struct WeightMatrix: @unchecked Sendable {
         !exact && allowsQuantizedActivations && ck_q8_path(Int32(type.rawValue), Int64(cols)) != 0
     }
 
+    /// The kernel a product with `batch` rows of activations runs here (what `mimic bench --verbose` prints).
+    public func kernelPath(batch: Int, exact: Bool = false) -> String {
+        guard batch <= WeightMatrix.fusedBatchLimit else { return type == .f32 ? "OpenBLAS sgemm" : "dequantize, then OpenBLAS sgemm" }
+        return String(cString: ck_matmul_path_name(Int32(type.rawValue), Int64(cols), Int64(batch), quantizesActivations(exact: exact) ? 1 : 0))
+    }
+
     /// Batches up to this many rows use the fused quantized kernels; larger ones dequantize and call sgemm.
     public static let fusedBatchLimit = 8
 

@@ -14,10 +14,11 @@ struct Bench: ParsableCommand, Encodable {
     @Option(name: [.customShort("n"), .long], help: "Tokens per tg run (default 128).") var generate: Int?
     @Option(name: .shortAndLong, help: "Repetitions of each test (default 5).") var repetitions: Int?
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Also print which kernel runs for each weight type (one row, four rows, a prompt).") var verbose = false
 
     func run() throws {
         let resolved = try ConfigResolver.resolve(BenchConfig(), file: config.path, environmentPrefix: "MIMIC_BENCH", flags: self,
-                                                  except: ["json"])
+                                                  except: ["json", "verbose"])
         let report = try ModelTools.bench(resolved)
         if json {
             let enc = JSONEncoder()
@@ -28,6 +29,12 @@ struct Bench: ParsableCommand, Encodable {
         print("model: \(report.model)  threads: \(report.threads)  load: \(String(format: "%.3f", report.loadSeconds)) s  peak RSS: \(report.peakResidentMB) MB")
         for r in report.results {
             print(String(format: "%-8@ %10.2f ± %.2f tokens/s", r.test as NSString, r.tokensPerSecond, r.stddev))
+        }
+        if verbose {
+            print("kernels: \(report.simd)")
+            for k in report.kernels {
+                print("  \(k.type): one row: \(k.oneRow); four rows: \(k.fourRows); a prompt: \(k.prompt)")
+            }
         }
     }
 }

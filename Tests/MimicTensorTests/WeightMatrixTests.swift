@@ -65,6 +65,30 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, _ rng: inout SeededGe
         }
     }
 
+    /// `kernelPath` names the kernel the dispatch picks, at every level the machine has (what `mimic bench
+    /// --verbose` prints).
+    @Test(arguments: simdLevels) func theKernelPathIsTheOneThatRuns(level: Int) {
+        defer { Kernels.setSIMDLevel(9) }
+        Kernels.setSIMDLevel(level)
+        let bytes = [UInt8](repeating: 0, count: 64 * 512 * 4)
+        bytes.withUnsafeBytes { raw in
+            func path(_ type: GGMLType, _ batch: Int, exact: Bool = true) -> String {
+                WeightMatrix(type: type, rows: 64, cols: 512, bytes: raw.baseAddress!, owner: nil).kernelPath(batch: batch, exact: exact)
+            }
+            let isa = ["portable C", "AVX2", "AVX-512"][level]
+            for type in [GGMLType.f32, .bf16, .f16] {
+                #expect(path(type, 1).hasPrefix(isa), "\(type) level \(level): \(path(type, 1))")
+                #expect(level == 0 || path(type, 1).hasSuffix("four sums"), "\(type) level \(level): \(path(type, 1))")
+                #expect(path(type, 4).hasPrefix(isa) && !path(type, 4).hasSuffix("four sums"))
+                #expect(path(type, WeightMatrix.fusedBatchLimit + 1).hasSuffix("OpenBLAS sgemm"))
+            }
+            // The K-quants have no fused kernel; 4-bit weights round activations to 8 bits unless exact.
+            #expect(path(.q6_K, 1).hasPrefix("portable C"))
+            #expect(path(.q4_1, 1, exact: false).hasPrefix(level == 0 ? "portable C" : "8-bit activations"))
+            #expect(path(.q4_1, 1, exact: true).hasPrefix(isa))
+        }
+    }
+
     @Test func typeSizesAreGGMLs() {
         let expected: [GGMLType: (Int, Int)] = [.f32: (1, 4), .f16: (1, 2), .bf16: (1, 2), .q4_0: (32, 18), .q4_1: (32, 20),
                                                 .q8_0: (32, 34), .q4_K: (256, 144), .q5_K: (256, 176), .q6_K: (256, 210)]

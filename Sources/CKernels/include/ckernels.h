@@ -89,6 +89,10 @@ typedef struct { float d; float s; int8_t qs[32]; } ck_xblock;
 void ck_quantize_q8(const float *x, ck_xblock *out, int64_t n);
 /// Whether ck_matmul uses 8-bit activations for this weight type and row length.
 int ck_q8_path(int type, int64_t K);
+// Whether the 8-bit path runs on AVX-512 VNNI (else AVX2), at this thread's SIMD level.
+int ck_q8_uses_vnni(void);
+// The name of the kernel a product of M rows against K-wide weights of `type` runs (allow_q8 as ck_matmul's).
+const char *ck_matmul_path_name(int type, int64_t K, int64_t M, int allow_q8);
 /// ck_matmul_rows with activations already quantized: xq holds M rows of K/32 blocks.
 void ck_matmul_rows_q8(int type, const void *w, int64_t K, const ck_xblock *xq, int64_t M, float *y, int64_t ldy,
                        int64_t n0, int64_t n1);
