@@ -282,7 +282,7 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
                 }
                 return result
             }
-            let statement = try await prepared.statement(Self.numbered(sql, args), on: connection)
+            let statement = try await prepared.statement(sql, args, on: connection)
             return try await statement.execute(args.map(\.postgresData)).get().map { try $0.map(SQLValue.init(preparedCell:)) }
         }
 
@@ -291,40 +291,50 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
                 try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
                 return
             }
-            _ = try await prepared.statement(Self.numbered(sql, args), on: connection).execute(args.map(\.postgresData)).get()
+            _ = try await prepared.statement(sql, args, on: connection).execute(args.map(\.postgresData)).get()
+        }
+    }
+
+    /// Statements prepared once per connection, text and value types (the server parses and plans each once, not on
+    /// every run); a statement's text with its casts is made only when it is first prepared.
+    final class PreparedStatements: Sendable {
+        private struct Key: Hashable {
+            let connection: Int
+            let sql: String
+            let types: [UInt8]
+        }
+        private let known = Mutex([Key: PreparedQuery]())
+
+        func statement(_ sql: String, _ args: [SQLValue], on connection: PostgresConnection) async throws -> PreparedQuery {
+            let key = Key(connection: connection.id, sql: sql, types: args.map(Self.typeCode))
+            if let statement = known.withLock({ $0[key] }) { return statement }
+            let statement = try await connection.prepare(query: Self.numbered(sql, key.types)).get()
+            known.withLock { $0[key] = statement }
+            return statement
+        }
+
+        private static func typeCode(_ value: SQLValue) -> UInt8 {
+            switch value {
+            case .int: 0
+            case .double: 1
+            case .text, .null: 2
+            }
         }
 
         /// `sql` with its `?` numbered `$1, $2, …`, each cast to its value's type (`bigint`, `double precision`,
         /// `text`), so that the server prepares the statement for exactly the values it will be given.
-        static func numbered(_ sql: String, _ args: [SQLValue]) -> String {
+        static func numbered(_ sql: String, _ types: [UInt8]) -> String {
             var text = "", n = 0
             for c in sql.unicodeScalars {
                 guard c == "?" else {
                     text.unicodeScalars.append(c)
                     continue
                 }
-                let type = switch n < args.count ? args[n] : .null {
-                case .int: "bigint"
-                case .double: "double precision"
-                case .text, .null: "text"
-                }
+                let type = ["bigint", "double precision", "text"][Int(n < types.count ? types[n] : 2)]
                 n += 1
                 text += "$\(n)::\(type)"
             }
             return text
-        }
-    }
-
-    /// Statements prepared once per connection and text (the server parses and plans each once, not on every run).
-    final class PreparedStatements: Sendable {
-        private let known = Mutex([String: PreparedQuery]())
-
-        func statement(_ sql: String, on connection: PostgresConnection) async throws -> PreparedQuery {
-            let key = "\(connection.id) \(sql)"
-            if let statement = known.withLock({ $0[key] }) { return statement }
-            let statement = try await connection.prepare(query: sql).get()
-            known.withLock { $0[key] = statement }
-            return statement
         }
     }
 
