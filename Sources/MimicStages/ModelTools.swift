@@ -25,18 +25,21 @@ public enum ModelTools {
         if let threads { try ConfigError.require(threads >= 1 && threads <= 1024, "threads", "must be between 1 and 1024") }
     }
 
+    /// Throws unless exactly one of `prompt` and `file` is given.
+    static func checkPrompt(_ prompt: String?, file: String?) throws {
+        try ConfigError.require((prompt == nil) != (file == nil), "prompt", "and file are both given or both missing",
+                                hint: "give exactly one of them")
+    }
+
     /// The text of `prompt` or of the file `file`, exactly one of which must be given.
     static func text(prompt: String?, file: String?) throws -> String {
-        switch (prompt, file) {
-        case (let p?, nil): return p
-        case (nil, let f?):
-            guard let data = FileManager.default.contents(atPath: f) else {
-                throw ConfigError(field: "file", problem: "cannot read \(f)", hint: "give a readable text file")
-            }
-            return String(decoding: data, as: UTF8.self)
-        default:
-            throw ConfigError(field: "prompt", problem: "and file are both given or both missing", hint: "give exactly one of them")
+        try checkPrompt(prompt, file: file)
+        if let prompt { return prompt }
+        let path = file ?? ""
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(field: "file", problem: "cannot read \(path)", hint: "give a readable text file")
         }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// Peak resident memory of this process in MB (VmHWM).
@@ -69,9 +72,7 @@ public struct TokenizeConfig: StageConfig, Hashable {
 
     public func validate() throws {
         try ModelTools.checkThreads(threads)
-        if (prompt == nil) == (file == nil) {
-            throw ConfigError(field: "prompt", problem: "and file are both given or both missing", hint: "give exactly one of them")
-        }
+        try ModelTools.checkPrompt(prompt, file: file)
     }
 }
 
@@ -133,9 +134,7 @@ public struct GenerateConfig: StageConfig, SamplingKeys, Hashable {
 
     public func validate() throws {
         try ModelTools.checkThreads(threads)
-        if (prompt == nil) == (file == nil) {
-            throw ConfigError(field: "prompt", problem: "and file are both given or both missing", hint: "give exactly one of them")
-        }
+        try ModelTools.checkPrompt(prompt, file: file)
         try checkSampling()
     }
 }
