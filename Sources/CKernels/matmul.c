@@ -134,7 +134,8 @@ static inline __m512 wide16_avx512(int type, const void *row, int64_t k) {
 }
 
 // One row of x against rows n0..<n1 of a wide-type W, with four independent sums so the FMAs do not wait on each
-// other (a decode step: M = 1). The four are added in a fixed order, so the result does not depend on the batch.
+// other (a decode step: M = 1). A one-row product therefore sums in another order than a 2-8-row one (as for the
+// quantized types); batched decoding pads to two rows so that every sequence's rows are summed alike.
 __attribute__((target("avx512f,avx512bw,f16c,fma")))
 static void row1_wide_avx512(int type, const void *w, int64_t K, const float *x, float *y, int64_t n0, int64_t n1) {
     const int64_t rowBytes = K * (type == CK_F32 ? 4 : 2);
@@ -163,19 +164,10 @@ static void rows_avx512(int type, const void *w, int64_t K, const float *x, int6
             const float *xr = x + m0 * K;
             __m512 acc[MB];
             for (int r = 0; r < MB; r++) acc[r] = _mm512_setzero_ps();
-            if (type == CK_F32) {
-                const float *row = (const float *)w + n * K;
+            if (type == CK_F32 || type == CK_BF16 || type == CK_F16) {
+                const void *row = (const uint8_t *)w + n * K * (type == CK_F32 ? 4 : 2);
                 for (int64_t k = 0; k < K; k += 16) {
-                    const __m512 wv = _mm512_loadu_ps(row + k);
-                    for (int r = 0; r < mb; r++) acc[r] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(xr + r * K + k), acc[r]);
-                }
-            } else if (type == CK_BF16 || type == CK_F16) {
-                // 16 weights of 16 bits: BF16 is the top half of an FP32 (shift left 16), F16 converts in hardware.
-                const uint16_t *row = (const uint16_t *)w + n * K;
-                for (int64_t k = 0; k < K; k += 16) {
-                    const __m256i h = _mm256_loadu_si256((const __m256i *)(row + k));
-                    const __m512 wv = type == CK_BF16 ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16))
-                                                      : _mm512_cvtph_ps(h);
+                    const __m512 wv = wide16_avx512(type, row, k);
                     for (int r = 0; r < mb; r++) acc[r] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(xr + r * K + k), acc[r]);
                 }
             } else {
@@ -234,18 +226,10 @@ static void rows_avx2(int type, const void *w, int64_t K, const float *x, int64_
             const float *xr = x + m0 * K;
             __m256 acc[MB];
             for (int r = 0; r < MB; r++) acc[r] = _mm256_setzero_ps();
-            if (type == CK_F32) {
-                const float *row = (const float *)w + n * K;
+            if (type == CK_F32 || type == CK_BF16 || type == CK_F16) {
+                const void *row = (const uint8_t *)w + n * K * (type == CK_F32 ? 4 : 2);
                 for (int64_t k = 0; k < K; k += 8) {
-                    const __m256 wv = _mm256_loadu_ps(row + k);
-                    for (int r = 0; r < mb; r++) acc[r] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(xr + r * K + k), acc[r]);
-                }
-            } else if (type == CK_BF16 || type == CK_F16) {
-                const uint16_t *row = (const uint16_t *)w + n * K;
-                for (int64_t k = 0; k < K; k += 8) {
-                    const __m128i h = _mm_loadu_si128((const __m128i *)(row + k));
-                    const __m256 wv = type == CK_BF16 ? _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16))
-                                                      : _mm256_cvtph_ps(h);
+                    const __m256 wv = wide8_avx2(type, row, k);
                     for (int r = 0; r < mb; r++) acc[r] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(xr + r * K + k), acc[r]);
                 }
             } else {

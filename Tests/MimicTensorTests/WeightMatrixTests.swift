@@ -89,6 +89,32 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, _ rng: inout SeededGe
         }
     }
 
+    /// The one-element-per-weight types at widths that are not multiples of the kernels' unrolled steps (64 and 32
+    /// columns), so the kernels' leftover loops run too, and one that only the portable path takes.
+    @Test(arguments: [GGMLType.f32, .bf16, .f16], simdLevels)
+    func wideTypesAtOddWidthsMatchTheReference(type: GGMLType, level: Int) {
+        defer { Kernels.setSIMDLevel(9) }
+        Kernels.setSIMDLevel(level)
+        var rng = SeededGenerator(seed: UInt64(type.rawValue * 10 + level + 1000))
+        for cols in [528, 40, 12] {
+            let rows = 19
+            let bytes = randomWeights(type, rows: rows, cols: cols, &rng)
+            bytes.withUnsafeBytes { raw in
+                let w = WeightMatrix(type: type, rows: rows, cols: cols, bytes: raw.baseAddress!, owner: nil)
+                var dense = [Float](repeating: 0, count: rows * cols)
+                w.dequantizeRows(0..<rows, into: &dense)
+                for batch in [1, 3] {
+                    let x = randomFloats(batch * cols, &rng)
+                    var y = [Float](repeating: 0, count: batch * rows)
+                    w.matmul(x, batch: batch, into: &y, scratch: Scratch())
+                    let expected = ReferenceKernels.matmulNT(x, dense, m: batch, n: rows, k: cols)
+                    let scale = expected.map(abs).max() ?? 1
+                    #expect(maxDiff(y, expected) <= 1e-5 * max(scale, 1), "\(type) cols \(cols) batch \(batch) level \(level)")
+                }
+            }
+        }
+    }
+
     @Test func typeSizesAreGGMLs() {
         let expected: [GGMLType: (Int, Int)] = [.f32: (1, 4), .f16: (1, 2), .bf16: (1, 2), .q4_0: (32, 18), .q4_1: (32, 20),
                                                 .q8_0: (32, 34), .q4_K: (256, 144), .q5_K: (256, 176), .q6_K: (256, 210)]
