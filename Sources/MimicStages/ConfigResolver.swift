@@ -203,7 +203,10 @@ public enum ConfigResolver {
         func add(_ object: [String: JSONValue]) throws {
             for (name, value) in object where !except.contains(name) {
                 if let key = keys.key(name, under: "") {
+                    // Not given: a null (an optional option, a plain flag) or an empty list (a repeatable option,
+                    // which the command line cannot set to an empty list).
                     if case .null = value { continue }
+                    if case .array(let items) = value, items.isEmpty { continue }
                     out[key] = value
                 } else if case .object(let group) = value {
                     try add(group)

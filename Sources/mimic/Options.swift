@@ -1,8 +1,6 @@
 // Options shared by the model commands (which model, threads, sampling) and the output helpers.
 import ArgumentParser
 import Foundation
-import MimicModels
-import MimicTensor
 
 /// Writes to standard error.
 func printError(_ text: String) {
@@ -24,7 +22,8 @@ struct ModelFlags: ParsableArguments, Encodable {
     var exact = false
 }
 
-/// The sampling flags of `mimic generate`, named as `GenerateConfig`'s keys; those not given are left to the file.
+/// The sampling flags of `mimic generate` and `mimic chat`, named as their configs' keys; those not given are left to
+/// the file.
 struct SamplingFlags: ParsableArguments, Encodable {
     @Option(name: [.customShort("n"), .long], help: "Most tokens to generate (default 256).") var maxTokens: Int?
     @Option(help: "Temperature; 0 (the default) is greedy.") var temperature: Double?
@@ -35,20 +34,4 @@ struct SamplingFlags: ParsableArguments, Encodable {
     @Option(help: "Tokens the repetition penalty looks back over (-1: all; default 64).") var repeatLastN: Int?
     @Option(help: "Random seed; the same seed gives the same text (default 0).") var seed: UInt64?
     @Option(name: .customLong("stop"), help: "A string that ends generation (repeatable).") var stops: [String] = []
-
-    private enum CodingKeys: String, CodingKey { case maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, seed, stops }
-
-    /// The options given, and `stops` only when some were (an empty list would replace the file's).
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encodeIfPresent(maxTokens, forKey: .maxTokens)
-        try c.encodeIfPresent(temperature, forKey: .temperature)
-        try c.encodeIfPresent(topK, forKey: .topK)
-        try c.encodeIfPresent(topP, forKey: .topP)
-        try c.encodeIfPresent(minP, forKey: .minP)
-        try c.encodeIfPresent(repeatPenalty, forKey: .repeatPenalty)
-        try c.encodeIfPresent(repeatLastN, forKey: .repeatLastN)
-        try c.encodeIfPresent(seed, forKey: .seed)
-        if !stops.isEmpty { try c.encode(stops, forKey: .stops) }
-    }
 }

@@ -163,4 +163,15 @@ import Testing
             try ConfigResolver.resolve(EvalConfig(), file: path, environmentPrefix: "MIMIC_EVAL", environment: [:], flags: flags)
         }
     }
+    /// A repeatable option not given encodes as an empty list: it leaves the file's list alone; one given replaces it.
+    @Test func anEmptyRepeatableOptionIsNotGiven() throws {
+        struct ListFlags: Encodable { var tasks: [String] }
+        let path = try file("tasks: [mmlu, nq_open]\n")
+        let kept = try ConfigResolver.resolve(EvalConfig(), file: path, environmentPrefix: "MIMIC_EVAL", environment: [:],
+                                              flags: ListFlags(tasks: []))
+        #expect(kept.tasks == ["mmlu", "nq_open"])
+        let replaced = try ConfigResolver.resolve(EvalConfig(), file: path, environmentPrefix: "MIMIC_EVAL", environment: [:],
+                                                  flags: ListFlags(tasks: ["gsm8k"]))
+        #expect(replaced.tasks == ["gsm8k"])
+    }
 }
