@@ -187,30 +187,21 @@ actor Acknowledged {
     @Test func theStudyCommandsTakeAConfigFile() async throws {
         let files = try AnswerFiles(count: 3)
         defer { Scratch.remove(files.dir) }
-        func run(_ arguments: [String]) throws -> (Int32, String, String) {
-            let process = Process()
-            process.executableURL = try MimicBinary.url()
-            process.arguments = arguments
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, o, e)
+        func run(_ arguments: [String]) async throws -> (Int32, String, String) {
+            let r = try await ChildProcess.run(try MimicBinary.url().path, arguments)
+            return (r.status, String(decoding: r.stdout, as: UTF8.self), r.stderr)
         }
         let study = files.dir.path + "/study"
-        #expect(try run(["rate", "create", "--a", files.a, "--b", files.b, "--out", study]).0 == 0)
+        #expect(try await run(["rate", "create", "--a", files.a, "--b", files.b, "--out", study]).0 == 0)
         let invite = files.dir.path + "/invite.yaml", export = files.dir.path + "/export.yaml", bad = files.dir.path + "/bad.yaml"
         try "study: \(study)\ncount: 3\nbase_url: http://raters.example\n".write(toFile: invite, atomically: true, encoding: .utf8)
         try "study: \(study)\nout: \(files.dir.path)/votes\n".write(toFile: export, atomically: true, encoding: .utf8)
         try "study: \(study)\nport: 70000\n".write(toFile: bad, atomically: true, encoding: .utf8)
-        let links = try run(["rate", "invite", "--config", invite])
+        let links = try await run(["rate", "invite", "--config", invite])
         #expect(links.0 == 0 && links.1.split(separator: "\n").filter { $0.hasPrefix("http://raters.example/r/") }.count == 3, "\(links.2)")
-        let exported = try run(["rate", "export", "--config", export])
+        let exported = try await run(["rate", "export", "--config", export])
         #expect(exported.0 == 0 && FileManager.default.fileExists(atPath: files.dir.path + "/votes.csv"), "\(exported.2)")
-        let refused = try run(["rate", "serve", "--config", bad])
+        let refused = try await run(["rate", "serve", "--config", bad])
         #expect(refused.0 != 0 && refused.2.contains("port") && refused.2.split(separator: "\n").count == 1, "\(refused.2)")
     }
 }
