@@ -35,7 +35,11 @@ public enum ModelTools {
     static func text(prompt: String?, file: String?) throws -> String {
         try checkPrompt(prompt, file: file)
         if let prompt { return prompt }
-        let path = file ?? ""
+        return try readText(file ?? "")
+    }
+
+    /// A text file's contents (bytes that are not UTF-8 become U+FFFD, as llama.cpp's tools read them).
+    static func readText(_ path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(field: "file", problem: "cannot read \(path)", hint: "give a readable text file")
         }
@@ -298,10 +302,7 @@ extension ModelTools {
     public static func perplexity(_ c: PerplexityConfig, onStart: (_ tokens: Int, _ chunks: Int) -> Void = { _, _ in },
                                   onChunk: (_ index: Int, _ perplexity: Double) -> Void = { _, _ in }) throws -> PerplexityReport {
         try c.validate()
-        guard let data = FileManager.default.contents(atPath: c.file) else {
-            throw ConfigError(field: "file", problem: "cannot read \(c.file)", hint: "give a readable text file")
-        }
-        var text = String(decoding: data, as: UTF8.self)
+        var text = try readText(c.file)
         if text.hasSuffix("\n") { text.removeLast() }  // as llama-perplexity reads -f
         let opened = try open(c.model, threads: c.threads, exact: c.exact)
         let tokenizer = try opened.requireTokenizer()
