@@ -25,7 +25,11 @@ def main():
             header = json.loads(f.read(n))
             data = f.read()
         out_header, chunks, offset = {}, [], 0
-        for key, info in header.items():
+        # The tensors that stay 4-byte come first, so each tensor starts aligned to its element size (safetensors
+        # allows no gaps between tensors to pad with).
+        order = sorted(header.items(), key=lambda kv: kv[0] != "__metadata__" and len(kv[1]["shape"]) == 2
+                       and kv[1]["dtype"] == "F32")
+        for key, info in order:
             if key == "__metadata__":
                 out_header[key] = info
                 continue
@@ -33,10 +37,13 @@ def main():
             t = np.frombuffer(data[start:end], dtype="<f4") if info["dtype"] == "F32" else None
             if t is not None and len(info["shape"]) == 2:
                 if a.dtype == "f16":
+                    if np.any(np.abs(t[np.isfinite(t)]) > 65504):
+                        raise SystemExit(f"{key}: values beyond F16's range (65504); use --dtype bf16")
                     raw, dtype = t.astype("<f2").tobytes(), "F16"
                 else:
                     bits = t.view("<u4").astype(np.uint64)
                     rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype("<u2")
+                    rounded = np.where(np.isnan(t), np.uint16(0x7FC0), rounded).astype("<u2")  # NaN stays NaN
                     raw, dtype = rounded.tobytes(), "BF16"
             else:
                 raw, dtype = data[start:end], info["dtype"]
