@@ -19,7 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int write_file(const char *path, const char *text) {
+int csb_write_file(const char *path, const char *text) {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0) return -1;
     int rc = csb_write_all(fd, text, strlen(text));
@@ -33,13 +33,13 @@ static int map_own_ids(uid_t uid, gid_t gid, char *buf) {
     e = csb_append_text(e, " ");
     e = csb_append_number(e, uid);
     csb_append_text(e, " 1\n");
-    if (write_file("/proc/self/uid_map", buf) != 0) return -1;
-    if (write_file("/proc/self/setgroups", "deny") != 0) return -1;
+    if (csb_write_file("/proc/self/uid_map", buf) != 0) return -1;
+    if (csb_write_file("/proc/self/setgroups", "deny") != 0) return -1;
     e = csb_append_number(buf, gid);
     e = csb_append_text(e, " ");
     e = csb_append_number(e, gid);
     csb_append_text(e, " 1\n");
-    return write_file("/proc/self/gid_map", buf);
+    return csb_write_file("/proc/self/gid_map", buf);
 }
 
 // Unshares as many namespaces as the kernel allows; returns ISO_* bits for the ones obtained.

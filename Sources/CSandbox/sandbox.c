@@ -363,12 +363,6 @@ static int lists_memory(const char *file) {
     return strstr(list, " memory ") != NULL;
 }
 
-static int write_text(const char *path, const char *value) {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    int ok = fd >= 0 && csb_write_all(fd, value, strlen(value)) == 0;
-    if (fd >= 0) close(fd);
-    return ok;
-}
 
 // A memory cgroup of its own for one run (as root: cgroup v2 with the memory controller, else v1's memory
 // hierarchy), limited to `bytes` without swap; `dir` gets its folder and `procs` the file a process joins it by.
@@ -401,11 +395,11 @@ static int make_memory_cgroup(long long bytes, char *dir, char *procs, size_t ca
     if (mkdir(dir, 0700) != 0) return 0;
     snprintf(path, sizeof path, "%s/%s", dir, limit);
     snprintf(value, sizeof value, "%lld", bytes);
-    if (!write_text(path, value)) { rmdir(dir); return 0; }
+    if (csb_write_file(path, value) != 0) { rmdir(dir); return 0; }
     snprintf(path, sizeof path, "%s/%s", dir, swap);
     if (!v2) snprintf(value, sizeof value, "%lld", bytes);  // v1 counts memory + swap together
     else snprintf(value, sizeof value, "0");
-    (void)write_text(path, value);
+    (void)csb_write_file(path, value);
     snprintf(procs, cap, "%s/cgroup.procs", dir);
     return 1;
 }
@@ -417,7 +411,7 @@ static void remove_memory_cgroup(const char *dir) {
     char kill_file[4200], procs[4200];
     snprintf(kill_file, sizeof kill_file, "%s/cgroup.kill", dir);
     snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
-    int killed_all = write_text(kill_file, "1");
+    int killed_all = csb_write_file(kill_file, "1") == 0;
     for (int i = 0; i < 200 && rmdir(dir) != 0 && errno == EBUSY; i++) {
         // Each try kills what is listed again, so a process forked after an earlier read is killed too.
         FILE *f = killed_all ? NULL : fopen(procs, "re");

@@ -60,6 +60,8 @@ static inline int csb_setresuid(uid_t u) { return (int)syscall(SYS_setresuid, u,
 CSB_HIDDEN void csb_send_message(int32_t tag, int32_t a, int64_t b, int64_t c);
 CSB_HIDDEN void csb_fail_setup(int stage) __attribute__((noreturn));
 CSB_HIDDEN int csb_write_all(int fd, const char *p, size_t n);
+// Writes `text` to the existing file `path` (a /proc or cgroup file): 0 when all of it was written.
+CSB_HIDDEN int csb_write_file(const char *path, const char *text);
 CSB_HIDDEN char *csb_append_number(char *s, long long v);
 CSB_HIDDEN char *csb_append_text(char *s, const char *t);
 CSB_HIDDEN void csb_close_from(int lowest);
