@@ -45,8 +45,10 @@ final class RequestSink: @unchecked Sendable {
             return endActions
         }
         if let actions {
-            continuation.finish()
+            // The actions first: once the stream ends, the request may answer its client at once, and what it set
+            // up (the watch on its connection) must be gone by then.
             actions.forEach { $0() }
+            continuation.finish()
         }
     }
 }

@@ -47,8 +47,10 @@ public struct ServeConfig: StageConfig, Hashable {
         try ConfigError.require(maxQueued >= 1, "max_queued", "must be at least 1")
         try ConfigError.require(maxRequestTokens >= 1, "max_request_tokens", "must be at least 1")
         try ConfigError.require(maxConnections >= 1, "max_connections", "must be at least 1")
-        try ConfigError.require(idleTimeout > 0 && idleTimeout <= 86_400, "idle_timeout", "must be above 0 and at most 86400 seconds")
-        try ConfigError.require(bodyTimeout > 0 && bodyTimeout <= 86_400, "body_timeout", "must be above 0 and at most 86400 seconds")
+        try ConfigError.require(idleTimeout > 0 && idleTimeout <= ServerConfiguration.maxTimeout, "idle_timeout",
+                                "must be above 0 and at most \(Int(ServerConfiguration.maxTimeout)) seconds")
+        try ConfigError.require(bodyTimeout > 0 && bodyTimeout <= ServerConfiguration.maxTimeout, "body_timeout",
+                                "must be above 0 and at most \(Int(ServerConfiguration.maxTimeout)) seconds")
     }
 
     /// The name clients send: `model_name`, else the built-in name as given, else the file or folder name without

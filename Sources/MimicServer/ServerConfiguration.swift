@@ -23,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var maxRequestTokens: Int
     /// Open connections at most; more are closed at once.
     public var maxConnections: Int
+    /// The longest time-out a server takes, in seconds (a day).
+    public static let maxTimeout: Double = 86_400
     /// Seconds a connection may sit without a request (or send its headers that slowly) before it is closed.
     public var idleTimeout: Double
     /// Seconds a request's body may take to arrive (408 after).
@@ -56,8 +58,8 @@ public struct ServerConfiguration: Sendable {
         guard maxQueued >= 1, maxRequestTokens >= 1, maxConnections >= 1 else {
             throw ServerSetupError.invalid("the queue, request-token and connection limits must be at least 1")
         }
-        guard idleTimeout > 0, bodyTimeout > 0, idleTimeout <= 86_400, bodyTimeout <= 86_400 else {
-            throw ServerSetupError.invalid("the time-outs must be above 0 and at most 86400 seconds")
+        guard idleTimeout > 0, bodyTimeout > 0, idleTimeout <= Self.maxTimeout, bodyTimeout <= Self.maxTimeout else {
+            throw ServerSetupError.invalid("the time-outs must be above 0 and at most \(Int(Self.maxTimeout)) seconds")
         }
     }
 }
