@@ -41,8 +41,8 @@ public enum YAMLGuard {
         guard yaml_parser_initialize(&parser) == 1 else { return }
         defer { yaml_parser_delete(&parser) }
         yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
-        var bytes = Array(text.utf8)
-        try bytes.withUnsafeMutableBufferPointer { buffer in
+        let bytes = Array(text.utf8)
+        try bytes.withUnsafeBufferPointer { buffer in
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
             try scan(&parser, length: buffer.count)
         }

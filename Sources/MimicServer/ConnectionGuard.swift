@@ -100,9 +100,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     let counter: ConnectionCounter
     let watch: ClientWatch
     private var counted = false
-    private var closeAfterResponse = false
-    private var lingerAfterResponse = false
+    /// How the connection ends once the answer now being written is out (nil: it stays open).
+    private var ending: Ending?
+    /// Reading and dropping what the client still sends, after a 413.
     private var lingering = false
+
+    private enum Ending { case close, linger }
     private var dropped = 0
     private var idleTimer: Scheduled<Void>?
     private var totalTimer: Scheduled<Void>?
@@ -156,18 +159,17 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(let head) where head.status == .contentTooLarge || head.status == .requestTimeout:
-            closeAfterResponse = true
-            lingerAfterResponse = head.status == .contentTooLarge
-        case .end where closeAfterResponse:
-            closeAfterResponse = false
+            ending = head.status == .contentTooLarge ? .linger : .close
+        case .end where ending != nil:
             // From the answer's end on, nothing more the client sends is read as a request (a request pipelined
             // behind the refused one would otherwise be answered on a closing connection).
-            lingering = lingerAfterResponse
+            lingering = ending == .linger
+            ending = nil
             let written = context.eventLoop.makePromise(of: Void.self)
             written.futureResult.cascade(to: promise)
             context.writeAndFlush(data, promise: written)
             written.futureResult.whenComplete { [self] result in
-                guard case .success = result, context.channel.isActive, lingerAfterResponse else { return context.close(promise: nil) }
+                guard case .success = result, context.channel.isActive, lingering else { return context.close(promise: nil) }
                 context.close(mode: .output, promise: nil)
                 idleTimer?.cancel()
                 idleTimer = Self.closeLater(context, after: Self.lingerIdle)
