@@ -304,12 +304,19 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
             let types: [UInt8]
         }
         private let known = Mutex([Key: PreparedQuery]())
+        /// Statements kept at most (a study uses about 40 per connection, 16 connections at once).
+        static let limit = 4096
 
         func statement(_ sql: String, _ args: [SQLValue], on connection: PostgresConnection) async throws -> PreparedQuery {
             let key = Key(connection: connection.id, sql: sql, types: args.map(Self.typeCode))
             if let statement = known.withLock({ $0[key] }) { return statement }
             let statement = try await connection.prepare(query: Self.numbered(sql, key.types)).get()
-            known.withLock { $0[key] = statement }
+            known.withLock { known in
+                // The pool replaces connections it closed with new ones (new ids); the old ones' statements are
+                // dropped in bulk now and then rather than kept (and their connections with them) for ever.
+                if known.count >= Self.limit { known.removeAll() }
+                known[key] = statement
+            }
             return statement
         }
 
