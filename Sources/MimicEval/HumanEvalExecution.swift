@@ -16,8 +16,8 @@ extension Sandbox {
     }
 
     /// Runs every program with `run(program:interpreter:limits:)`, at most `parallelism` at a time, and returns
-    /// the results in input order. `progress` is called (from worker threads, serialized) with the number
-    /// finished so far. Throws the first `SandboxError` in input order, after all runs have finished.
+    /// the results in input order. `progress` is called (from worker threads, one at a time, in increasing order)
+    /// with the number finished so far. Throws the first `SandboxError` in input order, after all runs have finished.
     public static func runAll(programs: [String], interpreter: String = "python3",
                               limits: SandboxLimits = SandboxLimits(),
                               parallelism: Int = ProcessInfo.processInfo.activeProcessorCount,
@@ -37,8 +37,7 @@ extension Sandbox {
             let thread = Thread {
                 while let index = state.claim() {
                     let outcome = Result { try run(program: programs[index], interpreter: interpreter, limits: limits) }
-                    let finished = state.store(outcome, at: index)
-                    if let progress { state.serialized { progress(finished) } }
+                    state.finish(outcome, at: index, report: progress)
                 }
                 group.leave()
             }
@@ -71,7 +70,7 @@ private final class BatchState: @unchecked Sendable {
         return next - 1
     }
 
-    func store(_ result: Result<SandboxResult, Error>, at index: Int) -> Int {
+    private func store(_ result: Result<SandboxResult, Error>, at index: Int) -> Int {
         lock.lock()
         defer { lock.unlock() }
         results[index] = result
@@ -79,9 +78,13 @@ private final class BatchState: @unchecked Sendable {
         return finished
     }
 
-    func serialized(_ body: () -> Void) {
+    /// Stores a result and reports the number finished, both under the progress lock, so the reports come one at a
+    /// time and in increasing order (counted under one lock and reported under another, two workers could report 6
+    /// before 5).
+    func finish(_ result: Result<SandboxResult, Error>, at index: Int, report: ((Int) -> Void)?) {
         progressLock.lock()
-        body()
-        progressLock.unlock()
+        defer { progressLock.unlock() }
+        let finished = store(result, at: index)
+        report?(finished)
     }
 }
