@@ -1,6 +1,8 @@
-// Mat-vec for 4- and 8-bit weights against activations quantized to 8 bits per 32-element block (as
-// llama.cpp's q8_1 does): integer dot products with AVX2 (maddubs) or AVX-512 VNNI (dpbusd). About twice the
-// speed of the FP32-activation kernels at generation, at the cost of rounding the activations to 8 bits.
+// Mat-vec for 4- to 8-bit weights (Q4_0, Q4_1, Q8_0 and the K-quants Q4_K, Q5_K, Q6_K) against activations
+// quantized to 8 bits per 32-element block (as llama.cpp's q8_1 does): integer dot products with AVX2 (maddubs)
+// or AVX-512 VNNI (dpbusd). About twice the speed of the FP32-activation kernels at generation, at the cost of
+// rounding the activations to 8 bits. A K-quant super-block of 256 is read as eight 32-element blocks, each with
+// its own scale (Q6_K: one per 16 elements) and offset, so every type shares the one loop below.
 #include "ckernels.h"
 #include "internal.h"
 #include <immintrin.h>
@@ -8,7 +10,9 @@
 #include <stdlib.h>
 
 int ck_q8_path(int type, int64_t K) {
-    return ck_simd_level() >= 1 && K % QK == 0 && (type == CK_Q4_0 || type == CK_Q4_1 || type == CK_Q8_0);
+    const int kquant = type == CK_Q4_K || type == CK_Q5_K || type == CK_Q6_K;
+    return ck_simd_level() >= 1 && K % (kquant ? QK_K : QK) == 0 &&
+           (type == CK_Q4_0 || type == CK_Q4_1 || type == CK_Q8_0 || kquant);
 }
 
 void ck_quantize_q8(const float *x, ck_xblock *out, int64_t n) {
@@ -48,34 +52,79 @@ static inline __m256i dot_vnni(__m256i u, __m256i s) {
 // `type` is a compile-time constant wherever these are inlined (NAME dispatches on it once).
 #define Q8_KERNELS(NAME, TARGET, DPBUSD)                                                                        \
     __attribute__((target(TARGET), always_inline)) static inline __m256i NAME##_load(                          \
-        int type, const void *w, int64_t n, int64_t nb, int64_t b, float *dw, float *mw) {                     \
+        int type, const void *w, int64_t n, int64_t nb, int64_t b, __m256 *dw, float *mw) {                    \
+        const __m256i low4 = _mm256_set1_epi8(0x0F);                                                            \
         if (type == CK_Q8_0) {                                                                                  \
             const block_q8_0 *blk = (const block_q8_0 *)w + n * nb + b;                                        \
-            *dw = _cvtsh_ss(blk->d); *mw = 0;                                                                   \
+            *dw = _mm256_set1_ps(_cvtsh_ss(blk->d)); *mw = 0;                                                   \
             return _mm256_loadu_si256((const __m256i *)blk->qs);                                               \
         }                                                                                                       \
+        if (type == CK_Q4_K || type == CK_Q5_K) {                                                               \
+            /* Block j of the super-block: the low (even j) or high (odd j) nibbles of 32 bytes, Q5_K's fifth   \
+               bit from bit j of qh; w = d sc q - dmin m. */                                                    \
+            const int64_t s = n * (nb / 8) + b / 8; const int j = (int)(b % 8);                                \
+            const uint8_t *scales, *qs; float d, dmin;                                                          \
+            if (type == CK_Q4_K) {                                                                              \
+                const block_q4_k *blk = (const block_q4_k *)w + s;                                             \
+                scales = blk->scales; qs = blk->qs; d = _cvtsh_ss(blk->d); dmin = _cvtsh_ss(blk->dmin);        \
+            } else {                                                                                            \
+                const block_q5_k *blk = (const block_q5_k *)w + s;                                             \
+                scales = blk->scales; qs = blk->qs; d = _cvtsh_ss(blk->d); dmin = _cvtsh_ss(blk->dmin);        \
+            }                                                                                                   \
+            uint8_t sc, m;                                                                                      \
+            ck_scale_min_k4(j, scales, &sc, &m);                                                                   \
+            *dw = _mm256_set1_ps(d * sc); *mw = -(dmin * m);                                                    \
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * (j / 2)));                       \
+            __m256i q = _mm256_and_si256(j & 1 ? _mm256_srli_epi16(v, 4) : v, low4);                           \
+            if (type == CK_Q5_K) {                                                                              \
+                const __m256i bit = _mm256_set1_epi8((char)(1 << j));                                           \
+                const __m256i hb = _mm256_loadu_si256((const __m256i *)((const block_q5_k *)w + s)->qh);       \
+                q = _mm256_or_si256(q, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hb, bit), bit),    \
+                                                        _mm256_set1_epi8(16)));                                 \
+            }                                                                                                   \
+            return q;                                                                                           \
+        }                                                                                                       \
+        if (type == CK_Q6_K) {                                                                                  \
+            /* Block j = 4h + r: 4 bits from ql[64h + 32(r & 1)] (high nibble for r >= 2), 2 from qh[32h] at   \
+               bit 2r; signed q - 32 (NAME_dot multiplies it by sign); one scale per 16 elements. */           \
+            const block_q6_k *blk = (const block_q6_k *)w + n * (nb / 8) + b / 8;                              \
+            const int j = (int)(b % 8), h = j / 4, r = j % 4;                                                   \
+            const float d = _cvtsh_ss(blk->d);                                                                  \
+            const int8_t *sc = blk->scales + 8 * h + 2 * r;                                                     \
+            *dw = _mm256_set_m128(_mm_set1_ps(d * sc[1]), _mm_set1_ps(d * sc[0])); *mw = 0;                    \
+            const __m256i lo = _mm256_loadu_si256((const __m256i *)(blk->ql + 64 * h + 32 * (r & 1)));         \
+            const __m256i hi = _mm256_loadu_si256((const __m256i *)(blk->qh + 32 * h));                        \
+            const __m256i q4 = _mm256_and_si256(r >= 2 ? _mm256_srli_epi16(lo, 4) : lo, low4);                 \
+            const __m256i q2 = _mm256_and_si256(_mm256_srl_epi16(hi, _mm_cvtsi32_si128(2 * r)),                \
+                                                _mm256_set1_epi8(3));                                           \
+            return _mm256_sub_epi8(_mm256_or_si256(q4, _mm256_slli_epi16(q2, 4)), _mm256_set1_epi8(32));      \
+        }                                                                                                       \
         const uint8_t *qs;                                                                                      \
+        float d;                                                                                                \
         if (type == CK_Q4_1) {                                                                                  \
             const block_q4_1 *blk = (const block_q4_1 *)w + n * nb + b;                                        \
-            qs = blk->qs; *dw = _cvtsh_ss(blk->d); *mw = _cvtsh_ss(blk->m);                                    \
+            qs = blk->qs; d = _cvtsh_ss(blk->d); *mw = _cvtsh_ss(blk->m);                                      \
         } else {                                                                                                \
             const block_q4_0 *blk = (const block_q4_0 *)w + n * nb + b;                                        \
-            qs = blk->qs; *dw = _cvtsh_ss(blk->d); *mw = -8.0f * *dw;                                          \
+            qs = blk->qs; d = _cvtsh_ss(blk->d); *mw = -8.0f * d;                                              \
         }                                                                                                       \
+        *dw = _mm256_set1_ps(d);                                                                                \
         const __m128i v = _mm_loadu_si128((const __m128i *)qs), lowMask = _mm_set1_epi8(0x0F);                \
         return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), lowMask), _mm_and_si128(v, lowMask));     \
     }                                                                                                           \
     __attribute__((target(TARGET), always_inline)) static inline void NAME##_dot(                              \
-        int type, __m256i qw, float dw, float mw, const ck_xblock *xb, __m256 *acc, float *summ) {             \
+        int type, __m256i qw, __m256 dw, float mw, const ck_xblock *xb, __m256 *acc, float *summ) {            \
         __m256i qx = _mm256_loadu_si256((const __m256i *)xb->qs), ax = qw;                                     \
-        if (type == CK_Q8_0) { ax = _mm256_sign_epi8(qw, qw); qx = _mm256_sign_epi8(qx, qw); }               \
-        *acc = _mm256_fmadd_ps(_mm256_set1_ps(dw * xb->d), _mm256_cvtepi32_ps(DPBUSD(ax, qx)), *acc);          \
+        if (type == CK_Q8_0 || type == CK_Q6_K) { ax = _mm256_sign_epi8(qw, qw); qx = _mm256_sign_epi8(qx, qw); } \
+        /* dw's lanes 0-3 scale elements 0-15, lanes 4-7 elements 16-31 (DPBUSD sums 4 bytes a lane). */      \
+        *acc = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(xb->d)), _mm256_cvtepi32_ps(DPBUSD(ax, qx)), *acc); \
         *summ += mw * xb->s;                                                                                    \
     }                                                                                                           \
     __attribute__((target(TARGET), always_inline)) static inline float NAME##_row1(                           \
         int type, const void *w, int64_t n, int64_t nb, const ck_xblock *xq) {                                 \
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                            \
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, dw, mw;                                                           \
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, mw;                                                               \
+        __m256 dw;                                                                                              \
         int64_t b = 0;                                                                                          \
         for (; b + 4 <= nb; b += 4) {                                                                           \
             __m256i qw = NAME##_load(type, w, n, nb, b, &dw, &mw);                                              \
@@ -97,7 +146,8 @@ static inline __m256i dot_vnni(__m256i u, __m256i s) {
         int type, const void *w, int64_t K, const ck_xblock *xq, int64_t M, float *y, int64_t ldy,             \
         int64_t n0, int64_t n1) {                                                                               \
         const int64_t nb = K / QK;                                                                              \
-        float dw, mw;                                                                                           \
+        __m256 dw;                                                                                              \
+        float mw;                                                                                               \
         for (int64_t n = n0; n < n1; n++) {                                                                     \
             if (M == 1) { y[n] = NAME##_row1(type, w, n, nb, xq); continue; }                                   \
             for (int64_t m0 = 0; m0 < M; m0 += 4) {                                                             \
@@ -118,6 +168,9 @@ static inline __m256i dot_vnni(__m256i u, __m256i s) {
         switch (type) {                                                                                         \
         case CK_Q4_1: NAME##_rows(CK_Q4_1, w, K, xq, M, y, ldy, n0, n1); break;                                 \
         case CK_Q4_0: NAME##_rows(CK_Q4_0, w, K, xq, M, y, ldy, n0, n1); break;                                 \
+        case CK_Q4_K: NAME##_rows(CK_Q4_K, w, K, xq, M, y, ldy, n0, n1); break;                                 \
+        case CK_Q5_K: NAME##_rows(CK_Q5_K, w, K, xq, M, y, ldy, n0, n1); break;                                 \
+        case CK_Q6_K: NAME##_rows(CK_Q6_K, w, K, xq, M, y, ldy, n0, n1); break;                                 \
         default: NAME##_rows(CK_Q8_0, w, K, xq, M, y, ldy, n0, n1); break;                                      \
         }                                                                                                       \
     }

@@ -45,14 +45,6 @@ static float bf16_to_fp32(uint16_t h) {
     uint32_t bits = (uint32_t)h << 16; float f; memcpy(&f, &bits, 4); return f;
 }
 
-static inline void get_scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m) {
-    if (j < 4) { *d = q[j] & 63; *m = q[j + 4] & 63; }
-    else {
-        *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-    }
-}
-
 static void dq_q4_0(const block_q4_0 *b, float *y, int64_t nb) {
     for (int64_t i = 0; i < nb; i++, y += QK) {
         const float d = ck_fp16_to_fp32(b[i].d);
@@ -86,9 +78,9 @@ static void dq_q4_k(const block_q4_k *b, float *y, int64_t nb) {
         const uint8_t *q = b[i].qs;
         int is = 0; uint8_t sc, m;
         for (int j = 0; j < QK_K; j += 64) {
-            get_scale_min_k4(is + 0, b[i].scales, &sc, &m);
+            ck_scale_min_k4(is + 0, b[i].scales, &sc, &m);
             const float d1 = d * sc, m1 = dmin * m;
-            get_scale_min_k4(is + 1, b[i].scales, &sc, &m);
+            ck_scale_min_k4(is + 1, b[i].scales, &sc, &m);
             const float d2 = d * sc, m2 = dmin * m;
             for (int l = 0; l < 32; l++) *y++ = d1 * (q[l] & 0xF) - m1;
             for (int l = 0; l < 32; l++) *y++ = d2 * (q[l] >> 4) - m2;
@@ -103,9 +95,9 @@ static void dq_q5_k(const block_q5_k *b, float *y, int64_t nb) {
         const uint8_t *ql = b[i].qs, *qh = b[i].qh;
         int is = 0; uint8_t sc, m, u1 = 1, u2 = 2;
         for (int j = 0; j < QK_K; j += 64) {
-            get_scale_min_k4(is + 0, b[i].scales, &sc, &m);
+            ck_scale_min_k4(is + 0, b[i].scales, &sc, &m);
             const float d1 = d * sc, m1 = dmin * m;
-            get_scale_min_k4(is + 1, b[i].scales, &sc, &m);
+            ck_scale_min_k4(is + 1, b[i].scales, &sc, &m);
             const float d2 = d * sc, m2 = dmin * m;
             for (int l = 0; l < 32; l++) *y++ = d1 * ((ql[l] & 0xF) + (qh[l] & u1 ? 16 : 0)) - m1;
             for (int l = 0; l < 32; l++) *y++ = d2 * ((ql[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;

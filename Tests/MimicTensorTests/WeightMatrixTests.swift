@@ -82,9 +82,12 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, _ rng: inout SeededGe
                 #expect(path(type, 4).hasPrefix(isa) && !path(type, 4).hasSuffix("four sums"))
                 #expect(path(type, WeightMatrix.fusedBatchLimit + 1).hasSuffix("OpenBLAS sgemm"))
             }
-            // The K-quants have no fused kernel; 4-bit weights round activations to 8 bits unless exact.
+            // Block-quantized weights round activations to 8 bits unless exact; exact, the K-quants have no fused
+            // kernel.
             #expect(path(.q6_K, 1).hasPrefix("portable C"))
-            #expect(path(.q4_1, 1, exact: false).hasPrefix(level == 0 ? "portable C" : "8-bit activations"))
+            for type in [GGMLType.q4_0, .q4_1, .q8_0, .q4_K, .q5_K, .q6_K] {
+                #expect(path(type, 1, exact: false).hasPrefix(level == 0 ? "portable C" : "8-bit activations"), "\(type)")
+            }
             #expect(path(.q4_1, 1, exact: true).hasPrefix(isa))
         }
     }
