@@ -1,4 +1,4 @@
-// Block formats of GGUF files (ggml's F16, BF16, Q4_0, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K) and their dequantization.
+// Block formats of GGUF files (ggml's F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K) and their dequantization.
 #include "ckernels.h"
 #include "internal.h"
 #include <string.h>
@@ -6,7 +6,7 @@
 int ck_block_elements(int type) {
     switch (type) {
     case CK_F32: case CK_F16: case CK_BF16: return 1;
-    case CK_Q4_0: case CK_Q4_1: case CK_Q8_0: return QK;
+    case CK_Q4_0: case CK_Q4_1: case CK_Q5_0: case CK_Q5_1: case CK_Q8_0: return QK;
     case CK_Q4_K: case CK_Q5_K: case CK_Q6_K: return QK_K;
     default: return 0;
     }
@@ -18,6 +18,8 @@ int ck_block_bytes(int type) {
     case CK_F16: case CK_BF16: return 2;
     case CK_Q4_0: return sizeof(block_q4_0);
     case CK_Q4_1: return sizeof(block_q4_1);
+    case CK_Q5_0: return sizeof(block_q5_0);
+    case CK_Q5_1: return sizeof(block_q5_1);
     case CK_Q8_0: return sizeof(block_q8_0);
     case CK_Q4_K: return sizeof(block_q4_k);
     case CK_Q5_K: return sizeof(block_q5_k);
@@ -62,6 +64,26 @@ static void dq_q4_1(const block_q4_1 *b, float *y, int64_t nb) {
             y[j] = (b[i].qs[j] & 0xF) * d + m;
             y[j + QK / 2] = (b[i].qs[j] >> 4) * d + m;
         }
+    }
+}
+
+// Element j's fifth bit is bit j of qh (little-endian); Q5_0 is offset by 16, Q5_1 has a minimum.
+static inline int q5_value(const uint8_t *qs, const uint8_t *qh, int j) {
+    const int low = j < QK / 2 ? qs[j] & 0xF : qs[j - QK / 2] >> 4;
+    return low | (((qh[j / 8] >> (j % 8)) & 1) << 4);
+}
+
+static void dq_q5_0(const block_q5_0 *b, float *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, y += QK) {
+        const float d = ck_fp16_to_fp32(b[i].d);
+        for (int j = 0; j < QK; j++) y[j] = (q5_value(b[i].qs, b[i].qh, j) - 16) * d;
+    }
+}
+
+static void dq_q5_1(const block_q5_1 *b, float *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, y += QK) {
+        const float d = ck_fp16_to_fp32(b[i].d), m = ck_fp16_to_fp32(b[i].m);
+        for (int j = 0; j < QK; j++) y[j] = q5_value(b[i].qs, b[i].qh, j) * d + m;
     }
 }
 
@@ -138,6 +160,8 @@ void ck_dequantize(int type, const void *src, float *dst, int64_t n) {
     case CK_BF16: { const uint16_t *h = src; for (int64_t i = 0; i < n; i++) dst[i] = bf16_to_fp32(h[i]); } break;
     case CK_Q4_0: dq_q4_0(src, dst, nb); break;
     case CK_Q4_1: dq_q4_1(src, dst, nb); break;
+    case CK_Q5_0: dq_q5_0(src, dst, nb); break;
+    case CK_Q5_1: dq_q5_1(src, dst, nb); break;
     case CK_Q8_0: dq_q8_0(src, dst, nb); break;
     case CK_Q4_K: dq_q4_k(src, dst, nb); break;
     case CK_Q5_K: dq_q5_k(src, dst, nb); break;

@@ -14,8 +14,8 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, _ rng: inout SeededGe
         return (UInt8(bits & 0xFF), UInt8(bits >> 8))
     }
     let scaleOffsets: [Int] = switch type {
-    case .q4_0, .q8_0: [0]
-    case .q4_1, .q4_K, .q5_K: [0, 2]
+    case .q4_0, .q5_0, .q8_0: [0]
+    case .q4_1, .q5_1, .q4_K, .q5_K: [0, 2]
     case .q6_K: [208]
     case .f16: Array(stride(from: 0, to: type.blockBytes, by: 2))
     case .f32, .bf16: []
@@ -85,7 +85,7 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, _ rng: inout SeededGe
             // Block-quantized weights round activations to 8 bits unless exact; exact, the K-quants have no fused
             // kernel.
             #expect(path(.q6_K, 1).hasPrefix("portable C"))
-            for type in [GGMLType.q4_0, .q4_1, .q8_0, .q4_K, .q5_K, .q6_K] {
+            for type in [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K] {
                 #expect(path(type, 1, exact: false).hasPrefix(level == 0 ? "portable C" : "8-bit activations"), "\(type)")
             }
             #expect(path(.q4_1, 1, exact: true).hasPrefix(isa))
@@ -119,7 +119,7 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, _ rng: inout SeededGe
     }
 
     @Test func typeSizesAreGGMLs() {
-        let expected: [GGMLType: (Int, Int)] = [.f32: (1, 4), .f16: (1, 2), .bf16: (1, 2), .q4_0: (32, 18), .q4_1: (32, 20),
+        let expected: [GGMLType: (Int, Int)] = [.f32: (1, 4), .f16: (1, 2), .bf16: (1, 2), .q4_0: (32, 18), .q4_1: (32, 20), .q5_0: (32, 22), .q5_1: (32, 24),
                                                 .q8_0: (32, 34), .q4_K: (256, 144), .q5_K: (256, 176), .q6_K: (256, 210)]
         for (type, (elements, bytes)) in expected {
             #expect(type.blockElements == elements && type.blockBytes == bytes, "\(type)")

@@ -82,6 +82,7 @@ DEQUANT_TYPES = [
     (QT.F16, 64), (QT.BF16, 64),
     (QT.Q4_0, 6), (QT.Q4_1, 6), (QT.Q8_0, 6),
     (QT.Q4_K, 4), (QT.Q5_K, 4), (QT.Q6_K, 4),
+    (QT.Q5_0, 6), (QT.Q5_1, 6),  # last: the types before them keep their seeded samples
 ]
 
 
