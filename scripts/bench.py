@@ -1,79 +1,162 @@
 #!/usr/bin/env python3
-"""Mimic's engine benchmark against llama.cpp's llama-bench, measured in the same run.
+"""Mimic's engine against llama.cpp's llama-bench, every weight type, measured in the same run.
 
-    python3 scripts/bench.py --llama-bench /path/to/llama-bench [--model PATH] [--reps 5] [--threads 2]
+    python3 scripts/bench.py --llama-bin DIR [--types F32,BF16,Q8_0,Q4_1,Q4_K_M,Q6_K] [--reps 5] [--threads 2]
+                             [--mimic PATH] [--work DIR]
 
-Builds `mimic` in release, then for OPENBLAS_CORETYPE as set in the environment and unset, runs
-`llama-bench -p 512 -n 128` and `mimic bench -p 512 -n 128` on the same GGUF, back to back, and prints a
-Markdown table of tokens/s with Mimic/llama.cpp ratios, plus Mimic's load time and peak memory.
-llama.cpp is built outside this repository (see ASSETS.md: the llama-cpp-python source package's
-vendor/llama.cpp, CMake, -DGGML_NATIVE=ON -DLLAMA_CURL=OFF, target llama-bench). Standard library only.
+DIR holds llama.cpp's `llama-bench` and `llama-quantize`, built outside this repository (ASSETS.md: the
+llama-cpp-python source package's vendor/llama.cpp; cmake -DGGML_NATIVE=ON -DLLAMA_CURL=OFF
+-DCMAKE_BUILD_TYPE=Release; targets llama-bench llama-quantize). The script:
+
+1. prints the CPU's model and SIMD flags, and measures this machine's limits with numpy: memory read
+   bandwidth (GB/s, `--threads` threads summing a 1 GiB array) and FP32 matrix-product speed (GFLOPS,
+   numpy's OpenBLAS, 2048 x 2048);
+2. makes one GGUF per type in --work with llama-quantize from the SmolLM2 asset (Q4_1 -> F32 with
+   --allow-requantize, then F32 -> each type; types whose rows do not fit a K-quant fall back as
+   llama-quantize decides, as in the files people download);
+3. runs `llama-bench -p 512 -n 128` and `mimic bench -p 512 -n 128` on each file back to back, and prints a
+   Markdown table: medians of the repetitions with min-max, Mimic / llama.cpp, and each tool's figure as a
+   fraction of the limit the machine implies (tg: bandwidth / bytes of weights read per token; pp: GFLOPS /
+   2 x parameters per token).
+
+Without --mimic it builds `mimic` in release first. Standard library and numpy only.
 """
-import argparse, datetime, json, os, re, subprocess, sys
+import argparse, datetime, json, os, platform, re, statistics, subprocess, sys, threading, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ASSET = os.path.join(ROOT, ".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+FLAGS = ["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni", "avx512_bf16"]
 
 
-def run(cmd, env):
+def run(cmd, env=None):
     r = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(f"bench: {' '.join(cmd)} failed ({r.returncode}):\n{r.stderr[-2000:]}")
     return r
 
 
-def llama(bench, model, reps, threads, env):
-    out = run([bench, "-m", model, "-p", "512", "-n", "128", "-t", str(threads), "-r", str(reps), "-o", "json"], env).stdout
-    rows = json.loads(out)
-    res = {}
-    for r in rows:
-        name = f"pp{r['n_prompt']}" if r["n_prompt"] else f"tg{r['n_gen']}"
-        res[name] = (r["avg_ts"], r["stddev_ts"])
-    return res
+def cpu():
+    model, flags = platform.processor() or "unknown", set()
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name") and model in ("unknown", ""):
+                model = line.split(":", 1)[1].strip()
+            elif line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+    return model, [f for f in FLAGS if f in flags]
 
 
-def mimic(binary, model, reps, threads, env):
-    out = run([binary, "bench", model, "-p", "512", "-n", "128", "-t", str(threads), "-r", str(reps), "--json"], env).stdout
-    return {r["test"]: (r["tokensPerSecond"], r["stddev"]) for r in json.loads(out)}
+def bandwidth(threads):
+    """GB/s of `threads` threads each summing its share of a 1 GiB float64 array (numpy releases the GIL)."""
+    import numpy as np
+    a = np.ones(1 << 27)
+    parts = np.array_split(a, threads)
+    best = 0.0
+    for _ in range(5):
+        ts = [threading.Thread(target=np.sum, args=(p,)) for p in parts]
+        t0 = time.perf_counter()
+        for t in ts: t.start()
+        for t in ts: t.join()
+        best = max(best, a.nbytes / (time.perf_counter() - t0) / 1e9)
+    return best
 
 
-def load_and_memory(binary, model, threads, env):
-    """Load time (mimic inspect) and peak RSS of a 128-token generation (GNU time's %M)."""
-    out = run([binary, "inspect", model, "-t", str(threads)], env).stdout
-    load = float(re.search(r"loaded in:\s+([0-9.]+) s", out).group(1))
-    r = run(["/usr/bin/time", "-f", "%M", binary, "generate", model, "-p", "Tell me a story.", "-n", "128", "-t", str(threads)], env)
-    peak_kb = int(r.stderr.strip().splitlines()[-1])
-    return load, peak_kb / 1024
+def gflops():
+    import numpy as np
+    n = 2048
+    x, y = np.random.rand(n, n).astype(np.float32), np.random.rand(n, n).astype(np.float32)
+    x @ y
+    best = 0.0
+    for _ in range(5):
+        t0 = time.perf_counter()
+        x @ y
+        best = max(best, 2 * n ** 3 / (time.perf_counter() - t0) / 1e9)
+    return best
+
+
+def make_files(llama_bin, types, work):
+    os.makedirs(work, exist_ok=True)
+    quantize = os.path.join(llama_bin, "llama-quantize")
+    f32 = os.path.join(work, "smollm2-F32.gguf")
+    if not os.path.exists(f32):
+        run([quantize, "--allow-requantize", ASSET, f32, "F32"])
+    files = {}
+    for t in types:
+        path = os.path.join(work, f"smollm2-{t}.gguf")
+        if not os.path.exists(path):
+            run([quantize, f32, path, t])
+        files[t] = path
+    return files
+
+
+def summary(samples):
+    return statistics.median(samples), min(samples), max(samples)
+
+
+def llama(bench, model, reps, threads):
+    rows = json.loads(run([bench, "-m", model, "-p", "512", "-n", "128", "-t", str(threads), "-r", str(reps),
+                           "-o", "json"]).stdout)
+    return {(f"pp{r['n_prompt']}" if r["n_prompt"] else f"tg{r['n_gen']}"): summary(r["samples_ts"]) for r in rows}
+
+
+def mimic(binary, model, reps, threads):
+    out = run([binary, "bench", model, "-p", "512", "-n", "128", "-t", str(threads), "-r", str(reps), "--json"]).stdout
+    return {r["test"]: summary(r["samples"]) for r in json.loads(out)}
+
+
+def model_numbers(binary, model, threads):
+    """(bytes of weights, parameters) from `mimic inspect` ("parameters: 134.5 M, 538.1 MB of weights")."""
+    out = run([binary, "inspect", model, "-t", str(threads)]).stdout
+    found = re.search(r"parameters:\s+([0-9.]+) M, ([0-9.]+) MB of weights", out)
+    if not found:
+        sys.exit(f"bench: no 'parameters:' line in mimic inspect {model}:\n{out}")
+    return float(found.group(2)) * 1e6, float(found.group(1)) * 1e6
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--llama-bench", required=True)
-    ap.add_argument("--model", default=os.path.join(ROOT, ".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"))
+    ap.add_argument("--llama-bin", required=True, help="the folder of llama-bench and llama-quantize")
+    ap.add_argument("--types", default="F32,BF16,Q8_0,Q4_1,Q4_K_M,Q6_K")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--mimic", help="a built mimic binary (default: build .build/release/mimic)")
+    ap.add_argument("--work", default="/tmp/mimic-bench", help="where the GGUF files are made (kept between runs)")
     a = ap.parse_args()
-    for path, what in [(a.llama_bench, "llama-bench"), (a.model, "model")]:
+    for path, what in [(os.path.join(a.llama_bin, "llama-bench"), "llama-bench"),
+                       (os.path.join(a.llama_bin, "llama-quantize"), "llama-quantize"), (ASSET, "the SmolLM2 GGUF")]:
         if not os.path.exists(path):
-            sys.exit(f"bench: {what} not found at {path}")
-    subprocess.run(["swift", "build", "-c", "release", "--product", "mimic"], cwd=ROOT, check=True, capture_output=True)
-    binary = os.path.join(ROOT, ".build/release/mimic")
-    base = dict(os.environ)
-    coretype = base.get("OPENBLAS_CORETYPE", "Haswell")  # this machine's image sets Haswell (AVX2 kernels)
-    unset = {k: v for k, v in base.items() if k != "OPENBLAS_CORETYPE"}
-    settings = [(f"OPENBLAS_CORETYPE={coretype}", dict(unset, OPENBLAS_CORETYPE=coretype)), ("OPENBLAS_CORETYPE unset", unset)]
-    print(f"# {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {a.threads} threads, {a.reps} repetitions")
-    print(f"# command: python3 scripts/bench.py --llama-bench {a.llama_bench} --reps {a.reps} --threads {a.threads}")
-    print(f"# model: {a.model}\n")
-    print("| setting | test | llama.cpp t/s | Mimic t/s | Mimic / llama.cpp |")
-    print("| --- | --- | ---: | ---: | ---: |")
-    for label, env in settings:
-        ref = llama(a.llama_bench, a.model, a.reps, a.threads, env)
-        ours = mimic(binary, a.model, a.reps, a.threads, env)
+            sys.exit(f"bench: {what} not found at {path} (see the docstring: python3 scripts/bench.py --help)")
+    if a.reps < 5:
+        sys.exit("bench: --reps must be at least 5 (medians of at least 5)")
+    binary = a.mimic
+    if not binary:
+        run(["swift", "build", "-c", "release", "--product", "mimic"])
+        binary = os.path.join(ROOT, ".build/release/mimic")
+    types = [t.strip() for t in a.types.split(",") if t.strip()]
+    files = make_files(a.llama_bin, types, a.work)
+    model, flags = cpu()
+    bw, gf = bandwidth(a.threads), gflops()
+    print(f"# {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {a.threads} threads, "
+          f"{a.reps} repetitions (median, min-max)")
+    print(f"# command: python3 scripts/bench.py --llama-bin {a.llama_bin} --types {','.join(types)} --reps {a.reps} "
+          f"--threads {a.threads}")
+    print(f"# CPU: {model}; flags: {' '.join(flags)}")
+    print(f"# limits: memory read {bw:.1f} GB/s ({a.threads} threads); sgemm {gf:.0f} GFLOPS (numpy, 2048^3)\n")
+    print("| weights | weights MB | test | llama.cpp t/s | Mimic t/s | Mimic / llama.cpp | llama.cpp of limit | Mimic of limit |")
+    print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    for t in types:
+        path = files[t]
+        nbytes, params = model_numbers(binary, path, a.threads)
+        ref, ours = llama(os.path.join(a.llama_bin, "llama-bench"), path, a.reps, a.threads), mimic(binary, path, a.reps, a.threads)
+        limits = {"tg128": bw * 1e9 / nbytes, "pp512": gf * 1e9 / (2 * params)}
         for test in ("pp512", "tg128"):
-            (r, rs), (m, ms) = ref[test], ours[test]
-            print(f"| {label} | {test} | {r:.1f} ± {rs:.1f} | {m:.1f} ± {ms:.1f} | {m / r:.2f} |")
-    load, peak = load_and_memory(binary, a.model, a.threads, unset)
-    print(f"\nMimic: model load {load:.3f} s (mimic inspect); peak RSS {peak:.0f} MB generating 128 tokens.")
+            (r, rlo, rhi), (m, mlo, mhi) = ref[test], ours[test]
+            lim = limits[test]
+            frac = lambda v: f"{v / lim:.0%}"
+            print(f"| {t} | {nbytes / 1e6:.0f} | {test} | {r:.1f} ({rlo:.1f}–{rhi:.1f}) | {m:.1f} ({mlo:.1f}–{mhi:.1f}) "
+                  f"| {m / r:.2f} | {frac(r)} | {frac(m)} |")
 
 
 if __name__ == "__main__":
