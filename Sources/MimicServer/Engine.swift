@@ -1,5 +1,6 @@
 // The engine scheduler: one thread owns the model; requests queue, each choice gets its own KV cache and sampler,
-// and every step advances all running sequences together in batched decode passes.
+// and every step advances all running sequences together in batched decode passes. Sequences join and leave
+// between steps; new prompts run in pieces of `prefillChunk` tokens between the steps (continuous batching).
 import Foundation
 import MimicCore
 import MimicModels
@@ -21,6 +22,8 @@ final class Engine: @unchecked Sendable {
     let tokenizer: any Tokenizer
     /// Most sequences running at once.
     let parallel: Int
+    /// Prompt tokens run between two decode steps while sequences are decoding (0: whole prompts).
+    let prefillChunk: Int
     /// Most sequences in one batched decode pass (the fused small-batch matmul's limit).
     let maxBatch = WeightMatrix.fusedBatchLimit
     private let condition = NSCondition()
@@ -32,10 +35,11 @@ final class Engine: @unchecked Sendable {
     /// Sequences running (set by the engine thread under the lock).
     private var running = 0
 
-    init(model: any LanguageModel, tokenizer: any Tokenizer, parallel: Int, maxQueued: Int = 256) {
+    init(model: any LanguageModel, tokenizer: any Tokenizer, parallel: Int, prefillChunk: Int = 256, maxQueued: Int = 256) {
         self.model = model
         self.tokenizer = tokenizer
         self.parallel = parallel
+        self.prefillChunk = prefillChunk
         self.maxQueued = maxQueued
         let thread = Thread { [self] in loop() }
         thread.name = "mimic-engine"
@@ -91,12 +95,12 @@ final class Engine: @unchecked Sendable {
     }
 
     private func loop() {
-        var active: [EngineSlot] = []
+        var active: [EngineSlot] = [], prefilling: [EngineSlot] = []
         while true {
             condition.lock()
-            while queue.isEmpty && active.isEmpty && !stopping { condition.wait() }
+            while queue.isEmpty && active.isEmpty && prefilling.isEmpty && !stopping { condition.wait() }
             if stopping {
-                let rest = queue + active
+                let rest = queue + prefilling + active
                 queue = []
                 condition.unlock()
                 rest.forEach { $0.fail("The server is shutting down.") }
@@ -106,17 +110,24 @@ final class Engine: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let admitted = Array(queue.prefix(parallel - active.count))
+            let admitted = Array(queue.prefix(parallel - active.count - prefilling.count))
             queue.removeFirst(admitted.count)
-            running = active.count + admitted.count
+            prefilling += admitted
+            running = active.count + prefilling.count
             condition.unlock()
-            for slot in admitted {
-                slot.prefill(model)
-                if !slot.isDone { active.append(slot) }
+            // Prompts first come first served, in pieces, until `prefillChunk` tokens have run (at least one piece;
+            // every waiting prompt whole when nothing is decoding): a running stream waits about one piece.
+            var spent = 0
+            while let slot = prefilling.first, prefillChunk == 0 || spent < prefillChunk || active.isEmpty {
+                spent += slot.prefill(model, chunk: prefillChunk)
+                if slot.isDone || slot.isPrefilled {
+                    prefilling.removeFirst()
+                    if !slot.isDone { active.append(slot) }
+                }
             }
             step(active)
             active.removeAll { $0.isDone }
-            condition.withLock { running = active.count }
+            condition.withLock { running = active.count + prefilling.count }
         }
     }
 

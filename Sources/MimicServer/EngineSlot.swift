@@ -76,32 +76,58 @@ final class EngineSlot {
         stream = StopStringStream(stops: job.stopStrings, decoder: StreamingDecoder(tokenizer: tokenizer))
     }
 
-    /// Runs the prompt and draws the first token. The slot is done afterwards if it only scored the prompt,
-    /// the first token ended it, or it failed. Echo scoring runs all but the last prompt token in one pass, as
+    /// Prompt tokens in the cache so far; the prompt is done when the first token has been drawn (`isPrefilled`).
+    private(set) var prefilled = 0
+    private(set) var isPrefilled = false
+
+    /// Runs the next piece of the prompt: up to `chunk` tokens (0: the rest), ending on a multiple of `chunk` so a
+    /// prompt is cut the same way whatever else is running; after the last piece, draws the first token. Returns
+    /// the prompt tokens it ran. The slot is done afterwards if it only scored the prompt, the first token ended
+    /// it, or it failed. Echo scoring runs all but the last prompt token in one pass, as
     /// `LanguageModel.loglikelihood` does (so the two agree to rounding), then the last token when generating.
-    func prefill(_ model: any LanguageModel) {
-        if sink.isCancelled { return finish(.failed("cancelled")) }
+    @discardableResult
+    func prefill(_ model: any LanguageModel, chunk: Int = 0) -> Int {
+        if sink.isCancelled {
+            finish(.failed("cancelled"))
+            return 0
+        }
         do {
-            let cache = model.makeCache(capacity: job.prompt.count + job.maxTokens)
-            self.cache = cache
             let V = model.vocabularySize
-            var pending = job.prompt[...]
-            if job.promptLogprobs {
-                var scored: [TokenLogprob?] = [nil]
-                if job.prompt.count > 1 {
-                    let logits = try model.forward(Array(job.prompt.dropLast()), cache: cache, logits: .all)
-                    for i in 1..<job.prompt.count {
-                        scored.append(logprobs(logits.row(i - 1), vocab: V, token: job.prompt[i], top: job.topLogprobs ?? 0))
+            let cache: KVCache
+            if let existing = self.cache {
+                cache = existing
+            } else {
+                cache = model.makeCache(capacity: job.prompt.count + job.maxTokens)
+                self.cache = cache
+                if job.promptLogprobs {
+                    var scored: [TokenLogprob?] = [nil]
+                    if job.prompt.count > 1 {
+                        let logits = try model.forward(Array(job.prompt.dropLast()), cache: cache, logits: .all)
+                        for i in 1..<job.prompt.count {
+                            scored.append(logprobs(logits.row(i - 1), vocab: V, token: job.prompt[i], top: job.topLogprobs ?? 0))
+                        }
+                        prefilled = job.prompt.count - 1
                     }
-                    pending = job.prompt.suffix(1)
+                    sink.send(choice, .prompt(scored))
                 }
-                sink.send(choice, .prompt(scored))
+                if job.maxTokens == 0 {
+                    finish(.finished(rest: "", reason: .length, stopToken: nil))
+                    return prefilled
+                }
             }
-            if job.maxTokens == 0 { return finish(.finished(rest: "", reason: .length, stopToken: nil)) }
-            let logits = try model.forward(Array(pending), cache: cache, logits: .last)
-            accept(logits.data, vocab: V)
+            let start = prefilled
+            let end = chunk > 0 ? min(job.prompt.count, (start / chunk + 1) * chunk) : job.prompt.count
+            let last = end == job.prompt.count
+            let logits = try model.forward(Array(job.prompt[start..<end]), cache: cache, logits: last ? .last : .none)
+            prefilled = end
+            if last {
+                isPrefilled = true
+                accept(logits.data, vocab: V)
+            }
+            return end - start
         } catch {
             finish(.failed("The model failed on the prompt: \(error.localizedDescription)"))
+            return 0
         }
     }
 

@@ -57,7 +57,7 @@ public final class LocalServer: Sendable {
         try configuration.validate()
         let served = try ServedModel(model, name: configuration.modelName, defaultMaxTokens: configuration.defaultMaxTokens)
         let engine = Engine(model: served.model, tokenizer: served.tokenizer, parallel: configuration.parallel,
-                            maxQueued: configuration.maxQueued)
+                            prefillChunk: configuration.prefillChunk, maxQueued: configuration.maxQueued)
         let watch = ClientWatch()
         let router = Routes(served: served, engine: engine, configuration: configuration, watch: watch).router()
         let connections = ConnectionCounter(limit: configuration.maxConnections)

@@ -20,6 +20,8 @@ public struct ServeConfig: StageConfig, Hashable {
     public var maxBodyMb = 4.0
     /// Most sequences decoded together; more requests wait.
     public var parallel = 16
+    /// Prompt tokens run in one piece while other sequences decode (0: whole prompts).
+    public var prefillChunk = 256
     /// Threads for kernels and BLAS (default: all cores).
     public var threads: Int?
     /// FP32 activations in quantized mat-vecs (slower; by default rounded to 8 bits as llama.cpp does).
@@ -43,6 +45,7 @@ public struct ServeConfig: StageConfig, Hashable {
         try ConfigError.require((0...65535).contains(port), "port", "must be in 0...65535")
         try ConfigError.require(maxBodyMb > 0 && maxBodyMb <= 1024, "max_body_mb", "must be in (0, 1024]")
         try ConfigError.require((1...256).contains(parallel), "parallel", "must be in 1...256")
+        try ConfigError.require(prefillChunk >= 0, "prefill_chunk", "must be 0 (whole prompts) or more")
         if let threads { try ConfigError.require(threads >= 1, "threads", "must be at least 1") }
         try ConfigError.require(maxQueued >= 1, "max_queued", "must be at least 1")
         try ConfigError.require(maxRequestTokens >= 1, "max_request_tokens", "must be at least 1")
@@ -65,7 +68,7 @@ public struct ServeConfig: StageConfig, Hashable {
     /// The server's settings.
     public var serverConfiguration: ServerConfiguration {
         ServerConfiguration(host: host, port: port, modelName: servedName, apiKey: apiKey,
-                            maxBodyBytes: Int(maxBodyMb * 1_048_576), parallel: parallel, maxQueued: maxQueued,
+                            maxBodyBytes: Int(maxBodyMb * 1_048_576), parallel: parallel, prefillChunk: prefillChunk, maxQueued: maxQueued,
                             maxRequestTokens: maxRequestTokens, maxConnections: maxConnections, idleTimeout: idleTimeout,
                             bodyTimeout: bodyTimeout)
     }

@@ -15,6 +15,9 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// Most sequences decoded together; further requests wait in a queue.
     public var parallel: Int
+    /// Prompt tokens run in one piece while other sequences decode (0: a whole prompt at once), so that a long
+    /// prompt holds the running streams up for about one piece at a time.
+    public var prefillChunk: Int
     /// Tokens generated when a request gives no `max_tokens` (bounded by the context left).
     public var defaultMaxTokens: Int
     /// Most sequences waiting for a place in the engine; a request that would queue more gets 429.
@@ -32,7 +35,7 @@ public struct ServerConfiguration: Sendable {
 
     /// Settings with the given values; the defaults serve on 127.0.0.1:8080 with 4 MB bodies and 16 sequences.
     public init(host: String = "127.0.0.1", port: Int = 8080, modelName: String, apiKey: String? = nil,
-                maxBodyBytes: Int = 4 << 20, parallel: Int = 16, defaultMaxTokens: Int = 2048, maxQueued: Int = 256,
+                maxBodyBytes: Int = 4 << 20, parallel: Int = 16, prefillChunk: Int = 256, defaultMaxTokens: Int = 2048, maxQueued: Int = 256,
                 maxRequestTokens: Int = 65_536, maxConnections: Int = 512, idleTimeout: Double = 30, bodyTimeout: Double = 30) {
         self.host = host
         self.port = port
@@ -40,6 +43,7 @@ public struct ServerConfiguration: Sendable {
         self.apiKey = apiKey.flatMap { $0.isEmpty ? nil : $0 }
         self.maxBodyBytes = maxBodyBytes
         self.parallel = parallel
+        self.prefillChunk = prefillChunk
         self.defaultMaxTokens = defaultMaxTokens
         self.maxQueued = maxQueued
         self.maxRequestTokens = maxRequestTokens
@@ -53,6 +57,7 @@ public struct ServerConfiguration: Sendable {
         guard (0...65535).contains(port) else { throw ServerSetupError.invalid("port \(port) is not in 0...65535") }
         guard maxBodyBytes >= 1024 else { throw ServerSetupError.invalid("the body limit must be at least 1024 bytes") }
         guard (1...256).contains(parallel) else { throw ServerSetupError.invalid("--parallel must be in 1...256") }
+        guard prefillChunk >= 0 else { throw ServerSetupError.invalid("the prefill chunk must be 0 (off) or more") }
         guard defaultMaxTokens >= 1 else { throw ServerSetupError.invalid("the default max_tokens must be at least 1") }
         guard !modelName.isEmpty else { throw ServerSetupError.invalid("the model name is empty") }
         guard maxQueued >= 1, maxRequestTokens >= 1, maxConnections >= 1 else {

@@ -22,6 +22,8 @@ struct Serve: AsyncParsableCommand, Encodable {
     @Option(help: "The model name clients send (default: the built-in name or the file name).") var modelName: String?
     @Option(help: "Largest request body, in MB (default 4).") var maxBodyMb: Double?
     @Option(help: "Most sequences decoded together; more requests wait (default 16).") var parallel: Int?
+    @Option(help: "Prompt tokens run in one piece while other sequences decode, so a long prompt does not stall them (0: whole prompts; default 256).")
+    var prefillChunk: Int?
     @Option(help: "Most sequences waiting for a place; more get 429 (default 256).") var maxQueued: Int?
     @Option(help: "Most tokens one request may ask for across its choices, n × max_tokens (default 65536).") var maxRequestTokens: Int?
     @Option(help: "Open connections at most; more are closed at once (default 512).") var maxConnections: Int?
