@@ -1,5 +1,5 @@
 // Matrix products with weights kept in their GGUF block format: y = x W^T, one weight row read once for
-// up to MB rows of x. Fused AVX-512 / AVX2 paths for Q4_1, Q4_0, Q8_0, F32, BF16 and F16; the K-quants dequantize
+// up to MB rows of x, each row of x summed the same way whatever rows come with it. Fused AVX-512 / AVX2 paths for Q4_1, Q4_0, Q8_0, F32, BF16 and F16; the K-quants dequantize
 // a block into registers' worth of floats and share one dot product. Chosen once, at run time, by CPU.
 #include "ckernels.h"
 #include "internal.h"
@@ -91,37 +91,61 @@ static inline void block512(int type, const void *w, int64_t n, int64_t nb, int6
     }
 }
 
-// One activation row (generation): two blocks per step into four accumulators, off the FMA latency chain.
+// R rows of x (1 to 4, a constant wherever this is inlined) against weight row n, each row with four sums: blocks
+// b and b + 1 of a step into sums 0-1 and 2-3, a last odd block into 0-1. Each block is expanded once for the R
+// rows. A row's sums do not depend on R or on the other rows, so a row's result is the same in any batch (batched
+// decoding needs no padding row).
 __attribute__((target("avx512f,avx512bw,f16c,fma"), always_inline))
-static inline void row1_avx512_typed(int type, const void *w, int64_t K, const float *x, float *y, int64_t n0, int64_t n1) {
+static inline void group_avx512(int type, const void *w, int64_t K, const float *x, int R, float *y, int64_t ldy,
+                                int64_t n) {
     const int64_t nb = K / QK;
-    for (int64_t n = n0; n < n1; n++) {
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, w0, w1, w2, w3;
-        int64_t b = 0;
-        for (; b + 2 <= nb; b += 2) {
-            block512(type, w, n, nb, b, &w0, &w1);
-            block512(type, w, n, nb, b + 1, &w2, &w3);
-            const float *xb = x + b * QK;
-            a0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xb), a0);
-            a1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xb + 16), a1);
-            a2 = _mm512_fmadd_ps(w2, _mm512_loadu_ps(xb + 32), a2);
-            a3 = _mm512_fmadd_ps(w3, _mm512_loadu_ps(xb + 48), a3);
+    __m512 a[4][4], w0, w1, w2, w3;
+    for (int r = 0; r < R; r++) a[r][0] = a[r][1] = a[r][2] = a[r][3] = _mm512_setzero_ps();
+    int64_t b = 0;
+    for (; b + 2 <= nb; b += 2) {
+        block512(type, w, n, nb, b, &w0, &w1);
+        block512(type, w, n, nb, b + 1, &w2, &w3);
+        for (int r = 0; r < R; r++) {
+            const float *xb = x + r * K + b * QK;
+            a[r][0] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xb), a[r][0]);
+            a[r][1] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xb + 16), a[r][1]);
+            a[r][2] = _mm512_fmadd_ps(w2, _mm512_loadu_ps(xb + 32), a[r][2]);
+            a[r][3] = _mm512_fmadd_ps(w3, _mm512_loadu_ps(xb + 48), a[r][3]);
         }
-        if (b < nb) {
-            block512(type, w, n, nb, b, &w0, &w1);
-            a0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + b * QK), a0);
-            a1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + b * QK + 16), a1);
-        }
-        y[n] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
     }
+    if (b < nb) {
+        block512(type, w, n, nb, b, &w0, &w1);
+        for (int r = 0; r < R; r++) {
+            a[r][0] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + r * K + b * QK), a[r][0]);
+            a[r][1] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + r * K + b * QK + 16), a[r][1]);
+        }
+    }
+    for (int r = 0; r < R; r++)
+        y[r * ldy] = hsum512(_mm512_add_ps(_mm512_add_ps(a[r][0], a[r][1]), _mm512_add_ps(a[r][2], a[r][3])));
 }
 
+// Dispatches a row-group kernel G (GROUP rows at most) over rows [n0, n1) of W and all M rows of x, with the group
+// size a constant in each call so the sums stay in registers.
+#define FOR_ROW_GROUPS(GROUP, G, ...)                                                                     \
+    for (int64_t n = n0; n < n1; n++)                                                                     \
+        for (int64_t m0 = 0; m0 < M; m0 += GROUP) {                                                       \
+            const float *xr = x + m0 * K;                                                                 \
+            float *yr = y + m0 * ldy + n;                                                                 \
+            switch (M - m0 < GROUP ? M - m0 : GROUP) {                                                    \
+            case 1: G(__VA_ARGS__, K, xr, 1, yr, ldy, n); break;                                          \
+            case 2: G(__VA_ARGS__, K, xr, 2, yr, ldy, n); break;                                          \
+            case 3: G(__VA_ARGS__, K, xr, 3, yr, ldy, n); break;                                          \
+            default: G(__VA_ARGS__, K, xr, 4, yr, ldy, n); break;                                         \
+            }                                                                                             \
+        }
+
 __attribute__((target("avx512f,avx512bw,f16c,fma")))
-static void row1_avx512(int type, const void *w, int64_t K, const float *x, float *y, int64_t n0, int64_t n1) {
+static void rows_avx512(int type, const void *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy,
+                        int64_t n0, int64_t n1) {
     switch (type) {
-    case CK_Q4_1: row1_avx512_typed(CK_Q4_1, w, K, x, y, n0, n1); break;
-    case CK_Q4_0: row1_avx512_typed(CK_Q4_0, w, K, x, y, n0, n1); break;
-    default: row1_avx512_typed(CK_Q8_0, w, K, x, y, n0, n1); break;
+    case CK_Q4_1: FOR_ROW_GROUPS(4, group_avx512, CK_Q4_1, w) break;
+    case CK_Q4_0: FOR_ROW_GROUPS(4, group_avx512, CK_Q4_0, w) break;
+    default: FOR_ROW_GROUPS(4, group_avx512, CK_Q8_0, w) break;
     }
 }
 
@@ -133,56 +157,42 @@ static inline __m512 wide16_avx512(int type, const void *row, int64_t k) {
     return type == CK_BF16 ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)) : _mm512_cvtph_ps(h);
 }
 
-// One row of x against rows n0..<n1 of a wide-type W, with four independent sums so the FMAs do not wait on each
-// other (a decode step: M = 1). A one-row product therefore sums in another order than a 2-8-row one (as for the
-// quantized types); batched decoding pads to two rows so that every sequence's rows are summed alike.
-__attribute__((target("avx512f,avx512bw,f16c,fma")))
-static void row1_wide_avx512(int type, const void *w, int64_t K, const float *x, float *y, int64_t n0, int64_t n1) {
-    const int64_t rowBytes = K * (type == CK_F32 ? 4 : 2);
-    for (int64_t n = n0; n < n1; n++) {
-        const void *row = (const uint8_t *)w + n * rowBytes;
-        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
-        int64_t k = 0;
-        for (; k + 64 <= K; k += 64) {
-            a0 = _mm512_fmadd_ps(wide16_avx512(type, row, k), _mm512_loadu_ps(x + k), a0);
-            a1 = _mm512_fmadd_ps(wide16_avx512(type, row, k + 16), _mm512_loadu_ps(x + k + 16), a1);
-            a2 = _mm512_fmadd_ps(wide16_avx512(type, row, k + 32), _mm512_loadu_ps(x + k + 32), a2);
-            a3 = _mm512_fmadd_ps(wide16_avx512(type, row, k + 48), _mm512_loadu_ps(x + k + 48), a3);
+// R rows of x against row n of a wide-type W, each with four independent sums so the FMAs do not wait on each
+// other: 64 columns a step into sums 0-3, the last columns 16 at a time into sum 0. Each weight vector is converted
+// once for the R rows, and a row's sums do not depend on R (see group_avx512).
+__attribute__((target("avx512f,avx512bw,f16c,fma"), always_inline))
+static inline void wide_group_avx512(int type, const void *w, int64_t K, const float *x, int R, float *y, int64_t ldy,
+                                     int64_t n) {
+    const void *row = (const uint8_t *)w + n * K * (type == CK_F32 ? 4 : 2);
+    __m512 a[4][4];
+    for (int r = 0; r < R; r++) a[r][0] = a[r][1] = a[r][2] = a[r][3] = _mm512_setzero_ps();
+    int64_t k = 0;
+    for (; k + 64 <= K; k += 64) {
+        const __m512 w0 = wide16_avx512(type, row, k), w1 = wide16_avx512(type, row, k + 16),
+                     w2 = wide16_avx512(type, row, k + 32), w3 = wide16_avx512(type, row, k + 48);
+        for (int r = 0; r < R; r++) {
+            const float *xk = x + r * K + k;
+            a[r][0] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xk), a[r][0]);
+            a[r][1] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xk + 16), a[r][1]);
+            a[r][2] = _mm512_fmadd_ps(w2, _mm512_loadu_ps(xk + 32), a[r][2]);
+            a[r][3] = _mm512_fmadd_ps(w3, _mm512_loadu_ps(xk + 48), a[r][3]);
         }
-        for (; k < K; k += 16) a0 = _mm512_fmadd_ps(wide16_avx512(type, row, k), _mm512_loadu_ps(x + k), a0);
-        y[n] = hsum512(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
     }
+    for (; k < K; k += 16) {
+        const __m512 w0 = wide16_avx512(type, row, k);
+        for (int r = 0; r < R; r++) a[r][0] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + r * K + k), a[r][0]);
+    }
+    for (int r = 0; r < R; r++)
+        y[r * ldy] = hsum512(_mm512_add_ps(_mm512_add_ps(a[r][0], a[r][1]), _mm512_add_ps(a[r][2], a[r][3])));
 }
 
 __attribute__((target("avx512f,avx512bw,f16c,fma")))
-static void rows_avx512(int type, const void *w, int64_t K, const float *x, int64_t M,
-                        float *y, int64_t ldy, int64_t n0, int64_t n1) {
-    const int64_t nb = K / QK;
-    for (int64_t n = n0; n < n1; n++) {
-        for (int64_t m0 = 0; m0 < M; m0 += MB) {
-            const int mb = (int)(M - m0 < MB ? M - m0 : MB);
-            const float *xr = x + m0 * K;
-            __m512 acc[MB];
-            for (int r = 0; r < MB; r++) acc[r] = _mm512_setzero_ps();
-            if (type == CK_F32 || type == CK_BF16 || type == CK_F16) {
-                const void *row = (const uint8_t *)w + n * K * (type == CK_F32 ? 4 : 2);
-                for (int64_t k = 0; k < K; k += 16) {
-                    const __m512 wv = wide16_avx512(type, row, k);
-                    for (int r = 0; r < mb; r++) acc[r] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(xr + r * K + k), acc[r]);
-                }
-            } else {
-                for (int64_t b = 0; b < nb; b++) {
-                    __m512 w0, w1;
-                    block512(type, w, n, nb, b, &w0, &w1);
-                    const int64_t k = b * QK;
-                    for (int r = 0; r < mb; r++) {
-                        acc[r] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xr + r * K + k), acc[r]);
-                        acc[r] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xr + r * K + k + 16), acc[r]);
-                    }
-                }
-            }
-            for (int r = 0; r < mb; r++) y[(m0 + r) * ldy + n] = hsum512(acc[r]);
-        }
+static void wide_rows_avx512(int type, const void *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy,
+                             int64_t n0, int64_t n1) {
+    switch (type) {
+    case CK_F32: FOR_ROW_GROUPS(4, wide_group_avx512, CK_F32, w) break;
+    case CK_BF16: FOR_ROW_GROUPS(4, wide_group_avx512, CK_BF16, w) break;
+    default: FOR_ROW_GROUPS(4, wide_group_avx512, CK_F16, w) break;
     }
 }
 
@@ -197,22 +207,41 @@ static inline __m256 wide8_avx2(int type, const void *row, int64_t k) {
     return type == CK_BF16 ? _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)) : _mm256_cvtph_ps(h);
 }
 
-// row1_wide_avx512 on AVX2: four independent sums of 8.
-__attribute__((target("avx2,fma,f16c")))
-static void row1_wide_avx2(int type, const void *w, int64_t K, const float *x, float *y, int64_t n0, int64_t n1) {
-    const int64_t rowBytes = K * (type == CK_F32 ? 4 : 2);
-    for (int64_t n = n0; n < n1; n++) {
-        const void *row = (const uint8_t *)w + n * rowBytes;
-        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-        int64_t k = 0;
-        for (; k + 32 <= K; k += 32) {
-            a0 = _mm256_fmadd_ps(wide8_avx2(type, row, k), _mm256_loadu_ps(x + k), a0);
-            a1 = _mm256_fmadd_ps(wide8_avx2(type, row, k + 8), _mm256_loadu_ps(x + k + 8), a1);
-            a2 = _mm256_fmadd_ps(wide8_avx2(type, row, k + 16), _mm256_loadu_ps(x + k + 16), a2);
-            a3 = _mm256_fmadd_ps(wide8_avx2(type, row, k + 24), _mm256_loadu_ps(x + k + 24), a3);
+// wide_group_avx512 on AVX2: four sums of 8 a row, 32 columns a step, the last 8 at a time into sum 0; at most
+// two rows a group (the sixteen AVX2 registers).
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline void wide_group_avx2(int type, const void *w, int64_t K, const float *x, int R, float *y, int64_t ldy,
+                                   int64_t n) {
+    const void *row = (const uint8_t *)w + n * K * (type == CK_F32 ? 4 : 2);
+    __m256 a[4][4];
+    for (int r = 0; r < R; r++) a[r][0] = a[r][1] = a[r][2] = a[r][3] = _mm256_setzero_ps();
+    int64_t k = 0;
+    for (; k + 32 <= K; k += 32) {
+        const __m256 w0 = wide8_avx2(type, row, k), w1 = wide8_avx2(type, row, k + 8),
+                     w2 = wide8_avx2(type, row, k + 16), w3 = wide8_avx2(type, row, k + 24);
+        for (int r = 0; r < R; r++) {
+            const float *xk = x + r * K + k;
+            a[r][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xk), a[r][0]);
+            a[r][1] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xk + 8), a[r][1]);
+            a[r][2] = _mm256_fmadd_ps(w2, _mm256_loadu_ps(xk + 16), a[r][2]);
+            a[r][3] = _mm256_fmadd_ps(w3, _mm256_loadu_ps(xk + 24), a[r][3]);
         }
-        for (; k < K; k += 8) a0 = _mm256_fmadd_ps(wide8_avx2(type, row, k), _mm256_loadu_ps(x + k), a0);
-        y[n] = ck_hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    }
+    for (; k < K; k += 8) {
+        const __m256 w0 = wide8_avx2(type, row, k);
+        for (int r = 0; r < R; r++) a[r][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + r * K + k), a[r][0]);
+    }
+    for (int r = 0; r < R; r++)
+        y[r * ldy] = ck_hsum256(_mm256_add_ps(_mm256_add_ps(a[r][0], a[r][1]), _mm256_add_ps(a[r][2], a[r][3])));
+}
+
+__attribute__((target("avx2,fma,f16c")))
+static void wide_rows_avx2(int type, const void *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy,
+                           int64_t n0, int64_t n1) {
+    switch (type) {
+    case CK_F32: FOR_ROW_GROUPS(2, wide_group_avx2, CK_F32, w) break;
+    case CK_BF16: FOR_ROW_GROUPS(2, wide_group_avx2, CK_BF16, w) break;
+    default: FOR_ROW_GROUPS(2, wide_group_avx2, CK_F16, w) break;
     }
 }
 
@@ -226,13 +255,7 @@ static void rows_avx2(int type, const void *w, int64_t K, const float *x, int64_
             const float *xr = x + m0 * K;
             __m256 acc[MB];
             for (int r = 0; r < MB; r++) acc[r] = _mm256_setzero_ps();
-            if (type == CK_F32 || type == CK_BF16 || type == CK_F16) {
-                const void *row = (const uint8_t *)w + n * K * (type == CK_F32 ? 4 : 2);
-                for (int64_t k = 0; k < K; k += 8) {
-                    const __m256 wv = wide8_avx2(type, row, k);
-                    for (int r = 0; r < mb; r++) acc[r] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(xr + r * K + k), acc[r]);
-                }
-            } else {
+            {
                 for (int64_t b = 0; b < nb; b++) {
                     __m256 wv[4];
                     uint8_t q[QK];
@@ -270,28 +293,28 @@ static void rows_avx2(int type, const void *w, int64_t K, const float *x, int64_
 }
 
 // The kernel a product of M rows against K-wide weights of `type` runs, at this thread's SIMD level: the dispatch
-// below and `ck_matmul_path_name` both read it, so what is reported is what runs.
-enum { PATH_GENERIC, PATH_ROW1_AVX512, PATH_WIDE1_AVX512, PATH_ROWS_AVX512, PATH_WIDE1_AVX2, PATH_ROWS_AVX2 };
+// below and `ck_matmul_path_name` both read it, so what is reported is what runs. Every path sums a row of x the
+// same way whatever M is (rows_generic and rows_avx2 too), so a row's result does not depend on its batch.
+enum { PATH_GENERIC, PATH_ROWS_AVX512, PATH_WIDE_AVX512, PATH_WIDE_AVX2, PATH_ROWS_AVX2 };
 
 static int pick_path(int type, int64_t K, int64_t M) {
+    (void)M;
     const int level = ck_simd_level();
     const int wide = type == CK_F32 || type == CK_BF16 || type == CK_F16;  // one weight per element, no blocks
-    const int fused = type == CK_Q4_1 || type == CK_Q4_0 || type == CK_Q8_0 || wide;
-    if (fused && level == 2 && M == 1 && !wide) return PATH_ROW1_AVX512;
-    if (wide && level == 2 && M == 1 && K % 16 == 0) return PATH_WIDE1_AVX512;
-    if (fused && level == 2 && K % 16 == 0) return PATH_ROWS_AVX512;
-    if (wide && level == 1 && M == 1 && K % 8 == 0) return PATH_WIDE1_AVX2;
-    if (fused && level == 1 && K % 8 == 0) return PATH_ROWS_AVX2;
+    const int blocks = type == CK_Q4_1 || type == CK_Q4_0 || type == CK_Q8_0;
+    if (wide && level == 2 && K % 16 == 0) return PATH_WIDE_AVX512;
+    if (blocks && level == 2 && K % QK == 0) return PATH_ROWS_AVX512;
+    if (wide && level == 1 && K % 8 == 0) return PATH_WIDE_AVX2;
+    if (blocks && level == 1 && K % QK == 0) return PATH_ROWS_AVX2;
     return PATH_GENERIC;
 }
 
 void ck_matmul_rows(int type, const void *w, int64_t K, const float *x, int64_t M,
                     float *y, int64_t ldy, int64_t n0, int64_t n1) {
     switch (pick_path(type, K, M)) {
-    case PATH_ROW1_AVX512: row1_avx512(type, w, K, x, y, n0, n1); break;
-    case PATH_WIDE1_AVX512: row1_wide_avx512(type, w, K, x, y, n0, n1); break;
     case PATH_ROWS_AVX512: rows_avx512(type, w, K, x, M, y, ldy, n0, n1); break;
-    case PATH_WIDE1_AVX2: row1_wide_avx2(type, w, K, x, y, n0, n1); break;
+    case PATH_WIDE_AVX512: wide_rows_avx512(type, w, K, x, M, y, ldy, n0, n1); break;
+    case PATH_WIDE_AVX2: wide_rows_avx2(type, w, K, x, M, y, ldy, n0, n1); break;
     case PATH_ROWS_AVX2: rows_avx2(type, w, K, x, M, y, ldy, n0, n1); break;
     default: rows_generic(type, w, K, x, M, y, ldy, n0, n1); break;
     }
@@ -301,10 +324,8 @@ const char *ck_matmul_path_name(int type, int64_t K, int64_t M, int allow_q8) {
     if (allow_q8 && ck_q8_path(type, K))
         return ck_q8_uses_vnni() ? "8-bit activations, AVX-512 VNNI" : "8-bit activations, AVX2";
     switch (pick_path(type, K, M)) {
-    case PATH_ROW1_AVX512: return "AVX-512, one row";
-    case PATH_WIDE1_AVX512: return "AVX-512, one row, four sums";
-    case PATH_ROWS_AVX512: return "AVX-512, up to 4 rows a pass";
-    case PATH_WIDE1_AVX2: return "AVX2, one row, four sums";
+    case PATH_ROWS_AVX512: case PATH_WIDE_AVX512: return "AVX-512, four sums a row, up to 4 rows a pass";
+    case PATH_WIDE_AVX2: return "AVX2, four sums a row, up to 2 rows a pass";
     case PATH_ROWS_AVX2: return "AVX2, up to 4 rows a pass";
     default: return "portable C (dequantize, then dot)";
     }

@@ -47,11 +47,13 @@ static inline __m256i dot_vnni(__m256i u, __m256i s) {
 //   NAME_load: block b of weight row n as 32 bytes qw, its scale dw and offset mw (w = dw * q + mw; Q4_0's
 //              q - 8 is q with mw = -8 dw; Q8_0's bytes are signed, handled in NAME_dot by the sign trick);
 //   NAME_dot:  acc += dw * dx * (qw . qx) over the block, summ += mw * sum(x);
-//   NAME_row1: one weight row against one activation row (generation's case): four blocks in flight, each
-//              with its own accumulator, so the FMA latency chain does not bound the loop;
-//   NAME_rows: rows [n0, n1) of W against M activation rows, each weight block loaded once for up to 4 rows.
+//   NAME_group: one weight row against R activation rows (R <= 4, a constant where inlined), each row with four
+//              sums (block b + q into sum q, a last partial step into sum 0) so the FMA latency chain does not
+//              bound the loop; each block is loaded once for the R rows. A row's sums do not depend on R, so its
+//              result is the same in any batch and a lone sequence needs no padding row;
+//   NAME_rows: rows [n0, n1) of W against M activation rows, GROUP rows at a time (what the registers hold).
 // `type` is a compile-time constant wherever these are inlined (NAME dispatches on it once).
-#define Q8_KERNELS(NAME, TARGET, DPBUSD)                                                                        \
+#define Q8_KERNELS(NAME, TARGET, DPBUSD, GROUP)                                                                 \
     __attribute__((target(TARGET), always_inline)) static inline __m256i NAME##_load(                          \
         int type, const void *w, int64_t n, int64_t nb, int64_t b, __m256 *dw, float *mw) {                    \
         const __m256i low4 = _mm256_set1_epi8(0x0F);                                                            \
@@ -143,48 +145,41 @@ static inline __m256i dot_vnni(__m256i u, __m256i s) {
         *acc = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(xb->d)), _mm256_cvtepi32_ps(DPBUSD(ax, qx)), *acc); \
         *summ += mw * xb->s;                                                                                    \
     }                                                                                                           \
-    __attribute__((target(TARGET), always_inline)) static inline float NAME##_row1(                           \
-        int type, const void *w, int64_t n, int64_t nb, const ck_xblock *xq) {                                 \
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                            \
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, mw;                                                               \
-        __m256 dw;                                                                                              \
+    __attribute__((target(TARGET), always_inline)) static inline void NAME##_group(                           \
+        int type, const void *w, int64_t n, int64_t nb, const ck_xblock *xq, int R, float *y, int64_t ldy) {   \
+        __m256 a[4][4], dw;                                                                                     \
+        float s[4][4], mw;                                                                                      \
+        for (int r = 0; r < R; r++)                                                                             \
+            for (int q = 0; q < 4; q++) { a[r][q] = _mm256_setzero_ps(); s[r][q] = 0; }                         \
         int64_t b = 0;                                                                                          \
-        for (; b + 4 <= nb; b += 4) {                                                                           \
-            __m256i qw = NAME##_load(type, w, n, nb, b, &dw, &mw);                                              \
-            NAME##_dot(type, qw, dw, mw, xq + b, &a0, &s0);                                                     \
-            qw = NAME##_load(type, w, n, nb, b + 1, &dw, &mw);                                                  \
-            NAME##_dot(type, qw, dw, mw, xq + b + 1, &a1, &s1);                                                 \
-            qw = NAME##_load(type, w, n, nb, b + 2, &dw, &mw);                                                  \
-            NAME##_dot(type, qw, dw, mw, xq + b + 2, &a2, &s2);                                                 \
-            qw = NAME##_load(type, w, n, nb, b + 3, &dw, &mw);                                                  \
-            NAME##_dot(type, qw, dw, mw, xq + b + 3, &a3, &s3);                                                 \
-        }                                                                                                       \
+        for (; b + 4 <= nb; b += 4)                                                                             \
+            for (int q = 0; q < 4; q++) {                                                                       \
+                const __m256i qw = NAME##_load(type, w, n, nb, b + q, &dw, &mw);                                \
+                for (int r = 0; r < R; r++) NAME##_dot(type, qw, dw, mw, xq + r * nb + b + q, &a[r][q], &s[r][q]); \
+            }                                                                                                   \
         for (; b < nb; b++) {                                                                                   \
             const __m256i qw = NAME##_load(type, w, n, nb, b, &dw, &mw);                                        \
-            NAME##_dot(type, qw, dw, mw, xq + b, &a0, &s0);                                                     \
+            for (int r = 0; r < R; r++) NAME##_dot(type, qw, dw, mw, xq + r * nb + b, &a[r][0], &s[r][0]);      \
         }                                                                                                       \
-        return ck_hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))) + ((s0 + s1) + (s2 + s3)); \
+        for (int r = 0; r < R; r++)                                                                             \
+            y[r * ldy] = ck_hsum256(_mm256_add_ps(_mm256_add_ps(a[r][0], a[r][1]), _mm256_add_ps(a[r][2], a[r][3]))) \
+                         + ((s[r][0] + s[r][1]) + (s[r][2] + s[r][3]));                                         \
     }                                                                                                           \
     __attribute__((target(TARGET), always_inline)) static inline void NAME##_rows(                            \
         int type, const void *w, int64_t K, const ck_xblock *xq, int64_t M, float *y, int64_t ldy,             \
         int64_t n0, int64_t n1) {                                                                               \
         const int64_t nb = K / QK;                                                                              \
-        __m256 dw;                                                                                              \
-        float mw;                                                                                               \
-        for (int64_t n = n0; n < n1; n++) {                                                                     \
-            if (M == 1) { y[n] = NAME##_row1(type, w, n, nb, xq); continue; }                                   \
-            for (int64_t m0 = 0; m0 < M; m0 += 4) {                                                             \
-                const int mb = (int)(M - m0 < 4 ? M - m0 : 4);                                                  \
+        for (int64_t n = n0; n < n1; n++)                                                                       \
+            for (int64_t m0 = 0; m0 < M; m0 += GROUP) {                                                         \
                 const ck_xblock *xr = xq + m0 * nb;                                                             \
-                __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()}; \
-                float summ[4] = {0, 0, 0, 0};                                                                   \
-                for (int64_t b = 0; b < nb; b++) {                                                              \
-                    const __m256i qw = NAME##_load(type, w, n, nb, b, &dw, &mw);                                \
-                    for (int r = 0; r < mb; r++) NAME##_dot(type, qw, dw, mw, xr + r * nb + b, &acc[r], &summ[r]); \
+                float *yr = y + m0 * ldy + n;                                                                   \
+                switch (M - m0 < GROUP ? M - m0 : GROUP) {                                                      \
+                case 1: NAME##_group(type, w, n, nb, xr, 1, yr, ldy); break;                                    \
+                case 2: NAME##_group(type, w, n, nb, xr, 2, yr, ldy); break;                                    \
+                case 3: NAME##_group(type, w, n, nb, xr, 3, yr, ldy); break;                                    \
+                default: NAME##_group(type, w, n, nb, xr, 4, yr, ldy); break;                                   \
                 }                                                                                               \
-                for (int r = 0; r < mb; r++) y[(m0 + r) * ldy + n] = ck_hsum256(acc[r]) + summ[r];                \
             }                                                                                                   \
-        }                                                                                                       \
     }                                                                                                           \
     __attribute__((target(TARGET))) static void NAME(int type, const void *w, int64_t K, const ck_xblock *xq,  \
                                                      int64_t M, float *y, int64_t ldy, int64_t n0, int64_t n1) { \
@@ -200,8 +195,8 @@ static inline __m256i dot_vnni(__m256i u, __m256i s) {
         }                                                                                                       \
     }
 
-Q8_KERNELS(rows_q8_avx2, "avx2,fma,f16c", dot_maddubs)
-Q8_KERNELS(rows_q8_vnni, "avx512vnni,avx512vl,avx512f,avx2,fma,f16c", dot_vnni)
+Q8_KERNELS(rows_q8_avx2, "avx2,fma,f16c", dot_maddubs, 2)
+Q8_KERNELS(rows_q8_vnni, "avx512vnni,avx512vl,avx512f,avx2,fma,f16c", dot_vnni, 4)
 
 int ck_q8_uses_vnni(void) {
     static int vnni = -1;

@@ -32,13 +32,12 @@ extension LanguageModel {
 extension LlamaModel: BatchedDecoding {
     /// One token for each of B sequences: embeddings, norms, the q/k/v/o and MLP products and the output head run
     /// over all B rows at once; RoPE and attention run per sequence at its own position over its own cache.
-    /// A single sequence is padded with a dummy row (M = 2), because the fused kernels sum a one-row product in
-    /// another order than a many-row one; every M >= 2 sums each row alike, which makes the step batch-invariant.
+    /// The fused kernels sum each row of a product the same way whatever rows come with it (up to
+    /// `WeightMatrix.fusedBatchLimit`), which makes the step batch-invariant without padding a lone sequence.
     public func forwardBatch(_ tokens: [Int], caches: [KVCache]) throws -> Tensor {
-        let real = tokens.count, C = config.hiddenSize, F = config.intermediateSize, V = config.vocabSize
-        let B = max(real, 2)   // rows of every product; rows real..<B are padding
-        precondition(real == caches.count, "one token per cache")
-        guard real > 0 else { return Tensor(zeros: [0, V]) }
+        let B = tokens.count, C = config.hiddenSize, F = config.intermediateSize, V = config.vocabSize
+        precondition(B == caches.count, "one token per cache")
+        guard B > 0 else { return Tensor(zeros: [0, V]) }
         for cache in caches {
             try cache.check(layers: layers.count, width: shape.kvWidth)
             try cache.reserve(1)
@@ -51,7 +50,7 @@ extension LlamaModel: BatchedDecoding {
         let k = Tensor(zeros: [B, kvw]), v = Tensor(zeros: [B, kvw])                           // (B, Hkv·D)
         let gate = Tensor(zeros: [B, F]), up = Tensor(zeros: [B, F])                           // (B, F)
         for i in 0..<B {
-            let t = tokens[min(i, real - 1)]
+            let t = tokens[i]
             embed.dequantizeRows(t..<(t + 1), into: x.row(i))
         }
         let tables = caches.map { rope.tables(from: $0.length, count: 1) }
@@ -84,9 +83,6 @@ extension LlamaModel: BatchedDecoding {
         Kernels.rmsNorm(x.data, weight: norm.data, out: h.data, rows: B, n: C, eps: eps)
         let logits = Tensor(zeros: [B, V])
         output.matmul(h.data, batch: B, into: logits.data, exact: exactActivations, scratch: scratch)
-        if real == B { return logits }
-        let out = Tensor(zeros: [real, V])
-        out.data.update(from: logits.data, count: real * V)
-        return out
+        return logits
     }
 }
