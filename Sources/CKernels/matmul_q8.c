@@ -16,20 +16,56 @@ int ck_q8_path(int type, int64_t K) {
            (type == CK_Q4_0 || type == CK_Q4_1 || type == CK_Q5_0 || type == CK_Q5_1 || type == CK_Q8_0 || kquant);
 }
 
+// Each block: d = max|v| / 127, q = round-half-even(v / d) (as nearbyintf in the default rounding mode), s = d sum q.
+// The AVX2 path gives the same bytes: max is exact, the products are the same, and cvtps rounds as nearbyintf.
+static void quantize_block_plain(const float *v, ck_xblock *out) {
+    float amax = 0;
+    for (int j = 0; j < QK; j++) amax = fmaxf(amax, fabsf(v[j]));
+    const float d = amax / 127.0f, id = d > 0 ? 1.0f / d : 0.0f;
+    int sum = 0;
+    for (int j = 0; j < QK; j++) {
+        const int q = (int)nearbyintf(v[j] * id);
+        out->qs[j] = (int8_t)q;
+        sum += q;
+    }
+    out->d = d;
+    out->s = d * (float)sum;
+}
+
+__attribute__((target("avx2,fma")))
+static void quantize_block_avx2(const float *v, ck_xblock *out) {
+    const __m256 signBit = _mm256_set1_ps(-0.0f);
+    __m256 x[4], m = _mm256_setzero_ps();
+    for (int j = 0; j < 4; j++) {
+        x[j] = _mm256_loadu_ps(v + 8 * j);
+        m = _mm256_max_ps(m, _mm256_andnot_ps(signBit, x[j]));
+    }
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    const float amax = _mm_cvtss_f32(h), d = amax / 127.0f, id = d > 0 ? 1.0f / d : 0.0f;
+    const __m256 idv = _mm256_set1_ps(id);
+    __m256i q[4], total = _mm256_setzero_si256();
+    for (int j = 0; j < 4; j++) {
+        q[j] = _mm256_cvtps_epi32(_mm256_mul_ps(x[j], idv));
+        total = _mm256_add_epi32(total, q[j]);
+    }
+    // int32 -> int8 in element order: packs interleave the two 128-bit lanes, the permute puts them back.
+    const __m256i a = _mm256_packs_epi32(q[0], q[1]), b = _mm256_packs_epi32(q[2], q[3]);
+    const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(a, b), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256((__m256i *)out->qs, bytes);
+    __m128i t = _mm_add_epi32(_mm256_castsi256_si128(total), _mm256_extracti128_si256(total, 1));
+    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4E));
+    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xB1));
+    out->d = d;
+    out->s = d * (float)_mm_cvtsi128_si32(t);
+}
+
 void ck_quantize_q8(const float *x, ck_xblock *out, int64_t n) {
+    const int simd = ck_simd_level() >= 1;
     for (int64_t b = 0; b < n / QK; b++) {
-        const float *v = x + b * QK;
-        float amax = 0;
-        for (int j = 0; j < QK; j++) amax = fmaxf(amax, fabsf(v[j]));
-        const float d = amax / 127.0f, id = d > 0 ? 1.0f / d : 0.0f;
-        int sum = 0;
-        for (int j = 0; j < QK; j++) {
-            const int q = (int)nearbyintf(v[j] * id);
-            out[b].qs[j] = (int8_t)q;
-            sum += q;
-        }
-        out[b].d = d;
-        out[b].s = d * (float)sum;
+        if (simd) quantize_block_avx2(x + b * QK, out + b);
+        else quantize_block_plain(x + b * QK, out + b);
     }
 }
 

@@ -1,4 +1,5 @@
 // The fast kernels (C, every SIMD level this CPU has) held to the plain Swift ones in ReferenceKernels.
+import CKernels
 import Foundation
 import MimicCore
 import MimicTensor
@@ -105,9 +106,14 @@ let simdLevels: [Int] = {
         }
     }
 
-    @Test func attentionMatchesReferenceWithGroupedHeads() {
-        var rng = SeededGenerator(seed: 4)
-        let dim = 8, heads = 4, kvHeads = 2, p0 = 3, tokens = 2, L = p0 + tokens
+    /// At every SIMD level, with head sizes that take the four-sum loop (64), its tail (72, 16) and the plain path (8
+    /// on AVX-512, 12 everywhere).
+    @Test(arguments: simdLevels, [8, 12, 16, 64, 72])
+    func attentionMatchesReferenceWithGroupedHeads(level: Int, dim: Int) {
+        defer { Kernels.setSIMDLevel(9) }
+        Kernels.setSIMDLevel(level)
+        var rng = SeededGenerator(seed: UInt64(4 + dim))
+        let heads = 4, kvHeads = 2, p0 = 3, tokens = 2, L = p0 + tokens
         let q = randomFloats(tokens * heads * dim, &rng), k = randomFloats(L * kvHeads * dim, &rng)
         let v = randomFloats(L * kvHeads * dim, &rng)
         var out = [Float](repeating: 0, count: q.count), scores = [Float](repeating: 0, count: L * 8)
@@ -122,6 +128,28 @@ let simdLevels: [Int] = {
                 let expected = ReferenceKernels.attention(q: Array(q[at..<(at + dim)]), keys: keys, values: values, scale: 0.35)
                 #expect(maxDiff(Array(out[at..<(at + dim)]), expected) < 1e-5)
             }
+        }
+    }
+
+    /// The activations' 8-bit rounding gives the same bytes, scales and sums at every SIMD level, equal to the
+    /// reference rounding.
+    @Test(arguments: simdLevels) func activationQuantizationIsExactAtEveryLevel(level: Int) {
+        defer { Kernels.setSIMDLevel(9) }
+        Kernels.setSIMDLevel(level)
+        var rng = SeededGenerator(seed: 77)
+        var x = randomFloats(32 * 40, &rng).map { $0 * 3 }
+        for i in 0..<32 { x[32 + i] = 0 }                       // an all-zero block
+        for i in 0..<32 { x[64 + i] = Float(i) - 15.5 }         // with 127 below, d = 1: every value a tie,
+        x[64] = 127                                              // rounded to even
+        x[96] = 1e6                                              // one outlier
+        var blocks = [ck_xblock](repeating: ck_xblock(), count: x.count / 32)
+        ck_quantize_q8(x, &blocks, Int64(x.count))
+        let reference = ReferenceKernels.quantizeQ8(x)
+        for (b, block) in blocks.enumerated() {
+            let qs = withUnsafeBytes(of: block.qs) { Array($0.bindMemory(to: Int8.self)) }
+            let values = qs.map { Float($0) * block.d }
+            #expect(values == Array(reference[(b * 32)..<(b * 32 + 32)]), "block \(b) level \(level)")
+            #expect(block.s == block.d * Float(qs.reduce(0) { $0 + Int($1) }), "block \(b) level \(level)")
         }
     }
 }
