@@ -37,6 +37,11 @@ public struct ConfigError: Error, LocalizedError, Hashable, Sendable {
         if !condition { throw ConfigError(field: field, problem: problem, hint: hint) }
     }
 
+    /// Throws for a thread count outside 1...1024 (nil: every core), naming `field`: the one rule of every stage.
+    public static func requireThreads(_ threads: Int?, _ field: String = "threads") throws {
+        if let threads { try require((1...1024).contains(threads), field, "is \(threads)", hint: "a thread count from 1 to 1024") }
+    }
+
     /// Throws for `field` unless `path` names an existing file (`what` says what the file should be).
     public static func requireFile(_ path: String, _ field: String, what: String = "a conversation JSONL file") throws {
         try require(!path.isEmpty, field, "is empty", hint: "name \(what)")

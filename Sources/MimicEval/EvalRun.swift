@@ -76,7 +76,7 @@ public struct EvalConfig: StageConfig, Hashable {
         try ConfigError.require(bootstrap >= 0, "bootstrap", "must be 0 or more")
         if let limit { try ConfigError.require(limit >= 1, "limit", "must be at least 1") }
         if let shots { try ConfigError.require(shots >= 0, "shots", "must be 0 or more") }
-        if let threads { try ConfigError.require(threads >= 1, "threads", "must be at least 1") }
+        try ConfigError.requireThreads(threads)
         if let sandboxParallel { try ConfigError.require(sandboxParallel >= 1, "sandbox_parallel", "must be at least 1") }
         try client.validate()
         try ConfigError.require(!client.batch, "client.batch", "evaluation does not use the Batch API")

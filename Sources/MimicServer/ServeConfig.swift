@@ -46,7 +46,7 @@ public struct ServeConfig: StageConfig, Hashable {
         try ConfigError.require(maxBodyMb > 0 && maxBodyMb <= 1024, "max_body_mb", "must be in (0, 1024]")
         try ConfigError.require((1...256).contains(parallel), "parallel", "must be in 1...256")
         try ConfigError.require(prefillChunk >= 0, "prefill_chunk", "must be 0 (whole prompts) or more")
-        if let threads { try ConfigError.require(threads >= 1, "threads", "must be at least 1") }
+        try ConfigError.requireThreads(threads)
         try ConfigError.require(maxQueued >= 1, "max_queued", "must be at least 1")
         try ConfigError.require(maxRequestTokens >= 1, "max_request_tokens", "must be at least 1")
         try ConfigError.require(maxConnections >= 1, "max_connections", "must be at least 1")

@@ -41,7 +41,7 @@ public struct DataDedupConfig: StageConfig, Hashable {
         if let near { try ConfigError.require(near > 0 && near <= 1, "near", "is \(near)", hint: "a Jaccard threshold in (0, 1]") }
         try ConfigError.require(Shingling(name: shingles) != nil, "shingles", "is \(shingles)", hint: "char5, word3 or another charN / wordN")
         try ConfigError.require(permutations > 0, "permutations", "must be more than 0")
-        if let threads { try ConfigError.require(threads >= 1, "threads", "must be at least 1") }
+        try ConfigError.requireThreads(threads)
         try ConfigError.require((bands == nil) == (rows == nil), "bands", "and rows go together", hint: "give both or neither")
         if let bands, let rows {
             try ConfigError.require(bands >= 1 && rows >= 1 && bands * rows <= permutations, "bands",

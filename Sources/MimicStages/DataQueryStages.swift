@@ -40,7 +40,7 @@ public struct DataDiversityConfig: StageConfig, Hashable {
 
     public func validate() throws {
         try DataStages.checkInput(file, field: "file")
-        try ConfigError.require(threads >= 1, "threads", "is \(threads)", hint: "at least 1")
+        try ConfigError.requireThreads(threads)
         if let limit { try ConfigError.require(limit >= 1, "limit", "is \(limit)", hint: "at least 1") }
     }
 }
@@ -108,7 +108,7 @@ public struct DataLeakageConfig: StageConfig, Hashable {
         try DataStages.checkInput(eval, field: "eval")
         try DataStages.checkOutput(out)
         try ConfigError.require(threshold.isFinite && threshold >= 0, "threshold", "is \(threshold)", hint: "a BLEU score of 0 or more")
-        try ConfigError.require(threads >= 1, "threads", "is \(threads)", hint: "at least 1")
+        try ConfigError.requireThreads(threads)
     }
 }
 

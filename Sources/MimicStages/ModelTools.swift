@@ -21,10 +21,6 @@ public enum ModelTools {
         return opened
     }
 
-    static func checkThreads(_ threads: Int?) throws {
-        if let threads { try ConfigError.require(threads >= 1 && threads <= 1024, "threads", "must be between 1 and 1024") }
-    }
-
     /// Throws unless exactly one of `prompt` and `file` is given.
     static func checkPrompt(_ prompt: String?, file: String?) throws {
         try ConfigError.require((prompt == nil) != (file == nil), "prompt", "and file are both given or both missing",
@@ -75,7 +71,7 @@ public struct TokenizeConfig: StageConfig, Hashable {
     public init() {}
 
     public func validate() throws {
-        try ModelTools.checkThreads(threads)
+        try ConfigError.requireThreads(threads)
         try ModelTools.checkPrompt(prompt, file: file)
     }
 }
@@ -137,7 +133,7 @@ public struct GenerateConfig: StageConfig, SamplingKeys, Hashable {
     public init() {}
 
     public func validate() throws {
-        try ModelTools.checkThreads(threads)
+        try ConfigError.requireThreads(threads)
         try ModelTools.checkPrompt(prompt, file: file)
         try checkSampling()
     }
@@ -218,7 +214,7 @@ public struct BenchConfig: StageConfig, Hashable {
     public init() {}
 
     public func validate() throws {
-        try ModelTools.checkThreads(threads)
+        try ConfigError.requireThreads(threads)
         try ConfigError.require(prompt >= 0 && prompt <= 1 << 20, "prompt", "must be between 0 and 1048576 tokens")
         try ConfigError.require(generate >= 0 && generate <= 1 << 20, "generate", "must be between 0 and 1048576 tokens")
         try ConfigError.require(prompt > 0 || generate > 0, "prompt", "and generate are both 0", hint: "give one of them")
@@ -281,7 +277,7 @@ public struct PerplexityConfig: StageConfig, Hashable {
     public init() {}
 
     public func validate() throws {
-        try ModelTools.checkThreads(threads)
+        try ConfigError.requireThreads(threads)
         try ConfigError.require(!file.isEmpty, "file", "is missing", hint: "give the text file")
         try ConfigError.require(ctx >= 4, "ctx", "must be at least 4 tokens")
     }
@@ -377,7 +373,7 @@ public struct InspectConfig: StageConfig, Hashable {
 
     public init() {}
 
-    public func validate() throws { try ModelTools.checkThreads(threads) }
+    public func validate() throws { try ConfigError.requireThreads(threads) }
 }
 
 extension ModelTools {
@@ -464,7 +460,7 @@ public struct ChatConfig: StageConfig, SamplingKeys, Hashable {
     public init() {}
 
     public func validate() throws {
-        try ModelTools.checkThreads(threads)
+        try ConfigError.requireThreads(threads)
         if let ctx { try ConfigError.require(ctx >= 2, "ctx", "must be at least 2 tokens") }
         try checkSampling()
     }

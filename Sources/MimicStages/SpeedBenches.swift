@@ -41,7 +41,7 @@ public struct EvalBenchConfig: StageConfig, Hashable {
     public init() {}
 
     public func validate() throws {
-        try ModelTools.checkThreads(threads)
+        try ConfigError.requireThreads(threads)
         switch what {
         case .rouge: try ConfigError.require(pairs != nil, "pairs", "is missing", hint: "rouge needs a JSONL file of target/prediction pairs")
         case .humaneval: try ConfigError.require(problems != nil, "problems", "is missing", hint: "humaneval needs HumanEval.jsonl.gz")
@@ -173,7 +173,7 @@ public struct TrainBenchConfig: StageConfig, Hashable {
     public init() {}
 
     public func validate() throws {
-        try ModelTools.checkThreads(threads)
+        try ConfigError.requireThreads(threads)
         try ConfigError.require((1...4096).contains(batch), "batch", "must be between 1 and 4096")
         try ConfigError.require((2...8192).contains(seq), "seq", "must be between 2 and 8192")
         try ConfigError.require((1...100_000).contains(steps), "steps", "must be between 1 and 100000")

@@ -174,4 +174,23 @@ import Testing
                                                   flags: ListFlags(tasks: ["gsm8k"]))
         #expect(replaced.tasks == ["gsm8k"])
     }
+
+    /// Every stage takes a thread count by one rule: 1 to 1024, or none for every core; the error names the field.
+    @Test func threadCountsFollowOneRule() throws {
+        for bad in [0, -3, 1025] {
+            #expect(throws: ConfigError(field: "threads", problem: "is \(bad)", hint: "a thread count from 1 to 1024")) {
+                try ConfigError.requireThreads(bad)
+            }
+            var generate = GenerateConfig()
+            generate.prompt = "Hi"
+            generate.threads = bad
+            #expect(throws: ConfigError(field: "threads", problem: "is \(bad)", hint: "a thread count from 1 to 1024")) {
+                try generate.validate()
+            }
+            var dedup = DataDedupConfig()
+            dedup.threads = bad
+            #expect((try? dedup.validate()) == nil)
+        }
+        for good in [nil, 1, 2, 1024] { try ConfigError.requireThreads(good) }
+    }
 }
