@@ -8,9 +8,9 @@ DIR holds llama.cpp's `llama-bench` and `llama-quantize`, built outside this rep
 llama-cpp-python source package's vendor/llama.cpp; cmake -DGGML_NATIVE=ON -DLLAMA_CURL=OFF
 -DCMAKE_BUILD_TYPE=Release; targets llama-bench llama-quantize). The script:
 
-1. prints the CPU's model and SIMD flags, and measures this machine's limits with numpy: memory read
-   bandwidth (GB/s, `--threads` threads summing a 1 GiB array) and FP32 matrix-product speed (GFLOPS,
-   numpy's OpenBLAS, 2048 x 2048);
+1. prints the CPU's model and SIMD flags, and measures this machine's limits with `mimic bench --limits`:
+   memory read bandwidth (GB/s: `--threads` kernel threads streaming a 1 GiB buffer with the widest loads)
+   and FP32 matrix-product speed (GFLOPS: Mimic's OpenBLAS sgemm, 2048 x 2048);
 2. makes one GGUF per type in --work with llama-quantize from the SmolLM2 asset (Q4_1 -> F32 with
    --allow-requantize, then F32 -> each type; types whose rows do not fit a K-quant fall back as
    llama-quantize decides, as in the files people download);
@@ -19,9 +19,9 @@ llama-cpp-python source package's vendor/llama.cpp; cmake -DGGML_NATIVE=ON -DLLA
    fraction of the limit the machine implies (tg: bandwidth / bytes of weights read per token; pp: GFLOPS /
    2 x parameters per token).
 
-Without --mimic it builds `mimic` in release first. Standard library and numpy only.
+Without --mimic it builds `mimic` in release first. Standard library only.
 """
-import argparse, datetime, json, os, platform, re, statistics, subprocess, sys, threading, time
+import argparse, datetime, json, os, platform, re, statistics, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ASSET = os.path.join(ROOT, ".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf")
@@ -48,32 +48,10 @@ def cpu():
     return model, [f for f in FLAGS if f in flags]
 
 
-def bandwidth(threads):
-    """GB/s of `threads` threads each summing its share of a 1 GiB float64 array (numpy releases the GIL)."""
-    import numpy as np
-    a = np.ones(1 << 27)
-    parts = np.array_split(a, threads)
-    best = 0.0
-    for _ in range(5):
-        ts = [threading.Thread(target=np.sum, args=(p,)) for p in parts]
-        t0 = time.perf_counter()
-        for t in ts: t.start()
-        for t in ts: t.join()
-        best = max(best, a.nbytes / (time.perf_counter() - t0) / 1e9)
-    return best
-
-
-def gflops():
-    import numpy as np
-    n = 2048
-    x, y = np.random.rand(n, n).astype(np.float32), np.random.rand(n, n).astype(np.float32)
-    x @ y
-    best = 0.0
-    for _ in range(5):
-        t0 = time.perf_counter()
-        x @ y
-        best = max(best, 2 * n ** 3 / (time.perf_counter() - t0) / 1e9)
-    return best
+def limits(binary, threads, reps):
+    """(memory read GB/s, sgemm GFLOPS) from `mimic bench --limits`."""
+    got = json.loads(run([binary, "bench", "--limits", "-t", str(threads), "-r", str(reps), "--json"]).stdout)
+    return got["memoryReadGBs"], got["sgemmGFLOPS"]
 
 
 def make_files(llama_bin, types, work):
@@ -137,13 +115,14 @@ def main():
     types = [t.strip() for t in a.types.split(",") if t.strip()]
     files = make_files(a.llama_bin, types, a.work)
     model, flags = cpu()
-    bw, gf = bandwidth(a.threads), gflops()
+    bw, gf = limits(binary, a.threads, a.reps)
     print(f"# {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {a.threads} threads, "
           f"{a.reps} repetitions (median, min-max)")
     print(f"# command: python3 scripts/bench.py --llama-bin {a.llama_bin} --types {','.join(types)} --reps {a.reps} "
           f"--threads {a.threads}")
     print(f"# CPU: {model}; flags: {' '.join(flags)}")
-    print(f"# limits: memory read {bw:.1f} GB/s ({a.threads} threads); sgemm {gf:.0f} GFLOPS (numpy, 2048^3)\n")
+    print(f"# limits (mimic bench --limits): memory read {bw:.1f} GB/s ({a.threads} threads); sgemm {gf:.0f} GFLOPS "
+          f"(OpenBLAS, 2048^3)\n")
     print("| weights | weights MB | test | llama.cpp t/s | Mimic t/s | Mimic / llama.cpp | llama.cpp of limit | Mimic of limit |")
     print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
     for t in types:

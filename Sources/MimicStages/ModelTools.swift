@@ -210,6 +210,8 @@ public struct BenchConfig: StageConfig, Hashable {
     public var generate = 128
     /// Repetitions of each test.
     public var repetitions = 5
+    /// Measure the machine's limits (memory read bandwidth, sgemm GFLOPS) instead of the model.
+    public var limits = false
 
     public init() {}
 
@@ -245,6 +247,14 @@ public struct KernelChoice: Codable, Sendable {
 
 extension ModelTools {
     /// Prompt-processing and generation speed, as llama-bench measures them.
+    /// The machine's limits with the config's threads (`mimic bench --limits`): what the benchmark's figures are
+    /// fractions of.
+    public static func limits(_ c: BenchConfig) throws -> MachineLimits {
+        try c.validate()
+        if let threads = c.threads { Threads.set(threads) }
+        return MachineLimits.measure(repetitions: c.repetitions)
+    }
+
     public static func bench(_ c: BenchConfig) throws -> BenchReport {
         try c.validate()
         let start = Date()

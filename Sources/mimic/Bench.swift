@@ -2,6 +2,7 @@
 // `--config` and MIMIC_BENCH_*) become a `BenchConfig`; `ModelTools.bench` works.
 import ArgumentParser
 import Foundation
+import MimicCore
 import MimicStages
 
 struct Bench: ParsableCommand, Encodable {
@@ -15,10 +16,17 @@ struct Bench: ParsableCommand, Encodable {
     @Option(name: .shortAndLong, help: "Repetitions of each test (default 5).") var repetitions: Int?
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Also print which kernel runs for each weight type (one row, four rows, a prompt).") var verbose = false
+    @Flag(help: "Measure the machine's limits instead (memory read GB/s through the kernels' threads, OpenBLAS sgemm GFLOPS).")
+    var limits = false
 
     func run() throws {
         let resolved = try ConfigResolver.resolve(BenchConfig(), file: config.path, environmentPrefix: "MIMIC_BENCH", flags: self,
                                                   except: ["json", "verbose"])
+        if resolved.limits {
+            let l = try ModelTools.limits(resolved)
+            if json { return print(String(decoding: try AtomicFile.jsonData(l), as: UTF8.self)) }
+            return print(String(format: "memory read: %.1f GB/s  sgemm: %.0f GFLOPS  threads: %d", l.memoryReadGBs, l.sgemmGFLOPS, l.threads))
+        }
         let report = try ModelTools.bench(resolved)
         if json {
             let enc = JSONEncoder()

@@ -152,4 +152,16 @@ let simdLevels: [Int] = {
             #expect(block.s == block.d * Float(qs.reduce(0) { $0 + Int($1) }), "block \(b) level \(level)")
         }
     }
+
+    /// The limits are measured, positive and finite (their size is the machine's; BENCHMARKS.md reports them), and
+    /// an empty buffer reads as 0 rather than failing.
+    @Test(arguments: simdLevels) func machineLimitsAreMeasured(level: Int) {
+        defer { Kernels.setSIMDLevel(9) }
+        Kernels.setSIMDLevel(level)
+        let limits = MachineLimits.measure(bufferBytes: 8 << 20, repetitions: 2, sgemmSize: 64)
+        #expect(limits.memoryReadGBs > 0 && limits.memoryReadGBs.isFinite)
+        #expect(limits.sgemmGFLOPS > 0 && limits.sgemmGFLOPS.isFinite)
+        #expect(limits.threads == Threads.count)
+        #expect(ck_read_bandwidth(0, 3) == 0 && ck_read_bandwidth(1 << 20, 0) == 0)
+    }
 }

@@ -68,6 +68,10 @@ void ck_parallel(int64_t ntasks, ck_task_fn fn, void *ctx);
 void ck_set_threads(int n);
 int ck_get_threads(void);
 
+/// The best of `repetitions` reads of a `bytes`-long buffer by every pool thread with the widest loads the SIMD level
+/// allows, in GB/s: the memory bandwidth the kernels can reach (0 when the buffer cannot be allocated).
+double ck_read_bandwidth(int64_t bytes, int repetitions);
+
 /// Lets the pool's workers sleep at once instead of spinning (call before handing the cores to OpenBLAS).
 void ck_pool_park(void);
 /// Dequantizes rows x cols elements (row-major, cols a multiple of the block size) across the pool.
