@@ -17,7 +17,7 @@ llama-cpp-python source package's vendor/llama.cpp; cmake -DGGML_NATIVE=ON -DLLA
 3. runs `llama-bench -p 512 -n 128` and `mimic bench -p 512 -n 128` on each file back to back, and prints a
    Markdown table: medians of the repetitions with min-max, Mimic / llama.cpp, and each tool's figure as a
    fraction of the limit the machine implies (tg: bandwidth / bytes of weights read per token; pp: GFLOPS /
-   2 x parameters per token).
+   2 x parameters per token), the limits measured again just before each weight type's runs.
 
 Without --mimic it builds `mimic` in release first. Standard library only.
 """
@@ -48,7 +48,7 @@ def cpu():
     return model, [f for f in FLAGS if f in flags]
 
 
-def limits(binary, threads, reps):
+def machine_limits(binary, threads, reps):
     """(memory read GB/s, sgemm GFLOPS) from `mimic bench --limits`."""
     got = json.loads(run([binary, "bench", "--limits", "-t", str(threads), "-r", str(reps), "--json"]).stdout)
     return got["memoryReadGBs"], got["sgemmGFLOPS"]
@@ -115,27 +115,28 @@ def main():
     types = [t.strip() for t in a.types.split(",") if t.strip()]
     files = make_files(a.llama_bin, types, a.work)
     model, flags = cpu()
-    bw, gf = limits(binary, a.threads, a.reps)
     print(f"# {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {a.threads} threads, "
           f"{a.reps} repetitions (median, min-max)")
     print(f"# command: python3 scripts/bench.py --llama-bin {a.llama_bin} --types {','.join(types)} --reps {a.reps} "
           f"--threads {a.threads}")
     print(f"# CPU: {model}; flags: {' '.join(flags)}")
-    print(f"# limits (mimic bench --limits): memory read {bw:.1f} GB/s ({a.threads} threads); sgemm {gf:.0f} GFLOPS "
-          f"(OpenBLAS, 2048^3)\n")
-    print("| weights | weights MB | test | llama.cpp t/s | Mimic t/s | Mimic / llama.cpp | llama.cpp of limit | Mimic of limit |")
-    print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    print("# limits: `mimic bench --limits` just before each weight type's runs (the machine's bandwidth moves from")
+    print(f"# minute to minute): memory read GB/s ({a.threads} threads), OpenBLAS sgemm GFLOPS (2048^3)\n")
+    print("| weights | weights MB | test | llama.cpp t/s | Mimic t/s | Mimic / llama.cpp | limit | llama.cpp of limit | Mimic of limit |")
+    print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for t in types:
         path = files[t]
         nbytes, params = model_numbers(binary, path, a.threads)
+        bw, gf = machine_limits(binary, a.threads, a.reps)
         ref, ours = llama(os.path.join(a.llama_bin, "llama-bench"), path, a.reps, a.threads), mimic(binary, path, a.reps, a.threads)
         limits = {"tg128": bw * 1e9 / nbytes, "pp512": gf * 1e9 / (2 * params)}
         for test in ("pp512", "tg128"):
             (r, rlo, rhi), (m, mlo, mhi) = ref[test], ours[test]
             lim = limits[test]
             frac = lambda v: f"{v / lim:.0%}"
+            shown = f"{bw:.1f} GB/s" if test == "tg128" else f"{gf:.0f} GFLOPS"
             print(f"| {t} | {nbytes / 1e6:.0f} | {test} | {r:.1f} ({rlo:.1f}–{rhi:.1f}) | {m:.1f} ({mlo:.1f}–{mhi:.1f}) "
-                  f"| {m / r:.2f} | {frac(r)} | {frac(m)} |")
+                  f"| {m / r:.2f} | {shown} | {frac(r)} | {frac(m)} |")
 
 
 if __name__ == "__main__":
