@@ -37,6 +37,13 @@ public struct ConfigError: Error, LocalizedError, Hashable, Sendable {
         if !condition { throw ConfigError(field: field, problem: problem, hint: hint) }
     }
 
+    /// Throws unless `value` is in `range`, saying "must be between LOWER and UPPER" (the message is made from the
+    /// range, so the two cannot drift apart).
+    public static func require(_ value: Int, in range: ClosedRange<Int>, _ field: String, unit: String? = nil) throws {
+        try require(range.contains(value), field,
+                    "must be between \(range.lowerBound) and \(range.upperBound)" + (unit.map { " " + $0 } ?? ""))
+    }
+
     /// Throws for a thread count outside 1...1024 (nil: every core), naming `field`: the one rule of every stage.
     public static func requireThreads(_ threads: Int?, _ field: String = "threads") throws {
         if let threads { try require((1...1024).contains(threads), field, "is \(threads)", hint: "a thread count from 1 to 1024") }

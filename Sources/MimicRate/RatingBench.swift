@@ -24,9 +24,9 @@ public struct RatingBenchConfig: StageConfig, Hashable {
     public init() {}
 
     public func validate() throws {
-        try ConfigError.require((1...10_000).contains(raters), "raters", "must be between 1 and 10000")
-        try ConfigError.require((1...10_000_000).contains(items), "items", "must be between 1 and 10000000")
-        try ConfigError.require((1...100).contains(ratersPerItem), "raters_per_item", "must be between 1 and 100")
+        try ConfigError.require(raters, in: 1...10_000, "raters")
+        try ConfigError.require(items, in: 1...10_000_000, "items")
+        try ConfigError.require(ratersPerItem, in: 1...100, "raters_per_item")
         try ConfigError.require(thinkMs >= 0 && thinkMs.isFinite, "think_ms", "must be 0 or more milliseconds")
     }
 }

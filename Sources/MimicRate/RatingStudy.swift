@@ -328,7 +328,7 @@ public struct RatingServeConfig: StageConfig, Hashable {
 
     public func validate() throws {
         try ConfigError.require(!study.isEmpty, "study", "is missing", hint: "name the study folder")
-        try ConfigError.require((0...65535).contains(port), "port", "must be between 0 and 65535")
+        try ConfigError.require(port, in: 0...65535, "port")
     }
 }
 

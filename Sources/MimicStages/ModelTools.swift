@@ -156,7 +156,7 @@ public protocol SamplingKeys {
 extension SamplingKeys {
     /// Throws for the first sampling key out of range, naming it.
     public func checkSampling() throws {
-        try ConfigError.require((1...1_000_000).contains(maxTokens), "max_tokens", "must be between 1 and 1000000")
+        try ConfigError.require(maxTokens, in: 1...1_000_000, "max_tokens")
         try ConfigError.require(repeatLastN >= -1, "repeat_last_n", "must be -1 (all) or more")
         try ConfigError.require(temperature >= 0 && temperature.isFinite, "temperature", "must be 0 or more")
         try ConfigError.require(topP > 0 && topP <= 1, "top_p", "must be in (0, 1]")
@@ -217,10 +217,10 @@ public struct BenchConfig: StageConfig, Hashable {
 
     public func validate() throws {
         try ConfigError.requireThreads(threads)
-        try ConfigError.require(prompt >= 0 && prompt <= 1 << 20, "prompt", "must be between 0 and 1048576 tokens")
-        try ConfigError.require(generate >= 0 && generate <= 1 << 20, "generate", "must be between 0 and 1048576 tokens")
+        try ConfigError.require(prompt, in: 0...(1 << 20), "prompt", unit: "tokens")
+        try ConfigError.require(generate, in: 0...(1 << 20), "generate", unit: "tokens")
         try ConfigError.require(prompt > 0 || generate > 0, "prompt", "and generate are both 0", hint: "give one of them")
-        try ConfigError.require((1...1000).contains(repetitions), "repetitions", "must be between 1 and 1000")
+        try ConfigError.require(repetitions, in: 1...1000, "repetitions")
     }
 }
 

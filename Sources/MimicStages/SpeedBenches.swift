@@ -47,10 +47,10 @@ public struct EvalBenchConfig: StageConfig, Hashable {
         case .humaneval: try ConfigError.require(problems != nil, "problems", "is missing", hint: "humaneval needs HumanEval.jsonl.gz")
         case .mmlu: break
         }
-        try ConfigError.require((1...1024).contains(parallel), "parallel", "must be between 1 and 1024")
-        try ConfigError.require((1...100_000).contains(questions), "questions", "must be between 1 and 100000")
-        try ConfigError.require((0...50).contains(shots), "shots", "must be between 0 and 50")
-        try ConfigError.require((1...4096).contains(batchSize), "batch_size", "must be between 1 and 4096")
+        try ConfigError.require(parallel, in: 1...1024, "parallel")
+        try ConfigError.require(questions, in: 1...100_000, "questions")
+        try ConfigError.require(shots, in: 0...50, "shots")
+        try ConfigError.require(batchSize, in: 1...4096, "batch_size")
     }
 }
 
@@ -174,10 +174,10 @@ public struct TrainBenchConfig: StageConfig, Hashable {
 
     public func validate() throws {
         try ConfigError.requireThreads(threads)
-        try ConfigError.require((1...4096).contains(batch), "batch", "must be between 1 and 4096")
-        try ConfigError.require((2...8192).contains(seq), "seq", "must be between 2 and 8192")
-        try ConfigError.require((1...100_000).contains(steps), "steps", "must be between 1 and 100000")
-        try ConfigError.require((0...100_000).contains(warmup), "warmup", "must be between 0 and 100000")
+        try ConfigError.require(batch, in: 1...4096, "batch")
+        try ConfigError.require(seq, in: 2...8192, "seq")
+        try ConfigError.require(steps, in: 1...100_000, "steps")
+        try ConfigError.require(warmup, in: 0...100_000, "warmup")
     }
 }
 

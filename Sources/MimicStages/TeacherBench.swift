@@ -19,8 +19,8 @@ public struct TeacherBenchConfig: StageConfig, Hashable {
     public init() {}
 
     public func validate() throws {
-        try ConfigError.require((1...10_000_000).contains(requests), "requests", "must be between 1 and 10000000")
-        try ConfigError.require((1...4096).contains(inFlight), "in_flight", "must be between 1 and 4096")
+        try ConfigError.require(requests, in: 1...10_000_000, "requests")
+        try ConfigError.require(inFlight, in: 1...4096, "in_flight")
     }
 }
 

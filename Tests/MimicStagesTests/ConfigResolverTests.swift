@@ -192,5 +192,15 @@ import Testing
             #expect((try? dedup.validate()) == nil)
         }
         for good in [nil, 1, 2, 1024] { try ConfigError.requireThreads(good) }
+        // A range's message is made from the range itself.
+        #expect(throws: ConfigError(field: "prompt", problem: "must be between 0 and 1048576 tokens")) {
+            try ConfigError.require(-1, in: 0...(1 << 20), "prompt", unit: "tokens")
+        }
+        #expect(throws: ConfigError(field: "repetitions", problem: "must be between 1 and 1000")) {
+            var bench = BenchConfig()
+            bench.repetitions = 1001
+            try bench.validate()
+        }
+        try ConfigError.require(1 << 20, in: 0...(1 << 20), "prompt")
     }
 }
