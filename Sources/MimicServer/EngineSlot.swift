@@ -76,9 +76,10 @@ final class EngineSlot {
         stream = StopStringStream(stops: job.stopStrings, decoder: StreamingDecoder(tokenizer: tokenizer))
     }
 
-    /// Prompt tokens in the cache so far; the prompt is done when the first token has been drawn (`isPrefilled`).
+    /// Prompt tokens in the cache so far.
     private(set) var prefilled = 0
-    private(set) var isPrefilled = false
+    /// Whether the whole prompt has run (the first token is drawn with its last piece).
+    var isPrefilled: Bool { prefilled == job.prompt.count }
 
     /// Runs the next piece of the prompt: up to `chunk` tokens (0: the rest), ending on a multiple of `chunk` so a
     /// prompt is cut the same way whatever else is running; after the last piece, draws the first token. Returns
@@ -120,10 +121,7 @@ final class EngineSlot {
             let last = end == job.prompt.count
             let logits = try model.forward(Array(job.prompt[start..<end]), cache: cache, logits: last ? .last : .none)
             prefilled = end
-            if last {
-                isPrefilled = true
-                accept(logits.data, vocab: V)
-            }
+            if last { accept(logits.data, vocab: V) }
             return end - start
         } catch {
             finish(.failed("The model failed on the prompt: \(error.localizedDescription)"))
