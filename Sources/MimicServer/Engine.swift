@@ -35,7 +35,7 @@ final class Engine: @unchecked Sendable {
     /// Sequences running (set by the engine thread under the lock).
     private var running = 0
 
-    init(model: any LanguageModel, tokenizer: any Tokenizer, parallel: Int, prefillChunk: Int = 256, maxQueued: Int = 256) {
+    init(model: any LanguageModel, tokenizer: any Tokenizer, parallel: Int, prefillChunk: Int, maxQueued: Int = 256) {
         self.model = model
         self.tokenizer = tokenizer
         self.parallel = parallel

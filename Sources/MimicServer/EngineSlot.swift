@@ -81,13 +81,13 @@ final class EngineSlot {
     /// Whether the whole prompt has run (the first token is drawn with its last piece).
     var isPrefilled: Bool { prefilled == job.prompt.count }
 
-    /// Runs the next piece of the prompt: up to `chunk` tokens (0: the rest), ending on a multiple of `chunk` so a
-    /// prompt is cut the same way whatever else is running; after the last piece, draws the first token. Returns
-    /// the prompt tokens it ran. The slot is done afterwards if it only scored the prompt, the first token ended
-    /// it, or it failed. Echo scoring runs all but the last prompt token in one pass, as
-    /// `LanguageModel.loglikelihood` does (so the two agree to rounding), then the last token when generating.
-    @discardableResult
-    func prefill(_ model: any LanguageModel, chunk: Int = 0) -> Int {
+    /// Runs the next piece of the prompt: its next `chunk` tokens (0: the rest), so a prompt is cut in the same places
+    /// whatever else is running; after the last piece, draws the first token. Returns the prompt tokens it ran. The
+    /// slot is done afterwards if it only scored the prompt, the first token ended it, or it failed. Echo scoring runs
+    /// all but the last prompt token in one pass whatever `chunk` is, as `LanguageModel.loglikelihood` does (so the
+    /// two agree to rounding), then the last token when generating.
+    func prefill(_ model: any LanguageModel, chunk: Int) -> Int {
+        let before = prefilled
         if sink.isCancelled {
             finish(.failed("cancelled"))
             return 0
@@ -113,19 +113,19 @@ final class EngineSlot {
                 }
                 if job.maxTokens == 0 {
                     finish(.finished(rest: "", reason: .length, stopToken: nil))
-                    return prefilled
+                    return prefilled - before
                 }
             }
             let start = prefilled
-            let end = chunk > 0 ? min(job.prompt.count, (start / chunk + 1) * chunk) : job.prompt.count
+            let end = chunk > 0 ? min(job.prompt.count, start + chunk) : job.prompt.count
             let last = end == job.prompt.count
             let logits = try model.forward(Array(job.prompt[start..<end]), cache: cache, logits: last ? .last : .none)
             prefilled = end
             if last { accept(logits.data, vocab: V) }
-            return end - start
+            return prefilled - before
         } catch {
             finish(.failed("The model failed on the prompt: \(error.localizedDescription)"))
-            return 0
+            return prefilled - before
         }
     }
 

@@ -16,7 +16,7 @@ public struct ServerConfiguration: Sendable {
     /// Most sequences decoded together; further requests wait in a queue.
     public var parallel: Int
     /// Prompt tokens run in one piece while other sequences decode (0: a whole prompt at once), so that a long
-    /// prompt holds the running streams up for about one piece at a time.
+    /// prompt holds the running streams up for about one piece at a time (a prompt scored with `echo` runs whole).
     public var prefillChunk: Int
     /// Tokens generated when a request gives no `max_tokens` (bounded by the context left).
     public var defaultMaxTokens: Int
