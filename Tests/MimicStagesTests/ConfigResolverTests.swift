@@ -177,6 +177,13 @@ import Testing
 
     /// Every stage takes a thread count by one rule: 1 to 1024, or none for every core; the error names the field.
     @Test func threadCountsFollowOneRule() throws {
+        let input = NSTemporaryDirectory() + "mimic-threads-\(UUID().uuidString).jsonl"
+        try Data().write(to: URL(fileURLWithPath: input))
+        defer { try? FileManager.default.removeItem(atPath: input) }
+        var valid = DataDedupConfig()
+        valid.input = input
+        valid.out = input + ".out"
+        try valid.validate()  // so the threads below are what fails
         for bad in [0, -3, 1025] {
             #expect(throws: ConfigError(field: "threads", problem: "is \(bad)", hint: "a thread count from 1 to 1024")) {
                 try ConfigError.requireThreads(bad)
@@ -188,8 +195,12 @@ import Testing
                 try generate.validate()
             }
             var dedup = DataDedupConfig()
+            dedup.input = input
+            dedup.out = input + ".out"
             dedup.threads = bad
-            #expect((try? dedup.validate()) == nil)
+            #expect(throws: ConfigError(field: "threads", problem: "is \(bad)", hint: "a thread count from 1 to 1024")) {
+                try dedup.validate()
+            }
         }
         for good in [nil, 1, 2, 1024] { try ConfigError.requireThreads(good) }
         // A range's message is made from the range itself.

@@ -79,12 +79,18 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, _ rng: inout SeededGe
             let w = WeightMatrix(type: type, rows: rows, cols: cols, bytes: raw.baseAddress!, owner: nil)
             let x = randomFloats(WeightMatrix.fusedBatchLimit * cols, &rng)
             for exact in [false, true] {
-                var alone = [Float](repeating: 0, count: rows)
-                w.matmul(x, batch: 1, into: &alone, exact: exact, scratch: Scratch())
+                // Each row of x alone, then every batch size: every row of every batch equals its product alone.
+                let alone: [[Float]] = (0..<WeightMatrix.fusedBatchLimit).map { i in
+                    var y = [Float](repeating: 0, count: rows)
+                    x.withUnsafeBufferPointer { w.matmul($0.baseAddress! + i * cols, batch: 1, into: &y, exact: exact, scratch: Scratch()) }
+                    return y
+                }
                 for batch in 2...WeightMatrix.fusedBatchLimit {
                     var y = [Float](repeating: 0, count: batch * rows)
                     w.matmul(x, batch: batch, into: &y, exact: exact, scratch: Scratch())
-                    #expect(Array(y[0..<rows]) == alone, "\(type) level \(level) exact \(exact) batch \(batch)")
+                    for i in 0..<batch {
+                        #expect(Array(y[(i * rows)..<((i + 1) * rows)]) == alone[i], "\(type) level \(level) exact \(exact) batch \(batch) row \(i)")
+                    }
                 }
             }
         }
