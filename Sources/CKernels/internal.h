@@ -25,6 +25,9 @@ _Static_assert(sizeof(block_q6_k) == 210, "q6_k");
 
 float ck_fp16_to_fp32(uint16_t h);
 
+/// Whether the CPU has AVX-512 VNNI (with VL), detected once with the SIMD level (matmul.c).
+int ck_has_vnni(void);
+
 /// The 6-bit scale and minimum of 32-element block j (0..7) of a Q4_K or Q5_K super-block (ggml's packing).
 static inline void ck_scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m) {
     if (j < 4) { *d = q[j] & 63; *m = q[j + 4] & 63; }

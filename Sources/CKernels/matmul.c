@@ -1,6 +1,7 @@
-// Matrix products with weights kept in their GGUF block format: y = x W^T, one weight row read once for
-// up to MB rows of x, each row of x summed the same way whatever rows come with it. Fused AVX-512 / AVX2 paths for Q4_1, Q4_0, Q8_0, F32, BF16 and F16; the K-quants dequantize
-// a block into registers' worth of floats and share one dot product. Chosen once, at run time, by CPU.
+// Matrix products with weights kept in their GGUF block format: y = x W^T, one weight row read once for a few
+// rows of x, each row of x summed the same way whatever rows come with it. Fused AVX-512 / AVX2 paths for Q4_1,
+// Q4_0, Q8_0, F32, BF16 and F16 with FP32 activations; the other types (K-quants, Q5_0, Q5_1) dequantize 256
+// values at a time and dot them in plain C (with 8-bit activations they run in matmul_q8.c). Chosen at run time.
 #include "ckernels.h"
 #include "internal.h"
 #include <immintrin.h>
@@ -9,7 +10,7 @@
 
 #define MB 4  // rows of x per pass over a weight row
 
-static int best_level = 0;
+static int best_level = 0, best_vnni = 0;
 static pthread_once_t best_once = PTHREAD_ONCE_INIT;
 static _Thread_local int override_level = -1;  // per thread; pool jobs carry the caller's to the workers
 
@@ -18,6 +19,7 @@ static void detect_level(void) {
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) best_level = 2;
     else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) best_level = 1;
     else best_level = 0;
+    best_vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
 }
 
 int ck_simd_level(void) {
@@ -26,6 +28,11 @@ int ck_simd_level(void) {
 }
 
 int ck_simd_override(void) { return override_level; }
+
+int ck_has_vnni(void) {
+    pthread_once(&best_once, detect_level);
+    return best_vnni;
+}
 
 int ck_set_simd_level(int level) {
     override_level = level < 0 ? -1 : level;
@@ -304,8 +311,8 @@ static int pick_path(int type, int64_t K, int64_t M) {
     const int blocks = type == CK_Q4_1 || type == CK_Q4_0 || type == CK_Q8_0;
     if (wide && level == 2 && K % 16 == 0) return PATH_WIDE_AVX512;
     if (blocks && level == 2 && K % QK == 0) return PATH_ROWS_AVX512;
-    if (wide && level == 1 && K % 8 == 0) return PATH_WIDE_AVX2;
-    if (blocks && level == 1 && K % QK == 0) return PATH_ROWS_AVX2;
+    if (wide && level >= 1 && K % 8 == 0) return PATH_WIDE_AVX2;  // also at level 2 when K % 16 != 0
+    if (blocks && level >= 1 && K % QK == 0) return PATH_ROWS_AVX2;
     return PATH_GENERIC;
 }
 

@@ -234,11 +234,7 @@ static inline __m256i dot_vnni(__m256i u, __m256i s) {
 Q8_KERNELS(rows_q8_avx2, "avx2,fma,f16c", dot_maddubs, 2)
 Q8_KERNELS(rows_q8_vnni, "avx512vnni,avx512vl,avx512f,avx2,fma,f16c", dot_vnni, 4)
 
-int ck_q8_uses_vnni(void) {
-    static int vnni = -1;
-    if (vnni < 0) vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
-    return ck_simd_level() >= 2 && vnni;
-}
+int ck_q8_uses_vnni(void) { return ck_simd_level() >= 2 && ck_has_vnni(); }
 
 void ck_matmul_rows_q8(int type, const void *w, int64_t K, const ck_xblock *xq, int64_t M, float *y, int64_t ldy,
                        int64_t n0, int64_t n1) {

@@ -181,9 +181,10 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
     /// The context length (`nPositions`).
     public var contextLength: Int { config.nPositions }
 
-    /// One line: layers, hidden size, heads, MLP size, vocabulary and context.
+    /// Every weight matrix a forward pass multiplies by (what `mimic bench --verbose` names kernels for).
     public var weightMatrices: [WeightMatrix] { layers.flatMap { [$0.qkv, $0.proj, $0.fc, $0.fcProj] } + [output] }
 
+    /// One line: layers, hidden size, heads, MLP size, vocabulary and context.
     public var summary: String {
         let c = config
         return "gpt2: \(c.nLayer) layers, hidden \(c.nEmbd), \(c.nHead) heads, MLP \(c.innerSize), "

@@ -221,9 +221,10 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
     /// The context length (`maxPositionEmbeddings`).
     public var contextLength: Int { config.maxPositionEmbeddings }
 
-    /// One line: layers, hidden size, heads and KV heads, FFN size, vocabulary, RoPE, embeddings and context.
+    /// Every weight matrix a forward pass multiplies by (what `mimic bench --verbose` names kernels for).
     public var weightMatrices: [WeightMatrix] { layers.flatMap { [$0.wq, $0.wk, $0.wv, $0.wo, $0.gate, $0.up, $0.down] } + [output] }
 
+    /// One line: layers, hidden size, heads and KV heads, FFN size, vocabulary, RoPE, embeddings and context.
     public var summary: String {
         let c = config
         return "llama: \(c.numHiddenLayers) layers, hidden \(c.hiddenSize), \(c.numAttentionHeads) heads / "

@@ -1,5 +1,6 @@
 // Errors of model loading and running: each names the file (and tensor, key or position) and says what to do.
 import Foundation
+import MimicTensor
 
 /// A problem with a model file or a model call, with a one-line description that names where it is.
 public enum ModelError: LocalizedError, Equatable {
@@ -46,7 +47,7 @@ public enum ModelError: LocalizedError, Equatable {
         case .unsupportedVersion(let f, let v): "\(f): GGUF version \(v) is not supported (versions 2 and 3 are)."
         case .invalid(let f, let field, let problem): "\(f): \(field): \(problem)."
         case .unknownTensorType(let f, let t, let type):
-            "\(f): tensor '\(t)' has type \(type), which Mimic cannot read (F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K are supported). Convert the model to one of them."
+            "\(f): tensor '\(t)' has type \(type), which Mimic cannot read (\(GGMLType.allCases.map(\.description).joined(separator: ", ")) are supported). Convert the model to one of them."
         case .tensorOutOfBounds(let f, let t, let end, let size):
             "\(f): tensor '\(t)' ends at byte \(end), past the end of the file (\(size) bytes); the file is truncated or corrupt."
         case .missingTensor(let f, let t): "\(f): the model has no tensor '\(t)'."

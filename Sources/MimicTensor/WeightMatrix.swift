@@ -44,8 +44,8 @@ public struct WeightMatrix: @unchecked Sendable {
         dequantize(type, bytes + range.lowerBound * rowBytes, into: dst, count: range.count * cols)
     }
 
-    /// Whether a small-batch product rounds the activations to 8 bits (Q4_0, Q4_1, Q8_0 weights on AVX2 CPUs,
-    /// as llama.cpp does), given the caller's `exact` setting.
+    /// Whether a small-batch product rounds the activations to 8 bits (block-quantized weights: Q4_0, Q4_1, Q5_0,
+    /// Q5_1, Q8_0 and the K-quants, on AVX2 CPUs, as llama.cpp does), given the caller's `exact` setting.
     public func quantizesActivations(exact: Bool = false) -> Bool {
         !exact && allowsQuantizedActivations && ck_q8_path(Int32(type.rawValue), Int64(cols)) != 0
     }
