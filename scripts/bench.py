@@ -21,7 +21,7 @@ llama-cpp-python source package's vendor/llama.cpp; cmake -DGGML_NATIVE=ON -DLLA
 
 Without --mimic it builds `mimic` in release first. Standard library only.
 """
-import argparse, datetime, json, os, platform, re, statistics, subprocess, sys
+import argparse, datetime, json, os, re, statistics, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ASSET = os.path.join(ROOT, ".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf")
@@ -36,12 +36,10 @@ def run(cmd, env=None):
 
 
 def cpu():
-    model, flags = platform.processor() or "unknown", set()
+    model, flags = "unknown", set()
     with open("/proc/cpuinfo") as f:
         for line in f:
-            if line.startswith("model name") and model in ("unknown", ""):
-                model = line.split(":", 1)[1].strip()
-            elif line.startswith("model name"):
+            if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
             elif line.startswith("flags"):
                 flags = set(line.split(":", 1)[1].split())
