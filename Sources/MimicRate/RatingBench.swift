@@ -98,12 +98,18 @@ public enum RatingBench {
             return String(page[r.upperBound...].prefix { $0 != "\"" })
         }
         do {
-            // Each rater reads the instructions and gets a first item before the clock starts.
-            var pages: [String] = []
-            for token in tokens {
-                let intro = try await get("/r/\(token)")
-                _ = try await post("/r/\(token)/start", "csrf=\(field(intro, "csrf") ?? "")")
-                pages.append(try await get("/r/\(token)"))
+            // Each rater reads the instructions and gets a first item before the clock starts, all at once as raters
+            // arriving together would, so that the connections a loaded server keeps open (loopback HTTP, the
+            // PostgreSQL pool) are open when the clock starts: the run measures the server in its steady state.
+            let pages = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                for (k, token) in tokens.enumerated() {
+                    group.addTask {
+                        let intro = try await get("/r/\(token)")
+                        _ = try await post("/r/\(token)/start", "csrf=\(field(intro, "csrf") ?? "")")
+                        return (k, try await get("/r/\(token)"))
+                    }
+                }
+                return try await group.reduce(into: [String](repeating: "", count: tokens.count)) { $0[$1.0] = $1.1 }
             }
             let start = DispatchTime.now().uptimeNanoseconds
             let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in

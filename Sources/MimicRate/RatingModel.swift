@@ -270,4 +270,13 @@ public enum RatingOrder {
 
     /// The SQL of `rank` for the item id column `column` and one bound salt.
     static func rankSQL(_ column: String) -> String { "((\(column) * 2654435761 + ?) % 1000003)" }
+
+    /// The SQL of an item's position, the part of `rank` that is the same for every rater (an index can hold it):
+    /// `rank` is the position turned round by the salt, so a rater's order is the positions from `cut(salt:)` up,
+    /// then those below it, each run in ascending order.
+    static func positionSQL(_ column: String) -> String { "((\(column) * 2654435761) % 1000003)" }
+
+    /// The position at which a rater's order starts (see `positionSQL`): rank = position + salt - 1000003 at and
+    /// above it, position + salt below it.
+    static func cut(salt: Int) -> Int { 1_000_003 - salt }
 }

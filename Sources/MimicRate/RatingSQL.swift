@@ -123,7 +123,7 @@ struct RatingSQL: Sendable {
             CREATE TABLE {p}slots (item_id \(plainKeyType) REFERENCES {p}items (id), regular INTEGER NOT NULL,
                 filled INTEGER NOT NULL DEFAULT 0, held INTEGER NOT NULL DEFAULT 0)
             """,
-            "CREATE INDEX {p_}slots_load ON {p}slots (regular, (filled + held))",
+            "CREATE INDEX {p_}slots_load ON {p}slots (regular, (filled + held), \(RatingOrder.positionSQL("item_id")))",
             """
             CREATE TABLE {p}raters (id \(keyType), token_hash TEXT NOT NULL UNIQUE, csrf TEXT NOT NULL, external_id TEXT,
                 created_at DOUBLE PRECISION NOT NULL, started_at DOUBLE PRECISION, excluded INTEGER NOT NULL DEFAULT 0)
@@ -167,6 +167,30 @@ struct RatingSQL: Sendable {
         BEGIN
             s := {p}mimic_mix(seed # {p}mimic_mix({p}mimic_wrap(((rater << 32) | item)::numeric + 7146057691288625177)));
             RETURN ({p}mimic_mix({p}mimic_wrap(s::numeric + 11400714819323198485)) & 1)::integer;
+        END $$
+        """,
+        // The first real item with room in `regularCandidates`' order, locked (`FOR UPDATE SKIP LOCKED`), or null. The
+        // order (the most rated first, then the rater's) cannot be indexed as one key, since the rater's part differs
+        // per rater, so a single query sorts every item with room on each request; this walks the levels of
+        // `filled + held` from the top and, in each, the two runs of positions the rater's order is made of
+        // (`RatingOrder.positionSQL`), each one step down the `slots_load` index.
+        """
+        CREATE FUNCTION {p}mimic_next_slot(rater bigint, per_item bigint, cut bigint) RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
+        DECLARE chosen bigint;
+        BEGIN
+            FOR level IN REVERSE per_item - 1..0 LOOP
+                SELECT s.item_id INTO chosen FROM {p}slots s
+                WHERE s.regular = 1 AND s.filled + s.held = level AND \(RatingOrder.positionSQL("s.item_id")) >= cut
+                    AND s.item_id NOT IN (SELECT a.item_id FROM {p}assignments a WHERE a.rater_id = rater)
+                ORDER BY \(RatingOrder.positionSQL("s.item_id")), s.item_id LIMIT 1 FOR UPDATE SKIP LOCKED;
+                IF chosen IS NOT NULL THEN RETURN chosen; END IF;
+                SELECT s.item_id INTO chosen FROM {p}slots s
+                WHERE s.regular = 1 AND s.filled + s.held = level AND \(RatingOrder.positionSQL("s.item_id")) < cut
+                    AND s.item_id NOT IN (SELECT a.item_id FROM {p}assignments a WHERE a.rater_id = rater)
+                ORDER BY \(RatingOrder.positionSQL("s.item_id")), s.item_id LIMIT 1 FOR UPDATE SKIP LOCKED;
+                IF chosen IS NOT NULL THEN RETURN chosen; END IF;
+            END LOOP;
+            RETURN NULL;
         END $$
         """,
     ]
@@ -224,6 +248,10 @@ struct RatingSQL: Sendable {
             try await s.run(sql("INSERT INTO {p}slots (item_id, regular) VALUES \(slots)"),
                             part.flatMap { i -> [SQLValue] in [.int(i.number), .int(i.check == nil ? 1 : 0)] })
         }
+        // The planner's statistics of the tables just filled, as after any bulk load: without them PostgreSQL plans
+        // the next-item search on a fresh study as a scan of every slot (its autovacuum would analyze them only a
+        // minute or more later), and SQLite keeps no statistics until asked.
+        try await s.run(dialect == .postgres ? sql("ANALYZE {p}items, {p}slots") : "ANALYZE", [])
     }
 
     func settings(_ s: RatingSQLSession) async throws -> RatingSettings {
@@ -390,10 +418,14 @@ struct RatingSQL: Sendable {
     /// The usual next item (a rater not excluded, with no open assignment, no attention check due and quota left, and
     /// no assignment anywhere overdue) in two statements and no transaction: a read of the rater's counters, then
     /// one statement that takes the rater's row (only if it is still as read), holds the first free place by the
-    /// same order as `next` and stores the assignment with its order. `nil` when the case is not the usual one or
-    /// the statement held nothing: then `next` decides, in a transaction. PostgreSQL only (see `Dialect`).
+    /// same order as `next` (found by `mimic_next_slot`, down the index) and stores the assignment with its order.
+    /// When it held nothing, a third statement tells whether the rater has anything left at all (no item with room
+    /// unseen and no open assignment: `next`'s answer would be no turn, so it is given without the transaction, which
+    /// matters when a study runs out and every rater asks at once). `nil` when the case is not the usual one or the
+    /// statement held nothing for another reason: then `next` decides, in a transaction. PostgreSQL only (see
+    /// `Dialect`).
     func nextInTwoStatements(_ s: RatingSQLSession, settings: RatingSettings, counts: (regular: Int, checks: Int), rater: Int,
-                             now: Double) async throws -> RatingTurn? {
+                             now: Double) async throws -> RatingTurn?? {
         guard let row = try await s.rows(sql("""
             SELECT r.excluded,
                 (SELECT COUNT(*) FROM {p}assignments c WHERE c.rater_id = r.id AND c.state = 'done'),
@@ -408,7 +440,7 @@ struct RatingSQL: Sendable {
         if RatingRules.attentionDue(done: done, settings: settings) || RatingRules.quotaReached(doneRegular: doneRegular, settings: settings) {
             return nil
         }
-        let (candidates, room, args) = Self.regularCandidates(settings: settings, rater: rater)
+        let salt = RatingOrder.salt(seed: settings.seed, rater: rater)
         let publicID = RatingToken.make()
         guard let made = try await s.rows(sql("""
             WITH r AS (
@@ -418,14 +450,21 @@ struct RatingSQL: Sendable {
                 FOR UPDATE),
             h AS (
                 UPDATE {p}slots SET held = held + 1
-                WHERE item_id = (SELECT s.item_id FROM {p}slots s WHERE EXISTS (SELECT 1 FROM r) AND \(candidates)\(skipLocked))\(room)
+                WHERE item_id = (SELECT {p}mimic_next_slot(?, ?, ?) WHERE EXISTS (SELECT 1 FROM r)) AND filled + held < ?
                 RETURNING item_id)
             INSERT INTO {p}assignments (public_id, rater_id, item_id, swapped, shown_at, expires_at, state)
             SELECT ?, ?, h.item_id, {p}mimic_swapped(?, ?, h.item_id), ?, ?, 'open' FROM h
             RETURNING \(Self.assignmentColumns)
-            """), [.int(rater), .int(rater), .int(rater), .int(done)] + args
-                + [.text(publicID), .int(rater), .int(Int(truncatingIfNeeded: settings.seed)), .int(rater), .double(now),
-                   .double(now + settings.timeoutSeconds)]).first else { return nil }
+            """), [.int(rater), .int(rater), .int(rater), .int(done), .int(rater), .int(settings.ratersPerItem),
+                   .int(RatingOrder.cut(salt: salt)), .int(settings.ratersPerItem), .text(publicID), .int(rater), .int(Int(truncatingIfNeeded: settings.seed)), .int(rater), .double(now),
+                   .double(now + settings.timeoutSeconds)]).first else {
+            let (candidates, _, args) = Self.regularCandidates(settings: settings, rater: rater)
+            let left = try await s.rows(sql("""
+                SELECT EXISTS (SELECT 1 FROM {p}slots s WHERE \(candidates))
+                    OR EXISTS (SELECT 1 FROM {p}assignments WHERE rater_id = ? AND state = 'open')
+                """), Array(args.dropLast()) + [.int(rater)]).first?.first?.int
+            return left == 0 ? .some(nil) : nil
+        }
         let assignment = try Self.assignment(made[...])
         let progress = RatingRules.progress(done: done, settings: settings, regular: counts.regular, checks: counts.checks)
         return RatingTurn(assignment: assignment, item: try await item(s, assignment.item), progress: progress)

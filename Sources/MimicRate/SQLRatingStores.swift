@@ -436,12 +436,13 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
     }
 
     public func next(rater: Int, now: Double) async throws -> RatingTurn? {
-        // The usual case in two statements without a transaction; any other goes through the rules in one.
+        // The usual case in two statements without a transaction (a turn, or none left); any other goes through the
+        // rules in one.
         let statements = self.statements
-        if let turn = try await usualCase({ s in
+        if let answer = try await usualCase({ s in
             let f = try await statements.facts(s)
             return try await statements.nextInTwoStatements(s, settings: f.settings, counts: f.counts, rater: rater, now: now)
-        }) { return turn }
+        }) { return answer }
         return try await transaction { s in
             let f = try await statements.facts(s)
             return try await statements.next(s, settings: f.settings, counts: f.counts, rater: rater, now: now)
