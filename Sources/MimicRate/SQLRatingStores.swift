@@ -378,8 +378,15 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
         if let t = error as? PostgresTransactionError {
             return [t.beginError, t.closureError, t.commitError].compactMap { $0 }.contains(where: mustRetry)
         }
-        guard let code = (error as? PSQLError)?.serverInfo?[.sqlState] else { return false }
-        return code == "40P01" || code == "40001"
+        return ["40P01", "40001"].contains(sqlState(error))
+    }
+
+    /// The server's SQLSTATE code for a failed statement: postgres-nio reports it in a `PSQLError`, or in a
+    /// `PostgresError` from a prepared statement.
+    static func sqlState(_ error: Error) -> String? {
+        if let p = error as? PSQLError { return p.serverInfo?[.sqlState] }
+        if case .server(let e)? = error as? PostgresError { return e.fields[.sqlState] }
+        return nil
     }
 
     /// The server's message for a failed query or transaction (postgres-nio hides it from `description`).
@@ -391,6 +398,7 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
             return "cannot connect: the server is not running there, refused the user, or wants a password (Mimic keeps none in the "
                 + "study folder; give it in PGPASSWORD)"
         }
+        if case .server(let e)? = error as? PostgresError, let message = e.fields[.message] { return message }
         if let p = error as? PSQLError {
             if let message = p.serverInfo?[.message] { return message }
             return "\(p.code)" + (p.underlying.map { ": \($0)" } ?? "")
@@ -462,13 +470,14 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
     }
 
     /// Runs `body` on a connection outside a transaction (each of its statements is its own): its answer, or nil when
-    /// it has none or the server ended it as a deadlock (nothing of that statement was kept), so that the caller
-    /// decides in a transaction.
+    /// it has none, the server ended it as a deadlock (nothing of that statement was kept), or the study's schema was
+    /// made before a function it calls existed (a study created by an earlier Mimic), so that the caller decides in a
+    /// transaction.
     private func usualCase<T: Sendable>(_ body: @escaping @Sendable (RatingSQLSession) async throws -> T?) async throws -> T? {
         let logger = self.logger, key = lockKey, prepared = self.prepared
         do {
             return try await client.withConnection { connection in try await body(Session(connection: connection, logger: logger, key: key, prepared: prepared)) }
-        } catch where Self.mustRetry(error) {
+        } catch where Self.mustRetry(error) || Self.sqlState(error) == "42883" {
             return nil
         } catch let error as RatingStoreError {
             throw error
@@ -504,6 +513,12 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
             }
             return out
         }
+    }
+
+    /// Makes the study's schema look like one created before `mimic_next_slot` existed (tests use it).
+    func dropNextSlotFunction() async throws {
+        let statements = self.statements
+        try await transaction { try await $0.run(statements.sql("DROP FUNCTION {p}mimic_next_slot"), []) }
     }
 
     /// Drops the study's schema and everything in it (tests use it to clean up).

@@ -144,8 +144,9 @@ import Testing
     }
 
     /// One scripted study (raters arriving, voting, timing out, excluded) against each store: the same turns and outcomes.
-    func script(_ s: RatingStore) async throws -> [String] {
+    func script(_ s: RatingStore, afterCreate: (RatingStore) async throws -> Void = { _ in }) async throws -> [String] {
         try await s.create(settings: testSettings(raters: 2, timeout: 50, attentionEvery: 4, itemsPerRater: 5), items: testItems(9, checks: 2))
+        try await afterCreate(s)
         let r = try await addRaters(s, 5)
         var log: [String] = []
         var clock = 0.0
@@ -170,6 +171,16 @@ import Testing
         log.append("votes \(snapshot.votes.map { "\($0.rater):\($0.item):\($0.choice)" })")
         log.append("states \(snapshot.assignments.map { "\($0.rater):\($0.item):\($0.state)" })")
         return log
+    }
+
+    /// A PostgreSQL study made by an earlier Mimic has no `mimic_next_slot`: its raters still get their items, in the
+    /// same order, through the transaction.
+    @Test func aPostgresStudyWithoutTheNextSlotFunctionStillAnswersAsTheModelDoes() async throws {
+        try await TestStore.with(.postgres) { store in
+            let model = try await script(MemoryRatingStore())
+            let real = try await script(store) { try await ($0 as! PostgresRatingStore).dropNextSlotFunction() }
+            #expect(real == model)
+        }
     }
 
     /// A random walk of raters (asking, voting, walking away, voting late on old items, being excluded and let back, the
