@@ -1,6 +1,6 @@
 // The rating app over loopback HTTP, as raters use it: ten raters at once on SQLite and on PostgreSQL finish a
 // 40-item study with exactly three ratings per item from three different raters; `mimic rate serve` killed with
-// SIGKILL mid-study loses no acknowledged vote and assigns nothing twice once restarted; the CLI's bad input gets one
+// SIGKILL mid-study loses no acknowledged vote and assigns nothing twice once restarted, on both; the CLI's bad input gets one
 // line and a non-zero exit.
 import AsyncHTTPClient
 import Foundation
@@ -72,11 +72,12 @@ actor Acknowledged {
         }
     }
 
-    /// Starts `mimic rate serve STUDY --port 0`; the process and its base URL.
-    func serve(_ study: String) throws -> (Process, String) {
+    /// Starts `mimic rate serve STUDY --port 0` (with `password` as PGPASSWORD); the process and its base URL.
+    func serve(_ study: String, password: String? = nil) throws -> (Process, String) {
         let process = Process()
         process.executableURL = try MimicBinary.url()
         process.arguments = ["rate", "serve", study, "--port", "0"]
+        if let password { process.environment = ProcessInfo.processInfo.environment.merging(["PGPASSWORD": password]) { $1 } }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -95,7 +96,7 @@ actor Acknowledged {
         return (process, String(text[r]))
     }
 
-    @Test func theServerKilledMidStudyLosesNoAcknowledgedVote() async throws {
+    @Test(arguments: [StoreKind.sqlite, .postgres]) func theServerKilledMidStudyLosesNoAcknowledgedVote(_ kind: StoreKind) async throws {
         let files = try AnswerFiles(count: 40)
         defer { Scratch.remove(files.dir) }
         var config = RatingCreateConfig()
@@ -104,6 +105,14 @@ actor Acknowledged {
         config.out = files.dir.path + "/study"
         config.attention = 0
         config.seed = 5
+        var password: String?
+        if kind == .postgres {
+            guard let url = PostgresForTests.available() else { return }
+            config.postgres = url
+            // The study folder keeps no password; this process and the servers it starts read it from PGPASSWORD.
+            password = try PostgresLocation(url: url, schema: "unused").password
+            if let password { setenv("PGPASSWORD", password, 1) }
+        }
         _ = try await RatingStudy.create(config)
         let links = try await RatingStudy.invite(folder: config.out, count: 10, baseURL: "http://unused")
         let tokens = links.map { String($0.split(separator: "/").last!) }
@@ -112,7 +121,7 @@ actor Acknowledged {
         defer { try? client.syncShutdown() }
 
         // Ten raters until about 40 votes are acknowledged, then SIGKILL.
-        let (first, base) = try serve(config.out)
+        let (first, base) = try serve(config.out, password: password)
         await withTaskGroup(of: Void.self) { group in
             for token in tokens {
                 group.addTask {
@@ -132,7 +141,7 @@ actor Acknowledged {
         #expect(beforeRestart.count >= 40 && beforeRestart.count < 120, "\(beforeRestart.count) votes before the kill")
 
         // Restarted: every acknowledged vote is there; the raters finish the study.
-        let (second, base2) = try serve(config.out)
+        let (second, base2) = try serve(config.out, password: password)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for token in tokens {
                 group.addTask {
@@ -154,6 +163,10 @@ actor Acknowledged {
         #expect(snapshot.votes.count == 120, "\(snapshot.votes.count) votes stored")
         #expect(acked.count <= 120 && acked.count >= 120 - tokens.count, "\(acked.count) votes acknowledged")
         checkRatings(snapshot, exactly: 3, items: 40)
+        if let store = try RatingStudy.open(config.out) as? PostgresRatingStore {
+            try await store.drop()
+            await store.close()
+        }
     }
 
     @Test func theCommandsSayWhatIsWrongInOneLine() async throws {
