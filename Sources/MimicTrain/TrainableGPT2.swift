@@ -12,6 +12,8 @@ public final class TrainableGPT2: TrainableModel, @unchecked Sendable {
     /// Every parameter in a fixed order, Conv1D weights kept (out, in).
     public let parameters: [Parameter]
     let pool = BufferPool()
+    /// The attention's T × T work space (see `TrainAttention`).
+    let attentionScratch = Scratch()
     let prefix: String
     let wte, wpe, lnfW, lnfB: Parameter
     let layers: [Layer]
@@ -77,13 +79,15 @@ public final class TrainableGPT2: TrainableModel, @unchecked Sendable {
     }
 
     struct Saved {
-        let xIn, h1, mean1, rstd1, q, k, v, probs, att, xMid, h2, mean2, rstd2, f, a: Tensor
+        let xIn, h1, mean1, rstd1, q, k, v, att, xMid, h2, mean2, rstd2, f, a: Tensor
     }
 
     struct Forward {
         let saved: [Saved]
         let xOut, hf, meanF, rstdF, logits: Tensor
         let targets: [Int]
+        /// Each row's document start (see `documentStarts`).
+        let starts: [Int]
         var trained: Int { targets.filter { $0 != ignoreLabel }.count }
     }
 
@@ -144,8 +148,8 @@ public final class TrainableGPT2: TrainableModel, @unchecked Sendable {
                 k.row(r).update(from: qkv.row(r) + C, count: C)
                 v.row(r).update(from: qkv.row(r) + 2 * C, count: C)
             }
-            let att = pool.get("att" + tag, [N, C]), probs = pool.get("probs" + tag, [d.probsCount])
-            TrainAttention.forward(q: q.data, k: k.data, v: v.data, out: att.data, probs: probs.data, starts: starts, dims: d)
+            let att = pool.get("att" + tag, [N, C])
+            TrainAttention.forward(q: q.data, k: k.data, v: v.data, out: att.data, starts: starts, dims: d, scratch: attentionScratch)
             let xMid = pool.get("xMid" + tag, [N, C])
             TrainOps.linear(att.data, layer.proj.value.data, xMid.data, n: N, inFeatures: C, outFeatures: C)
             addBias(xMid.data, layer.projB, rows: N)
@@ -162,7 +166,7 @@ public final class TrainableGPT2: TrainableModel, @unchecked Sendable {
             addBias(xOut.data, layer.fcProjB, rows: N)
             Kernels.add(xOut.data, xMid.data, n: N * C)
             if keep {
-                saved.append(Saved(xIn: x, h1: h1, mean1: mean1, rstd1: rstd1, q: q, k: k, v: v, probs: probs, att: att,
+                saved.append(Saved(xIn: x, h1: h1, mean1: mean1, rstd1: rstd1, q: q, k: k, v: v, att: att,
                                    xMid: xMid, h2: h2, mean2: mean2, rstd2: rstd2, f: f, a: a))
             }
             x = xOut
@@ -171,7 +175,8 @@ public final class TrainableGPT2: TrainableModel, @unchecked Sendable {
         TrainOps.layerNorm(x.data, lnfW.value.data, lnfB.value.data, hf.data, mean: meanF.data, rstd: rstdF.data, n: N, c: C, eps: eps)
         let logits = pool.get("logits" + tag, [N, config.vocabSize])
         TrainOps.linear(hf.data, wte.value.data, logits.data, n: N, inFeatures: C, outFeatures: config.vocabSize)
-        return Forward(saved: saved, xOut: x, hf: hf, meanF: meanF, rstdF: rstdF, logits: logits, targets: batch.flatMap(\.targets))
+        return Forward(saved: saved, xOut: x, hf: hf, meanF: meanF, rstdF: rstdF, logits: logits, targets: batch.flatMap(\.targets),
+                       starts: starts)
     }
 
     private func backward(_ batch: [TrainingBlock], _ fw: Forward) {
@@ -183,7 +188,6 @@ public final class TrainableGPT2: TrainableModel, @unchecked Sendable {
                                 n: N, inFeatures: C, outFeatures: config.vocabSize)
         TrainOps.layerNormBackward(x: fw.xOut.data, w: lnfW.value.data, mean: fw.meanF.data, rstd: fw.rstdF.data, dy: dh.data,
                                    dx: dx.data, dw: lnfW.grad.data, db: lnfB.grad.data, n: N, c: C, accumulate: false)
-        let scratch = Scratch()
         let da = pool.get("da" + tag, [N, F]), df = pool.get("df" + tag, [N, F]), datt = pool.get("datt" + tag, [N, C])
         let dq = pool.get("dq" + tag, [N, C]), dk = pool.get("dk" + tag, [N, C]), dv = pool.get("dv" + tag, [N, C]), dqkv = pool.get("dqkv" + tag, [N, 3 * C])
         for (l, layer) in layers.enumerated().reversed() {
@@ -200,8 +204,8 @@ public final class TrainableGPT2: TrainableModel, @unchecked Sendable {
             biasBackward(dx.data, layer.projB, rows: N)
             TrainOps.linearBackward(x: s.att.data, w: layer.proj.value.data, dy: dx.data, dx: datt.data, dw: layer.proj.grad.data,
                                     n: N, inFeatures: C, outFeatures: C)
-            TrainAttention.backward(q: s.q.data, k: s.k.data, v: s.v.data, probs: s.probs.data, dout: datt.data, dq: dq.data,
-                                    dk: dk.data, dv: dv.data, dims: d, scratch: scratch)
+            TrainAttention.backward(q: s.q.data, k: s.k.data, v: s.v.data, dout: datt.data, dq: dq.data, dk: dk.data, dv: dv.data,
+                                    starts: fw.starts, dims: d, scratch: attentionScratch)
             for r in 0..<N {
                 dqkv.row(r).update(from: dq.row(r), count: C)
                 (dqkv.row(r) + C).update(from: dk.row(r), count: C)

@@ -12,6 +12,8 @@ public final class TrainableLlama: TrainableModel, @unchecked Sendable {
     /// Every parameter in a fixed order, in Hugging Face names and layouts.
     public let parameters: [Parameter]
     let pool = BufferPool()
+    /// The attention's T × T work space (see `TrainAttention`).
+    let attentionScratch = Scratch()
     /// Keep only each layer's input in the forward and recompute the rest in the backward: activation memory
     /// of one layer instead of all, for about a third more compute.
     public var recomputeActivations = false
@@ -64,7 +66,6 @@ public final class TrainableLlama: TrainableModel, @unchecked Sendable {
     struct Saved {
         let xIn, h1, q, k, v, att, xMid, h2, g, u, a: Tensor
         let rstd1, rstd2: Tensor
-        let probs: Tensor
     }
 
     /// The forward pass's results: per-layer activations, the final hidden state before and after the norm.
@@ -125,8 +126,8 @@ public final class TrainableLlama: TrainableModel, @unchecked Sendable {
         TrainOps.linear(h1.data, layer.v.value.data, v.data, n: N, inFeatures: C, outFeatures: d.kvWidth)
         TrainOps.rope(q.data, n: N, heads: d.heads, dim: d.headDim, cos: ctx.ropeCos, sin: ctx.ropeSin)
         TrainOps.rope(k.data, n: N, heads: d.kvHeads, dim: d.headDim, cos: ctx.ropeCos, sin: ctx.ropeSin)
-        let att = pool.get("att" + tag, [N, d.qWidth]), probs = pool.get("probs" + tag, [d.probsCount])
-        TrainAttention.forward(q: q.data, k: k.data, v: v.data, out: att.data, probs: probs.data, starts: ctx.starts, dims: d)
+        let att = pool.get("att" + tag, [N, d.qWidth])
+        TrainAttention.forward(q: q.data, k: k.data, v: v.data, out: att.data, starts: ctx.starts, dims: d, scratch: attentionScratch)
         let xMid = pool.get("xMid" + tag, [N, C])
         TrainOps.linear(att.data, layer.o.value.data, xMid.data, n: N, inFeatures: d.qWidth, outFeatures: C)
         Kernels.add(xMid.data, x.data, n: N * C)
@@ -140,7 +141,7 @@ public final class TrainableLlama: TrainableModel, @unchecked Sendable {
         TrainOps.linear(a.data, layer.down.value.data, xOut.data, n: N, inFeatures: F, outFeatures: C)
         Kernels.add(xOut.data, xMid.data, n: N * C)
         return (Saved(xIn: x, h1: h1, q: q, k: k, v: v, att: att, xMid: xMid, h2: h2, g: g, u: u, a: a,
-                      rstd1: rstd1, rstd2: rstd2, probs: probs), xOut)
+                      rstd1: rstd1, rstd2: rstd2), xOut)
     }
 
     /// Runs the batch, keeping what the backward needs when `keep`: every layer's activations, or with
@@ -179,7 +180,6 @@ public final class TrainableLlama: TrainableModel, @unchecked Sendable {
         let dx = pool.get("dx" + tag, [N, C])   // gradient flowing down the residual stream
         TrainOps.rmsNormBackward(x: f.xOut.data, w: norm.value.data, rstd: f.rstdF.data, dy: dh.data, dx: dx.data,
                                  dw: norm.grad.data, n: N, c: C, accumulate: false)
-        let scratch = Scratch()
         let da = pool.get("da" + tag, [N, F]), dg = pool.get("dg" + tag, [N, F]), du = pool.get("du" + tag, [N, F])
         let datt = pool.get("datt" + tag, [N, d.qWidth]), dq = pool.get("dq" + tag, [N, d.qWidth])
         let dk = pool.get("dk" + tag, [N, d.kvWidth]), dv = pool.get("dv" + tag, [N, d.kvWidth])
@@ -198,8 +198,8 @@ public final class TrainableLlama: TrainableModel, @unchecked Sendable {
             // Attention: xMid = xIn + o(attention(rope(q(h1)), rope(k(h1)), v(h1))), h1 = rmsnorm(xIn)
             TrainOps.linearBackward(x: s.att.data, w: layer.o.value.data, dy: dx.data, dx: datt.data, dw: layer.o.grad.data,
                                     n: N, inFeatures: d.qWidth, outFeatures: C)
-            TrainAttention.backward(q: s.q.data, k: s.k.data, v: s.v.data, probs: s.probs.data, dout: datt.data, dq: dq.data,
-                                    dk: dk.data, dv: dv.data, dims: d, scratch: scratch)
+            TrainAttention.backward(q: s.q.data, k: s.k.data, v: s.v.data, dout: datt.data, dq: dq.data, dk: dk.data, dv: dv.data,
+                                    starts: f.context.starts, dims: d, scratch: attentionScratch)
             TrainOps.rope(dq.data, n: N, heads: d.heads, dim: d.headDim, cos: f.context.ropeCos, sin: f.context.ropeSin, inverse: true)
             TrainOps.rope(dk.data, n: N, heads: d.kvHeads, dim: d.headDim, cos: f.context.ropeCos, sin: f.context.ropeSin, inverse: true)
             TrainOps.linearBackward(x: s.h1.data, w: layer.q.value.data, dy: dq.data, dx: dh.data, dw: layer.q.grad.data,

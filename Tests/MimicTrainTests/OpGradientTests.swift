@@ -106,26 +106,36 @@ func dot(_ a: [Float], _ b: [Float]) -> Double { zip(a, b).reduce(0) { $0 + Doub
         checkGradient("x", &x, analytic: dx) { dot(fwd($0), r) }
     }
 
-    @Test mutating func attentionWithGroupedHeadsAndDocuments() {
+    /// Whole blocks as one piece of rows, and pieces of 2 rows (the keys of a piece start at its first row's
+    /// document, so the second and third pieces of block 0 skip document 0's keys).
+    @Test(arguments: [TrainAttention.pieceRows, 2]) mutating func attentionWithGroupedHeadsAndDocuments(_ pieceRows: Int) {
         let d = AttentionDims(blocks: 2, length: 5, heads: 4, kvHeads: 2, headDim: 3)
         var q = random(d.rows * d.qWidth), k = random(d.rows * d.kvWidth), v = random(d.rows * d.kvWidth)
         let r = random(d.rows * d.qWidth)
         let starts = documentStarts([0, 0, 1, 1, 1, 5, 5, 5, 5, 5], length: 5)   // block 0 holds two documents
         func fwd(_ q: [Float], _ k: [Float], _ v: [Float]) -> [Float] {
-            var out = [Float](repeating: 0, count: d.rows * d.qWidth), p = [Float](repeating: 0, count: d.probsCount)
-            TrainAttention.forward(q: q, k: k, v: v, out: &out, probs: &p, starts: starts, dims: d)
+            var out = [Float](repeating: 0, count: d.rows * d.qWidth)
+            TrainAttention.forward(q: q, k: k, v: v, out: &out, starts: starts, dims: d, scratch: Scratch(), pieceRows: pieceRows)
             return out
         }
-        var out = [Float](repeating: 0, count: d.rows * d.qWidth), p = [Float](repeating: 0, count: d.probsCount)
-        TrainAttention.forward(q: q, k: k, v: v, out: &out, probs: &p, starts: starts, dims: d)
         var dq = [Float](repeating: 0, count: q.count), dk = [Float](repeating: 0, count: k.count), dv = dk
-        TrainAttention.backward(q: q, k: k, v: v, probs: p, dout: r, dq: &dq, dk: &dk, dv: &dv, dims: d, scratch: Scratch())
+        TrainAttention.backward(q: q, k: k, v: v, dout: r, dq: &dq, dk: &dk, dv: &dv, starts: starts, dims: d, scratch: Scratch(),
+                                pieceRows: pieceRows)
         let (qc, kc, vc) = (q, k, v)
         checkGradient("q", &q, analytic: dq) { dot(fwd($0, kc, vc), r) }
         checkGradient("k", &k, analytic: dk) { dot(fwd(qc, $0, vc), r) }
         checkGradient("v", &v, analytic: dv) { dot(fwd(qc, kc, $0), r) }
+        // The pieces give the whole-block answer: the same outputs to rounding.
+        let whole = { () -> [Float] in
+            var out = [Float](repeating: 0, count: d.rows * d.qWidth)
+            TrainAttention.forward(q: qc, k: kc, v: vc, out: &out, starts: starts, dims: d, scratch: Scratch(), pieceRows: 5)
+            return out
+        }()
+        #expect(zip(fwd(qc, kc, vc), whole).allSatisfy { abs($0 - $1) < 1e-5 })
         // Document isolation: row 2 (first of document 1) gives nothing to rows 0-1 and sees only itself.
-        #expect(p[0 * 25 + 0 * 5 + 2] == 0 && p[0 * 25 + 2 * 5 + 0] == 0 && abs(p[0 * 25 + 2 * 5 + 2] - 1) < 1e-6)
+        var p = [Float](repeating: 0, count: 25)
+        TrainAttention.probabilities(q: q, k: k, starts: starts, dims: d, block: 0, head: 0, rows: 0..<5, firstKey: 0, into: &p)
+        #expect(p[0 * 5 + 2] == 0 && p[2 * 5 + 0] == 0 && abs(p[2 * 5 + 2] - 1) < 1e-6)
     }
 
     @Test mutating func crossEntropyWithIgnoredTargets() {
