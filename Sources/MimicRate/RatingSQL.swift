@@ -173,11 +173,19 @@ struct RatingSQL: Sendable {
         // order (the most rated first, then the rater's) cannot be indexed as one key, since the rater's part differs
         // per rater, so a single query sorts every item with room on each request; this walks the levels of
         // `filled + held` from the top and, in each, the two runs of positions the rater's order is made of
-        // (`RatingOrder.positionSQL`), each one step down the `slots_load` index.
+        // (`RatingOrder.positionSQL`), each one step down the `slots_load` index. Null too when the rater has an open
+        // assignment or other than `done` done ones: checked here, after the calling statement has taken the rater's
+        // row, because a second request of the same rater waits for the first's lock, and the statement's own view
+        // is from before that wait while this function's queries see what the first wrote.
         """
-        CREATE FUNCTION {p}mimic_next_slot(rater bigint, per_item bigint, cut bigint) RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
+        CREATE FUNCTION {p}mimic_next_slot(rater bigint, per_item bigint, cut bigint, done bigint) RETURNS bigint
+        LANGUAGE plpgsql VOLATILE AS $$
         DECLARE chosen bigint;
         BEGIN
+            IF EXISTS (SELECT 1 FROM {p}assignments a WHERE a.rater_id = rater AND a.state = 'open')
+                OR (SELECT COUNT(*) FROM {p}assignments a WHERE a.rater_id = rater AND a.state = 'done') <> done THEN
+                RETURN NULL;
+            END IF;
             FOR level IN REVERSE per_item - 1..0 LOOP
                 SELECT s.item_id INTO chosen FROM {p}slots s
                 WHERE s.regular = 1 AND s.filled + s.held = level AND \(RatingOrder.positionSQL("s.item_id")) >= cut
@@ -248,10 +256,10 @@ struct RatingSQL: Sendable {
             try await s.run(sql("INSERT INTO {p}slots (item_id, regular) VALUES \(slots)"),
                             part.flatMap { i -> [SQLValue] in [.int(i.number), .int(i.check == nil ? 1 : 0)] })
         }
-        // The planner's statistics of the tables just filled, as after any bulk load: without them PostgreSQL plans
-        // the next-item search on a fresh study as a scan of every slot (its autovacuum would analyze them only a
-        // minute or more later), and SQLite keeps no statistics until asked.
-        try await s.run(dialect == .postgres ? sql("ANALYZE {p}items, {p}slots") : "ANALYZE", [])
+        // PostgreSQL's planner statistics of the tables just filled, as after any bulk load (its autovacuum would
+        // analyze them only a minute or more later, and keeps them current after that). Not on SQLite, which never
+        // refreshes them: a fresh study's counts would describe it for the rest of its life.
+        if dialect == .postgres { try await s.run(sql("ANALYZE {p}items, {p}slots"), []) }
     }
 
     func settings(_ s: RatingSQLSession) async throws -> RatingSettings {
@@ -417,7 +425,7 @@ struct RatingSQL: Sendable {
 
     /// The usual next item (a rater not excluded, with no open assignment, no attention check due and quota left, and
     /// no assignment anywhere overdue) in two statements and no transaction: a read of the rater's counters, then
-    /// one statement that takes the rater's row (only if it is still as read), holds the first free place by the
+    /// one statement that takes the rater's row (only if they are still as read), holds the first free place by the
     /// same order as `next` (found by `mimic_next_slot`, down the index) and stores the assignment with its order.
     /// When it held nothing, a third statement tells whether the rater has anything left at all (no item with room
     /// unseen and no open assignment: `next`'s answer would be no turn, so it is given without the transaction, which
@@ -443,26 +451,25 @@ struct RatingSQL: Sendable {
         let salt = RatingOrder.salt(seed: settings.seed, rater: rater)
         let publicID = RatingToken.make()
         guard let made = try await s.rows(sql("""
-            WITH r AS (
-                SELECT id FROM {p}raters WHERE id = ? AND excluded = 0
-                    AND NOT EXISTS (SELECT 1 FROM {p}assignments WHERE rater_id = ? AND state = 'open')
-                    AND (SELECT COUNT(*) FROM {p}assignments WHERE rater_id = ? AND state = 'done') = ?
-                FOR UPDATE),
+            WITH r AS (SELECT id FROM {p}raters WHERE id = ? AND excluded = 0 FOR UPDATE),
             h AS (
                 UPDATE {p}slots SET held = held + 1
-                WHERE item_id = (SELECT {p}mimic_next_slot(?, ?, ?) WHERE EXISTS (SELECT 1 FROM r)) AND filled + held < ?
+                WHERE item_id = (SELECT {p}mimic_next_slot(?, ?, ?, ?) WHERE EXISTS (SELECT 1 FROM r)) AND filled + held < ?
                 RETURNING item_id)
             INSERT INTO {p}assignments (public_id, rater_id, item_id, swapped, shown_at, expires_at, state)
             SELECT ?, ?, h.item_id, {p}mimic_swapped(?, ?, h.item_id), ?, ?, 'open' FROM h
             RETURNING \(Self.assignmentColumns)
-            """), [.int(rater), .int(rater), .int(rater), .int(done), .int(rater), .int(settings.ratersPerItem),
-                   .int(RatingOrder.cut(salt: salt)), .int(settings.ratersPerItem), .text(publicID), .int(rater), .int(Int(truncatingIfNeeded: settings.seed)), .int(rater), .double(now),
+            """), [.int(rater), .int(rater), .int(settings.ratersPerItem),
+                   .int(RatingOrder.cut(salt: salt)), .int(done), .int(settings.ratersPerItem), .text(publicID), .int(rater), .int(Int(truncatingIfNeeded: settings.seed)), .int(rater), .double(now),
                    .double(now + settings.timeoutSeconds)]).first else {
             let (candidates, _, args) = Self.regularCandidates(settings: settings, rater: rater)
+            // Nothing left only if the rater is still as read (the counts moved when another request of theirs ran
+            // meanwhile: an attention check may be due now); otherwise the transaction decides.
             let left = try await s.rows(sql("""
                 SELECT EXISTS (SELECT 1 FROM {p}slots s WHERE \(candidates))
                     OR EXISTS (SELECT 1 FROM {p}assignments WHERE rater_id = ? AND state = 'open')
-                """), Array(args.dropLast()) + [.int(rater)]).first?.first?.int
+                    OR (SELECT COUNT(*) FROM {p}assignments WHERE rater_id = ? AND state = 'done') <> ?
+                """), Array(args.dropLast()) + [.int(rater), .int(rater), .int(done)]).first?.first?.int
             return left == 0 ? .some(nil) : nil
         }
         let assignment = try Self.assignment(made[...])

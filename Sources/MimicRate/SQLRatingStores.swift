@@ -471,13 +471,13 @@ public final class PostgresRatingStore: RatingStore, @unchecked Sendable {
 
     /// Runs `body` on a connection outside a transaction (each of its statements is its own): its answer, or nil when
     /// it has none, the server ended it as a deadlock (nothing of that statement was kept), or the study's schema was
-    /// made before a function it calls existed (a study created by an earlier Mimic), so that the caller decides in a
-    /// transaction.
+    /// made before `mimic_next_slot` existed (a study created by an earlier Mimic; any other missing function is an
+    /// error), so that the caller decides in a transaction.
     private func usualCase<T: Sendable>(_ body: @escaping @Sendable (RatingSQLSession) async throws -> T?) async throws -> T? {
         let logger = self.logger, key = lockKey, prepared = self.prepared
         do {
             return try await client.withConnection { connection in try await body(Session(connection: connection, logger: logger, key: key, prepared: prepared)) }
-        } catch where Self.mustRetry(error) || Self.sqlState(error) == "42883" {
+        } catch where Self.mustRetry(error) || (Self.sqlState(error) == "42883" && Self.describe(error).contains("mimic_next_slot")) {
             return nil
         } catch let error as RatingStoreError {
             throw error

@@ -183,6 +183,26 @@ import Testing
         }
     }
 
+    /// Two requests of one rater at once (two tabs, a double click) leave at most one open assignment, and both get
+    /// the same item; on PostgreSQL the second waits for the first's lock and must see what it wrote.
+    @Test(arguments: StoreKind.allCases) func oneRatersRequestsAtOnceShareOneAssignment(_ kind: StoreKind) async throws {
+        try await TestStore.with(kind) { s in
+            try await s.create(settings: testSettings(raters: 3, timeout: 600), items: testItems(30))
+            let raters = try await addRaters(s, 2)
+            for round in 0..<20 {
+                let r = raters[round % 2]
+                async let one = s.next(rater: r, now: Double(round))
+                async let two = s.next(rater: r, now: Double(round))
+                let (a, b) = try await (one, two)
+                let open = try await s.snapshot().assignments.filter { $0.rater == r && $0.state == .open }
+                #expect(open.count <= 1, "round \(round): \(open.count) open assignments")
+                #expect(a?.assignment.publicID == b?.assignment.publicID)
+                guard let turn = a else { break }
+                _ = try await s.vote(rater: r, assignment: turn.assignment.publicID, shown: .first, comment: nil, now: Double(round))
+            }
+        }
+    }
+
     /// A random walk of raters (asking, voting, walking away, voting late on old items, being excluded and let back, the
     /// clock jumping past time-outs), seeded, logged step by step.
     func randomScript(_ s: RatingStore, seed: UInt64) async throws -> [String] {
