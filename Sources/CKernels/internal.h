@@ -27,6 +27,8 @@ float ck_fp16_to_fp32(uint16_t h);
 
 /// Whether the CPU has AVX-512 VNNI (with VL), detected once with the SIMD level (matmul.c).
 int ck_has_vnni(void);
+/// Whether the CPU has AVX512_BF16 (with AVX-512F/BW), detected with the SIMD level.
+int ck_has_avx512bf16(void);
 
 /// The 6-bit scale and minimum of 32-element block j (0..7) of a Q4_K or Q5_K super-block (ggml's packing).
 static inline void ck_scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m) {

@@ -10,7 +10,7 @@
 
 #define MB 4  // rows of x per pass over a weight row
 
-static int best_level = 0, best_vnni = 0;
+static int best_level = 0, best_vnni = 0, best_bf16 = 0;
 static pthread_once_t best_once = PTHREAD_ONCE_INIT;
 static _Thread_local int override_level = -1;  // per thread; pool jobs carry the caller's to the workers
 
@@ -20,6 +20,7 @@ static void detect_level(void) {
     else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) best_level = 1;
     else best_level = 0;
     best_vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
+    best_bf16 = best_level == 2 && __builtin_cpu_supports("avx512bf16");
 }
 
 int ck_simd_level(void) {
@@ -32,6 +33,11 @@ int ck_simd_override(void) { return override_level; }
 int ck_has_vnni(void) {
     pthread_once(&best_once, detect_level);
     return best_vnni;
+}
+
+int ck_has_avx512bf16(void) {
+    pthread_once(&best_once, detect_level);
+    return best_bf16;
 }
 
 int ck_set_simd_level(int level) {
@@ -300,13 +306,14 @@ static void rows_avx2(int type, const void *w, int64_t K, const float *x, int64_
 }
 
 // The kernel a product of M rows against K-wide weights of `type` runs, at this thread's SIMD level: the dispatch
-// below and `ck_matmul_path_name` both read it, so what is reported is what runs. Every path sums a row of x the
-// same way whatever M is (rows_generic and rows_avx2 too), so a row's result does not depend on its batch.
-enum { PATH_GENERIC, PATH_ROWS_AVX512, PATH_WIDE_AVX512, PATH_WIDE_AVX2, PATH_ROWS_AVX2 };
+// below and `ck_matmul_path_name` both read it, so what is reported is what runs. Up to CK_FUSED_ROWS rows, every
+// path sums a row of x the same way whatever M is (rows_generic and rows_avx2 too), so a row's result does not
+// depend on its batch; FP32 prompts (more rows) take the register tiles of matmul_tiles.c.
+enum { PATH_GENERIC, PATH_ROWS_AVX512, PATH_WIDE_AVX512, PATH_WIDE_AVX2, PATH_ROWS_AVX2, PATH_TILES_AVX512 };
 
 static int pick_path(int type, int64_t K, int64_t M) {
-    (void)M;
     const int level = ck_simd_level();
+    if (type == CK_F32 && M > CK_FUSED_ROWS && ck_f32_tiles(K)) return PATH_TILES_AVX512;
     const int wide = type == CK_F32 || type == CK_BF16 || type == CK_F16;  // one weight per element, no blocks
     const int blocks = type == CK_Q4_1 || type == CK_Q4_0 || type == CK_Q8_0;
     if (wide && level == 2 && K % 16 == 0) return PATH_WIDE_AVX512;
@@ -323,17 +330,20 @@ void ck_matmul_rows(int type, const void *w, int64_t K, const float *x, int64_t 
     case PATH_WIDE_AVX512: wide_rows_avx512(type, w, K, x, M, y, ldy, n0, n1); break;
     case PATH_WIDE_AVX2: wide_rows_avx2(type, w, K, x, M, y, ldy, n0, n1); break;
     case PATH_ROWS_AVX2: rows_avx2(type, w, K, x, M, y, ldy, n0, n1); break;
+    case PATH_TILES_AVX512: ck_matmul_rows_f32_tiles(w, K, x, M, y, ldy, n0, n1); break;
     default: rows_generic(type, w, K, x, M, y, ldy, n0, n1); break;
     }
 }
 
-const char *ck_matmul_path_name(int type, int64_t K, int64_t M, int allow_q8) {
-    if (allow_q8 && ck_q8_path(type, K))
+const char *ck_matmul_path_name(int type, int64_t K, int64_t M, int round_activations) {
+    if (round_activations && ck_bf16_path(type, K)) return "BF16 activations, AVX512_BF16, tiles of 4 x 6";
+    if (round_activations && ck_q8_path(type, K))
         return ck_q8_uses_vnni() ? "8-bit activations, AVX-512 VNNI" : "8-bit activations, AVX2";
     switch (pick_path(type, K, M)) {
     case PATH_ROWS_AVX512: case PATH_WIDE_AVX512: return "AVX-512, four sums a row, up to 4 rows a pass";
     case PATH_WIDE_AVX2: return "AVX2, four sums a row, up to 2 rows a pass";
     case PATH_ROWS_AVX2: return "AVX2, up to 4 rows a pass";
+    case PATH_TILES_AVX512: return "AVX-512 FP32 tiles of 4 x 6";
     default: return "portable C (dequantize, then dot)";
     }
 }

@@ -142,30 +142,37 @@ void ck_dequantize_rows(int type, const void *src, float *dst, int64_t rows, int
 }
 
 typedef struct {
-    int type; const void *w; int64_t K; const float *x; const ck_xblock *xq; int64_t M; float *y; int64_t ldy, N;
+    int type; const void *w; int64_t K; const float *x; const ck_xblock *xq; const uint16_t *xb; int64_t M; float *y;
+    int64_t ldy, N;
 } matmul_job;
 
 static void matmul_task(void *p, int64_t i, int64_t n) {
     const matmul_job *j = p;
     const int64_t n0 = j->N * i / n, n1 = j->N * (i + 1) / n;
     if (n0 >= n1) return;
-    if (j->xq) ck_matmul_rows_q8(j->type, j->w, j->K, j->xq, j->M, j->y, j->ldy, n0, n1);
+    if (j->xb) ck_matmul_rows_bf16(j->w, j->K, j->xb, j->M, j->y, j->ldy, n0, n1);
+    else if (j->xq) ck_matmul_rows_q8(j->type, j->w, j->K, j->xq, j->M, j->y, j->ldy, n0, n1);
     else ck_matmul_rows(j->type, j->w, j->K, j->x, j->M, j->y, j->ldy, n0, n1);
 }
 
 void ck_matmul(int type, const void *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy, int64_t N,
-               int allow_q8) {
+               int round_activations) {
     ck_xblock stack[256], *xq = NULL;
+    uint16_t bstack[8192], *xb = NULL;
     const int64_t blocks = M * K / 32;
-    if (allow_q8 && ck_q8_path(type, K)) {
+    if (round_activations && ck_bf16_path(type, K)) {
+        xb = M * K <= 8192 ? bstack : malloc((size_t)(M * K) * sizeof(uint16_t));
+        if (xb) ck_round_bf16(x, xb, M * K);
+    } else if (round_activations && ck_q8_path(type, K)) {
         xq = blocks <= 256 ? stack : malloc((size_t)blocks * sizeof(ck_xblock));
         if (xq) ck_quantize_q8(x, xq, M * K);
     }
-    matmul_job j = {type, w, K, x, xq, M, y, ldy, N};
+    matmul_job j = {type, w, K, x, xq, xb, M, y, ldy, N};
     int64_t tasks = (int64_t)ck_get_threads() * 4;
     if (tasks > N) tasks = N;
     ck_parallel(tasks, matmul_task, &j);
     if (xq && xq != stack) free(xq);
+    if (xb && xb != bstack) free(xb);
 }
 
 typedef struct {

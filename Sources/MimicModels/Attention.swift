@@ -1,5 +1,5 @@
 // Causal self-attention over the KV cache, shared by the model families: a fused C loop for a few
-// queries (generation), per-head sgemm + row softmax for many (prompt processing).
+// queries (generation), tiles of queries against the keys they see for many (prompt processing).
 import Foundation
 import MimicTensor
 
@@ -26,19 +26,6 @@ func causalAttention(q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values
                                   scores: buf, slots: slots)
         return
     }
-    let scores = scratch.floats(t * L)
-    var valid = (0..<t).map { Int64(p0 + $0 + 1) }
-    for h in 0..<s.heads {
-        let g = h / group
-        sgemmNT(m: t, n: L, k: s.headDim, a: q + h * s.headDim, lda: s.qWidth, b: keys + g * s.headDim, ldb: s.kvWidth,
-                c: scores, ldc: L)
-        valid.withUnsafeMutableBufferPointer { vp in
-            parallelRanges(t) { r in
-                Kernels.softmaxRows(scores + r.lowerBound * L, rows: r.count, n: L, valid: vp.baseAddress! + r.lowerBound,
-                                    scale: scale)
-            }
-        }
-        sgemmNN(m: t, n: s.headDim, k: L, a: scores, lda: L, b: values + g * s.headDim, ldb: s.kvWidth,
-                c: out + h * s.headDim, ldc: s.qWidth)
-    }
+    Kernels.attentionPrefill(q: q, qStride: s.qWidth, k: keys, v: values, kvStride: s.kvWidth, out: out, tokens: t,
+                             p0: p0, dim: s.headDim, group: group, heads: s.heads, scale: scale)
 }

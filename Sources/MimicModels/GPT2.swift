@@ -148,7 +148,7 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
         self.config = c
         wte = try source.matrix(names.wte, shape: [c.vocabSize, C])
         var head = names.output.map(source.has) == true ? try source.matrix(names.output!, shape: [c.vocabSize, C]) : wte
-        head.allowsQuantizedActivations = false
+        head.allowsRoundedActivations = false
         output = head
         wpe = try source.floats(names.wpe, count: c.nPositions * C)
         lnfW = try source.floats(names.lnfW, count: C)

@@ -197,7 +197,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         self.config = c
         embed = try source.matrix(names.embed, shape: [c.vocabSize, C])
         var head = c.tieWordEmbeddings ? embed : try source.matrix(names.output, shape: [c.vocabSize, C])
-        head.allowsQuantizedActivations = false
+        head.allowsRoundedActivations = false
         output = head
         norm = try source.floats(names.norm, count: C)
         layers = try (0..<c.numHiddenLayers).map { i in

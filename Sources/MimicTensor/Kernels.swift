@@ -62,6 +62,15 @@ public enum Kernels {
                               Int64(group), Int64(heads), scale, scores, Int64(slots))
     }
 
+    /// Causal attention of a prompt's `tokens` queries (positions p0…) over keys 0 ..< p0 + tokens, every head,
+    /// across the pool; shapes as `attentionParallel`'s.
+    public static func attentionPrefill(q: UnsafePointer<Float>, qStride: Int, k: UnsafePointer<Float>,
+                                        v: UnsafePointer<Float>, kvStride: Int, out: UnsafeMutablePointer<Float>,
+                                        tokens: Int, p0: Int, dim: Int, group: Int, heads: Int, scale: Float) {
+        ck_attention_prefill(q, Int64(qStride), k, v, Int64(kvStride), out, Int64(tokens), Int64(p0), Int64(dim),
+                             Int64(group), Int64(heads), scale)
+    }
+
     /// The SIMD level in use: 2 AVX-512, 1 AVX2, 0 portable C.
     public static var simdLevel: Int { Int(ck_simd_level()) }
 

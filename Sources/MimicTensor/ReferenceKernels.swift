@@ -58,6 +58,15 @@ public enum ReferenceKernels {
         return out
     }
 
+    /// x rounded to BF16 as ggml rounds it (nearest, ties to even, on the bits; a NaN stays a quiet NaN), as FP32.
+    public static func roundBF16(_ x: [Float]) -> [Float] {
+        x.map { v in
+            let u = v.bitPattern
+            if u & 0x7FFF_FFFF > 0x7F80_0000 { return Float(bitPattern: (u | 0x0040_0000) & 0xFFFF_0000) }
+            return Float(bitPattern: (u &+ 0x7FFF &+ ((u >> 16) & 1)) & 0xFFFF_0000)
+        }
+    }
+
     /// y (M, N) = x (M, K) · Wᵀ with W (N, K).
     public static func matmulNT(_ x: [Float], _ w: [Float], m: Int, n: Int, k: Int) -> [Float] {
         var y = [Float](repeating: 0, count: m * n)

@@ -1,5 +1,5 @@
 // WeightMatrix: a (rows, cols) weight in any GGMLType, multiplied without copying it to FP32 for small
-// batches, and through dequantize-then-sgemm for large ones.
+// batches, and for large ones on register tiles (AVX-512) or through dequantize-then-sgemm.
 import CBLAS
 import CKernels
 
@@ -16,9 +16,9 @@ public struct WeightMatrix: @unchecked Sendable {
     public let bytes: UnsafeRawPointer
     /// The object that keeps `bytes` valid (a MappedFile or Tensor), if any.
     public let owner: AnyObject?
-    /// Whether small-batch products may round activations to 8 bits (false keeps them FP32: the output
-    /// projection always does, since rounding the final hidden state moves logits by tenths).
-    public var allowsQuantizedActivations = true
+    /// Whether products may round the activations as llama.cpp does (false keeps them FP32: the output projection
+    /// always does, since rounding the final hidden state moves logits by tenths).
+    public var allowsRoundedActivations = true
 
     /// A view of `rows` × `cols` elements of `type` at `bytes`; `cols` must be a whole number of blocks.
     public init(type: GGMLType, rows: Int, cols: Int, bytes: UnsafeRawPointer, owner: AnyObject?) {
@@ -44,29 +44,53 @@ public struct WeightMatrix: @unchecked Sendable {
         dequantize(type, bytes + range.lowerBound * rowBytes, into: dst, count: range.count * cols)
     }
 
-    /// Whether a small-batch product rounds the activations to 8 bits (block-quantized weights: Q4_0, Q4_1, Q5_0,
-    /// Q5_1, Q8_0 and the K-quants, on AVX2 CPUs, as llama.cpp does), given the caller's `exact` setting.
-    public func quantizesActivations(exact: Bool = false) -> Bool {
-        !exact && allowsQuantizedActivations && ck_q8_path(Int32(type.rawValue), Int64(cols)) != 0
+    /// How a product rounds its activations.
+    public enum ActivationRounding: Sendable, Equatable {
+        /// They stay FP32.
+        case none
+        /// To 8 bits per block of 32 (`ReferenceKernels.quantizeQ8`), as llama.cpp's q8_1.
+        case eightBit
+        /// To BF16 (`ReferenceKernels.roundBF16`), as llama.cpp does for BF16 weights.
+        case bf16
+    }
+
+    /// How a product with `batch` rows rounds the activations, given the caller's `exact` setting: block-quantized
+    /// weights (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and the K-quants) to 8 bits up to `fusedBatchLimit` rows on AVX2 CPUs;
+    /// BF16 weights to BF16 at any batch on CPUs with AVX512_BF16.
+    public func activationRounding(batch: Int, exact: Bool = false) -> ActivationRounding {
+        guard !exact && allowsRoundedActivations else { return .none }
+        if ck_bf16_path(Int32(type.rawValue), Int64(cols)) != 0 { return .bf16 }
+        if batch <= WeightMatrix.fusedBatchLimit && ck_q8_path(Int32(type.rawValue), Int64(cols)) != 0 { return .eightBit }
+        return .none
     }
 
     /// The kernel a product with `batch` rows of activations runs here (what `mimic bench --verbose` prints).
     public func kernelPath(batch: Int, exact: Bool = false) -> String {
-        guard batch <= WeightMatrix.fusedBatchLimit else { return type == .f32 ? "OpenBLAS sgemm" : "dequantize, then OpenBLAS sgemm" }
-        return String(cString: ck_matmul_path_name(Int32(type.rawValue), Int64(cols), Int64(batch), quantizesActivations(exact: exact) ? 1 : 0))
+        let rounding = activationRounding(batch: batch, exact: exact)
+        if batch <= WeightMatrix.fusedBatchLimit || rounding == .bf16 || type == .f32 && ck_f32_tiles(Int64(cols)) != 0 {
+            return String(cString: ck_matmul_path_name(Int32(type.rawValue), Int64(cols), Int64(batch), rounding == .none ? 0 : 1))
+        }
+        if ck_f32_tiles(Int64(cols)) != 0 {
+            return "dequantize, then " + String(cString: ck_matmul_path_name(Int32(GGMLType.f32.rawValue), Int64(cols), Int64(batch), 0))
+        }
+        return type == .f32 ? "OpenBLAS sgemm" : "dequantize, then OpenBLAS sgemm"
     }
 
-    /// Batches up to this many rows use the fused quantized kernels; larger ones dequantize and call sgemm.
-    public static let fusedBatchLimit = 8
+    /// Batches up to this many rows use the decode kernels, which read each weight row once for all the rows; larger
+    /// ones (prompts) take the register tiles on AVX-512 (FP32 weights, others dequantized to FP32, or BF16 with BF16
+    /// activations), else dequantize and call OpenBLAS sgemm.
+    public static let fusedBatchLimit = Int(CK_FUSED_ROWS)
 
     /// y (M, rows) = x (M, cols) · Wᵀ, with y's row stride `ldy` (default `rows`). With `exact`, activations
-    /// stay FP32 even where 8-bit rounding would be used.
+    /// stay FP32 even where they would be rounded (`activationRounding`).
     public func matmul(_ x: UnsafePointer<Float>, batch m: Int, into y: UnsafeMutablePointer<Float>,
                        ldy: Int? = nil, exact: Bool = false, scratch: Scratch) {
         let ldy = ldy ?? rows
-        if m <= WeightMatrix.fusedBatchLimit {
+        let rounding = activationRounding(batch: m, exact: exact)
+        let tiles = ck_f32_tiles(Int64(cols)) != 0
+        if m <= WeightMatrix.fusedBatchLimit || rounding == .bf16 || type == .f32 && tiles {
             ck_matmul(Int32(type.rawValue), bytes, Int64(cols), x, Int64(m), y, Int64(ldy), Int64(rows),
-                      quantizesActivations(exact: exact) ? 1 : 0)
+                      rounding == .none ? 0 : 1)
             return
         }
         let w: UnsafePointer<Float>
@@ -77,7 +101,11 @@ public struct WeightMatrix: @unchecked Sendable {
             ck_dequantize_rows(Int32(type.rawValue), bytes, buf, Int64(rows), Int64(cols))
             w = UnsafePointer(buf)
         }
-        sgemmNT(m: m, n: rows, k: cols, a: x, lda: cols, b: w, ldb: cols, c: y, ldc: ldy)
+        if tiles {
+            ck_matmul(Int32(GGMLType.f32.rawValue), w, Int64(cols), x, Int64(m), y, Int64(ldy), Int64(rows), 0)
+        } else {
+            sgemmNT(m: m, n: rows, k: cols, a: x, lda: cols, b: w, ldb: cols, c: y, ldc: ldy)
+        }
     }
 }
 

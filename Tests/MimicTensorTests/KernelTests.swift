@@ -131,6 +131,35 @@ let simdLevels: [Int] = {
         }
     }
 
+    /// A prompt's attention (every query at once, in tasks of a head and up to 32 queries) at every SIMD level: head
+    /// sizes that take the AVX-512 tiles (64, 80: its last vectors fewer than four), the AVX2 ones (24) and the plain
+    /// path (12); prompts whose blocks and row groups end short (37, 70 queries), after cached keys (p0 = 13) and
+    /// from the start, with grouped heads. Each query's row is held to the reference over the keys it may see.
+    @Test(arguments: simdLevels, [12, 24, 64, 80])
+    func promptAttentionMatchesReference(level: Int, dim: Int) {
+        defer { Kernels.setSIMDLevel(9) }
+        Kernels.setSIMDLevel(level)
+        var rng = SeededGenerator(seed: UInt64(40 + dim))
+        for (tokens, p0) in [(37, 0), (70, 13)] {
+            let heads = 6, kvHeads = 2, L = p0 + tokens
+            let q = randomFloats(tokens * heads * dim, &rng), k = randomFloats(L * kvHeads * dim, &rng)
+            let v = randomFloats(L * kvHeads * dim, &rng)
+            var out = [Float](repeating: .nan, count: q.count)
+            Kernels.attentionPrefill(q: q, qStride: heads * dim, k: k, v: v, kvStride: kvHeads * dim, out: &out, tokens: tokens,
+                                     p0: p0, dim: dim, group: heads / kvHeads, heads: heads, scale: 0.35)
+            for t in 0..<tokens {
+                for h in 0..<heads {
+                    let g = h / (heads / kvHeads), visible = p0 + t + 1
+                    let keys = (0..<visible).map { j in Array(k[(j * kvHeads + g) * dim..<((j * kvHeads + g) * dim + dim)]) }
+                    let values = (0..<visible).map { j in Array(v[(j * kvHeads + g) * dim..<((j * kvHeads + g) * dim + dim)]) }
+                    let at = (t * heads + h) * dim
+                    let expected = ReferenceKernels.attention(q: Array(q[at..<(at + dim)]), keys: keys, values: values, scale: 0.35)
+                    #expect(maxDiff(Array(out[at..<(at + dim)]), expected) < 1e-5, "tokens \(tokens) p0 \(p0) query \(t) head \(h)")
+                }
+            }
+        }
+    }
+
     /// The activations' 8-bit rounding gives the same bytes, scales and sums at every SIMD level, equal to the
     /// reference rounding.
     @Test(arguments: simdLevels) func activationQuantizationIsExactAtEveryLevel(level: Int) {
@@ -151,6 +180,29 @@ let simdLevels: [Int] = {
             #expect(values == Array(reference[(b * 32)..<(b * 32 + 32)]), "block \(b) level \(level)")
             #expect(block.s == block.d * Float(qs.reduce(0) { $0 + Int($1) }), "block \(b) level \(level)")
         }
+    }
+
+    /// The activations' BF16 rounding gives ggml's bits at every SIMD level: ties to even both ways, values that
+    /// carry into the exponent, infinities, NaNs (kept quiet, with their sign) and denormals (kept, not flushed as
+    /// the vcvtne2ps2bf16 instruction would).
+    @Test(arguments: simdLevels) func activationBF16RoundingIsGGMLsAtEveryLevel(level: Int) {
+        defer { Kernels.setSIMDLevel(9) }
+        Kernels.setSIMDLevel(level)
+        var rng = SeededGenerator(seed: 78)
+        var x = randomFloats(100, &rng).map { $0 * 1000 }
+        let special: [UInt32] = [0x3F80_8000, 0x3F81_8000, 0x3F80_8001, 0x3F80_7FFF, 0xBF80_8000, 0xBF81_8000,  // ties, near ties
+                                 0x3FFF_FFFF, 0x7F7F_FFFF, 0x7F80_0000, 0xFF80_0000, 0x7FC0_0000, 0xFF80_0001,  // carries, inf, NaN
+                                 0x7F80_0001, 0x0000_8000, 0x0001_8000, 0x8000_0001, 0x0000_0000, 0x8000_0000]  // denormals, zeros
+        x += special.map { Float(bitPattern: $0) }
+        var out = [UInt16](repeating: 0, count: x.count)
+        ck_round_bf16(x, &out, Int64(x.count))
+        let reference = ReferenceKernels.roundBF16(x).map { UInt16($0.bitPattern >> 16) }
+        #expect(out == reference, "level \(level)")
+        // Spot values written out, so the reference itself is pinned: 1 + 2^-8 is a tie that goes down to 1,
+        // 1 + 3 * 2^-8 one that goes up; a signalling NaN comes back quiet; the largest float rounds to infinity.
+        #expect(reference[100] == 0x3F80 && reference[101] == 0x3F82 && reference[102] == 0x3F81 && reference[103] == 0x3F80)
+        #expect(reference[107] == 0x7F80 && reference[111] == 0xFFC0 && reference[112] == 0x7FC0 && reference[113] == 0x0000)
+        #expect(reference[114] == 0x0002)
     }
 
     /// The limits are measured, positive and finite (their size is the machine's; BENCHMARKS.md reports them), and

@@ -37,6 +37,13 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, _ rng: inout SeededGe
     return bytes
 }
 
+/// Whether /proc/cpuinfo lists avx512_bf16 (false where it cannot be read).
+let cpuHasAVX512BF16: Bool = {
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+    return flags.split(separator: " ").contains("avx512_bf16")
+}()
+
 @Suite(.serialized) struct WeightMatrixTests {
     static let types = GGMLType.allCases
 
@@ -53,11 +60,15 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, _ rng: inout SeededGe
             w.dequantizeRows(0..<rows, into: &dense)
             let finite = dense.allSatisfy { $0.isFinite }
             #expect(finite)
-            for batch in [1, 3, 5, 12] {  // 12 > fusedBatchLimit: dequantize + sgemm
+            for batch in [1, 3, 5, 12, 14] {  // more than fusedBatchLimit: a prompt (tiles, or dequantize + sgemm)
                 let x = randomFloats(batch * cols, &rng)
                 var y = [Float](repeating: 0, count: batch * rows)
                 w.matmul(x, batch: batch, into: &y, scratch: Scratch())
-                let seen = batch <= WeightMatrix.fusedBatchLimit && w.quantizesActivations() ? ReferenceKernels.quantizeQ8(x) : x
+                let seen = switch w.activationRounding(batch: batch) {
+                case .none: x
+                case .eightBit: ReferenceKernels.quantizeQ8(x)
+                case .bf16: ReferenceKernels.roundBF16(x)
+                }
                 let expected = ReferenceKernels.matmulNT(seen, dense, m: batch, n: rows, k: cols)
                 let scale = expected.map(abs).max() ?? 1
                 #expect(maxDiff(y, expected) <= 1e-5 * max(scale, 1), "\(type) batch \(batch) level \(level)")
@@ -65,27 +76,29 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, _ rng: inout SeededGe
         }
     }
 
-    /// A row's product is bitwise the same whatever rows come with it, from one row to `fusedBatchLimit`, for every
-    /// type, with and without 8-bit activations, at every SIMD level: a sequence decodes the same alone or batched,
-    /// and a lone one needs no padding row.
+    /// A row's product is bitwise the same whatever rows come with it, from one row to `fusedBatchLimit` (and to a
+    /// prompt's 13 rows where the BF16 kernel takes every batch), for every type, with and without rounded
+    /// activations, at every SIMD level: a sequence decodes the same alone or batched, and a lone one needs no
+    /// padding row.
     @Test(arguments: types, simdLevels)
     func aRowsProductDoesNotDependOnTheOtherRows(type: GGMLType, level: Int) {
         defer { Kernels.setSIMDLevel(9) }
         Kernels.setSIMDLevel(level)
         var rng = SeededGenerator(seed: UInt64(type.rawValue * 10 + level + 2000))
-        let rows = 37, cols = 512
+        let rows = 37, cols = 512, most = WeightMatrix.fusedBatchLimit + 5
         let bytes = randomWeights(type, rows: rows, cols: cols, &rng)
         bytes.withUnsafeBytes { raw in
             let w = WeightMatrix(type: type, rows: rows, cols: cols, bytes: raw.baseAddress!, owner: nil)
-            let x = randomFloats(WeightMatrix.fusedBatchLimit * cols, &rng)
+            let x = randomFloats(most * cols, &rng)
             for exact in [false, true] {
                 // Each row of x alone, then every batch size: every row of every batch equals its product alone.
-                let alone: [[Float]] = (0..<WeightMatrix.fusedBatchLimit).map { i in
+                let alone: [[Float]] = (0..<most).map { i in
                     var y = [Float](repeating: 0, count: rows)
                     x.withUnsafeBufferPointer { w.matmul($0.baseAddress! + i * cols, batch: 1, into: &y, exact: exact, scratch: Scratch()) }
                     return y
                 }
-                for batch in 2...WeightMatrix.fusedBatchLimit {
+                let prompt = w.activationRounding(batch: most, exact: exact) == .bf16 ? [most] : []
+                for batch in Array(2...WeightMatrix.fusedBatchLimit) + prompt {
                     var y = [Float](repeating: 0, count: batch * rows)
                     w.matmul(x, batch: batch, into: &y, exact: exact, scratch: Scratch())
                     for i in 0..<batch {
@@ -111,7 +124,10 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, _ rng: inout SeededGe
                 #expect(path(type, 1).hasPrefix(isa), "\(type) level \(level): \(path(type, 1))")
                 #expect(level == 0 || path(type, 1).contains("four sums a row"), "\(type) level \(level): \(path(type, 1))")
                 #expect(path(type, 4) == path(type, 1), "one kernel for one row and for several")
-                #expect(path(type, WeightMatrix.fusedBatchLimit + 1).hasSuffix("OpenBLAS sgemm"))
+                // A prompt: FP32 register tiles on AVX-512 (other types dequantized to FP32 first), else OpenBLAS.
+                let prompt = path(type, WeightMatrix.fusedBatchLimit + 1)
+                #expect(prompt.hasSuffix(level == 2 ? "AVX-512 FP32 tiles of 4 x 6" : "OpenBLAS sgemm"), "\(type) level \(level): \(prompt)")
+                #expect(prompt.hasPrefix("dequantize, then") == (type != .f32), "\(type) level \(level): \(prompt)")
             }
             // Block-quantized weights round activations to 8 bits unless exact; exact, the K-quants have no fused
             // kernel.
@@ -120,6 +136,14 @@ func randomWeights(_ type: GGMLType, rows: Int, cols: Int, _ rng: inout SeededGe
                 #expect(path(type, 1, exact: false).hasPrefix(level == 0 ? "portable C" : "8-bit activations"), "\(type)")
             }
             #expect(path(.q4_1, 1, exact: true).hasPrefix(isa))
+            // BF16 weights round activations to BF16 at every batch where the CPU has AVX512_BF16 (read from
+            // /proc/cpuinfo here, not from the kernels' own detection) and AVX-512 is in force.
+            let bf16 = level == 2 && cpuHasAVX512BF16
+            for batch in [1, 4, WeightMatrix.fusedBatchLimit + 1, 512] {
+                let rounded = path(.bf16, batch, exact: false)
+                #expect(rounded.hasPrefix("BF16 activations") == bf16, "level \(level) batch \(batch): \(rounded)")
+                #expect(bf16 || rounded == path(.bf16, batch), "level \(level) batch \(batch): \(rounded)")
+            }
         }
     }
 

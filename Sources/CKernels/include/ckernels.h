@@ -18,6 +18,10 @@ int ck_block_bytes(int type);
 /// Dequantizes n elements (a multiple of the block size) from src to dst.
 void ck_dequantize(int type, const void *src, float *dst, int64_t n);
 
+/// Rows of x up to which products are decode-sized: kernels that read each weight row once for these few rows; more
+/// rows (a prompt) take register tiles or a BLAS.
+#define CK_FUSED_ROWS 8
+
 /// y[m, n] = sum_k x[m, k] * W[n, k] for rows n in [n0, n1): W is (N, K) in `type` blocks, row-major.
 /// x is (M, K) float, y is (M, N) float with row stride ldy. Each weight row is read once for all M rows of x.
 void ck_matmul_rows(int type, const void *w, int64_t K, const float *x, int64_t M,
@@ -77,15 +81,21 @@ void ck_pool_park(void);
 /// Dequantizes rows x cols elements (row-major, cols a multiple of the block size) across the pool.
 void ck_dequantize_rows(int type, const void *src, float *dst, int64_t rows, int64_t cols);
 
-/// ck_matmul_rows over all N rows, split across the pool; with allow_q8 the activations may be rounded to
-/// 8 bits (see ck_q8_path).
+/// ck_matmul_rows over all N rows, split across the pool; with round_activations the activations may be rounded,
+/// as llama.cpp rounds them: to BF16 for BF16 weights (see ck_bf16_path), to 8 bits for block types (ck_q8_path).
 void ck_matmul(int type, const void *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy, int64_t N,
-               int allow_q8);
+               int round_activations);
 /// ck_attention over all heads, split across the pool into at most `slots` tasks; scores: scratch of
 /// slots * (p0 + T) floats.
 void ck_attention_parallel(const float *q, int64_t qs, const float *k, const float *v, int64_t ks, float *out,
                            int64_t T, int64_t p0, int64_t dim, int64_t group, int64_t heads, float scale, float *scores,
                            int64_t slots);
+
+/// Causal attention of T queries at positions p0 .. p0+T-1 (a prompt or a piece of one) over keys 0 .. p0+T-1, every
+/// head, across the pool in tasks of one head and up to 32 queries (shapes as ck_attention's); keys a query cannot see
+/// are never multiplied.
+void ck_attention_prefill(const float *q, int64_t qs, const float *k, const float *v, int64_t ks, float *out,
+                          int64_t T, int64_t p0, int64_t dim, int64_t group, int64_t heads, float scale);
 
 /// An activation block quantized to 8 bits: x ≈ d * qs; s = d * sum(qs).
 typedef struct { float d; float s; int8_t qs[32]; } ck_xblock;
@@ -95,8 +105,23 @@ void ck_quantize_q8(const float *x, ck_xblock *out, int64_t n);
 int ck_q8_path(int type, int64_t K);
 // Whether the 8-bit path runs on AVX-512 VNNI (else AVX2), at this thread's SIMD level.
 int ck_q8_uses_vnni(void);
-// The name of the kernel a product of M rows against K-wide weights of `type` runs (allow_q8 as ck_matmul's).
-const char *ck_matmul_path_name(int type, int64_t K, int64_t M, int allow_q8);
+// The name of the kernel a product of M rows against K-wide weights of `type` runs (round_activations as
+// ck_matmul's).
+const char *ck_matmul_path_name(int type, int64_t K, int64_t M, int round_activations);
+/// Whether ck_matmul rounds the activations to BF16 for this weight type and row length: BF16 weights, K a
+/// multiple of 32, AVX-512 in force and a CPU with AVX512_BF16. Any batch size takes this path.
+int ck_bf16_path(int type, int64_t K);
+/// Rounds n floats to BF16 as ggml does (nearest, ties to even; NaN kept quiet; denormals kept).
+void ck_round_bf16(const float *x, uint16_t *out, int64_t n);
+/// ck_matmul_rows for BF16 weights with activations already rounded to BF16 (xb: M rows of K), on AVX512_BF16.
+void ck_matmul_rows_bf16(const void *w, int64_t K, const uint16_t *xb, int64_t M, float *y, int64_t ldy, int64_t n0,
+                         int64_t n1);
+/// Whether products of more than CK_FUSED_ROWS rows against FP32 weights K wide run on the FP32 register tiles
+/// (AVX-512 in force, K a multiple of 16); ck_matmul_rows picks them then. Other weight types get there dequantized.
+int ck_f32_tiles(int64_t K);
+/// ck_matmul_rows on the FP32 register tiles (any M).
+void ck_matmul_rows_f32_tiles(const float *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy, int64_t n0,
+                              int64_t n1);
 /// ck_matmul_rows with activations already quantized: xq holds M rows of K/32 blocks.
 void ck_matmul_rows_q8(int type, const void *w, int64_t K, const ck_xblock *xq, int64_t M, float *y, int64_t ldy,
                        int64_t n0, int64_t n1);
