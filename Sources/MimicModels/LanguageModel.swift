@@ -31,8 +31,9 @@ public protocol LanguageModel: AnyObject, Sendable {
     var contextLength: Int { get }
     /// A short description (family, sizes) for `inspect`.
     var summary: String { get }
-    /// Keep activations FP32 in small-batch products with 4- and 8-bit weights (default false: they are
-    /// rounded to 8 bits per 32 values at generation, as llama.cpp does, which is faster).
+    /// Keep activations FP32 in every product (default false: as llama.cpp does, which is faster, they are rounded
+    /// to 8 bits per 32 values at generation with 4- to 8-bit weights, and to BF16 with BF16 weights on AVX512_BF16
+    /// CPUs; `WeightMatrix.activationRounding`).
     var exactActivations: Bool { get set }
     /// The weight matrices the products read (empty for a model without any), for reporting which kernels run.
     var weightMatrices: [WeightMatrix] { get }

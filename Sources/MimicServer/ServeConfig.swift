@@ -24,7 +24,7 @@ public struct ServeConfig: StageConfig, Hashable {
     public var prefillChunk = 256
     /// Threads for kernels and BLAS (default: all cores).
     public var threads: Int?
-    /// FP32 activations in quantized mat-vecs (slower; by default rounded to 8 bits as llama.cpp does).
+    /// FP32 activations everywhere (slower; by default rounded as llama.cpp does: `WeightMatrix.activationRounding`).
     public var exact = false
     /// Most sequences waiting for a place; a request that would queue more gets 429.
     public var maxQueued = 256

@@ -18,7 +18,7 @@ struct ModelFlags: ParsableArguments, Encodable {
     var model: String?
     @Option(name: .shortAndLong, help: "Threads for kernels and BLAS (default: all cores).")
     var threads: Int?
-    @Flag(help: "Keep activations in FP32 in quantized mat-vecs (slower; by default they are rounded to 8 bits as llama.cpp does).")
+    @Flag(help: "Keep activations in FP32 (slower; by default they are rounded as llama.cpp rounds them: to 8 bits for 4- to 8-bit weights at generation, to BF16 for BF16 weights on AVX512_BF16 CPUs).")
     var exact = false
 }
 

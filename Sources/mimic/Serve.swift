@@ -13,7 +13,7 @@ struct Serve: AsyncParsableCommand, Encodable {
     var model: String?
     @Option(help: "A config file (YAML or JSON) with ServeConfig's keys; flags override it.") var config: String?
     @Option(name: .shortAndLong, help: "Threads for kernels and BLAS (default: all cores).") var threads: Int?
-    @Flag(help: "Keep activations in FP32 in quantized mat-vecs (slower; by default they are rounded to 8 bits as llama.cpp does).")
+    @Flag(help: "Keep activations in FP32 (slower; by default they are rounded as llama.cpp rounds them: to 8 bits for 4- to 8-bit weights at generation, to BF16 for BF16 weights on AVX512_BF16 CPUs).")
     var exact = false
     @Option(help: "Host to listen on (default 127.0.0.1).") var host: String?
     @Option(help: "Port to listen on (0 picks a free one; default 8080).") var port: Int?
