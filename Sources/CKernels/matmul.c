@@ -6,6 +6,7 @@
 #include "internal.h"
 #include <immintrin.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MB 4  // rows of x per pass over a weight row
@@ -19,7 +20,10 @@ static void detect_level(void) {
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) best_level = 2;
     else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) best_level = 1;
     else best_level = 0;
-    best_vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
+    // MIMIC_SIMD_LEVEL caps the level for the whole process (to measure the AVX2 or portable paths on a wider CPU).
+    const char *cap = getenv("MIMIC_SIMD_LEVEL");
+    if (cap && cap[0] >= '0' && cap[0] <= '2' && cap[1] == 0 && cap[0] - '0' < best_level) best_level = cap[0] - '0';
+    best_vnni = best_level == 2 && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
     best_bf16 = best_level == 2 && __builtin_cpu_supports("avx512bf16");
 }
 

@@ -12,10 +12,11 @@ struct RunResult {
 }
 
 /// Runs the `mimic` binary built beside the test bundle.
-func mimic(_ args: [String], stdin: String? = nil) throws -> RunResult {
+func mimic(_ args: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> RunResult {
     let p = Process()
     p.executableURL = try MimicBinary.url()
     p.arguments = args
+    if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe(), err = Pipe(), inp = Pipe()
     p.standardOutput = out
     p.standardError = err
@@ -29,6 +30,24 @@ func mimic(_ args: [String], stdin: String? = nil) throws -> RunResult {
 }
 
 @Suite struct CLITests {
+    /// MIMIC_SIMD_LEVEL caps the kernels' level for a whole run (what `--verbose` names is what runs), and a value
+    /// that is not a level is ignored.
+    @Test func theSIMDLevelCanBeCappedFromTheEnvironment() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-cli-simd-\(getpid()).gguf").path
+        try Data(TinyChatModel.gguf()).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        func kernels(_ level: String?) throws -> String {
+            let r = try mimic(["bench", path, "-p", "12", "-n", "2", "-r", "1", "--verbose"],
+                              environment: level.map { ["MIMIC_SIMD_LEVEL": $0] } ?? [:])
+            #expect(r.status == 0, "\(r.stderr)")
+            return r.stdout.split(separator: "\n").first { $0.hasPrefix("kernels:") }.map(String.init) ?? r.stdout
+        }
+        let best = try kernels(nil)
+        #expect(try kernels("0") == "kernels: portable C")
+        #expect(try kernels("9") == best && kernels("x") == best)
+        if !best.hasSuffix("portable C") { #expect(try kernels("1") == "kernels: AVX2+FMA+F16C") }
+    }
+
     @Test func badModelFileIsOneLineAndNonZeroExit() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("mimic-cli-bad.gguf").path
         try Data("GGUGnotamodel".utf8).write(to: URL(fileURLWithPath: path))
