@@ -44,6 +44,37 @@ func dot(_ a: [Float], _ b: [Float]) -> Double { zip(a, b).reduce(0) { $0 + Doub
         checkGradient("w", &w, analytic: dw) { dot(fwd(xc, $0), r) }
     }
 
+    /// The products behind `linear` and its backward equal their definitions (sums in Double) at every SIMD level, at
+    /// sizes that are multiples of 16 and sizes that are not; dx overwritten and accumulated, dW accumulated onto what
+    /// it held. (A kernel that runs them on other paths at some sizes or levels must keep this.)
+    @Test(arguments: Array(0...Kernels.setSIMDLevel(9)), [(n: 48, i: 64, o: 80), (n: 7, i: 20, o: 12)])
+    func linearProductsMatchTheirDefinitionsAtEveryLevel(level: Int, shape: (n: Int, i: Int, o: Int)) {
+        defer { Kernels.setSIMDLevel(9) }
+        Kernels.setSIMDLevel(level)
+        var rng = SeededGenerator(seed: UInt64(31 + level))
+        func random(_ count: Int) -> [Float] { (0..<count).map { _ in Float(rng.nextUnit() * 2 - 1) } }
+        let (n, i, o) = shape
+        let x = random(n * i), w = random(o * i), dy = random(n * o), dx0 = random(n * i), dw0 = random(o * i)
+        func close(_ got: [Float], _ want: [Double], _ what: String) {
+            let worst = zip(got, want).map { abs(Double($0) - $1) }.max() ?? 0
+            #expect(worst <= 1e-4, "\(what) level \(level) shape \(shape): off by \(worst)")
+        }
+        var y = [Float](repeating: .nan, count: n * o)
+        TrainOps.linear(x, w, &y, n: n, inFeatures: i, outFeatures: o)
+        close(y, (0..<(n * o)).map { e in (0..<i).reduce(0.0) { $0 + Double(x[e / o * i + $1]) * Double(w[e % o * i + $1]) } }, "y")
+        for accumulate in [false, true] {
+            var dx = dx0, dw = dw0
+            TrainOps.linearBackward(x: x, w: w, dy: dy, dx: &dx, dw: &dw, n: n, inFeatures: i, outFeatures: o,
+                                    accumulateInput: accumulate)
+            close(dx, (0..<(n * i)).map { e in
+                (accumulate ? Double(dx0[e]) : 0) + (0..<o).reduce(0.0) { $0 + Double(dy[e / i * o + $1]) * Double(w[$1 * i + e % i]) }
+            }, "dx accumulate \(accumulate)")
+            close(dw, (0..<(o * i)).map { e in
+                Double(dw0[e]) + (0..<n).reduce(0.0) { $0 + Double(dy[$1 * o + e / i]) * Double(x[$1 * i + e % i]) }
+            }, "dW")
+        }
+    }
+
     @Test mutating func rmsNorm() {
         let n = 2, c = 6
         var x = random(n * c, scale: 2), w = random(c)
