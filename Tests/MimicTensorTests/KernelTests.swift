@@ -119,6 +119,12 @@ let simdLevels: [Int] = {
         var out = [Float](repeating: 0, count: q.count), scores = [Float](repeating: 0, count: L * 8)
         Kernels.attentionParallel(q: q, qStride: heads * dim, k: k, v: v, kvStride: kvHeads * dim, out: &out, tokens: tokens,
                                   p0: p0, dim: dim, group: heads / kvHeads, heads: heads, scale: 0.35, scores: &scores, slots: 8)
+        expectAttentionMatchesReference(out, q: q, k: k, v: v, tokens: tokens, p0: p0, heads: heads, kvHeads: kvHeads, dim: dim)
+    }
+
+    /// Each query's and head's row of `out` against the reference over the keys it may see (scale 0.35).
+    func expectAttentionMatchesReference(_ out: [Float], q: [Float], k: [Float], v: [Float], tokens: Int, p0: Int, heads: Int,
+                                         kvHeads: Int, dim: Int) {
         for t in 0..<tokens {
             for h in 0..<heads {
                 let g = h / (heads / kvHeads), visible = p0 + t + 1
@@ -126,7 +132,7 @@ let simdLevels: [Int] = {
                 let values = (0..<visible).map { j in Array(v[(j * kvHeads + g) * dim..<((j * kvHeads + g) * dim + dim)]) }
                 let at = (t * heads + h) * dim
                 let expected = ReferenceKernels.attention(q: Array(q[at..<(at + dim)]), keys: keys, values: values, scale: 0.35)
-                #expect(maxDiff(Array(out[at..<(at + dim)]), expected) < 1e-5)
+                #expect(maxDiff(Array(out[at..<(at + dim)]), expected) < 1e-5, "tokens \(tokens) p0 \(p0) query \(t) head \(h) dim \(dim)")
             }
         }
     }
@@ -147,16 +153,7 @@ let simdLevels: [Int] = {
             var out = [Float](repeating: .nan, count: q.count)
             Kernels.attentionPrefill(q: q, qStride: heads * dim, k: k, v: v, kvStride: kvHeads * dim, out: &out, tokens: tokens,
                                      p0: p0, dim: dim, group: heads / kvHeads, heads: heads, scale: 0.35)
-            for t in 0..<tokens {
-                for h in 0..<heads {
-                    let g = h / (heads / kvHeads), visible = p0 + t + 1
-                    let keys = (0..<visible).map { j in Array(k[(j * kvHeads + g) * dim..<((j * kvHeads + g) * dim + dim)]) }
-                    let values = (0..<visible).map { j in Array(v[(j * kvHeads + g) * dim..<((j * kvHeads + g) * dim + dim)]) }
-                    let at = (t * heads + h) * dim
-                    let expected = ReferenceKernels.attention(q: Array(q[at..<(at + dim)]), keys: keys, values: values, scale: 0.35)
-                    #expect(maxDiff(Array(out[at..<(at + dim)]), expected) < 1e-5, "tokens \(tokens) p0 \(p0) query \(t) head \(h)")
-                }
-            }
+            expectAttentionMatchesReference(out, q: q, k: k, v: v, tokens: tokens, p0: p0, heads: heads, kvHeads: kvHeads, dim: dim)
         }
     }
 
