@@ -4,8 +4,9 @@
 // (AVX-512, AVX2, plain C), after one pass that transposes every key head. It replaces per-head sgemm calls, whose
 // BLAS threads spun against the pool's.
 #include "ckernels.h"
+#include "internal.h"
+#include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 
 #define QB 32  // queries a task
 #define TR 4   // query rows a register tile
@@ -18,16 +19,28 @@ typedef struct {
     float *kt; int64_t lp;  // every key head transposed: (kvHeads, dim, lp), zero past the last key
 } prefill_job;
 
-// A buffer of at least n floats for the calling thread (pool workers live as long as the process; so does this).
+// A buffer of at least n floats for the calling thread, kept between calls and freed when the thread ends.
+typedef struct { float *p; int64_t cap; } thread_buf;
+static pthread_key_t buf_key;
+static pthread_once_t buf_once = PTHREAD_ONCE_INIT;
+static void free_buf(void *b) { free(((thread_buf *)b)->p); free(b); }
+static void make_key(void) { pthread_key_create(&buf_key, free_buf); }
+
 static float *thread_buffer(int64_t n) {
-    static _Thread_local float *buf = NULL;
-    static _Thread_local int64_t cap = 0;
-    if (n > cap) {
-        free(buf);
-        buf = malloc((size_t)n * sizeof(float));
-        cap = buf ? n : 0;
+    pthread_once(&buf_once, make_key);
+    thread_buf *b = pthread_getspecific(buf_key);
+    if (!b) {
+        b = ck_alloc(sizeof(thread_buf), "the prompt attention's scores");
+        b->p = NULL;
+        b->cap = 0;
+        pthread_setspecific(buf_key, b);
     }
-    return buf;
+    if (n > b->cap) {
+        free(b->p);
+        b->p = ck_alloc((size_t)n * sizeof(float), "the prompt attention's scores");
+        b->cap = n;
+    }
+    return b->p;
 }
 
 // One task's work at vector width VW (floats) with NV vectors of keys a score tile (NV * VW divides KB), with Kt the
@@ -37,18 +50,21 @@ static float *thread_buffer(int64_t n) {
 //   out rows = S V, tiles of TR rows x up to 4 vectors of the head's dimensions.
 // Rows past the end of a group repeat the group's last row and are not stored.
 #define DEFINE_PREFILL(NAME, ATTR, VW, NV)                                                                           \
-    typedef float NAME##_v __attribute__((vector_size(VW * 4), aligned(4)));                                         \
-    ATTR __attribute__((always_inline)) static inline void NAME##_pv(const float *S, int64_t Lp, const float *v, int64_t ks, float *o, int64_t qs, \
-                                      int rows, int64_t keys, int nv) {                                             \
+    typedef float NAME##_v __attribute__((vector_size(VW * 4), aligned(4), may_alias));                                         \
+    ATTR __attribute__((always_inline)) static inline void NAME##_pv(const float *S, int64_t Lp, const float *v,      \
+                                      int64_t ks, float *o, int64_t qs, int rows, int64_t first, int nv) {           \
         NAME##_v acc[TR][4];                                                                                         \
         for (int r = 0; r < TR; r++)                                                                                 \
             for (int c = 0; c < 4; c++) acc[r][c] = (NAME##_v){0};                                                   \
-        for (int64_t j = 0; j < keys; j++) {                                                                         \
+        /* row r sees keys 0 .. first + r - 1: all rows take the first `first`, then row r its own r more (a key a */ \
+        /* row cannot see is skipped, not weighted 0: 0 * inf would be NaN) */                                       \
+        for (int64_t j = 0; j < first + rows - 1; j++) {                                                             \
             NAME##_v vv[4];                                                                                          \
             for (int c = 0; c < nv; c++) vv[c] = *(const NAME##_v *)(v + j * ks + c * VW);                           \
             for (int r = 0; r < TR; r++) {                                                                           \
                 const float p = S[(r < rows ? r : rows - 1) * Lp + j];                                               \
-                for (int c = 0; c < nv; c++) acc[r][c] += vv[c] * p;                                                 \
+                if (j < first + r)                                                                                   \
+                    for (int c = 0; c < nv; c++) acc[r][c] += vv[c] * p;                                             \
             }                                                                                                        \
         }                                                                                                            \
         for (int r = 0; r < TR; r++)  /* constant bounds keep the sums in registers */                              \
@@ -61,7 +77,6 @@ static float *thread_buffer(int64_t n) {
         const int64_t lp = jb->lp;                                                                                   \
         const float *Kt = jb->kt + g * dim * lp, *vh = jb->v + g * dim;                                              \
         float *S = thread_buffer(rows * Lp);                                                                         \
-        if (!S) return;                                                                                              \
         int64_t valid[QB];                                                                                           \
         for (int64_t r = 0; r < rows; r++) valid[r] = jb->p0 + t0 + r + 1;                                           \
         for (int64_t r0 = 0; r0 < rows; r0 += TR) {                                                                  \
@@ -92,10 +107,10 @@ static float *thread_buffer(int64_t n) {
             float *o = jb->out + (t0 + r0) * jb->qs + h * dim;                                                       \
             for (int64_t c0 = 0; c0 < dim; c0 += 4 * VW) {                                                           \
                 switch ((dim - c0) / VW < 4 ? (dim - c0) / VW : 4) {                                                 \
-                case 1: NAME##_pv(S + r0 * Lp, Lp, vh + c0, jb->ks, o + c0, jb->qs, R, valid[r0 + R - 1], 1); break;  \
-                case 2: NAME##_pv(S + r0 * Lp, Lp, vh + c0, jb->ks, o + c0, jb->qs, R, valid[r0 + R - 1], 2); break;  \
-                case 3: NAME##_pv(S + r0 * Lp, Lp, vh + c0, jb->ks, o + c0, jb->qs, R, valid[r0 + R - 1], 3); break;  \
-                default: NAME##_pv(S + r0 * Lp, Lp, vh + c0, jb->ks, o + c0, jb->qs, R, valid[r0 + R - 1], 4); break; \
+                case 1: NAME##_pv(S + r0 * Lp, Lp, vh + c0, jb->ks, o + c0, jb->qs, R, valid[r0], 1); break;           \
+                case 2: NAME##_pv(S + r0 * Lp, Lp, vh + c0, jb->ks, o + c0, jb->qs, R, valid[r0], 2); break;           \
+                case 3: NAME##_pv(S + r0 * Lp, Lp, vh + c0, jb->ks, o + c0, jb->qs, R, valid[r0], 3); break;           \
+                default: NAME##_pv(S + r0 * Lp, Lp, vh + c0, jb->ks, o + c0, jb->qs, R, valid[r0], 4); break;          \
                 }                                                                                                    \
             }                                                                                                        \
         }                                                                                                            \
@@ -130,8 +145,7 @@ static void prefill_task(void *p, int64_t i, int64_t n) {
 void ck_attention_prefill(const float *q, int64_t qs, const float *k, const float *v, int64_t ks, float *out,
                           int64_t T, int64_t p0, int64_t dim, int64_t group, int64_t heads, float scale) {
     const int64_t lp = (p0 + T + KB - 1) / KB * KB, kvHeads = heads / group;
-    float *kt = malloc((size_t)(kvHeads * dim * lp) * sizeof(float));
-    if (!kt) return;
+    float *kt = ck_alloc((size_t)(kvHeads * dim * lp) * sizeof(float), "the prompt attention's transposed keys");
     prefill_job jb = {q, qs, k, v, ks, out, T, p0, dim, group, heads, scale, kt, lp};
     ck_parallel(kvHeads * (lp / KB), transpose_task, &jb);
     ck_parallel((T + QB - 1) / QB * heads, prefill_task, &jb);

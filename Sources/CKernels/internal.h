@@ -1,5 +1,6 @@
 // Block layouts shared by the kernels (byte-exact with ggml's).
 #pragma once
+#include <stddef.h>
 #include <stdint.h>
 
 #define QK 32
@@ -27,6 +28,9 @@ float ck_fp16_to_fp32(uint16_t h);
 
 /// Whether the CPU has AVX-512 VNNI (with VL), detected once with the SIMD level (matmul.c).
 int ck_has_vnni(void);
+/// malloc that ends the process with a message naming `what` when the memory cannot be had (as Swift's allocations
+/// do): a kernel never goes on with an output it could not compute.
+void *ck_alloc(size_t bytes, const char *what);
 /// Whether the CPU has AVX512_BF16 (with AVX-512F/BW), detected with the SIMD level.
 int ck_has_avx512bf16(void);
 

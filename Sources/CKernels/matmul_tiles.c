@@ -16,10 +16,10 @@
 #define TN 6   // weight rows a tile: 24 sums, 6 weight vectors and one x vector in the 32 registers
 
 int ck_bf16_path(int type, int64_t K) {
-    return type == CK_BF16 && K % 32 == 0 && ck_simd_level() >= 2 && ck_has_avx512bf16();
+    return type == CK_BF16 && K > 0 && K % 32 == 0 && ck_simd_level() >= 2 && ck_has_avx512bf16();
 }
 
-int ck_f32_tiles(int64_t K) { return K % 16 == 0 && ck_simd_level() >= 2; }
+int ck_f32_tiles(int64_t K) { return K > 0 && K % 16 == 0 && ck_simd_level() >= 2; }
 
 // ggml's GGML_FP32_TO_BF16: round to nearest, ties to even; a NaN stays a quiet NaN with its sign; denormals are kept
 // (the instruction vcvtne2ps2bf16 would flush them, so the SIMD path below does the same integer steps instead).

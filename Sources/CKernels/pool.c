@@ -1,9 +1,11 @@
 // The kernels' thread pool: persistent workers that spin on a job counter for a short while, then sleep on a
 // condition variable; the calling thread takes tasks too. Plus the parallel forms of the hot kernels.
 #include "ckernels.h"
+#include "internal.h"
 #include <immintrin.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -122,6 +124,15 @@ void ck_parallel(int64_t ntasks, ck_task_fn fn, void *ctx) {
 
 void ck_pool_park(void) { atomic_store(&parked, 1); }
 
+void *ck_alloc(size_t bytes, const char *what) {
+    void *p = malloc(bytes);
+    if (!p && bytes > 0) {
+        fprintf(stderr, "mimic: out of memory: %zu bytes for %s\n", bytes, what);
+        abort();
+    }
+    return p;
+}
+
 // ---- parallel kernels ----
 
 typedef struct { int type; const void *src; float *dst; int64_t rows, cols, rowBytes; } dequant_job;
@@ -148,7 +159,8 @@ typedef struct {
 
 static void matmul_task(void *p, int64_t i, int64_t n) {
     const matmul_job *j = p;
-    const int64_t n0 = j->N * i / n, n1 = j->N * (i + 1) / n;
+    // Split points on multiples of 6, the register tiles' weight rows (no tile repeats rows inside a task's range).
+    const int64_t n0 = j->N * i / n / 6 * 6, n1 = i == n - 1 ? j->N : j->N * (i + 1) / n / 6 * 6;
     if (n0 >= n1) return;
     if (j->xb) ck_matmul_rows_bf16(j->w, j->K, j->xb, j->M, j->y, j->ldy, n0, n1);
     else if (j->xq) ck_matmul_rows_q8(j->type, j->w, j->K, j->xq, j->M, j->y, j->ldy, n0, n1);
@@ -161,8 +173,8 @@ void ck_matmul(int type, const void *w, int64_t K, const float *x, int64_t M, fl
     uint16_t bstack[8192], *xb = NULL;
     const int64_t blocks = M * K / 32;
     if (round_activations && ck_bf16_path(type, K)) {
-        xb = M * K <= 8192 ? bstack : malloc((size_t)(M * K) * sizeof(uint16_t));
-        if (xb) ck_round_bf16(x, xb, M * K);
+        xb = M * K <= 8192 ? bstack : ck_alloc((size_t)(M * K) * sizeof(uint16_t), "activations rounded to BF16");
+        ck_round_bf16(x, xb, M * K);
     } else if (round_activations && ck_q8_path(type, K)) {
         xq = blocks <= 256 ? stack : malloc((size_t)blocks * sizeof(ck_xblock));
         if (xq) ck_quantize_q8(x, xq, M * K);

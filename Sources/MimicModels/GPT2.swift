@@ -174,7 +174,7 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
         shape = AttentionShape(heads: c.nHead, kvHeads: c.nHead, headDim: C / c.nHead)
     }
 
-    /// Keep activations FP32 in products with 4- and 8-bit weights (see `LanguageModel.exactActivations`).
+    /// Keep activations FP32 in every product (see `LanguageModel.exactActivations`).
     public var exactActivations = false
     /// Vocabulary size of the logits (`vocabSize`).
     public var vocabularySize: Int { config.vocabSize }

@@ -214,7 +214,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         shape = AttentionShape(heads: c.numAttentionHeads, kvHeads: c.numKeyValueHeads, headDim: c.headDim)
     }
 
-    /// Keep activations FP32 in products with 4- and 8-bit weights (see `LanguageModel.exactActivations`).
+    /// Keep activations FP32 in every product (see `LanguageModel.exactActivations`).
     public var exactActivations = false
     /// Vocabulary size of the logits (`vocabSize`).
     public var vocabularySize: Int { config.vocabSize }

@@ -11,7 +11,8 @@ func randomFloats(_ n: Int, _ rng: inout SeededGenerator, scale: Float = 1) -> [
 
 func maxDiff(_ a: [Float], _ b: [Float]) -> Float {
     precondition(a.count == b.count)
-    return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
+    // A NaN on either side counts as infinitely far (max would drop it: NaN > x is false).
+    return zip(a, b).reduce(0) { let d = abs($1.0 - $1.1); return d.isNaN ? .infinity : max($0, d) }
 }
 
 /// Every SIMD level up to the CPU's best (0 = portable C).
@@ -155,6 +156,24 @@ let simdLevels: [Int] = {
                                      p0: p0, dim: dim, group: heads / kvHeads, heads: heads, scale: 0.35)
             expectAttentionMatchesReference(out, q: q, k: k, v: v, tokens: tokens, p0: p0, heads: heads, kvHeads: kvHeads, dim: dim)
         }
+    }
+
+    /// A value row that is not finite reaches only the queries that can see it: the queries before it in the same
+    /// register tile stay finite and equal to the reference (the tile's rows see different numbers of keys).
+    @Test(arguments: simdLevels) func promptAttentionKeepsALaterInfiniteValueFromEarlierQueries(level: Int) {
+        defer { Kernels.setSIMDLevel(9) }
+        Kernels.setSIMDLevel(level)
+        var rng = SeededGenerator(seed: 99)
+        let heads = 2, kvHeads = 1, dim = 16, tokens = 12, p0 = 0
+        let q = randomFloats(tokens * heads * dim, &rng), k = randomFloats(tokens * kvHeads * dim, &rng)
+        var v = randomFloats(tokens * kvHeads * dim, &rng)
+        v[5 * dim] = .infinity  // key 5: queries 0-4 cannot see it; 4 shares a register tile with 5-7
+        var out = [Float](repeating: 0, count: q.count)
+        Kernels.attentionPrefill(q: q, qStride: heads * dim, k: k, v: v, kvStride: kvHeads * dim, out: &out, tokens: tokens,
+                                 p0: p0, dim: dim, group: heads / kvHeads, heads: heads, scale: 0.35)
+        expectAttentionMatchesReference(Array(out[..<(5 * heads * dim)]), q: q, k: k, v: v, tokens: 5, p0: p0, heads: heads,
+                                        kvHeads: kvHeads, dim: dim)
+        #expect(!out[5 * heads * dim].isFinite, "query 5 sees the infinite value")
     }
 
     /// The activations' 8-bit rounding gives the same bytes, scales and sums at every SIMD level, equal to the

@@ -23,7 +23,8 @@ void ck_dequantize(int type, const void *src, float *dst, int64_t n);
 #define CK_FUSED_ROWS 8
 
 /// y[m, n] = sum_k x[m, k] * W[n, k] for rows n in [n0, n1): W is (N, K) in `type` blocks, row-major.
-/// x is (M, K) float, y is (M, N) float with row stride ldy. Each weight row is read once for all M rows of x.
+/// x is (M, K) float, y is (M, N) float with row stride ldy. Up to CK_FUSED_ROWS rows, each weight row is read once
+/// for all M rows of x; FP32 prompts run on the register tiles.
 void ck_matmul_rows(int type, const void *w, int64_t K, const float *x, int64_t M,
                     float *y, int64_t ldy, int64_t n0, int64_t n1);
 
