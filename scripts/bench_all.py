@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Every speed comparison of BENCHMARKS.md's engine sections in one run, one report.
+
+    python3 scripts/bench_all.py --llama-bin DIR [--torch-python PY] [--rouge-python PY] [--mimic PATH]
+                                 [--only engine,serve,train,rouge] [--reps 5] [--threads 2] [--out REPORT.md]
+
+Builds `mimic` in release once (or takes --mimic), prints the date, commit, CPU model and SIMD flags, then runs, each
+against its reference tool in the same run, the scripts that measure them:
+- engine: scripts/bench.py, every weight type (F32, BF16, Q8_0, Q4_1, Q4_K_M, Q5_K_M, Q6_K made with llama-quantize)
+  against llama-bench, pp512 and tg128, with the machine's limits (memory read GB/s, sgemm GFLOPS) measured before
+  each type and every figure as a fraction of them;
+- serve: scripts/serve_bench.py, `mimic serve` against llama-server at 1, 4, 16 and 64 clients (Q4_1, 128 tokens);
+- train: scripts/train_bench.py, full fine-tuning against PyTorch at every thread setting (needs --torch-python, a
+  Python with torch and transformers: scripts/reference/README.md);
+- rouge: scripts/rouge_bench.py, ROUGE-1/2/L against rouge-score (needs --rouge-python, a Python with
+  rouge-score==0.1.2).
+DIR holds llama.cpp's llama-bench, llama-quantize and llama-server (BENCHMARKS.md, "How to rerun"). A section whose
+tool is not given is skipped, saying so. The report (stdout, and --out) is Markdown: each section's tables under a
+heading. Exits non-zero when a section fails, naming it. Standard library only.
+"""
+import argparse, datetime, os, subprocess, sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SECTIONS = ["engine", "serve", "train", "rouge"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--llama-bin", required=True, help="the folder of llama-bench, llama-quantize and llama-server")
+    ap.add_argument("--torch-python", help="a Python with torch and transformers, for the training comparison")
+    ap.add_argument("--rouge-python", help="a Python with rouge-score, for the ROUGE comparison")
+    ap.add_argument("--mimic", help="a release mimic binary to use instead of building one")
+    ap.add_argument("--only", default=",".join(SECTIONS), help="sections to run, of " + ",".join(SECTIONS))
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", help="also write the report here")
+    a = ap.parse_args()
+    only = [s for s in a.only.split(",") if s]
+    unknown = [s for s in only if s not in SECTIONS]
+    if unknown:
+        sys.exit(f"bench_all: --only: unknown section {', '.join(unknown)} (the sections are {', '.join(SECTIONS)})")
+    for tool in ["llama-bench", "llama-quantize", "llama-server"]:
+        if not os.access(os.path.join(a.llama_bin, tool), os.X_OK):
+            sys.exit(f"bench_all: --llama-bin: no {tool} in {a.llama_bin} (build it as BENCHMARKS.md's 'How to rerun' says)")
+
+    binary = a.mimic
+    if not binary:
+        r = subprocess.run(["swift", "build", "-c", "release", "--product", "mimic"], cwd=ROOT, capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"bench_all: swift build failed:\n{r.stderr[-2000:]}")
+        binary = os.path.join(ROOT, ".build/release/mimic")
+    binary = os.path.abspath(binary)
+    llama = os.path.abspath(a.llama_bin)
+    py = sys.executable
+    commands = {
+        "engine": [py, "scripts/bench.py", "--llama-bin", llama, "--mimic", binary, "--reps", str(a.reps),
+                   "--threads", str(a.threads), "--types", "F32,BF16,Q8_0,Q4_1,Q4_K_M,Q5_K_M,Q6_K"],
+        "serve": [py, "scripts/serve_bench.py", "--mimic", binary, "--clients", "1,4,16,64", "--requests", "2",
+                  "--threads", str(a.threads), "--llama-server", os.path.join(llama, "llama-server")],
+        "train": [py, "scripts/train_bench.py", "--python", a.torch_python, "--mimic", binary] if a.torch_python else None,
+        "rouge": [a.rouge_python, "scripts/rouge_bench.py", "--mimic", binary] if a.rouge_python else None,
+    }
+    why_not = {"train": "no --torch-python given", "rouge": "no --rouge-python given"}
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    model, flags = "unknown", ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name") and model == "unknown":
+                model = line.split(":", 1)[1].strip()
+            elif line.startswith("flags") and not flags:
+                have = set(line.split(":", 1)[1].split())
+                flags = " ".join(x for x in ["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni",
+                                             "avx512_bf16"] if x in have)
+    report = []
+
+    def emit(*lines):
+        report.extend(lines)
+        print("\n".join(lines), flush=True)
+
+    emit(f"# Mimic against its reference tools, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC", "",
+         f"commit {commit}; CPU: {model}; flags: {flags}; {a.threads} threads; mimic: {binary}", "",
+         f"command: python3 scripts/bench_all.py {' '.join(sys.argv[1:])}", "")
+    failed = []
+    for name in only:
+        emit(f"## {name}", "")
+        if commands[name] is None:
+            emit(f"skipped: {why_not[name]}", "")
+            continue
+        r = subprocess.run(commands[name], cwd=ROOT, capture_output=True, text=True)
+        emit("$ " + " ".join(commands[name]), "", r.stdout.rstrip(), "")
+        if r.returncode != 0:
+            failed.append(name)
+            emit(f"FAILED (exit {r.returncode}): " + r.stderr.strip()[-1500:], "")
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write("\n".join(report) + "\n")
+    if failed:
+        sys.exit(f"bench_all: {', '.join(failed)} failed (see the report)")
+
+
+if __name__ == "__main__":
+    main()
