@@ -20,7 +20,8 @@ heading. Exits non-zero when a section fails, naming it. Standard library only.
 """
 import argparse, datetime, os, subprocess, sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import ROOT, cpu  # noqa: E402  (bench.py's CPU reader: model and the SIMD flags it reports)
 SECTIONS = ["engine", "serve", "train", "rouge"]
 
 
@@ -63,15 +64,7 @@ def main():
     why_not = {"train": "no --torch-python given", "rouge": "no --rouge-python given"}
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    model, flags = "unknown", ""
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name") and model == "unknown":
-                model = line.split(":", 1)[1].strip()
-            elif line.startswith("flags") and not flags:
-                have = set(line.split(":", 1)[1].split())
-                flags = " ".join(x for x in ["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni",
-                                             "avx512_bf16"] if x in have)
+    model, flags = cpu()
     report = []
 
     def emit(*lines):
@@ -79,7 +72,7 @@ def main():
         print("\n".join(lines), flush=True)
 
     emit(f"# Mimic against its reference tools, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC", "",
-         f"commit {commit}; CPU: {model}; flags: {flags}; {a.threads} threads; mimic: {binary}", "",
+         f"commit {commit}; CPU: {model}; flags: {' '.join(flags)}; {a.threads} threads; mimic: {binary}", "",
          f"command: python3 scripts/bench_all.py {' '.join(sys.argv[1:])}", "")
     failed = []
     for name in only:

@@ -64,16 +64,31 @@ public struct WeightMatrix: @unchecked Sendable {
         return .none
     }
 
+    /// Where a product with `batch` rows runs: `matmul` runs it and `kernelPath` names it from this one decision.
+    private enum Route {
+        /// ck_matmul on the stored weights (decode-sized batches, BF16 activations, FP32 prompts on the tiles).
+        case kernels(ActivationRounding)
+        /// Dequantized to FP32 first, then FP32 register tiles (`tiles`) or OpenBLAS sgemm.
+        case dequantized(tiles: Bool)
+    }
+
+    private func route(batch: Int, exact: Bool) -> Route {
+        let rounding = activationRounding(batch: batch, exact: exact)
+        let tiles = ck_f32_tiles(Int64(cols)) != 0
+        if batch <= WeightMatrix.fusedBatchLimit || rounding == .bf16 || type == .f32 && tiles { return .kernels(rounding) }
+        return .dequantized(tiles: tiles)
+    }
+
     /// The kernel a product with `batch` rows of activations runs here (what `mimic bench --verbose` prints).
     public func kernelPath(batch: Int, exact: Bool = false) -> String {
-        let rounding = activationRounding(batch: batch, exact: exact)
-        if batch <= WeightMatrix.fusedBatchLimit || rounding == .bf16 || type == .f32 && ck_f32_tiles(Int64(cols)) != 0 {
+        switch route(batch: batch, exact: exact) {
+        case .kernels(let rounding):
             return String(cString: ck_matmul_path_name(Int32(type.rawValue), Int64(cols), Int64(batch), rounding == .none ? 0 : 1))
+        case .dequantized(let tiles):
+            let dequantize = type == .f32 ? "" : "dequantize, then "
+            return dequantize + (tiles ? String(cString: ck_matmul_path_name(Int32(GGMLType.f32.rawValue), Int64(cols), Int64(batch), 0))
+                                       : "OpenBLAS sgemm")
         }
-        if ck_f32_tiles(Int64(cols)) != 0 {
-            return "dequantize, then " + String(cString: ck_matmul_path_name(Int32(GGMLType.f32.rawValue), Int64(cols), Int64(batch), 0))
-        }
-        return type == .f32 ? "OpenBLAS sgemm" : "dequantize, then OpenBLAS sgemm"
     }
 
     /// Batches up to this many rows use the decode kernels, which read each weight row once for all the rows; larger
@@ -86,25 +101,24 @@ public struct WeightMatrix: @unchecked Sendable {
     public func matmul(_ x: UnsafePointer<Float>, batch m: Int, into y: UnsafeMutablePointer<Float>,
                        ldy: Int? = nil, exact: Bool = false, scratch: Scratch) {
         let ldy = ldy ?? rows
-        let rounding = activationRounding(batch: m, exact: exact)
-        let tiles = ck_f32_tiles(Int64(cols)) != 0
-        if m <= WeightMatrix.fusedBatchLimit || rounding == .bf16 || type == .f32 && tiles {
+        switch route(batch: m, exact: exact) {
+        case .kernels(let rounding):
             ck_matmul(Int32(type.rawValue), bytes, Int64(cols), x, Int64(m), y, Int64(ldy), Int64(rows),
                       rounding == .none ? 0 : 1)
-            return
-        }
-        let w: UnsafePointer<Float>
-        if type == .f32 {
-            w = bytes.assumingMemoryBound(to: Float.self)
-        } else {
-            let buf = scratch.floats(rows * cols)
-            ck_dequantize_rows(Int32(type.rawValue), bytes, buf, Int64(rows), Int64(cols))
-            w = UnsafePointer(buf)
-        }
-        if tiles {
-            ck_matmul(Int32(GGMLType.f32.rawValue), w, Int64(cols), x, Int64(m), y, Int64(ldy), Int64(rows), 0)
-        } else {
-            sgemmNT(m: m, n: rows, k: cols, a: x, lda: cols, b: w, ldb: cols, c: y, ldc: ldy)
+        case .dequantized(let tiles):
+            let w: UnsafePointer<Float>
+            if type == .f32 {
+                w = bytes.assumingMemoryBound(to: Float.self)
+            } else {
+                let buf = scratch.floats(rows * cols)
+                ck_dequantize_rows(Int32(type.rawValue), bytes, buf, Int64(rows), Int64(cols))
+                w = UnsafePointer(buf)
+            }
+            if tiles {
+                ck_matmul(Int32(GGMLType.f32.rawValue), w, Int64(cols), x, Int64(m), y, Int64(ldy), Int64(rows), 0)
+            } else {
+                sgemmNT(m: m, n: rows, k: cols, a: x, lda: cols, b: w, ldb: cols, c: y, ldc: ldy)
+            }
         }
     }
 }
