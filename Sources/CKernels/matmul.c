@@ -310,14 +310,14 @@ static void rows_avx2(int type, const void *w, int64_t K, const float *x, int64_
 }
 
 // The kernel a product of M rows against K-wide weights of `type` runs, at this thread's SIMD level: the dispatch
-// below and `ck_matmul_path_name` both read it, so what is reported is what runs. Up to CK_FUSED_ROWS rows, every
+// below and `ck_matmul_path_name` both read it, so what is reported is what runs. With `rows` (decode-sized), every
 // path sums a row of x the same way whatever M is (rows_generic and rows_avx2 too), so a row's result does not
-// depend on its batch; FP32 prompts (more rows) take the register tiles of matmul_tiles.c.
+// depend on its batch; without it FP32 weights (prompts) take the register tiles of matmul_tiles.c.
 enum { PATH_GENERIC, PATH_ROWS_AVX512, PATH_WIDE_AVX512, PATH_WIDE_AVX2, PATH_ROWS_AVX2, PATH_TILES_AVX512 };
 
-static int pick_path(int type, int64_t K, int64_t M) {
+static int pick_path(int type, int64_t K, int rows) {
     const int level = ck_simd_level();
-    if (type == CK_F32 && M > CK_FUSED_ROWS && ck_f32_tiles(K)) return PATH_TILES_AVX512;
+    if (type == CK_F32 && !rows && ck_f32_tiles(K)) return PATH_TILES_AVX512;
     const int wide = type == CK_F32 || type == CK_BF16 || type == CK_F16;  // one weight per element, no blocks
     const int blocks = type == CK_Q4_1 || type == CK_Q4_0 || type == CK_Q8_0;
     if (wide && level == 2 && K % 16 == 0) return PATH_WIDE_AVX512;
@@ -328,8 +328,8 @@ static int pick_path(int type, int64_t K, int64_t M) {
 }
 
 void ck_matmul_rows(int type, const void *w, int64_t K, const float *x, int64_t M,
-                    float *y, int64_t ldy, int64_t n0, int64_t n1) {
-    switch (pick_path(type, K, M)) {
+                    float *y, int64_t ldy, int64_t n0, int64_t n1, int rows) {
+    switch (pick_path(type, K, rows)) {
     case PATH_ROWS_AVX512: rows_avx512(type, w, K, x, M, y, ldy, n0, n1); break;
     case PATH_WIDE_AVX512: wide_rows_avx512(type, w, K, x, M, y, ldy, n0, n1); break;
     case PATH_WIDE_AVX2: wide_rows_avx2(type, w, K, x, M, y, ldy, n0, n1); break;
@@ -339,11 +339,11 @@ void ck_matmul_rows(int type, const void *w, int64_t K, const float *x, int64_t 
     }
 }
 
-const char *ck_matmul_path_name(int type, int64_t K, int64_t M, int round_activations) {
+const char *ck_matmul_path_name(int type, int64_t K, int round_activations, int rows) {
     if (round_activations && ck_bf16_path(type, K)) return "BF16 activations, AVX512_BF16, tiles of 4 x 6";
     if (round_activations && ck_q8_path(type, K))
         return ck_q8_uses_vnni() ? "8-bit activations, AVX-512 VNNI" : "8-bit activations, AVX2";
-    switch (pick_path(type, K, M)) {
+    switch (pick_path(type, K, rows)) {
     case PATH_ROWS_AVX512: case PATH_WIDE_AVX512: return "AVX-512, four sums a row, up to 4 rows a pass";
     case PATH_WIDE_AVX2: return "AVX2, four sums a row, up to 2 rows a pass";
     case PATH_ROWS_AVX2: return "AVX2, up to 4 rows a pass";

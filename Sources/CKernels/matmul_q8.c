@@ -29,6 +29,7 @@ static void quantize_block_plain(const float *v, ck_xblock *out) {
         sum += q;
     }
     out->d = d;
+    out->sum = sum;
     out->s = d * (float)sum;
 }
 
@@ -58,7 +59,8 @@ static void quantize_block_avx2(const float *v, ck_xblock *out) {
     t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4E));
     t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xB1));
     out->d = d;
-    out->s = d * (float)_mm_cvtsi128_si32(t);
+    out->sum = _mm_cvtsi128_si32(t);
+    out->s = d * (float)out->sum;
 }
 
 void ck_quantize_q8(const float *x, ck_xblock *out, int64_t n) {

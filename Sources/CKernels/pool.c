@@ -154,7 +154,7 @@ void ck_dequantize_rows(int type, const void *src, float *dst, int64_t rows, int
 
 typedef struct {
     int type; const void *w; int64_t K; const float *x; const ck_xblock *xq; const uint16_t *xb; int64_t M; float *y;
-    int64_t ldy, N;
+    int64_t ldy, N; int rows;
 } matmul_job;
 
 static void matmul_task(void *p, int64_t i, int64_t n) {
@@ -164,11 +164,11 @@ static void matmul_task(void *p, int64_t i, int64_t n) {
     if (n0 >= n1) return;
     if (j->xb) ck_matmul_rows_bf16(j->w, j->K, j->xb, j->M, j->y, j->ldy, n0, n1);
     else if (j->xq) ck_matmul_rows_q8(j->type, j->w, j->K, j->xq, j->M, j->y, j->ldy, n0, n1);
-    else ck_matmul_rows(j->type, j->w, j->K, j->x, j->M, j->y, j->ldy, n0, n1);
+    else ck_matmul_rows(j->type, j->w, j->K, j->x, j->M, j->y, j->ldy, n0, n1, j->rows);
 }
 
 void ck_matmul(int type, const void *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy, int64_t N,
-               int round_activations) {
+               int round_activations, int rows) {
     ck_xblock stack[256], *xq = NULL;
     uint16_t bstack[8192], *xb = NULL;
     const int64_t blocks = M * K / 32;
@@ -176,15 +176,36 @@ void ck_matmul(int type, const void *w, int64_t K, const float *x, int64_t M, fl
         xb = M * K <= 8192 ? bstack : ck_alloc((size_t)(M * K) * sizeof(uint16_t), "activations rounded to BF16");
         ck_round_bf16(x, xb, M * K);
     } else if (round_activations && ck_q8_path(type, K)) {
-        xq = blocks <= 256 ? stack : malloc((size_t)blocks * sizeof(ck_xblock));
-        if (xq) ck_quantize_q8(x, xq, M * K);
+        xq = blocks <= 256 ? stack : ck_alloc((size_t)blocks * sizeof(ck_xblock), "activations rounded to 8 bits");
+        ck_quantize_q8(x, xq, M * K);
     }
-    matmul_job j = {type, w, K, x, xq, xb, M, y, ldy, N};
+    matmul_job j = {type, w, K, x, xq, xb, M, y, ldy, N, rows};
     int64_t tasks = (int64_t)ck_get_threads() * 4;
     if (tasks > N) tasks = N;
     ck_parallel(tasks, matmul_task, &j);
     if (xq && xq != stack) free(xq);
     if (xb && xb != bstack) free(xb);
+}
+
+typedef struct { int type; const void *packed; int64_t K; const ck_xblock *xq; int64_t M; float *y; int64_t ldy, N; } packed_job;
+
+static void packed_task(void *p, int64_t i, int64_t n) {
+    const packed_job *j = p;
+    const int64_t groups = j->N / 16, g0 = groups * i / n, g1 = groups * (i + 1) / n;
+    if (g0 < g1) ck_matmul_rows_packed(j->type, j->packed, j->K, j->xq, j->M, j->y, j->ldy, 16 * g0, 16 * g1);
+}
+
+void ck_matmul_packed(int type, const void *packed, int64_t K, const float *x, int64_t M, float *y, int64_t ldy,
+                      int64_t N) {
+    ck_xblock stack[256];
+    const int64_t blocks = M * K / 32;
+    ck_xblock *xq = blocks <= 256 ? stack : ck_alloc((size_t)blocks * sizeof(ck_xblock), "activations rounded to 8 bits");
+    ck_quantize_q8(x, xq, M * K);
+    packed_job j = {type, packed, K, xq, M, y, ldy, N};
+    int64_t tasks = (int64_t)ck_get_threads() * 4;
+    if (tasks > N / 16) tasks = N / 16;
+    ck_parallel(tasks, packed_task, &j);
+    if (xq != stack) free(xq);
 }
 
 typedef struct {
@@ -209,4 +230,33 @@ void ck_attention_parallel(const float *q, int64_t qs, const float *k, const flo
     if (tasks > slots) tasks = slots;
     if (tasks < 1) return;
     ck_parallel(tasks, attention_task, &j);
+}
+
+typedef struct {
+    int64_t B; const float *q; int64_t qs; const float *const *k, *const *v; int64_t ks; const int64_t *pos;
+    float *out; int64_t dim, group, heads; float scale; float *scores; int64_t longest;
+} decode_attention_job;
+
+static void decode_attention_task(void *p, int64_t i, int64_t n) {
+    const decode_attention_job *j = p;
+    const int64_t items = j->B * j->heads, e0 = items * i / n, e1 = items * (i + 1) / n;
+    for (int64_t e = e0; e < e1; e++) {
+        const int64_t b = e / j->heads, h = e % j->heads;
+        ck_attention(j->q + b * j->qs, j->qs, j->k[b], j->v[b], j->ks, j->out + b * j->qs, 1, j->pos[b], j->dim,
+                     j->group, h, h + 1, j->scale, j->scores + i * j->longest);
+    }
+}
+
+void ck_attention_decode(int64_t B, const float *q, int64_t qs, const float *const *k, const float *const *v,
+                         int64_t ks, const int64_t *positions, float *out, int64_t dim, int64_t group, int64_t heads,
+                         float scale) {
+    int64_t longest = 0;
+    for (int64_t b = 0; b < B; b++) longest = positions[b] + 1 > longest ? positions[b] + 1 : longest;
+    int64_t tasks = (int64_t)ck_get_threads() * 4;
+    if (tasks > B * heads) tasks = B * heads;
+    if (tasks < 1) return;
+    float *scores = ck_alloc((size_t)(tasks * longest) * sizeof(float), "attention scores");
+    decode_attention_job j = {B, q, qs, k, v, ks, positions, out, dim, group, heads, scale, scores, longest};
+    ck_parallel(tasks, decode_attention_task, &j);
+    free(scores);
 }

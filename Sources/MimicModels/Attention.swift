@@ -29,3 +29,13 @@ func causalAttention(q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values
     Kernels.attentionPrefill(q: q, qStride: s.qWidth, k: keys, v: values, kvStride: s.kvWidth, out: out, tokens: t,
                              p0: p0, dim: s.headDim, group: group, heads: s.heads, scale: scale)
 }
+
+/// One decode step's attention: row b of q, at position positions[b], over its own sequence's layer-`layer` cache;
+/// each sequence gets what `causalAttention` gives it alone, in one pass over the pool for all of them.
+func decodeAttention(q: UnsafePointer<Float>, caches: [KVCache], layer: Int, positions: [Int],
+                     out: UnsafeMutablePointer<Float>, shape s: AttentionShape) {
+    Kernels.attentionDecode(q: q, qStride: s.qWidth, keys: caches.map { UnsafePointer($0.keys(layer)) },
+                            values: caches.map { UnsafePointer($0.values(layer)) }, kvStride: s.kvWidth,
+                            positions: positions, out: out, dim: s.headDim, group: s.heads / s.kvHeads, heads: s.heads,
+                            scale: 1 / Float(s.headDim).squareRoot())
+}

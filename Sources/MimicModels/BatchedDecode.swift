@@ -9,7 +9,7 @@ public protocol BatchedDecoding: LanguageModel {
     /// logits, row b for sequence b (the caches must be distinct objects). Equal to B separate
     /// `forward([tokens[b]], cache: caches[b], logits: .last)` calls up to rounding (with 8-bit activations, up to
     /// their rounding too), and batch-invariant: row b is bitwise the same whatever the other rows are and however
-    /// many there are (up to `WeightMatrix.fusedBatchLimit`), so a sequence decodes the same alone or in company.
+    /// many there are (up to `WeightMatrix.decodeBatchLimit`), so a sequence decodes the same alone or in company.
     /// Throws ModelError if a cache does not fit the model, is full, or a token is out of range.
     func forwardBatch(_ tokens: [Int], caches: [KVCache]) throws -> Tensor
 }
@@ -32,8 +32,8 @@ extension LanguageModel {
 extension LlamaModel: BatchedDecoding {
     /// One token for each of B sequences: embeddings, norms, the q/k/v/o and MLP products and the output head run
     /// over all B rows at once; RoPE and attention run per sequence at its own position over its own cache.
-    /// The fused kernels sum each row of a product the same way whatever rows come with it (up to
-    /// `WeightMatrix.fusedBatchLimit`), which makes the step batch-invariant without padding a lone sequence.
+    /// The decode kernels sum each row of a product the same way whatever rows come with it (up to
+    /// `WeightMatrix.decodeBatchLimit`), which makes the step batch-invariant without padding a lone sequence.
     public func forwardBatch(_ tokens: [Int], caches: [KVCache]) throws -> Tensor {
         let B = tokens.count, C = config.hiddenSize, F = config.intermediateSize, V = config.vocabSize
         precondition(B == caches.count, "one token per cache")
@@ -44,7 +44,7 @@ extension LlamaModel: BatchedDecoding {
         }
         for t in tokens where !(0..<V).contains(t) { throw ModelError.tokenOutOfRange(token: t, vocabulary: V) }
         let qw = shape.qWidth, kvw = shape.kvWidth, eps = Float(config.rmsNormEps)
-        let scratch = Scratch(), attnScratch = Scratch()
+        let scratch = Scratch()
         let x = Tensor(zeros: [B, C]), h = Tensor(zeros: [B, C]), tmp = Tensor(zeros: [B, C])   // (B, C)
         let q = Tensor(zeros: [B, qw]), att = Tensor(zeros: [B, qw])                           // (B, H·D)
         let k = Tensor(zeros: [B, kvw]), v = Tensor(zeros: [B, kvw])                           // (B, Hkv·D)
@@ -53,12 +53,13 @@ extension LlamaModel: BatchedDecoding {
             let t = tokens[i]
             embed.dequantizeRows(t..<(t + 1), into: x.row(i))
         }
-        let tables = caches.map { rope.tables(from: $0.length, count: 1) }
+        let positions = caches.map(\.length)
+        let tables = positions.map { rope.tables(from: $0, count: 1) }
         for (l, layer) in layers.enumerated() {
             Kernels.rmsNorm(x.data, weight: layer.attnNorm.data, out: h.data, rows: B, n: C, eps: eps)
-            layer.wq.matmul(h.data, batch: B, into: q.data, exact: exactActivations, scratch: scratch)
-            layer.wk.matmul(h.data, batch: B, into: k.data, exact: exactActivations, scratch: scratch)
-            layer.wv.matmul(h.data, batch: B, into: v.data, exact: exactActivations, scratch: scratch)
+            layer.wq.matmul(h.data, batch: B, into: q.data, exact: exactActivations, decode: true, scratch: scratch)
+            layer.wk.matmul(h.data, batch: B, into: k.data, exact: exactActivations, decode: true, scratch: scratch)
+            layer.wv.matmul(h.data, batch: B, into: v.data, exact: exactActivations, decode: true, scratch: scratch)
             for (b, cache) in caches.enumerated() {
                 let p = cache.length, kRow = cache.keys(l) + p * kvw, vRow = cache.values(l) + p * kvw
                 kRow.update(from: k.row(b), count: kvw)
@@ -67,22 +68,21 @@ extension LlamaModel: BatchedDecoding {
                              sin: tables[b].sin, rotaryDim: rope.rotaryDim, interleaved: rope.interleaved)
                 Kernels.rope(kRow, tokens: 1, heads: shape.kvHeads, dim: shape.headDim, stride: kvw, cos: tables[b].cos,
                              sin: tables[b].sin, rotaryDim: rope.rotaryDim, interleaved: rope.interleaved)
-                causalAttention(q: q.row(b), keys: cache.keys(l), values: cache.values(l), out: att.row(b), tokens: 1,
-                                p0: p, shape: shape, scratch: attnScratch)
             }
-            layer.wo.matmul(att.data, batch: B, into: tmp.data, exact: exactActivations, scratch: scratch)
+            decodeAttention(q: q.data, caches: caches, layer: l, positions: positions, out: att.data, shape: shape)
+            layer.wo.matmul(att.data, batch: B, into: tmp.data, exact: exactActivations, decode: true, scratch: scratch)
             Kernels.add(x.data, tmp.data, n: B * C)
             Kernels.rmsNorm(x.data, weight: layer.ffnNorm.data, out: h.data, rows: B, n: C, eps: eps)
-            layer.gate.matmul(h.data, batch: B, into: gate.data, exact: exactActivations, scratch: scratch)
-            layer.up.matmul(h.data, batch: B, into: up.data, exact: exactActivations, scratch: scratch)
+            layer.gate.matmul(h.data, batch: B, into: gate.data, exact: exactActivations, decode: true, scratch: scratch)
+            layer.up.matmul(h.data, batch: B, into: up.data, exact: exactActivations, decode: true, scratch: scratch)
             Kernels.siluMul(gate.data, up.data, n: B * F)
-            layer.down.matmul(gate.data, batch: B, into: tmp.data, exact: exactActivations, scratch: scratch)
+            layer.down.matmul(gate.data, batch: B, into: tmp.data, exact: exactActivations, decode: true, scratch: scratch)
             Kernels.add(x.data, tmp.data, n: B * C)
         }
         for cache in caches { cache.length += 1 }
         Kernels.rmsNorm(x.data, weight: norm.data, out: h.data, rows: B, n: C, eps: eps)
         let logits = Tensor(zeros: [B, V])
-        output.matmul(h.data, batch: B, into: logits.data, exact: exactActivations, scratch: scratch)
+        output.matmul(h.data, batch: B, into: logits.data, exact: exactActivations, decode: true, scratch: scratch)
         return logits
     }
 }

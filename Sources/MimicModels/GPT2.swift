@@ -154,7 +154,7 @@ public final class GPT2Model: LanguageModel, @unchecked Sendable {
         lnfW = try source.floats(names.lnfW, count: C)
         lnfB = try source.floats(names.lnfB, count: C)
         func matrix(_ name: String, _ rows: Int, _ cols: Int) throws -> WeightMatrix {
-            guard names.conv1D else { return try source.matrix(name, shape: [rows, cols]) }
+            guard names.conv1D else { return try source.matrix(name, shape: [rows, cols]).packedForDecoding() }
             // Conv1D stores (in, out): transpose once into an owned FP32 matrix.
             let t = try source.floats(name, count: rows * cols)
             let out = Tensor(zeros: [rows, cols])

@@ -204,10 +204,13 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
             let n = { names.layer(i, $0) }
             return LlamaLayer(
                 attnNorm: try source.floats(n("attn_norm"), count: C), ffnNorm: try source.floats(n("ffn_norm"), count: C),
-                wq: try source.matrix(n("q"), shape: [qw, C]), wk: try source.matrix(n("k"), shape: [kvw, C]),
-                wv: try source.matrix(n("v"), shape: [kvw, C]), wo: try source.matrix(n("o"), shape: [C, qw]),
-                gate: try source.matrix(n("gate"), shape: [F, C]), up: try source.matrix(n("up"), shape: [F, C]),
-                down: try source.matrix(n("down"), shape: [C, F]))
+                wq: try source.matrix(n("q"), shape: [qw, C]).packedForDecoding(),
+                wk: try source.matrix(n("k"), shape: [kvw, C]).packedForDecoding(),
+                wv: try source.matrix(n("v"), shape: [kvw, C]).packedForDecoding(),
+                wo: try source.matrix(n("o"), shape: [C, qw]).packedForDecoding(),
+                gate: try source.matrix(n("gate"), shape: [F, C]).packedForDecoding(),
+                up: try source.matrix(n("up"), shape: [F, C]).packedForDecoding(),
+                down: try source.matrix(n("down"), shape: [C, F]).packedForDecoding())
         }
         rope = try RotaryEmbedding(dim: c.rotaryDim, base: c.ropeTheta, scaling: c.ropeScaling, interleaved: interleavedRope,
                                      freqFactors: freqFactors)

@@ -24,8 +24,8 @@ final class Engine: @unchecked Sendable {
     let parallel: Int
     /// Prompt tokens run between two decode steps while sequences are decoding (0: whole prompts).
     let prefillChunk: Int
-    /// Most sequences in one batched decode pass (the fused small-batch matmul's limit).
-    let maxBatch = WeightMatrix.fusedBatchLimit
+    /// Most sequences in one batched decode pass (the decode kernels' limit).
+    let maxBatch = WeightMatrix.decodeBatchLimit
     private let condition = NSCondition()
     private var queue: [EngineSlot] = []
     private var stopping = false

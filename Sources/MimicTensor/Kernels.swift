@@ -62,6 +62,18 @@ public enum Kernels {
                               Int64(group), Int64(heads), scale, scores, Int64(slots))
     }
 
+    /// A decode step's attention: row b of q (position positions[b]) over keys 0 ... positions[b] of sequence b's own
+    /// cache (keys[b], values[b], rows of `kvStride`), every head, across the pool; each sequence and head as
+    /// `attentionParallel` computes it alone.
+    public static func attentionDecode(q: UnsafePointer<Float>, qStride: Int, keys: [UnsafePointer<Float>],
+                                       values: [UnsafePointer<Float>], kvStride: Int, positions: [Int],
+                                       out: UnsafeMutablePointer<Float>, dim: Int, group: Int, heads: Int, scale: Float) {
+        precondition(keys.count == positions.count && values.count == positions.count, "one cache per sequence")
+        let keys = keys.map { Optional($0) }, values = values.map { Optional($0) }, positions = positions.map { Int64($0) }
+        ck_attention_decode(Int64(positions.count), q, Int64(qStride), keys, values, Int64(kvStride), positions, out,
+                            Int64(dim), Int64(group), Int64(heads), scale)
+    }
+
     /// Causal attention of a prompt's `tokens` queries (positions p0…) over keys 0 ..< p0 + tokens, every head,
     /// across the pool; shapes as `attentionParallel`'s.
     public static func attentionPrefill(q: UnsafePointer<Float>, qStride: Int, k: UnsafePointer<Float>,

@@ -222,17 +222,19 @@ func exactFixture() throws -> OpenedModel {
         }
     }
 
-    /// With 8-bit activations: a sequence's logits are bitwise the same decoded alone, with one other sequence or
-    /// with six, at every step.
+    /// With 8-bit activations: a sequence's logits are bitwise the same decoded alone, with one other sequence,
+    /// with six, or with eleven (more than the fused kernels' few rows: a decode step's own limit), at every step.
     @Test func batchedDecodeIsBatchInvariant() throws {
         let model = try TinyChatModel.open().model
         #expect(!model.exactActivations)
-        let prompts = [[5, 6, 7], [40, 41, 42, 43], [12], [80, 81], [60, 61, 62], [33, 34], [90]]
+        let prompts = [[5, 6, 7], [40, 41, 42, 43], [12], [80, 81], [60, 61, 62], [33, 34], [90], [7, 8], [70, 71, 72],
+                       [14], [15, 16], [94, 93, 92, 91, 90]]
+        #expect(prompts.count > WeightMatrix.fusedBatchLimit && prompts.count <= WeightMatrix.decodeBatchLimit)
         var rows: [[[Float]]] = []   // [company][step] logits of sequence 0
-        for company in [1, 2, 7] {
+        for company in [1, 2, 7, prompts.count] {
             let caches = prompts.prefix(company).map { _ in model.makeCache(capacity: 32) }
             for (p, cache) in zip(prompts, caches) { _ = try model.forward(p, cache: cache, logits: .none) }
-            var next = Array([20, 21, 22, 23, 24, 25, 26].prefix(company)), steps: [[Float]] = []
+            var next = Array((20..<(20 + company))), steps: [[Float]] = []
             for _ in 0..<5 {
                 let logits = try model.decodeStep(next, caches: caches)
                 steps.append(Array(UnsafeBufferPointer(start: logits.row(0), count: model.vocabularySize)))
@@ -242,6 +244,7 @@ func exactFixture() throws -> OpenedModel {
         }
         #expect(rows[0] == rows[1])
         #expect(rows[0] == rows[2])
+        #expect(rows[0] == rows[3])
     }
 
     @Test func modelsAndHealth() async throws {

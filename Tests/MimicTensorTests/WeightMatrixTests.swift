@@ -77,15 +77,15 @@ let cpuHasAVX512BF16: Bool = {
     }
 
     /// A row's product is bitwise the same whatever rows come with it, from one row to `fusedBatchLimit` (and to a
-    /// prompt's 13 rows where the BF16 kernel takes every batch), for every type, with and without rounded
-    /// activations, at every SIMD level: a sequence decodes the same alone or batched, and a lone one needs no
-    /// padding row.
+    /// prompt's 13 rows where the BF16 kernel takes every batch), and in decode steps of 13 and `decodeBatchLimit`
+    /// rows, for every type, with and without rounded activations, at every SIMD level: a sequence decodes the same
+    /// alone or batched, and a lone one needs no padding row.
     @Test(arguments: types, simdLevels)
     func aRowsProductDoesNotDependOnTheOtherRows(type: GGMLType, level: Int) {
         defer { Kernels.setSIMDLevel(9) }
         Kernels.setSIMDLevel(level)
         var rng = SeededGenerator(seed: UInt64(type.rawValue * 10 + level + 2000))
-        let rows = 37, cols = 512, most = WeightMatrix.fusedBatchLimit + 5
+        let rows = 37, cols = 512, most = WeightMatrix.decodeBatchLimit
         let bytes = randomWeights(type, rows: rows, cols: cols, &rng)
         bytes.withUnsafeBytes { raw in
             let w = WeightMatrix(type: type, rows: rows, cols: cols, bytes: raw.baseAddress!, owner: nil)
@@ -97,12 +97,13 @@ let cpuHasAVX512BF16: Bool = {
                     x.withUnsafeBufferPointer { w.matmul($0.baseAddress! + i * cols, batch: 1, into: &y, exact: exact, scratch: Scratch()) }
                     return y
                 }
-                let prompt = w.activationRounding(batch: most, exact: exact) == .bf16 ? [most] : []
-                for batch in Array(2...WeightMatrix.fusedBatchLimit) + prompt {
+                let prompt = w.activationRounding(batch: 13, exact: exact) == .bf16 ? [(13, false)] : []
+                let decode = [(13, true), (WeightMatrix.decodeBatchLimit, true)]
+                for (batch, isDecode) in (2...WeightMatrix.fusedBatchLimit).map { ($0, false) } + prompt + decode {
                     var y = [Float](repeating: 0, count: batch * rows)
-                    w.matmul(x, batch: batch, into: &y, exact: exact, scratch: Scratch())
+                    w.matmul(x, batch: batch, into: &y, exact: exact, decode: isDecode, scratch: Scratch())
                     for i in 0..<batch {
-                        #expect(Array(y[(i * rows)..<((i + 1) * rows)]) == alone[i], "\(type) level \(level) exact \(exact) batch \(batch) row \(i)")
+                        #expect(Array(y[(i * rows)..<((i + 1) * rows)]) == alone[i], "\(type) level \(level) exact \(exact) batch \(batch) decode \(isDecode) row \(i)")
                     }
                 }
             }
@@ -116,14 +117,16 @@ let cpuHasAVX512BF16: Bool = {
         Kernels.setSIMDLevel(level)
         let bytes = [UInt8](repeating: 0, count: 64 * 512 * 4)
         bytes.withUnsafeBytes { raw in
-            func path(_ type: GGMLType, _ batch: Int, exact: Bool = true) -> String {
-                WeightMatrix(type: type, rows: 64, cols: 512, bytes: raw.baseAddress!, owner: nil).kernelPath(batch: batch, exact: exact)
+            func path(_ type: GGMLType, _ batch: Int, exact: Bool = true, decode: Bool = false) -> String {
+                WeightMatrix(type: type, rows: 64, cols: 512, bytes: raw.baseAddress!, owner: nil)
+                    .kernelPath(batch: batch, exact: exact, decode: decode)
             }
             let isa = ["portable C", "AVX2", "AVX-512"][level]
             for type in [GGMLType.f32, .bf16, .f16] {
                 #expect(path(type, 1).hasPrefix(isa), "\(type) level \(level): \(path(type, 1))")
                 #expect(level == 0 || path(type, 1).contains("four sums a row"), "\(type) level \(level): \(path(type, 1))")
                 #expect(path(type, 4) == path(type, 1), "one kernel for one row and for several")
+                #expect(path(type, WeightMatrix.decodeBatchLimit, decode: true) == path(type, 1), "and for a decode step")
                 // A prompt: FP32 register tiles on AVX-512 (other types dequantized to FP32 first), else OpenBLAS.
                 let prompt = path(type, WeightMatrix.fusedBatchLimit + 1)
                 #expect(prompt.hasSuffix(level == 2 ? "AVX-512 FP32 tiles of 4 x 6" : "OpenBLAS sgemm"), "\(type) level \(level): \(prompt)")
@@ -134,6 +137,9 @@ let cpuHasAVX512BF16: Bool = {
             #expect(path(.q6_K, 1).hasPrefix("portable C"))
             for type in [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K] {
                 #expect(path(type, 1, exact: false).hasPrefix(level == 0 ? "portable C" : "8-bit activations"), "\(type)")
+                #expect(path(type, WeightMatrix.decodeBatchLimit, exact: false, decode: true) == path(type, 1, exact: false),
+                        "\(type): a decode step of many sequences on the decode kernels")
+                #expect(path(type, WeightMatrix.fusedBatchLimit + 1, exact: false).hasPrefix("dequantize, then"), "\(type): a prompt")
             }
             #expect(path(.q4_1, 1, exact: true).hasPrefix(isa))
             // BF16 weights round activations to BF16 at every batch where the CPU has AVX512_BF16 (read from
@@ -178,6 +184,61 @@ let cpuHasAVX512BF16: Bool = {
                                                 .q8_0: (32, 34), .q4_K: (256, 144), .q5_K: (256, 176), .q6_K: (256, 210)]
         for (type, (elements, bytes)) in expected {
             #expect(type.blockElements == elements && type.blockBytes == bytes, "\(type)")
+        }
+    }
+}
+
+/// Whether /proc/cpuinfo lists avx512_vnni (false where it cannot be read).
+let cpuHasAVX512VNNI: Bool = {
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+    return flags.split(separator: " ").contains("avx512_vnni")
+}()
+
+/// Q4_0, Q4_1 and Q8_0 weights packed for the AVX-512 VNNI kernel (16 rows side by side): held to the product over
+/// the dequantized weights and 8-bit activations, row by row the same in every batch (a few rows, a prompt-sized
+/// decode step and 64 sequences), at two widths (16 and 18 blocks); below AVX-512 the packed copy is not read.
+@Suite(.serialized) struct PackedWeightTests {
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q8_0], [512, 576])
+    func packedProductsMatchTheReferenceInEveryBatch(type: GGMLType, cols: Int) {
+        var rng = SeededGenerator(seed: UInt64(type.rawValue * 1000 + cols))
+        let rows = 48, most = WeightMatrix.decodeBatchLimit
+        let bytes = randomWeights(type, rows: rows, cols: cols, &rng)
+        bytes.withUnsafeBytes { raw in
+            let plain = WeightMatrix(type: type, rows: rows, cols: cols, bytes: raw.baseAddress!, owner: nil)
+            let w = plain.packedForDecoding()
+            #expect((w.packed != nil) == cpuHasAVX512VNNI, "packed only where the CPU has AVX-512 VNNI")
+            #expect(WeightMatrix(type: type, rows: rows + 1, cols: cols, bytes: raw.baseAddress!, owner: nil)
+                .packedForDecoding().packed == nil, "rows not in sixteens are not packed")
+            guard w.packed != nil else { return }
+            #expect(w.kernelPath(batch: 1).hasSuffix("(packed)") && w.kernelPath(batch: most, decode: true).hasSuffix("(packed)"))
+            #expect(w.kernelPath(batch: 1, exact: true) == plain.kernelPath(batch: 1, exact: true), "exact products do not read it")
+            var dense = [Float](repeating: 0, count: rows * cols)
+            w.dequantizeRows(0..<rows, into: &dense)
+            let x = randomFloats(most * cols, &rng)
+            let alone: [[Float]] = (0..<most).map { i in
+                var y = [Float](repeating: 0, count: rows)
+                x.withUnsafeBufferPointer { w.matmul($0.baseAddress! + i * cols, batch: 1, into: &y, scratch: Scratch()) }
+                return y
+            }
+            for (batch, decode) in [(1, false), (3, false), (8, false), (13, true), (most, true)] {
+                var y = [Float](repeating: 0, count: batch * rows)
+                w.matmul(x, batch: batch, into: &y, decode: decode, scratch: Scratch())
+                let expected = ReferenceKernels.matmulNT(ReferenceKernels.quantizeQ8(Array(x.prefix(batch * cols))), dense,
+                                                         m: batch, n: rows, k: cols)
+                let scale = expected.map(abs).max() ?? 1
+                #expect(maxDiff(y, expected) <= 1e-5 * max(scale, 1), "\(type) \(cols) batch \(batch)")
+                for i in 0..<batch {
+                    #expect(Array(y[(i * rows)..<((i + 1) * rows)]) == alone[i], "\(type) \(cols) batch \(batch) row \(i)")
+                }
+            }
+            // Capped below AVX-512, the packed matrix runs the row kernels and gives what the unpacked one gives.
+            defer { Kernels.setSIMDLevel(9) }
+            Kernels.setSIMDLevel(1)
+            var a = [Float](repeating: 0, count: 3 * rows), b = a
+            w.matmul(x, batch: 3, into: &a, scratch: Scratch())
+            plain.matmul(x, batch: 3, into: &b, scratch: Scratch())
+            #expect(a == b && !w.kernelPath(batch: 3).hasSuffix("(packed)"))
         }
     }
 }

@@ -23,10 +23,11 @@ void ck_dequantize(int type, const void *src, float *dst, int64_t n);
 #define CK_FUSED_ROWS 8
 
 /// y[m, n] = sum_k x[m, k] * W[n, k] for rows n in [n0, n1): W is (N, K) in `type` blocks, row-major.
-/// x is (M, K) float, y is (M, N) float with row stride ldy. Up to CK_FUSED_ROWS rows, each weight row is read once
-/// for all M rows of x; FP32 prompts run on the register tiles.
+/// x is (M, K) float, y is (M, N) float with row stride ldy. With `rows` (decode-sized products: up to
+/// CK_FUSED_ROWS rows, or a decode step of several sequences) the row kernels read each weight row once for all M
+/// rows of x and sum each row the same way whatever M is; without it FP32 weights run on the register tiles.
 void ck_matmul_rows(int type, const void *w, int64_t K, const float *x, int64_t M,
-                    float *y, int64_t ldy, int64_t n0, int64_t n1);
+                    float *y, int64_t ldy, int64_t n0, int64_t n1, int rows);
 
 /// The SIMD level in force on this thread: 2 = AVX-512, 1 = AVX2+FMA, 0 = portable C.
 int ck_simd_level(void);
@@ -85,12 +86,19 @@ void ck_dequantize_rows(int type, const void *src, float *dst, int64_t rows, int
 /// ck_matmul_rows over all N rows, split across the pool; with round_activations the activations may be rounded,
 /// as llama.cpp rounds them: to BF16 for BF16 weights (see ck_bf16_path), to 8 bits for block types (ck_q8_path).
 void ck_matmul(int type, const void *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy, int64_t N,
-               int round_activations);
+               int round_activations, int rows);
 /// ck_attention over all heads, split across the pool into at most `slots` tasks; scores: scratch of
 /// slots * (p0 + T) floats.
 void ck_attention_parallel(const float *q, int64_t qs, const float *k, const float *v, int64_t ks, float *out,
                            int64_t T, int64_t p0, int64_t dim, int64_t group, int64_t heads, float scale, float *scores,
                            int64_t slots);
+
+/// A decode step's attention: row b of q, at position positions[b] of sequence b, over keys 0 .. positions[b] of
+/// that sequence's own cache (k[b], v[b], rows of stride ks), every head, across the pool in tasks of (sequence, head)
+/// pairs; each pair is computed as ck_attention computes it.
+void ck_attention_decode(int64_t B, const float *q, int64_t qs, const float *const *k, const float *const *v,
+                         int64_t ks, const int64_t *positions, float *out, int64_t dim, int64_t group, int64_t heads,
+                         float scale);
 
 /// Causal attention of T queries at positions p0 .. p0+T-1 (a prompt or a piece of one) over keys 0 .. p0+T-1, every
 /// head, across the pool in tasks of one head and up to 32 queries (shapes as ck_attention's); keys a query cannot see
@@ -98,17 +106,32 @@ void ck_attention_parallel(const float *q, int64_t qs, const float *k, const flo
 void ck_attention_prefill(const float *q, int64_t qs, const float *k, const float *v, int64_t ks, float *out,
                           int64_t T, int64_t p0, int64_t dim, int64_t group, int64_t heads, float scale);
 
-/// An activation block quantized to 8 bits: x ≈ d * qs; s = d * sum(qs).
-typedef struct { float d; float s; int8_t qs[32]; } ck_xblock;
+/// An activation block quantized to 8 bits: x ≈ d * qs; sum = sum(qs), s = d * sum.
+typedef struct { float d; float s; int32_t sum; int8_t qs[32]; } ck_xblock;
 /// Quantizes n floats (a multiple of 32) to 8-bit blocks (round to nearest, scale max|x| / 127).
 void ck_quantize_q8(const float *x, ck_xblock *out, int64_t n);
 /// Whether ck_matmul uses 8-bit activations for this weight type and row length.
 int ck_q8_path(int type, int64_t K);
 // Whether the 8-bit path runs on AVX-512 VNNI (else AVX2), at this thread's SIMD level.
 int ck_q8_uses_vnni(void);
-// The name of the kernel a product of M rows against K-wide weights of `type` runs (round_activations as
-// ck_matmul's).
-const char *ck_matmul_path_name(int type, int64_t K, int64_t M, int round_activations);
+// The name of the kernel a product against K-wide weights of `type` runs (round_activations and rows as ck_matmul's).
+const char *ck_matmul_path_name(int type, int64_t K, int round_activations, int rows);
+/// Whether ck_pack_rows takes weights of this type and shape: Q4_0, Q4_1 or Q8_0, N a multiple of 16, K of 32.
+int ck_packs(int type, int64_t N, int64_t K);
+/// Bytes of ck_pack_rows's copy of (N, K) weights of `type` (0 where it takes none).
+int64_t ck_packed_bytes(int type, int64_t N, int64_t K);
+/// Copies (N, K) weights into the layout of matmul_packed.c (16 rows side by side, for AVX-512 VNNI).
+void ck_pack_rows(int type, const void *w, int64_t N, int64_t K, void *out);
+/// Whether products with 8-bit activations against packed weights run on the packed kernel here: ck_packs and
+/// AVX-512 VNNI in force.
+int ck_packed_path(int type, int64_t N, int64_t K);
+/// ck_matmul_rows_q8 on packed weights, rows [n0, n1) (multiples of 16); each row's result is the same for any M.
+void ck_matmul_rows_packed(int type, const void *packed, int64_t K, const ck_xblock *xq, int64_t M, float *y,
+                           int64_t ldy, int64_t n0, int64_t n1);
+/// ck_matmul for weights with a packed copy (ck_packed_path): activations rounded to 8 bits, all N rows, across the
+/// pool.
+void ck_matmul_packed(int type, const void *packed, int64_t K, const float *x, int64_t M, float *y, int64_t ldy,
+                      int64_t N);
 /// Whether ck_matmul rounds the activations to BF16 for this weight type and row length: BF16 weights, K a
 /// multiple of 32, AVX-512 in force and a CPU with AVX512_BF16. Any batch size takes this path.
 int ck_bf16_path(int type, int64_t K);
@@ -117,7 +140,7 @@ void ck_round_bf16(const float *x, uint16_t *out, int64_t n);
 /// ck_matmul_rows for BF16 weights with activations already rounded to BF16 (xb: M rows of K), on AVX512_BF16.
 void ck_matmul_rows_bf16(const void *w, int64_t K, const uint16_t *xb, int64_t M, float *y, int64_t ldy, int64_t n0,
                          int64_t n1);
-/// Whether products of more than CK_FUSED_ROWS rows against FP32 weights K wide run on the FP32 register tiles
+/// Whether products against FP32 weights K wide that are not decode-sized run on the FP32 register tiles
 /// (AVX-512 in force, K a multiple of 16); ck_matmul_rows picks them then. Other weight types get there dequantized.
 int ck_f32_tiles(int64_t K);
 /// ck_matmul_rows on the FP32 register tiles (any M).

@@ -1,0 +1,138 @@
+// Q4_0, Q4_1 and Q8_0 weights repacked for AVX-512 VNNI: sixteen weight rows side by side, one row a 32-bit lane,
+// so one vpdpbusd multiplies 4 elements of each of the 16 rows by the same 4 activation bytes (broadcast) and the
+// block's scales apply to a whole vector of 16 outputs at once. The row-at-a-time kernels of matmul_q8.c spend four
+// vector instructions on every 32 products of one row; here a block of 32 elements costs 8 vpdpbusd and 3 to 5
+// other instructions for 16 rows.
+//
+// Packed layout, per group of 16 rows and per 32-element block (groups one after another, blocks in order within
+// a group): 16 FP16 scales d (row c in position c); for Q4_1 16 FP16 minimums m; then the quants:
+//   Q4_0, Q4_1: 4 vectors of 64 bytes; in vector v, lane c holds bytes i = 0..3 with element 4v + i of row c in the
+//               low nibble and element 16 + 4v + i in the high nibble (so the low nibbles pair with activation
+//               bytes 4v.., the high nibbles with 16 + 4v..);
+//   Q8_0:       8 vectors of 64 bytes; in vector v, lane c holds elements 4v .. 4v + 3 of row c plus 128, unsigned.
+// Each output is sum over blocks, in block order, of d dx (q . qx - z sum(qx)) + m s (z = 8 for Q4_0, 128 for
+// Q8_0, 0 for Q4_1; m s only for Q4_1), the integer part exact, so a row's result does not depend on the rows that
+// come with it, nor on how its integer sums are split.
+#include "ckernels.h"
+#include "internal.h"
+#include <immintrin.h>
+#include <string.h>
+
+enum { GROUP = 16 };
+
+static int64_t group_block_bytes(int type) {
+    return type == CK_Q8_0 ? 32 + 8 * 64 : type == CK_Q4_1 ? 64 + 4 * 64 : 32 + 4 * 64;
+}
+
+int ck_packs(int type, int64_t N, int64_t K) {
+    return (type == CK_Q4_0 || type == CK_Q4_1 || type == CK_Q8_0) && N > 0 && N % GROUP == 0 && K > 0 && K % QK == 0;
+}
+
+int64_t ck_packed_bytes(int type, int64_t N, int64_t K) {
+    return ck_packs(type, N, K) ? N / GROUP * (K / QK) * group_block_bytes(type) : 0;
+}
+
+int ck_packed_path(int type, int64_t N, int64_t K) { return ck_packs(type, N, K) && ck_q8_uses_vnni(); }
+
+void ck_pack_rows(int type, const void *w, int64_t N, int64_t K, void *out) {
+    if (!ck_packs(type, N, K)) return;
+    const int64_t nb = K / QK, gb = group_block_bytes(type);
+    for (int64_t g = 0; g < N / GROUP; g++)
+        for (int64_t b = 0; b < nb; b++) {
+            uint8_t *o = (uint8_t *)out + (g * nb + b) * gb;
+            uint16_t *d = (uint16_t *)o, *m = (uint16_t *)(o + 32);
+            uint8_t *q = o + (type == CK_Q4_1 ? 64 : 32);
+            for (int c = 0; c < GROUP; c++) {
+                const int64_t n = g * GROUP + c;
+                if (type == CK_Q8_0) {
+                    const block_q8_0 *blk = (const block_q8_0 *)w + n * nb + b;
+                    d[c] = blk->d;
+                    for (int k = 0; k < QK; k++) q[(k / 4) * 64 + c * 4 + k % 4] = (uint8_t)(blk->qs[k] + 128);
+                    continue;
+                }
+                const uint8_t *qs;
+                if (type == CK_Q4_1) {
+                    const block_q4_1 *blk = (const block_q4_1 *)w + n * nb + b;
+                    d[c] = blk->d; m[c] = blk->m; qs = blk->qs;
+                } else {
+                    const block_q4_0 *blk = (const block_q4_0 *)w + n * nb + b;
+                    d[c] = blk->d; qs = blk->qs;
+                }
+                // ggml's byte j holds element j (low nibble) and element 16 + j (high nibble): the same pairing.
+                for (int j = 0; j < QK / 2; j++) q[(j / 4) * 64 + c * 4 + j % 4] = qs[j];
+            }
+        }
+}
+
+// R activation rows (a constant where inlined) against one group of 16 weight rows: acc[r] lane c is output
+// (r, c). The quants of a block are unpacked once for the R rows; each row's integer dot is split over two
+// accumulators (exact, so the split does not matter) to halve the vpdpbusd dependency chain.
+__attribute__((target("avx512vnni,avx512bw,avx512f,avx512vl,f16c,fma"), always_inline))
+static inline void group_rows(int type, const uint8_t *pg, int64_t nb, const ck_xblock *xq, int R, float *y,
+                              int64_t ldy) {
+    const int64_t gb = group_block_bytes(type);
+    const int nv = type == CK_Q8_0 ? 8 : 4;
+    __m512 acc[4];
+    for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *o = pg + b * gb;
+        const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)o));
+        const __m512 m = type == CK_Q4_1 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(o + 32))) : d;
+        const uint8_t *q = o + (type == CK_Q4_1 ? 64 : 32);
+        __m512i u[8];  // u[j]: the quants that pair with activation bytes 4j .. 4j + 3
+        if (type == CK_Q8_0) {
+            for (int j = 0; j < 8; j++) u[j] = _mm512_loadu_si512(q + 64 * j);
+        } else {
+            const __m512i low4 = _mm512_set1_epi8(0x0F);
+            for (int v = 0; v < nv; v++) {
+                const __m512i p = _mm512_loadu_si512(q + 64 * v);
+                u[v] = _mm512_and_si512(p, low4);
+                u[v + 4] = _mm512_and_si512(_mm512_srli_epi16(p, 4), low4);
+            }
+        }
+        for (int r = 0; r < R; r++) {
+            const ck_xblock *xb = xq + r * nb + b;
+            int32_t x4[8];
+            memcpy(x4, xb->qs, 32);
+            __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+            for (int j = 0; j < 8; j += 2) {
+                s0 = _mm512_dpbusd_epi32(s0, u[j], _mm512_set1_epi32(x4[j]));
+                s1 = _mm512_dpbusd_epi32(s1, u[j + 1], _mm512_set1_epi32(x4[j + 1]));
+            }
+            __m512i dot = _mm512_add_epi32(s0, s1);
+            if (type != CK_Q4_1) dot = _mm512_sub_epi32(dot, _mm512_set1_epi32((type == CK_Q8_0 ? 128 : 8) * xb->sum));
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(d, _mm512_set1_ps(xb->d)), acc[r]);
+            if (type == CK_Q4_1) acc[r] = _mm512_fmadd_ps(m, _mm512_set1_ps(xb->s), acc[r]);
+        }
+    }
+    for (int r = 0; r < R; r++) _mm512_storeu_ps(y + r * ldy, acc[r]);
+}
+
+__attribute__((target("avx512vnni,avx512bw,avx512f,avx512vl,f16c,fma"), always_inline))
+static inline void packed_rows(int type, const void *packed, int64_t K, const ck_xblock *xq, int64_t M, float *y,
+                               int64_t ldy, int64_t n0, int64_t n1) {
+    const int64_t nb = K / QK, gb = group_block_bytes(type);
+    for (int64_t g = n0 / GROUP; g < n1 / GROUP; g++) {
+        const uint8_t *pg = (const uint8_t *)packed + g * nb * gb;
+        for (int64_t m0 = 0; m0 < M; m0 += 4) {
+            const ck_xblock *xr = xq + m0 * nb;
+            float *yr = y + m0 * ldy + g * GROUP;
+            switch (M - m0 < 4 ? M - m0 : 4) {
+            case 1: group_rows(type, pg, nb, xr, 1, yr, ldy); break;
+            case 2: group_rows(type, pg, nb, xr, 2, yr, ldy); break;
+            case 3: group_rows(type, pg, nb, xr, 3, yr, ldy); break;
+            default: group_rows(type, pg, nb, xr, 4, yr, ldy); break;
+            }
+        }
+    }
+}
+
+__attribute__((target("avx512vnni,avx512bw,avx512f,avx512vl,f16c,fma")))
+void ck_matmul_rows_packed(int type, const void *packed, int64_t K, const ck_xblock *xq, int64_t M, float *y,
+                           int64_t ldy, int64_t n0, int64_t n1) {
+    switch (type) {
+    case CK_Q4_0: packed_rows(CK_Q4_0, packed, K, xq, M, y, ldy, n0, n1); break;
+    case CK_Q4_1: packed_rows(CK_Q4_1, packed, K, xq, M, y, ldy, n0, n1); break;
+    default: packed_rows(CK_Q8_0, packed, K, xq, M, y, ldy, n0, n1); break;
+    }
+}
