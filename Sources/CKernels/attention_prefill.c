@@ -5,7 +5,6 @@
 // BLAS threads spun against the pool's.
 #include "ckernels.h"
 #include "internal.h"
-#include <pthread.h>
 #include <stdlib.h>
 
 #define QB 32  // queries a task
@@ -19,29 +18,6 @@ typedef struct {
     float *kt; int64_t lp;  // every key head transposed: (kvHeads, dim, lp), zero past the last key
 } prefill_job;
 
-// A buffer of at least n floats for the calling thread, kept between calls and freed when the thread ends.
-typedef struct { float *p; int64_t cap; } thread_buf;
-static pthread_key_t buf_key;
-static pthread_once_t buf_once = PTHREAD_ONCE_INIT;
-static void free_buf(void *b) { free(((thread_buf *)b)->p); free(b); }
-static void make_key(void) { pthread_key_create(&buf_key, free_buf); }
-
-static float *thread_buffer(int64_t n) {
-    pthread_once(&buf_once, make_key);
-    thread_buf *b = pthread_getspecific(buf_key);
-    if (!b) {
-        b = ck_alloc(sizeof(thread_buf), "the prompt attention's scores");
-        b->p = NULL;
-        b->cap = 0;
-        pthread_setspecific(buf_key, b);
-    }
-    if (n > b->cap) {
-        free(b->p);
-        b->p = ck_alloc((size_t)n * sizeof(float), "the prompt attention's scores");
-        b->cap = n;
-    }
-    return b->p;
-}
 
 // One task's work at vector width VW (floats) with NV vectors of keys a score tile (NV * VW divides KB), with Kt the
 // head's keys transposed (dim, lp):
@@ -76,7 +52,7 @@ static float *thread_buffer(int64_t n) {
         const int64_t Lp = (Lend + NV * VW - 1) / (NV * VW) * (NV * VW);                                             \
         const int64_t lp = jb->lp;                                                                                   \
         const float *Kt = jb->kt + g * dim * lp, *vh = jb->v + g * dim;                                              \
-        float *S = thread_buffer(rows * Lp);                                                                         \
+        float *S = ck_thread_buffer(CK_BUFFER_SCORES, rows * Lp);                                                                         \
         int64_t valid[QB];                                                                                           \
         for (int64_t r = 0; r < rows; r++) valid[r] = jb->p0 + t0 + r + 1;                                           \
         for (int64_t r0 = 0; r0 < rows; r0 += TR) {                                                                  \

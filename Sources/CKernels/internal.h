@@ -31,6 +31,10 @@ int ck_has_vnni(void);
 /// malloc that ends the process with a message naming `what` when the memory cannot be had (as Swift's allocations
 /// do): a kernel never goes on with an output it could not compute.
 void *ck_alloc(size_t bytes, const char *what);
+/// The calling thread's buffers, one per use, kept between calls and freed when the thread ends.
+enum { CK_BUFFER_SCORES, CK_BUFFER_WEIGHTS, CK_BUFFERS };
+/// The calling thread's buffer `slot`, of at least n floats (its contents are not kept when it grows).
+float *ck_thread_buffer(int slot, int64_t n);
 /// Whether the CPU has AVX512_BF16 (with AVX-512F/BW), detected with the SIMD level.
 int ck_has_avx512bf16(void);
 

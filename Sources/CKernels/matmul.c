@@ -313,11 +313,12 @@ static void rows_avx2(int type, const void *w, int64_t K, const float *x, int64_
 // below and `ck_matmul_path_name` both read it, so what is reported is what runs. With `rows` (decode-sized), every
 // path sums a row of x the same way whatever M is (rows_generic and rows_avx2 too), so a row's result does not
 // depend on its batch; without it FP32 weights (prompts) take the register tiles of matmul_tiles.c.
-enum { PATH_GENERIC, PATH_ROWS_AVX512, PATH_WIDE_AVX512, PATH_WIDE_AVX2, PATH_ROWS_AVX2, PATH_TILES_AVX512 };
+enum { PATH_GENERIC, PATH_ROWS_AVX512, PATH_WIDE_AVX512, PATH_WIDE_AVX2, PATH_ROWS_AVX2, PATH_TILES_AVX512,
+       PATH_DEQUANTIZED_TILES };
 
 static int pick_path(int type, int64_t K, int rows) {
     const int level = ck_simd_level();
-    if (type == CK_F32 && !rows && ck_f32_tiles(K)) return PATH_TILES_AVX512;
+    if (!rows && ck_f32_tiles(K)) return type == CK_F32 ? PATH_TILES_AVX512 : PATH_DEQUANTIZED_TILES;
     const int wide = type == CK_F32 || type == CK_BF16 || type == CK_F16;  // one weight per element, no blocks
     const int blocks = type == CK_Q4_1 || type == CK_Q4_0 || type == CK_Q8_0;
     if (wide && level == 2 && K % 16 == 0) return PATH_WIDE_AVX512;
@@ -335,6 +336,7 @@ void ck_matmul_rows(int type, const void *w, int64_t K, const float *x, int64_t 
     case PATH_WIDE_AVX2: wide_rows_avx2(type, w, K, x, M, y, ldy, n0, n1); break;
     case PATH_ROWS_AVX2: rows_avx2(type, w, K, x, M, y, ldy, n0, n1); break;
     case PATH_TILES_AVX512: ck_matmul_rows_f32_tiles(w, K, x, M, y, ldy, n0, n1); break;
+    case PATH_DEQUANTIZED_TILES: ck_matmul_rows_dequantized_tiles(type, w, K, x, M, y, ldy, n0, n1); break;
     default: rows_generic(type, w, K, x, M, y, ldy, n0, n1); break;
     }
 }
@@ -348,6 +350,7 @@ const char *ck_matmul_path_name(int type, int64_t K, int round_activations, int 
     case PATH_WIDE_AVX2: return "AVX2, four sums a row, up to 2 rows a pass";
     case PATH_ROWS_AVX2: return "AVX2, up to 4 rows a pass";
     case PATH_TILES_AVX512: return "AVX-512 FP32 tiles of 4 x 6";
+    case PATH_DEQUANTIZED_TILES: return "dequantize, then AVX-512 FP32 tiles of 4 x 6";
     default: return "portable C (dequantize, then dot)";
     }
 }

@@ -1,8 +1,8 @@
 // Register tiles for products of many rows (a prompt) on AVX-512, reading weight rows where they lie (no packed copy):
 // tiles of up to 4 rows of x against 6 weight rows, each of the 24 sums one vector running over the whole row, then
 // reduced the same way, so a row's result never depends on the rows beside it. Two element types:
-// - FP32: x and W in FP32 with FMAs over 16 columns a step (any other weight type is dequantized to FP32 first, by
-//   the caller). Exact FP32 products; faster here than Debian's OpenBLAS sgemm, and no BLAS threads to spin against
+// - FP32: x and W in FP32 with FMAs over 16 columns a step (any other weight type is dequantized to FP32 first, a
+//   block of weight rows at a time). Exact FP32 products; faster here than Debian's OpenBLAS sgemm, and no BLAS threads to spin against
 //   the pool's.
 // - BF16: W in BF16 and x rounded to BF16, on CPUs with AVX512_BF16: `vdpbf16ps` multiplies 32 pairs and adds them to
 //   16 FP32 sums, twice the products of an FMA, as llama.cpp does for BF16 models (its activations are rounded to
@@ -116,4 +116,20 @@ void ck_matmul_rows_bf16(const void *w, int64_t K, const uint16_t *xb, int64_t M
 void ck_matmul_rows_f32_tiles(const float *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy, int64_t n0,
                               int64_t n1) {
     f32_rows(w, K, x, M, y, ldy, n0, n1);
+}
+
+// Weights of another type on the FP32 tiles: each block of weight rows that f32_rows would keep in L2 is dequantized
+// into the thread's buffer first, so no FP32 copy of the whole matrix is written and read back. The products are
+// those of dequantizing the whole matrix first (the same values, the same sums).
+void ck_matmul_rows_dequantized_tiles(int type, const void *w, int64_t K, const float *x, int64_t M, float *y,
+                                      int64_t ldy, int64_t n0, int64_t n1) {
+    int64_t block = 192 * 1024 / (K * (int64_t)sizeof(float)) / TN * TN;
+    if (block < TN) block = TN;
+    const int64_t rowBytes = K / ck_block_elements(type) * ck_block_bytes(type);
+    float *buf = ck_thread_buffer(CK_BUFFER_WEIGHTS, block * K);
+    for (int64_t b0 = n0; b0 < n1; b0 += block) {
+        const int64_t b1 = b0 + block < n1 ? b0 + block : n1;
+        ck_dequantize(type, (const uint8_t *)w + b0 * rowBytes, buf, (b1 - b0) * K);
+        f32_rows(buf, K, x, M, y + b0, ldy, 0, b1 - b0);
+    }
 }

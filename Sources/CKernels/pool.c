@@ -133,6 +133,32 @@ void *ck_alloc(size_t bytes, const char *what) {
     return p;
 }
 
+typedef struct { float *p[CK_BUFFERS]; int64_t cap[CK_BUFFERS]; } thread_buffers;
+static pthread_key_t buffers_key;
+static pthread_once_t buffers_once = PTHREAD_ONCE_INIT;
+static void free_buffers(void *p) {
+    thread_buffers *b = p;
+    for (int i = 0; i < CK_BUFFERS; i++) free(b->p[i]);
+    free(b);
+}
+static void make_buffers_key(void) { pthread_key_create(&buffers_key, free_buffers); }
+
+float *ck_thread_buffer(int slot, int64_t n) {
+    pthread_once(&buffers_once, make_buffers_key);
+    thread_buffers *b = pthread_getspecific(buffers_key);
+    if (!b) {
+        b = ck_alloc(sizeof(thread_buffers), "a thread's kernel buffers");
+        for (int i = 0; i < CK_BUFFERS; i++) { b->p[i] = NULL; b->cap[i] = 0; }
+        pthread_setspecific(buffers_key, b);
+    }
+    if (n > b->cap[slot]) {
+        free(b->p[slot]);
+        b->p[slot] = ck_alloc((size_t)n * sizeof(float), "a thread's kernel buffer");
+        b->cap[slot] = n;
+    }
+    return b->p[slot];
+}
+
 // ---- parallel kernels ----
 
 typedef struct { int type; const void *src; float *dst; int64_t rows, cols, rowBytes; } dequant_job;

@@ -91,12 +91,12 @@ public struct WeightMatrix: @unchecked Sendable {
     /// Where a product with `batch` rows runs: `matmul` runs it and `kernelPath` names it from this one decision.
     private enum Route {
         /// ck_matmul on the stored weights: the decode kernels (`rows`: a few rows, or a decode step), else BF16
-        /// activations or FP32 prompts on the tiles.
+        /// activations or the FP32 tiles (other types dequantized a block of weight rows at a time).
         case kernels(ActivationRounding, rows: Bool)
         /// The 8-bit AVX-512 VNNI kernel on the packed copy (decode-sized batches with 8-bit activations).
         case packed(PackedWeights)
-        /// Dequantized to FP32 first, then FP32 register tiles (`tiles`) or OpenBLAS sgemm.
-        case dequantized(tiles: Bool)
+        /// Dequantized to FP32 first (but F32), then OpenBLAS sgemm (no tiles below AVX-512).
+        case sgemm
     }
 
     private func route(batch: Int, exact: Bool, decode: Bool) -> Route {
@@ -106,8 +106,8 @@ public struct WeightMatrix: @unchecked Sendable {
             return .packed(packed)
         }
         if Self.decodeKernelsTake(batch: batch, decode: decode) { return .kernels(rounding, rows: true) }
-        if rounding == .bf16 || type == .f32 && tiles { return .kernels(rounding, rows: false) }
-        return .dequantized(tiles: tiles)
+        if rounding == .bf16 || tiles { return .kernels(rounding, rows: false) }
+        return .sgemm
     }
 
     /// The kernel a product with `batch` rows of activations runs here (what `mimic bench --verbose` prints).
@@ -118,10 +118,8 @@ public struct WeightMatrix: @unchecked Sendable {
                                                        rows ? 1 : 0))
         case .packed:
             return "8-bit activations, AVX-512 VNNI, 16 weight rows a vector (packed)"
-        case .dequantized(let tiles):
-            let dequantize = type == .f32 ? "" : "dequantize, then "
-            return dequantize + (tiles ? String(cString: ck_matmul_path_name(Int32(GGMLType.f32.rawValue), Int64(cols), 0, 0))
-                                       : "OpenBLAS sgemm")
+        case .sgemm:
+            return (type == .f32 ? "" : "dequantize, then ") + "OpenBLAS sgemm"
         }
     }
 
@@ -146,7 +144,7 @@ public struct WeightMatrix: @unchecked Sendable {
                       rounding == .none ? 0 : 1, rowKernels ? 1 : 0)
         case .packed(let packed):
             ck_matmul_packed(Int32(type.rawValue), packed.bytes, Int64(cols), x, Int64(m), y, Int64(ldy), Int64(rows))
-        case .dequantized(let tiles):
+        case .sgemm:
             let w: UnsafePointer<Float>
             if type == .f32 {
                 w = bytes.assumingMemoryBound(to: Float.self)
@@ -155,11 +153,7 @@ public struct WeightMatrix: @unchecked Sendable {
                 ck_dequantize_rows(Int32(type.rawValue), bytes, buf, Int64(rows), Int64(cols))
                 w = UnsafePointer(buf)
             }
-            if tiles {
-                ck_matmul(Int32(GGMLType.f32.rawValue), w, Int64(cols), x, Int64(m), y, Int64(ldy), Int64(rows), 0, 0)
-            } else {
-                sgemmNT(m: m, n: rows, k: cols, a: x, lda: cols, b: w, ldb: cols, c: y, ldc: ldy)
-            }
+            sgemmNT(m: m, n: rows, k: cols, a: x, lda: cols, b: w, ldb: cols, c: y, ldc: ldy)
         }
     }
 }

@@ -72,6 +72,15 @@ let cpuHasAVX512BF16: Bool = {
                 let expected = ReferenceKernels.matmulNT(seen, dense, m: batch, n: rows, k: cols)
                 let scale = expected.map(abs).max() ?? 1
                 #expect(maxDiff(y, expected) <= 1e-5 * max(scale, 1), "\(type) batch \(batch) level \(level)")
+                if w.activationRounding(batch: batch) == .none {
+                    // Dequantized a block of rows at a time, the products are bitwise those of the FP32 matrix.
+                    var fromDense = [Float](repeating: 0, count: batch * rows)
+                    dense.withUnsafeBytes { d in
+                        WeightMatrix(type: .f32, rows: rows, cols: cols, bytes: d.baseAddress!, owner: nil)
+                            .matmul(x, batch: batch, into: &fromDense, scratch: Scratch())
+                    }
+                    #expect(batch <= WeightMatrix.fusedBatchLimit || y == fromDense, "\(type) batch \(batch) level \(level)")
+                }
             }
         }
     }

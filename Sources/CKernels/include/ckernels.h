@@ -25,7 +25,8 @@ void ck_dequantize(int type, const void *src, float *dst, int64_t n);
 /// y[m, n] = sum_k x[m, k] * W[n, k] for rows n in [n0, n1): W is (N, K) in `type` blocks, row-major.
 /// x is (M, K) float, y is (M, N) float with row stride ldy. With `rows` (decode-sized products: up to
 /// CK_FUSED_ROWS rows, or a decode step of several sequences) the row kernels read each weight row once for all M
-/// rows of x and sum each row the same way whatever M is; without it FP32 weights run on the register tiles.
+/// rows of x and sum each row the same way whatever M is; without it, on AVX-512, the register tiles (other
+/// types dequantized a block of weight rows at a time).
 void ck_matmul_rows(int type, const void *w, int64_t K, const float *x, int64_t M,
                     float *y, int64_t ldy, int64_t n0, int64_t n1, int rows);
 
@@ -143,6 +144,9 @@ void ck_matmul_rows_bf16(const void *w, int64_t K, const uint16_t *xb, int64_t M
 /// Whether products against FP32 weights K wide that are not decode-sized run on the FP32 register tiles
 /// (AVX-512 in force, K a multiple of 16); ck_matmul_rows picks them then. Other weight types get there dequantized.
 int ck_f32_tiles(int64_t K);
+/// ck_matmul_rows on the FP32 register tiles for weights of another type, dequantized a block of rows at a time.
+void ck_matmul_rows_dequantized_tiles(int type, const void *w, int64_t K, const float *x, int64_t M, float *y,
+                                      int64_t ldy, int64_t n0, int64_t n1);
 /// ck_matmul_rows on the FP32 register tiles (any M).
 void ck_matmul_rows_f32_tiles(const float *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy, int64_t n0,
                               int64_t n1);
