@@ -19,8 +19,8 @@ public struct WeightMatrix: @unchecked Sendable {
     /// Whether products may round the activations as llama.cpp does (false keeps them FP32: the output projection
     /// always does, since rounding the final hidden state moves logits by tenths).
     public var allowsRoundedActivations = true
-    /// A copy in the packed layout of the 8-bit AVX-512 VNNI kernel (`packedForDecoding`), which products with 8-bit
-    /// activations read instead of `bytes` where that kernel runs.
+    /// A copy in the packed layout of the 8-bit kernel (`packedForDecoding`), which products with 8-bit activations
+    /// read instead of `bytes` where that kernel runs.
     public private(set) var packed: PackedWeights?
 
     /// A view of `rows` × `cols` elements of `type` at `bytes`; `cols` must be a whole number of blocks.
@@ -40,7 +40,7 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// This matrix with a packed copy for the 8-bit kernel where it runs here (Q4_0, Q4_1 and Q8_0 weights whose rows
-    /// come in sixteens, on a CPU with AVX-512 VNNI); else itself. A model packs its layers' products at load; the
+    /// come in sixteens, on a CPU with AVX2 or AVX-512); else itself. A model packs its layers' products at load; the
     /// packed kernel sums each row the same way for any batch, as the other decode kernels do.
     public func packedForDecoding() -> WeightMatrix {
         guard packed == nil && allowsRoundedActivations && ck_packed_path(Int32(type.rawValue), Int64(rows), Int64(cols)) != 0
@@ -93,7 +93,7 @@ public struct WeightMatrix: @unchecked Sendable {
         /// ck_matmul on the stored weights: the decode kernels (`rows`: a few rows, or a decode step), else BF16
         /// activations or the FP32 tiles (other types dequantized a block of weight rows at a time).
         case kernels(ActivationRounding, rows: Bool)
-        /// The 8-bit AVX-512 VNNI kernel on the packed copy (decode-sized batches with 8-bit activations).
+        /// The 8-bit kernel on the packed copy (decode-sized batches with 8-bit activations).
         case packed(PackedWeights)
         /// Dequantized to FP32 first (but F32), then OpenBLAS sgemm (no tiles below AVX-512).
         case sgemm
@@ -117,7 +117,7 @@ public struct WeightMatrix: @unchecked Sendable {
             return String(cString: ck_matmul_path_name(Int32(type.rawValue), Int64(cols), rounding == .none ? 0 : 1,
                                                        rows ? 1 : 0))
         case .packed:
-            return "8-bit activations, AVX-512 VNNI, 16 weight rows a vector (packed)"
+            return "8-bit activations, " + (ck_q8_uses_vnni() != 0 ? "AVX-512 VNNI" : "AVX2") + ", 16 weight rows side by side (packed)"
         case .sgemm:
             return (type == .f32 ? "" : "dequantize, then ") + "OpenBLAS sgemm"
         }
@@ -183,7 +183,7 @@ public func sgemmGeneral(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: 
                 Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
-/// A weight matrix's copy in the packed layout of the 8-bit AVX-512 VNNI kernel (`ck_pack_rows`).
+/// A weight matrix's copy in the packed layout of the 8-bit kernel (`ck_pack_rows`).
 public final class PackedWeights: @unchecked Sendable {
     let bytes: UnsafeMutableRawPointer
     /// Bytes the copy takes.

@@ -197,56 +197,59 @@ let cpuHasAVX512BF16: Bool = {
     }
 }
 
-/// Whether /proc/cpuinfo lists avx512_vnni (false where it cannot be read).
-let cpuHasAVX512VNNI: Bool = {
-    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-          let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
-    return flags.split(separator: " ").contains("avx512_vnni")
-}()
-
-/// Q4_0, Q4_1 and Q8_0 weights packed for the AVX-512 VNNI kernel (16 rows side by side): held to the product over
-/// the dequantized weights and 8-bit activations, row by row the same in every batch (a few rows, a prompt-sized
-/// decode step and 64 sequences), at two widths (16 and 18 blocks); below AVX-512 the packed copy is not read.
+/// Q4_0, Q4_1 and Q8_0 weights packed for the 8-bit kernel (16 rows side by side): held to the product over the
+/// dequantized weights and 8-bit activations, row by row the same in every batch (a few rows, a prompt-sized decode
+/// step and 64 sequences), at two widths (16 and 18 blocks), on AVX-512 (VNNI where the CPU has it) and AVX2, which
+/// give the same bits; the portable level does not read the packed copy.
 @Suite(.serialized) struct PackedWeightTests {
     @Test(arguments: [GGMLType.q4_0, .q4_1, .q8_0], [512, 576])
     func packedProductsMatchTheReferenceInEveryBatch(type: GGMLType, cols: Int) {
+        defer { Kernels.setSIMDLevel(9) }
         var rng = SeededGenerator(seed: UInt64(type.rawValue * 1000 + cols))
         let rows = 48, most = WeightMatrix.decodeBatchLimit
         let bytes = randomWeights(type, rows: rows, cols: cols, &rng)
         bytes.withUnsafeBytes { raw in
             let plain = WeightMatrix(type: type, rows: rows, cols: cols, bytes: raw.baseAddress!, owner: nil)
             let w = plain.packedForDecoding()
-            #expect((w.packed != nil) == cpuHasAVX512VNNI, "packed only where the CPU has AVX-512 VNNI")
+            #expect((w.packed != nil) == (Kernels.simdLevel >= 1), "packed where the CPU has AVX2")
             #expect(WeightMatrix(type: type, rows: rows + 1, cols: cols, bytes: raw.baseAddress!, owner: nil)
                 .packedForDecoding().packed == nil, "rows not in sixteens are not packed")
             guard w.packed != nil else { return }
-            #expect(w.kernelPath(batch: 1).hasSuffix("(packed)") && w.kernelPath(batch: most, decode: true).hasSuffix("(packed)"))
-            #expect(w.kernelPath(batch: 1, exact: true) == plain.kernelPath(batch: 1, exact: true), "exact products do not read it")
             var dense = [Float](repeating: 0, count: rows * cols)
             w.dequantizeRows(0..<rows, into: &dense)
             let x = randomFloats(most * cols, &rng)
-            let alone: [[Float]] = (0..<most).map { i in
-                var y = [Float](repeating: 0, count: rows)
-                x.withUnsafeBufferPointer { w.matmul($0.baseAddress! + i * cols, batch: 1, into: &y, scratch: Scratch()) }
-                return y
-            }
-            for (batch, decode) in [(1, false), (3, false), (8, false), (13, true), (most, true)] {
-                var y = [Float](repeating: 0, count: batch * rows)
-                w.matmul(x, batch: batch, into: &y, decode: decode, scratch: Scratch())
-                let expected = ReferenceKernels.matmulNT(ReferenceKernels.quantizeQ8(Array(x.prefix(batch * cols))), dense,
-                                                         m: batch, n: rows, k: cols)
-                let scale = expected.map(abs).max() ?? 1
-                #expect(maxDiff(y, expected) <= 1e-5 * max(scale, 1), "\(type) \(cols) batch \(batch)")
-                for i in 0..<batch {
-                    #expect(Array(y[(i * rows)..<((i + 1) * rows)]) == alone[i], "\(type) \(cols) batch \(batch) row \(i)")
+            var byLevel: [[Float]] = []
+            for level in Array(1...Kernels.simdLevel).reversed() {
+                Kernels.setSIMDLevel(level)
+                #expect(w.kernelPath(batch: 1).hasSuffix("(packed)") && w.kernelPath(batch: most, decode: true).hasSuffix("(packed)"))
+                #expect(w.kernelPath(batch: 1, exact: true) == plain.kernelPath(batch: 1, exact: true), "exact products do not read it")
+                let alone: [[Float]] = (0..<most).map { i in
+                    var y = [Float](repeating: 0, count: rows)
+                    x.withUnsafeBufferPointer { w.matmul($0.baseAddress! + i * cols, batch: 1, into: &y, scratch: Scratch()) }
+                    return y
                 }
+                for (batch, decode) in [(1, false), (3, false), (8, false), (13, true), (most, true)] {
+                    var y = [Float](repeating: 0, count: batch * rows)
+                    w.matmul(x, batch: batch, into: &y, decode: decode, scratch: Scratch())
+                    let expected = ReferenceKernels.matmulNT(ReferenceKernels.quantizeQ8(Array(x.prefix(batch * cols))), dense,
+                                                             m: batch, n: rows, k: cols)
+                    let scale = expected.map(abs).max() ?? 1
+                    #expect(maxDiff(y, expected) <= 1e-5 * max(scale, 1), "\(type) \(cols) batch \(batch)")
+                    for i in 0..<batch {
+                        #expect(Array(y[(i * rows)..<((i + 1) * rows)]) == alone[i], "\(type) \(cols) batch \(batch) row \(i)")
+                    }
+                }
+                var y = [Float](repeating: 0, count: most * rows)
+                w.matmul(x, batch: most, into: &y, decode: true, scratch: Scratch())
+                byLevel.append(y)
             }
-            // Capped below AVX-512, the packed matrix runs the row kernels and gives what the unpacked one gives.
-            defer { Kernels.setSIMDLevel(9) }
-            Kernels.setSIMDLevel(1)
+            #expect(Set(byLevel).count == 1, "AVX-512 and AVX2 give the same bits")
+            // At the portable level the packed matrix runs the row kernels and gives what the unpacked one gives.
+            Kernels.setSIMDLevel(0)
+            let x0 = randomFloats(3 * cols, &rng)
             var a = [Float](repeating: 0, count: 3 * rows), b = a
-            w.matmul(x, batch: 3, into: &a, scratch: Scratch())
-            plain.matmul(x, batch: 3, into: &b, scratch: Scratch())
+            w.matmul(x0, batch: 3, into: &a, scratch: Scratch())
+            plain.matmul(x0, batch: 3, into: &b, scratch: Scratch())
             #expect(a == b && !w.kernelPath(batch: 3).hasSuffix("(packed)"))
         }
     }

@@ -121,10 +121,10 @@ const char *ck_matmul_path_name(int type, int64_t K, int round_activations, int 
 int ck_packs(int type, int64_t N, int64_t K);
 /// Bytes of ck_pack_rows's copy of (N, K) weights of `type` (0 where it takes none).
 int64_t ck_packed_bytes(int type, int64_t N, int64_t K);
-/// Copies (N, K) weights into the layout of matmul_packed.c (16 rows side by side, for AVX-512 VNNI).
+/// Copies (N, K) weights into the layout of matmul_packed.c (16 rows side by side, for 8-bit products).
 void ck_pack_rows(int type, const void *w, int64_t N, int64_t K, void *out);
 /// Whether products with 8-bit activations against packed weights run on the packed kernel here: ck_packs and
-/// AVX-512 VNNI in force.
+/// AVX2 or AVX-512 in force (AVX-512 VNNI, else AVX2's vpmaddubsw; the same results on both).
 int ck_packed_path(int type, int64_t N, int64_t K);
 /// ck_matmul_rows_q8 on packed weights, rows [n0, n1) (multiples of 16); each row's result is the same for any M.
 void ck_matmul_rows_packed(int type, const void *packed, int64_t K, const ck_xblock *xq, int64_t M, float *y,
