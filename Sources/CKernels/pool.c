@@ -260,16 +260,17 @@ void ck_attention_parallel(const float *q, int64_t qs, const float *k, const flo
 
 typedef struct {
     int64_t B; const float *q; int64_t qs; const float *const *k, *const *v; int64_t ks; const int64_t *pos;
-    float *out; int64_t dim, group, heads; float scale; float *scores; int64_t longest;
+    float *out; int64_t dim, group, heads; float scale; int64_t longest;
 } decode_attention_job;
 
 static void decode_attention_task(void *p, int64_t i, int64_t n) {
     const decode_attention_job *j = p;
     const int64_t items = j->B * j->heads, e0 = items * i / n, e1 = items * (i + 1) / n;
+    float *scores = ck_thread_buffer(CK_BUFFER_SCORES, j->longest);
     for (int64_t e = e0; e < e1; e++) {
         const int64_t b = e / j->heads, h = e % j->heads;
         ck_attention(j->q + b * j->qs, j->qs, j->k[b], j->v[b], j->ks, j->out + b * j->qs, 1, j->pos[b], j->dim,
-                     j->group, h, h + 1, j->scale, j->scores + i * j->longest);
+                     j->group, h, h + 1, j->scale, scores);
     }
 }
 
@@ -281,8 +282,6 @@ void ck_attention_decode(int64_t B, const float *q, int64_t qs, const float *con
     int64_t tasks = (int64_t)ck_get_threads() * 4;
     if (tasks > B * heads) tasks = B * heads;
     if (tasks < 1) return;
-    float *scores = ck_alloc((size_t)(tasks * longest) * sizeof(float), "attention scores");
-    decode_attention_job j = {B, q, qs, k, v, ks, positions, out, dim, group, heads, scale, scores, longest};
+    decode_attention_job j = {B, q, qs, k, v, ks, positions, out, dim, group, heads, scale, longest};
     ck_parallel(tasks, decode_attention_task, &j);
-    free(scores);
 }
