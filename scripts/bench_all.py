@@ -107,7 +107,8 @@ def main():
         print("\n".join(lines), flush=True)
 
     emit(f"# Mimic against its reference tools, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC", "",
-         f"commit {commit}; CPU: {model}; flags: {' '.join(flags)}; {a.threads} threads; mimic: {binary}", "",
+         f"commit {commit}; CPU: {model}; flags: {' '.join(flags)}; {a.threads} threads; mimic: {binary}"
+         + (f"; MIMIC_SIMD_LEVEL={os.environ['MIMIC_SIMD_LEVEL']} (Mimic's kernels capped)" if "MIMIC_SIMD_LEVEL" in os.environ else ""), "",
          f"command: python3 scripts/bench_all.py {' '.join(sys.argv[1:])}", "")
     failed = []
     for name in only:

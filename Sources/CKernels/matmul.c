@@ -262,50 +262,59 @@ static void wide_rows_avx2(int type, const void *w, int64_t K, const float *x, i
     }
 }
 
-__attribute__((target("avx2,fma,f16c")))
-static void rows_avx2(int type, const void *w, int64_t K, const float *x, int64_t M,
-                      float *y, int64_t ldy, int64_t n0, int64_t n1) {
+// The 32 weights of block b of row n as four vectors of 8 floats (block512 on AVX2).
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline void block256(int type, const void *w, int64_t n, int64_t nb, int64_t b, __m256 wv[4]) {
+    if (type == CK_Q8_0) {
+        const block_q8_0 *blk = (const block_q8_0 *)w + n * nb + b;
+        const __m256 d = _mm256_set1_ps(H2F(blk->d));
+        for (int j = 0; j < 4; j++)
+            wv[j] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(blk->qs + 8 * j)))), d);
+        return;
+    }
+    const uint8_t *qs;
+    float d, off;
+    if (type == CK_Q4_1) {
+        const block_q4_1 *blk = (const block_q4_1 *)w + n * nb + b;
+        qs = blk->qs; d = H2F(blk->d); off = H2F(blk->m);
+    } else {
+        const block_q4_0 *blk = (const block_q4_0 *)w + n * nb + b;
+        qs = blk->qs; d = H2F(blk->d); off = -8.0f * d;
+    }
+    const __m128i v = _mm_loadu_si128((const __m128i *)qs), mask = _mm_set1_epi8(0x0F);
+    const __m128i lo = _mm_and_si128(v, mask), hi = _mm_and_si128(_mm_srli_epi16(v, 4), mask);  // elements 0-15, 16-31
+    const __m256 dv = _mm256_set1_ps(d), ov = _mm256_set1_ps(off);
+    const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+    for (int j = 0; j < 4; j++) wv[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(parts[j])), dv, ov);
+}
+
+// group_avx512 on AVX2: R rows of x (1 or 2, a constant wherever this is inlined) against weight row n, each row with
+// four sums (the block's four vectors of 8 into sums 0-3), each block expanded once for the R rows; a row's sums do
+// not depend on R, so its result is the same in any batch.
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline void group_avx2(int type, const void *w, int64_t K, const float *x, int R, float *y, int64_t ldy,
+                              int64_t n) {
     const int64_t nb = K / QK;
-    for (int64_t n = n0; n < n1; n++) {
-        for (int64_t m0 = 0; m0 < M; m0 += MB) {
-            const int mb = (int)(M - m0 < MB ? M - m0 : MB);
-            const float *xr = x + m0 * K;
-            __m256 acc[MB];
-            for (int r = 0; r < MB; r++) acc[r] = _mm256_setzero_ps();
-            {
-                for (int64_t b = 0; b < nb; b++) {
-                    __m256 wv[4];
-                    uint8_t q[QK];
-                    float d, off;
-                    if (type == CK_Q4_1 || type == CK_Q4_0) {
-                        const uint8_t *qs; 
-                        if (type == CK_Q4_1) {
-                            const block_q4_1 *blk = (const block_q4_1 *)w + n * nb + b;
-                            qs = blk->qs; d = H2F(blk->d); off = H2F(blk->m);
-                        } else {
-                            const block_q4_0 *blk = (const block_q4_0 *)w + n * nb + b;
-                            qs = blk->qs; d = H2F(blk->d); off = -8.0f * d;
-                        }
-                        const __m128i v = _mm_loadu_si128((const __m128i *)qs), mask = _mm_set1_epi8(0x0F);
-                        _mm_storeu_si128((__m128i *)q, _mm_and_si128(v, mask));
-                        _mm_storeu_si128((__m128i *)(q + 16), _mm_and_si128(_mm_srli_epi16(v, 4), mask));
-                        const __m256 dv = _mm256_set1_ps(d), ov = _mm256_set1_ps(off);
-                        for (int j = 0; j < 4; j++)
-                            wv[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(q + 8 * j)))), dv, ov);
-                    } else { // CK_Q8_0
-                        const block_q8_0 *blk = (const block_q8_0 *)w + n * nb + b;
-                        const __m256 dv = _mm256_set1_ps(H2F(blk->d));
-                        for (int j = 0; j < 4; j++)
-                            wv[j] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(blk->qs + 8 * j)))), dv);
-                    }
-                    const int64_t k = b * QK;
-                    for (int r = 0; r < mb; r++)
-                        for (int j = 0; j < 4; j++)
-                            acc[r] = _mm256_fmadd_ps(wv[j], _mm256_loadu_ps(xr + r * K + k + 8 * j), acc[r]);
-                }
-            }
-            for (int r = 0; r < mb; r++) y[(m0 + r) * ldy + n] = ck_hsum256(acc[r]);
+    __m256 a[4][4], wv[4];  // R <= 2; sized for FOR_ROW_GROUPS's other cases, never run
+    for (int r = 0; r < R; r++) a[r][0] = a[r][1] = a[r][2] = a[r][3] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        block256(type, w, n, nb, b, wv);
+        for (int r = 0; r < R; r++) {
+            const float *xb = x + r * K + b * QK;
+            for (int j = 0; j < 4; j++) a[r][j] = _mm256_fmadd_ps(wv[j], _mm256_loadu_ps(xb + 8 * j), a[r][j]);
         }
+    }
+    for (int r = 0; r < R; r++)
+        y[r * ldy] = ck_hsum256(_mm256_add_ps(_mm256_add_ps(a[r][0], a[r][1]), _mm256_add_ps(a[r][2], a[r][3])));
+}
+
+__attribute__((target("avx2,fma,f16c")))
+static void rows_avx2(int type, const void *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy,
+                      int64_t n0, int64_t n1) {
+    switch (type) {
+    case CK_Q4_1: FOR_ROW_GROUPS(2, group_avx2, CK_Q4_1, w) break;
+    case CK_Q4_0: FOR_ROW_GROUPS(2, group_avx2, CK_Q4_0, w) break;
+    default: FOR_ROW_GROUPS(2, group_avx2, CK_Q8_0, w) break;
     }
 }
 
@@ -348,7 +357,7 @@ const char *ck_matmul_path_name(int type, int64_t K, int round_activations, int 
     switch (pick_path(type, K, rows)) {
     case PATH_ROWS_AVX512: case PATH_WIDE_AVX512: return "AVX-512, four sums a row, up to 4 rows a pass";
     case PATH_WIDE_AVX2: return "AVX2, four sums a row, up to 2 rows a pass";
-    case PATH_ROWS_AVX2: return "AVX2, up to 4 rows a pass";
+    case PATH_ROWS_AVX2: return "AVX2, four sums a row, up to 2 rows a pass";
     case PATH_TILES_AVX512: return "AVX-512 FP32 tiles of 4 x 6";
     case PATH_DEQUANTIZED_TILES: return "dequantize, then AVX-512 FP32 tiles of 4 x 6";
     default: return "portable C (dequantize, then dot)";

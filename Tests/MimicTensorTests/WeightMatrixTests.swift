@@ -60,24 +60,26 @@ let cpuHasAVX512BF16: Bool = {
             w.dequantizeRows(0..<rows, into: &dense)
             let finite = dense.allSatisfy { $0.isFinite }
             #expect(finite)
-            for batch in [1, 3, 5, 12, 14] {  // more than fusedBatchLimit: a prompt (tiles, or dequantize + sgemm)
+            // More than fusedBatchLimit rows: a prompt (tiles, or dequantize + sgemm). Exact, FP32 activations (the
+            // output head's products, `--exact`).
+            for (batch, exact) in [1, 3, 5, 12, 14].flatMap({ [($0, false), ($0, true)] }) {
                 let x = randomFloats(batch * cols, &rng)
                 var y = [Float](repeating: 0, count: batch * rows)
-                w.matmul(x, batch: batch, into: &y, scratch: Scratch())
-                let seen = switch w.activationRounding(batch: batch) {
+                w.matmul(x, batch: batch, into: &y, exact: exact, scratch: Scratch())
+                let seen = switch w.activationRounding(batch: batch, exact: exact) {
                 case .none: x
                 case .eightBit: ReferenceKernels.quantizeQ8(x)
                 case .bf16: ReferenceKernels.roundBF16(x)
                 }
                 let expected = ReferenceKernels.matmulNT(seen, dense, m: batch, n: rows, k: cols)
                 let scale = expected.map(abs).max() ?? 1
-                #expect(maxDiff(y, expected) <= 1e-5 * max(scale, 1), "\(type) batch \(batch) level \(level)")
-                if w.activationRounding(batch: batch) == .none {
+                #expect(maxDiff(y, expected) <= 1e-5 * max(scale, 1), "\(type) batch \(batch) exact \(exact) level \(level)")
+                if w.activationRounding(batch: batch, exact: exact) == .none {
                     // Dequantized a block of rows at a time, the products are bitwise those of the FP32 matrix.
                     var fromDense = [Float](repeating: 0, count: batch * rows)
                     dense.withUnsafeBytes { d in
                         WeightMatrix(type: .f32, rows: rows, cols: cols, bytes: d.baseAddress!, owner: nil)
-                            .matmul(x, batch: batch, into: &fromDense, scratch: Scratch())
+                            .matmul(x, batch: batch, into: &fromDense, exact: exact, scratch: Scratch())
                     }
                     #expect(batch <= WeightMatrix.fusedBatchLimit || y == fromDense, "\(type) batch \(batch) level \(level)")
                 }
