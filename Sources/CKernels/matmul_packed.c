@@ -164,8 +164,10 @@ static inline void group_rows_avx2(int type, const uint8_t *pg, int64_t nb, cons
     }
 }
 
+// NAME_rows: rows [n0, n1) (whole groups) of packed W against M rows of x, up to 4 rows of x a pass over a group;
+// NAME: NAME_rows with the weight type a constant.
 #define PACKED_ROWS(NAME, TARGET, GROUP_ROWS)                                                                    \
-    __attribute__((target(TARGET), always_inline)) static inline void NAME(                                   \
+    __attribute__((target(TARGET), always_inline)) static inline void NAME##_rows(                            \
         int type, const void *packed, int64_t K, const ck_xblock *xq, int64_t M, float *y, int64_t ldy,        \
         int64_t n0, int64_t n1) {                                                                              \
         const int64_t nb = K / QK, gb = group_block_bytes(type);                                               \
@@ -182,30 +184,18 @@ static inline void group_rows_avx2(int type, const uint8_t *pg, int64_t nb, cons
                 }                                                                                              \
             }                                                                                                  \
         }                                                                                                      \
+    }                                                                                                          \
+    __attribute__((target(TARGET))) static void NAME(int type, const void *packed, int64_t K, const ck_xblock *xq, \
+                                                     int64_t M, float *y, int64_t ldy, int64_t n0, int64_t n1) { \
+        switch (type) {                                                                                        \
+        case CK_Q4_0: NAME##_rows(CK_Q4_0, packed, K, xq, M, y, ldy, n0, n1); break;                           \
+        case CK_Q4_1: NAME##_rows(CK_Q4_1, packed, K, xq, M, y, ldy, n0, n1); break;                           \
+        default: NAME##_rows(CK_Q8_0, packed, K, xq, M, y, ldy, n0, n1); break;                                \
+        }                                                                                                      \
     }
 
-PACKED_ROWS(packed_rows_vnni, "avx512vnni,avx512bw,avx512f,avx512vl,f16c,fma", group_rows)
-PACKED_ROWS(packed_rows_avx2, "avx2,f16c,fma", group_rows_avx2)
-
-__attribute__((target("avx512vnni,avx512bw,avx512f,avx512vl,f16c,fma")))
-static void matmul_packed_vnni(int type, const void *packed, int64_t K, const ck_xblock *xq, int64_t M, float *y,
-                               int64_t ldy, int64_t n0, int64_t n1) {
-    switch (type) {
-    case CK_Q4_0: packed_rows_vnni(CK_Q4_0, packed, K, xq, M, y, ldy, n0, n1); break;
-    case CK_Q4_1: packed_rows_vnni(CK_Q4_1, packed, K, xq, M, y, ldy, n0, n1); break;
-    default: packed_rows_vnni(CK_Q8_0, packed, K, xq, M, y, ldy, n0, n1); break;
-    }
-}
-
-__attribute__((target("avx2,f16c,fma")))
-static void matmul_packed_avx2(int type, const void *packed, int64_t K, const ck_xblock *xq, int64_t M, float *y,
-                               int64_t ldy, int64_t n0, int64_t n1) {
-    switch (type) {
-    case CK_Q4_0: packed_rows_avx2(CK_Q4_0, packed, K, xq, M, y, ldy, n0, n1); break;
-    case CK_Q4_1: packed_rows_avx2(CK_Q4_1, packed, K, xq, M, y, ldy, n0, n1); break;
-    default: packed_rows_avx2(CK_Q8_0, packed, K, xq, M, y, ldy, n0, n1); break;
-    }
-}
+PACKED_ROWS(matmul_packed_vnni, "avx512vnni,avx512bw,avx512f,avx512vl,f16c,fma", group_rows)
+PACKED_ROWS(matmul_packed_avx2, "avx2,f16c,fma", group_rows_avx2)
 
 void ck_matmul_rows_packed(int type, const void *packed, int64_t K, const ck_xblock *xq, int64_t M, float *y,
                            int64_t ldy, int64_t n0, int64_t n1) {
