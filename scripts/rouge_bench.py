@@ -219,7 +219,8 @@ def bench(args, pairs, folder):
         ratio = py_seconds / mimic_seconds if mimic_seconds > 0 else float("inf")
         print(f"mimic ({args.mimic}): {mimic_seconds:.3f} s scoring ({wall:.3f} s wall, with start-up and files), "
               f"{len(pairs) / mimic_seconds:,.0f} pairs/s")
-        print(f"speed-up: {ratio:.1f}x (rouge-score seconds / mimic seconds)")
+        print(f"speed-up: {ratio:.1f}x (rouge-score's scoring / mimic's scoring, each timed in its process); "
+              f"{py_seconds / wall:.1f}x against mimic's whole process (start-up, reading and writing the files)")
         print(f"max |mimic - rouge-score| = {worst:.3g} over {len(pairs) * 9} numbers; "
               f"{len(mismatches)} beyond {args.tolerance:g}")
         for i, key, field, w, h in mismatches[:10]:
@@ -227,7 +228,8 @@ def bench(args, pairs, folder):
             print(f"  pair {i} {key}.{field}: rouge-score {w!r}, mimic {h!r}\n    target: {t[:120]!r}\n"
                   f"    prediction: {p[:120]!r}")
         summary.update({"mimic_seconds": round(mimic_seconds, 4), "mimic_wall_seconds": round(wall, 4),
-                        "speedup": round(ratio, 2), "max_abs_diff": worst, "mismatches": len(mismatches),
+                        "speedup": round(ratio, 2), "speedup_vs_mimic_process": round(py_seconds / wall, 2),
+                        "max_abs_diff": worst, "mismatches": len(mismatches),
                         "tolerance": args.tolerance})
     print(json.dumps(summary))
     return summary
