@@ -156,15 +156,19 @@ static inline void group_avx512(int type, const void *w, int64_t K, const float 
             }                                                                                             \
         }
 
-__attribute__((target("avx512f,avx512bw,f16c,fma")))
-static void rows_avx512(int type, const void *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy,
-                        int64_t n0, int64_t n1) {
-    switch (type) {
-    case CK_Q4_1: FOR_ROW_GROUPS(4, group_avx512, CK_Q4_1, w) break;
-    case CK_Q4_0: FOR_ROW_GROUPS(4, group_avx512, CK_Q4_0, w) break;
-    default: FOR_ROW_GROUPS(4, group_avx512, CK_Q8_0, w) break;
+// NAME: rows [n0, n1) of W against all M rows of x through FOR_ROW_GROUPS(GROUP, G), with the weight type (one of
+// T0, T1, else T2) a constant in each branch, so every group kernel is compiled for one type.
+#define ROWS_BY_TYPE(NAME, TARGET, GROUP, G, T0, T1, T2)                                                         \
+    __attribute__((target(TARGET))) static void NAME(int type, const void *w, int64_t K, const float *x, int64_t M, \
+                                                     float *y, int64_t ldy, int64_t n0, int64_t n1) {           \
+        switch (type) {                                                                                         \
+        case T0: FOR_ROW_GROUPS(GROUP, G, T0, w) break;                                                         \
+        case T1: FOR_ROW_GROUPS(GROUP, G, T1, w) break;                                                         \
+        default: FOR_ROW_GROUPS(GROUP, G, T2, w) break;                                                         \
+        }                                                                                                       \
     }
-}
+
+ROWS_BY_TYPE(rows_avx512, "avx512f,avx512bw,f16c,fma", 4, group_avx512, CK_Q4_1, CK_Q4_0, CK_Q8_0)
 
 // 16 weights of a row of one element per weight (F32, BF16: the top half of an FP32, F16), as floats.
 __attribute__((target("avx512f,avx512bw,f16c,fma"), always_inline))
@@ -203,15 +207,7 @@ static inline void wide_group_avx512(int type, const void *w, int64_t K, const f
         y[r * ldy] = hsum512(_mm512_add_ps(_mm512_add_ps(a[r][0], a[r][1]), _mm512_add_ps(a[r][2], a[r][3])));
 }
 
-__attribute__((target("avx512f,avx512bw,f16c,fma")))
-static void wide_rows_avx512(int type, const void *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy,
-                             int64_t n0, int64_t n1) {
-    switch (type) {
-    case CK_F32: FOR_ROW_GROUPS(4, wide_group_avx512, CK_F32, w) break;
-    case CK_BF16: FOR_ROW_GROUPS(4, wide_group_avx512, CK_BF16, w) break;
-    default: FOR_ROW_GROUPS(4, wide_group_avx512, CK_F16, w) break;
-    }
-}
+ROWS_BY_TYPE(wide_rows_avx512, "avx512f,avx512bw,f16c,fma", 4, wide_group_avx512, CK_F32, CK_BF16, CK_F16)
 
 // ---- AVX2 ----
 
@@ -252,15 +248,7 @@ static inline void wide_group_avx2(int type, const void *w, int64_t K, const flo
         y[r * ldy] = ck_hsum256(_mm256_add_ps(_mm256_add_ps(a[r][0], a[r][1]), _mm256_add_ps(a[r][2], a[r][3])));
 }
 
-__attribute__((target("avx2,fma,f16c")))
-static void wide_rows_avx2(int type, const void *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy,
-                           int64_t n0, int64_t n1) {
-    switch (type) {
-    case CK_F32: FOR_ROW_GROUPS(2, wide_group_avx2, CK_F32, w) break;
-    case CK_BF16: FOR_ROW_GROUPS(2, wide_group_avx2, CK_BF16, w) break;
-    default: FOR_ROW_GROUPS(2, wide_group_avx2, CK_F16, w) break;
-    }
-}
+ROWS_BY_TYPE(wide_rows_avx2, "avx2,fma,f16c", 2, wide_group_avx2, CK_F32, CK_BF16, CK_F16)
 
 // The 32 weights of block b of row n as four vectors of 8 floats (block512 on AVX2).
 __attribute__((target("avx2,fma,f16c"), always_inline))
@@ -308,15 +296,7 @@ static inline void group_avx2(int type, const void *w, int64_t K, const float *x
         y[r * ldy] = ck_hsum256(_mm256_add_ps(_mm256_add_ps(a[r][0], a[r][1]), _mm256_add_ps(a[r][2], a[r][3])));
 }
 
-__attribute__((target("avx2,fma,f16c")))
-static void rows_avx2(int type, const void *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy,
-                      int64_t n0, int64_t n1) {
-    switch (type) {
-    case CK_Q4_1: FOR_ROW_GROUPS(2, group_avx2, CK_Q4_1, w) break;
-    case CK_Q4_0: FOR_ROW_GROUPS(2, group_avx2, CK_Q4_0, w) break;
-    default: FOR_ROW_GROUPS(2, group_avx2, CK_Q8_0, w) break;
-    }
-}
+ROWS_BY_TYPE(rows_avx2, "avx2,fma,f16c", 2, group_avx2, CK_Q4_1, CK_Q4_0, CK_Q8_0)
 
 // The kernel a product of M rows against K-wide weights of `type` runs, at this thread's SIMD level: the dispatch
 // below and `ck_matmul_path_name` both read it, so what is reported is what runs. With `rows` (decode-sized), every

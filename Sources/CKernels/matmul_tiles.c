@@ -15,6 +15,13 @@
 #define TM 4   // rows of x a tile
 #define TN 6   // weight rows a tile: 24 sums, 6 weight vectors and one x vector in the 32 registers
 
+// Weight rows of K elements of `size` bytes that make about 192 KB (whole tiles, at least one): a block of them stays in
+// L2 while every tile of x passes over it.
+static int64_t l2_block_rows(int64_t K, int64_t size) {
+    const int64_t block = 192 * 1024 / (K * size) / TN * TN;
+    return block < TN ? TN : block;
+}
+
 int ck_bf16_path(int type, int64_t K) {
     return type == CK_BF16 && K > 0 && K % 32 == 0 && ck_simd_level() >= 2 && ck_has_avx512bf16();
 }
@@ -78,8 +85,7 @@ void ck_round_bf16(const float *x, uint16_t *out, int64_t n) {
     __attribute__((target(TARGET)))                                                                                 \
     static void NAME##_rows(const E *w, int64_t K, const E *x, int64_t M, float *y, int64_t ldy, int64_t n0,         \
                             int64_t n1) {                                                                            \
-        int64_t block = 192 * 1024 / (K * (int64_t)sizeof(E)) / TN * TN;                                             \
-        if (block < TN) block = TN;                                                                                  \
+        const int64_t block = l2_block_rows(K, (int64_t)sizeof(E));                                                  \
         for (int64_t b0 = n0; b0 < n1; b0 += block) {                                                                \
             const int64_t b1 = b0 + block < n1 ? b0 + block : n1;                                                    \
             for (int64_t m0 = 0; m0 < M; m0 += TM) {                                                                 \
@@ -123,8 +129,7 @@ void ck_matmul_rows_f32_tiles(const float *w, int64_t K, const float *x, int64_t
 // those of dequantizing the whole matrix first (the same values, the same sums).
 void ck_matmul_rows_dequantized_tiles(int type, const void *w, int64_t K, const float *x, int64_t M, float *y,
                                       int64_t ldy, int64_t n0, int64_t n1) {
-    int64_t block = 192 * 1024 / (K * (int64_t)sizeof(float)) / TN * TN;
-    if (block < TN) block = TN;
+    const int64_t block = l2_block_rows(K, (int64_t)sizeof(float));
     const int64_t rowBytes = K / ck_block_elements(type) * ck_block_bytes(type);
     float *buf = ck_thread_buffer(CK_BUFFER_WEIGHTS, block * K);
     for (int64_t b0 = n0; b0 < n1; b0 += block) {

@@ -193,17 +193,23 @@ static void matmul_task(void *p, int64_t i, int64_t n) {
     else ck_matmul_rows(j->type, j->w, j->K, j->x, j->M, j->y, j->ldy, n0, n1, j->rows);
 }
 
+// The n activations x rounded to 8-bit blocks, in `stack` (room for 256 blocks) when they fit, else in memory the
+// caller frees when the result is not `stack`.
+static ck_xblock *rounded_to_8_bits(const float *x, int64_t n, ck_xblock *stack) {
+    ck_xblock *xq = n / 32 <= 256 ? stack : ck_alloc((size_t)(n / 32) * sizeof(ck_xblock), "activations rounded to 8 bits");
+    ck_quantize_q8(x, xq, n);
+    return xq;
+}
+
 void ck_matmul(int type, const void *w, int64_t K, const float *x, int64_t M, float *y, int64_t ldy, int64_t N,
                int round_activations, int rows) {
     ck_xblock stack[256], *xq = NULL;
     uint16_t bstack[8192], *xb = NULL;
-    const int64_t blocks = M * K / 32;
     if (round_activations && ck_bf16_path(type, K)) {
         xb = M * K <= 8192 ? bstack : ck_alloc((size_t)(M * K) * sizeof(uint16_t), "activations rounded to BF16");
         ck_round_bf16(x, xb, M * K);
     } else if (round_activations && ck_q8_path(type, K)) {
-        xq = blocks <= 256 ? stack : ck_alloc((size_t)blocks * sizeof(ck_xblock), "activations rounded to 8 bits");
-        ck_quantize_q8(x, xq, M * K);
+        xq = rounded_to_8_bits(x, M * K, stack);
     }
     matmul_job j = {type, w, K, x, xq, xb, M, y, ldy, N, rows};
     int64_t tasks = (int64_t)ck_get_threads() * 4;
@@ -223,10 +229,7 @@ static void packed_task(void *p, int64_t i, int64_t n) {
 
 void ck_matmul_packed(int type, const void *packed, int64_t K, const float *x, int64_t M, float *y, int64_t ldy,
                       int64_t N) {
-    ck_xblock stack[256];
-    const int64_t blocks = M * K / 32;
-    ck_xblock *xq = blocks <= 256 ? stack : ck_alloc((size_t)blocks * sizeof(ck_xblock), "activations rounded to 8 bits");
-    ck_quantize_q8(x, xq, M * K);
+    ck_xblock stack[256], *xq = rounded_to_8_bits(x, M * K, stack);
     packed_job j = {type, packed, K, xq, M, y, ldy, N};
     int64_t tasks = (int64_t)ck_get_threads() * 4;
     if (tasks > N / 16) tasks = N / 16;

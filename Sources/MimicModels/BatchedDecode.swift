@@ -61,7 +61,7 @@ extension LlamaModel: BatchedDecoding {
             layer.wk.matmul(h.data, batch: B, into: k.data, exact: exactActivations, decode: true, scratch: scratch)
             layer.wv.matmul(h.data, batch: B, into: v.data, exact: exactActivations, decode: true, scratch: scratch)
             for (b, cache) in caches.enumerated() {
-                let p = cache.length, kRow = cache.keys(l) + p * kvw, vRow = cache.values(l) + p * kvw
+                let p = positions[b], kRow = cache.keys(l) + p * kvw, vRow = cache.values(l) + p * kvw
                 kRow.update(from: k.row(b), count: kvw)
                 vRow.update(from: v.row(b), count: kvw)
                 Kernels.rope(q.row(b), tokens: 1, heads: shape.heads, dim: shape.headDim, stride: qw, cos: tables[b].cos,
